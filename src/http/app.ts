@@ -1,0 +1,63 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Services } from '../services/index.js';
+import { authPlugin } from './plugins/auth.js';
+import { errorsPlugin } from './plugins/errors.js';
+import { openapiPlugin } from './plugins/openapi.js';
+import { v1Routes } from './routes/v1/index.js';
+import { zodValidatorCompiler, type ZodTypeProvider } from './zod.js';
+
+export interface AppOptions {
+  services: Services;
+  logger: Logger;
+  password: string | undefined;
+  bodyLimitBytes: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+  }
+}
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+export async function buildApp(options: AppOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Request lines are logged at debug from our own hook; per-request info logs would dominate CPU at load.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes,
+    // Letta clients call some collections with a trailing slash and some without; serve both, never redirect.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(zodValidatorCompiler);
+  // Responses are plain JSON of objects the services built from typed rows; the zod response schemas document them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.decorate('services', options.services);
+
+  // Clients send `Content-Type: application/json` with an empty body on some void calls; treat it as no body.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { password: options.password });
+  await app.register(openapiPlugin);
+  await app.register(v1Routes, { prefix: '/v1' });
+  return app;
+}

@@ -1,0 +1,39 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { CairnError } from '../../lib/errors.js';
+
+/** Maps Fastify's own request errors to Letta's statuses; anything unmapped is a server bug. */
+const fastifyErrorStatus: Record<string, number> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 400,
+  FST_ERR_CTP_EMPTY_JSON_BODY: 400,
+  FST_ERR_CTP_BODY_TOO_LARGE: 413,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 415,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 400,
+  FST_ERR_CTP_INVALID_TYPE: 400,
+};
+
+export const errorsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError | CairnError | Error, request, reply) => {
+      if (error instanceof CairnError) {
+        return reply.code(error.status).headers(error.headers).send({ detail: error.detail });
+      }
+      const code = 'code' in error ? String(error.code) : '';
+      if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+        return reply.code(400).send({ detail: `Invalid JSON body: ${error.message}` });
+      }
+      const mapped = fastifyErrorStatus[code];
+      const status = mapped ?? ('statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500);
+      if (status >= 500) {
+        request.log.error({ err: error }, 'unhandled error');
+        return reply.code(500).send({ detail: 'An unknown error occurred' });
+      }
+      return reply.code(status).send({ detail: error.message });
+    });
+
+    app.setNotFoundHandler((request, reply) => {
+      reply.code(404).send({ detail: `Not Found: ${request.method} ${request.url.split('?')[0]}` });
+    });
+  },
+  { name: 'errors' },
+);

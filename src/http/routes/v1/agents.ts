@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { resolveIncludes } from '../../../services/agent.service.js';
+import { agentIdParams, agentStateSchema, countAgentsQuery, createAgentSchema, listAgentsQuery, retrieveAgentQuery, updateAgentSchema } from '../../../schemas/agent.js';
+import { idOf } from '../../../schemas/common.js';
+import { isModernClient } from '../../client-kind.js';
+import type { RouteModule } from '../types.js';
+
+const tags = ['agents'];
+
+export const agentRoutes: RouteModule = async (app) => {
+  const { agents } = app.services;
+
+  app.get('/agents/', { schema: { tags, querystring: listAgentsQuery, response: { 200: z.array(agentStateSchema) } } }, async (request) =>
+    agents.list(request.query, resolveIncludes(isModernClient(request), request.query.include, request.query.include_relationships)),
+  );
+
+  app.get('/agents/count', { schema: { tags, querystring: countAgentsQuery, response: { 200: z.number().int() } } }, async (request) => agents.count(request.query));
+
+  app.post('/agents/', { schema: { tags, body: createAgentSchema, response: { 200: agentStateSchema } } }, async (request) => agents.create(request.body));
+
+  app.get('/agents/:agent_id', { schema: { tags, params: agentIdParams, querystring: retrieveAgentQuery, response: { 200: agentStateSchema } } }, async (request) =>
+    agents.get(request.params.agent_id, resolveIncludes(isModernClient(request), request.query.include, request.query.include_relationships)),
+  );
+
+  app.patch('/agents/:agent_id', { schema: { tags, params: agentIdParams, body: updateAgentSchema, response: { 200: agentStateSchema } } }, async (request) =>
+    agents.update(request.params.agent_id, request.body, 'all'),
+  );
+
+  app.delete('/agents/:agent_id', { schema: { tags, params: agentIdParams } }, async (request) => {
+    await agents.delete(request.params.agent_id);
+    return null;
+  });
+
+  const identityParams = agentIdParams.extend({ identity_id: idOf('identity') });
+  for (const action of ['attach', 'detach'] as const) {
+    app.patch(`/agents/:agent_id/identities/${action}/:identity_id`, { schema: { tags, params: identityParams, response: { 200: agentStateSchema } } }, async (request) =>
+      agents.attachIdentity(request.params.agent_id, request.params.identity_id, action === 'attach'),
+    );
+  }
+};

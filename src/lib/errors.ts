@@ -1,0 +1,35 @@
+/**
+ * The one error type services throw. The HTTP layer renders it as `{"detail": …}` with its status;
+ * everything else that escapes a handler is a bug and becomes an opaque 500.
+ */
+export class CairnError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(typeof detail === 'string' ? detail : JSON.stringify(detail));
+    this.name = 'CairnError';
+  }
+}
+
+export const notFound = (detail: string) => new CairnError(404, detail);
+export const badRequest = (detail: string) => new CairnError(400, detail);
+/** A conflict that will not clear by itself: tell the SDK not to retry it. */
+export const conflict = (detail: unknown) => new CairnError(409, detail, { 'x-should-retry': 'false' });
+
+/** FastAPI-shaped validation error: `{"detail":[{type, loc, msg, input}]}`. */
+export interface ValidationIssue {
+  type: string;
+  loc: (string | number)[];
+  msg: string;
+  input?: unknown;
+}
+
+export function unprocessable(issues: ValidationIssue[]): CairnError {
+  return new CairnError(422, issues);
+}
+
+export function invalidField(loc: (string | number)[], msg: string, input?: unknown): CairnError {
+  return unprocessable([{ type: 'value_error', loc, msg, input }]);
+}

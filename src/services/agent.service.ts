@@ -1,0 +1,402 @@
+import { badRequest, notFound } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { nowIso } from '../lib/time.js';
+import { baseSystemPrompt } from '../runtime/prompts/base.js';
+import type { AgentInclude, AgentState, AgentType, CreateAgent, ListAgentsQuery, UpdateAgent } from '../schemas/agent.js';
+import type { AgentRecord } from '../store/agent.store.js';
+import type { Stores } from '../store/index.js';
+import { toIdentity } from '../store/identity.store.js';
+import { bool, flag, parseJson, toJsonText } from '../store/json.js';
+import { toTool } from '../store/tool.store.js';
+import { defaultToolNames } from '../tools/builtin/definitions.js';
+import type { BlockService } from './block.service.js';
+import type { MemoryEventBus } from './memory-events.js';
+import { defaultModelSettings, embeddingConfigFor, llmConfigFor, parseHandle } from './model-config.js';
+
+/** `'all'` for legacy callers; the requested relationships for 1.0 SDK callers (§1.7). */
+export type IncludeSet = 'all' | ReadonlySet<AgentInclude>;
+
+export interface AgentDefaults {
+  llmHandle: string;
+  embeddingHandle: string;
+}
+
+const LEGACY_RELATIONSHIP: Record<string, AgentInclude> = {
+  tools: 'agent.tools',
+  blocks: 'agent.blocks',
+  memory: 'agent.blocks',
+  tags: 'agent.tags',
+  identities: 'agent.identities',
+  sources: 'agent.sources',
+};
+
+export function resolveIncludes(modernClient: boolean, include?: AgentInclude[], includeRelationships?: string[]): IncludeSet {
+  if (!modernClient && !include?.length) {
+    if (!includeRelationships?.length) return 'all';
+    return new Set(includeRelationships.flatMap((name) => LEGACY_RELATIONSHIP[name] ?? []));
+  }
+  return new Set(include ?? []);
+}
+
+const has = (includes: IncludeSet, value: AgentInclude) => includes === 'all' || includes.has(value);
+
+export class AgentService {
+  constructor(
+    private readonly stores: Stores,
+    private readonly blocks: BlockService,
+    private readonly events: MemoryEventBus,
+    private readonly defaults: AgentDefaults,
+  ) {}
+
+  async require(agentId: string, tx: Stores = this.stores): Promise<AgentRecord> {
+    const row = await tx.agents.findById(agentId);
+    if (!row) throw notFound(`Agent with id '${agentId}' not found`);
+    return row;
+  }
+
+  async assertExists(agentId: string, tx: Stores = this.stores): Promise<void> {
+    if (!(await tx.agents.exists(agentId))) throw notFound(`Agent with id '${agentId}' not found`);
+  }
+
+  async present(records: AgentRecord[], includes: IncludeSet, tx: Stores = this.stores): Promise<AgentState[]> {
+    const ids = records.map((r) => r.id);
+    const wantBlocks = has(includes, 'agent.blocks');
+    const wantIdentities = has(includes, 'agent.identities');
+    const [blocksByAgent, toolsByAgent, tagsByAgent, identityIdsByAgent] = await Promise.all([
+      wantBlocks ? tx.blocks.listForAgents(ids) : undefined,
+      has(includes, 'agent.tools') ? tx.tools.listForAgents(ids) : undefined,
+      has(includes, 'agent.tags') ? tx.agents.tagsFor(ids) : undefined,
+      wantIdentities ? tx.identities.identitiesOf('identity_agents', ids) : undefined,
+    ]);
+    const presentedBlocks = blocksByAgent ? await this.blocks.present([...blocksByAgent.values()].flat(), tx) : [];
+    const blockById = new Map(presentedBlocks.map((b) => [b.id, b]));
+    const identityRows = identityIdsByAgent ? await tx.identities.findManyByIds([...new Set([...identityIdsByAgent.values()].flat())]) : [];
+    const identityIds = identityRows.map((r) => r.id);
+    const [identityAgents, identityBlocks] = await Promise.all([
+      tx.identities.links('identity_agents', identityIds),
+      tx.identities.links('identity_blocks', identityIds),
+    ]);
+    const identityById = new Map(identityRows.map((r) => [r.id, toIdentity(r, identityAgents.get(r.id) ?? [], identityBlocks.get(r.id) ?? [])]));
+
+    return records.map((row) => {
+      const blocks = (blocksByAgent?.get(row.id) ?? []).map((b) => blockById.get(b.id)!);
+      const agentIdentityIds = identityIdsByAgent?.get(row.id) ?? [];
+      return {
+        id: row.id,
+        name: row.name,
+        description: row.description,
+        metadata: parseJson(row.metadata, null),
+        agent_type: row.agent_type as AgentType,
+        system: row.system,
+        tool_rules: parseJson(row.tool_rules, []),
+        message_ids: parseJson(row.message_ids, []),
+        llm_config: parseJson(row.llm_config, {}) as AgentState['llm_config'],
+        embedding_config: parseJson(row.embedding_config, null),
+        model: row.model,
+        embedding: row.embedding,
+        model_settings: parseJson(row.model_settings, null),
+        compaction_settings: parseJson(row.compaction_settings, null),
+        response_format: parseJson(row.response_format, null),
+        memory: { blocks, file_blocks: [], prompt_template: '', agent_type: row.agent_type },
+        blocks,
+        tools: (toolsByAgent?.get(row.id) ?? []).map(toTool),
+        sources: [],
+        tags: tagsByAgent?.get(row.id) ?? [],
+        identity_ids: agentIdentityIds,
+        identities: agentIdentityIds.flatMap((id) => identityById.get(id) ?? []),
+        secrets: [],
+        tool_exec_environment_variables: [],
+        pending_approval: null,
+        managed_group: null,
+        multi_agent_group: null,
+        project_id: row.project_id,
+        template_id: row.template_id,
+        base_template_id: row.base_template_id,
+        deployment_id: null,
+        entity_id: null,
+        message_buffer_autoclear: bool(row.message_buffer_autoclear),
+        enable_sleeptime: bool(row.enable_sleeptime),
+        last_run_completion: row.last_run_completion,
+        last_run_duration_ms: row.last_run_duration_ms,
+        last_stop_reason: row.last_stop_reason,
+        timezone: row.timezone,
+        max_files_open: null,
+        per_file_view_window_char_limit: null,
+        hidden: row.hidden ? true : null,
+        created_by_id: null,
+        last_updated_by_id: null,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+      } satisfies AgentState;
+    });
+  }
+
+  async presentOne(record: AgentRecord, includes: IncludeSet, tx: Stores = this.stores): Promise<AgentState> {
+    const [agent] = await this.present([record], includes, tx);
+    return agent!;
+  }
+
+  async get(agentId: string, includes: IncludeSet): Promise<AgentState> {
+    return this.presentOne(await this.require(agentId), includes);
+  }
+
+  async list(query: ListAgentsQuery, includes: IncludeSet): Promise<AgentState[]> {
+    const rows = await this.stores.agents.list(
+      {
+        name: query.name,
+        tags: query.tags,
+        matchAllTags: query.match_all_tags,
+        queryText: query.query_text,
+        projectId: query.project_id,
+        templateId: query.template_id,
+        baseTemplateId: query.base_template_id,
+        identityId: query.identity_id,
+        identifierKeys: query.identifier_keys,
+        showHidden: query.show_hidden_agents,
+        lastStopReason: query.last_stop_reason,
+      },
+      { ...query, order: query.order ?? (query.ascending ? 'asc' : 'desc') },
+      query.order_by,
+    );
+    return this.present(rows, includes);
+  }
+
+  count(filter: { name?: string | undefined; tags?: string[] | undefined; match_all_tags?: boolean }): Promise<number> {
+    return this.stores.agents.count({ name: filter.name, tags: filter.tags, matchAllTags: filter.match_all_tags ?? false, showHidden: true });
+  }
+
+  /** Creates the agent with its blocks, tools, tags and identities in one transaction; returns it fully loaded. */
+  async create(input: CreateAgent): Promise<AgentState> {
+    const agentType: AgentType = input.agent_type ?? 'letta_v1_agent';
+    const model = input.model ?? (typeof input.llm_config?.handle === 'string' ? input.llm_config.handle : undefined) ?? this.defaults.llmHandle;
+    const embedding = input.embedding ?? (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined) ?? this.defaults.embeddingHandle;
+    const llmConfig = llmConfigFor(model, {
+      contextWindowLimit: input.context_window_limit,
+      maxTokens: input.max_tokens,
+      parallelToolCalls: input.parallel_tool_calls,
+      base: input.llm_config,
+    });
+    const embeddingConfig = { ...embeddingConfigFor(embedding), ...(input.embedding_config ?? {}) };
+    const enableSleeptime = input.enable_sleeptime ?? false;
+
+    return this.stores.transaction(async (tx) => {
+      const toolIds = await this.resolveTools(tx, input, agentType, enableSleeptime);
+      const now = nowIso();
+      const id = newId('agent');
+      const row = {
+        id,
+        name: input.name ?? randomAgentName(),
+        description: input.description ?? null,
+        agent_type: agentType,
+        system: input.system ?? baseSystemPrompt(agentType),
+        model,
+        embedding,
+        llm_config: JSON.stringify(llmConfig),
+        embedding_config: JSON.stringify(embeddingConfig),
+        model_settings: JSON.stringify(input.model_settings ?? defaultModelSettings(model, input.parallel_tool_calls)),
+        compaction_settings: toJsonText(input.compaction_settings),
+        context_window_limit: input.context_window_limit ?? null,
+        tool_rules: JSON.stringify(input.tool_rules ?? []),
+        metadata: toJsonText(input.metadata),
+        message_ids: '[]',
+        enable_sleeptime: flag(enableSleeptime),
+        message_buffer_autoclear: flag(input.message_buffer_autoclear),
+        timezone: input.timezone ?? 'UTC',
+        hidden: flag(input.hidden),
+        project_id: input.project_id ?? null,
+        template_id: input.template_id ?? null,
+        base_template_id: input.base_template_id ?? null,
+        response_format: toJsonText(input.response_format),
+        secrets: JSON.stringify(input.secrets ?? input.tool_exec_environment_variables ?? {}),
+        last_run_completion: null,
+        last_run_duration_ms: null,
+        last_stop_reason: null,
+        created_at: now,
+        updated_at: now,
+      };
+      await tx.agents.insert(row);
+      for (const block of input.memory_blocks ?? []) {
+        const created = await this.blocks.insert(tx, block);
+        await this.blocks.attachToAgent(tx, id, created.id);
+      }
+      for (const blockId of input.block_ids ?? []) await this.blocks.attachToAgent(tx, id, blockId);
+      await tx.tools.attach(id, toolIds);
+      await tx.agents.setTags(id, input.tags ?? []);
+      await this.setIdentities(tx, id, input.identity_ids ?? []);
+      await this.events.agentCreated(tx, id);
+      return this.presentOne(await this.require(id, tx), 'all', tx);
+    });
+  }
+
+  private async resolveTools(tx: Stores, input: CreateAgent, agentType: AgentType, enableSleeptime: boolean): Promise<string[]> {
+    const names = [...(input.include_base_tools === false ? [] : defaultToolNames(agentType, enableSleeptime)), ...(input.tools ?? [])];
+    const byName = new Map((await tx.tools.findManyByNames(names)).map((t) => [t.name, t.id]));
+    const missing = [...new Set(names.filter((n) => !byName.has(n)))];
+    if (missing.length > 0) throw badRequest(`Tools not found by name: ${JSON.stringify(missing)}`);
+    const ids = input.tool_ids ?? [];
+    const found = new Set((await tx.tools.findManyByIds(ids)).map((t) => t.id));
+    const unknown = ids.filter((toolId) => !found.has(toolId));
+    if (unknown.length > 0) throw notFound(`Tool with id '${unknown[0]}' not found`);
+    return [...names.map((n) => byName.get(n)!), ...ids];
+  }
+
+  private async setIdentities(tx: Stores, agentId: string, identityIds: string[]): Promise<void> {
+    const found = new Set((await tx.identities.findManyByIds(identityIds)).map((r) => r.id));
+    const unknown = identityIds.find((id) => !found.has(id));
+    if (unknown) throw notFound(`Identity with id '${unknown}' not found`);
+    await tx.identities.setIdentitiesOf('identity_agents', agentId, identityIds);
+  }
+
+  async update(agentId: string, input: UpdateAgent, includes: IncludeSet): Promise<AgentState> {
+    return this.stores.transaction(async (tx) => {
+      const row = await this.require(agentId, tx);
+      const changes: Partial<AgentRecord> = {};
+      if (input.name != null) changes.name = input.name;
+      if (input.description !== undefined) changes.description = input.description;
+      if (input.metadata !== undefined) changes.metadata = toJsonText(input.metadata);
+      if (input.system != null) changes.system = input.system;
+      if (input.tool_rules != null) changes.tool_rules = JSON.stringify(input.tool_rules);
+      if (input.message_ids != null) changes.message_ids = JSON.stringify(input.message_ids);
+      if (input.compaction_settings !== undefined) changes.compaction_settings = toJsonText(input.compaction_settings);
+      if (input.response_format !== undefined) changes.response_format = toJsonText(input.response_format);
+      if (input.message_buffer_autoclear != null) changes.message_buffer_autoclear = flag(input.message_buffer_autoclear);
+      if (input.enable_sleeptime != null) changes.enable_sleeptime = flag(input.enable_sleeptime);
+      if (input.timezone != null) changes.timezone = input.timezone;
+      if (input.hidden != null) changes.hidden = flag(input.hidden);
+      if (input.project_id !== undefined) changes.project_id = input.project_id;
+      if (input.template_id !== undefined) changes.template_id = input.template_id;
+      if (input.base_template_id !== undefined) changes.base_template_id = input.base_template_id;
+      if (input.last_run_completion !== undefined) changes.last_run_completion = input.last_run_completion;
+      if (input.last_run_duration_ms !== undefined) changes.last_run_duration_ms = input.last_run_duration_ms;
+      if (input.last_stop_reason !== undefined) changes.last_stop_reason = input.last_stop_reason;
+      if (input.secrets != null || input.tool_exec_environment_variables != null) changes.secrets = JSON.stringify(input.secrets ?? input.tool_exec_environment_variables);
+      if (input.context_window_limit !== undefined) changes.context_window_limit = input.context_window_limit;
+
+      const modelChanged = input.model != null || input.llm_config != null || input.context_window_limit != null || input.max_tokens != null || input.parallel_tool_calls != null;
+      if (modelChanged) {
+        const current = parseJson<Record<string, unknown>>(row.llm_config, {});
+        const model = input.model ?? (typeof input.llm_config?.handle === 'string' ? input.llm_config.handle : null) ?? row.model ?? this.defaults.llmHandle;
+        const sameModel = model === row.model;
+        changes.model = model;
+        changes.llm_config = JSON.stringify(
+          llmConfigFor(model, {
+            contextWindowLimit: input.context_window_limit ?? row.context_window_limit,
+            maxTokens: input.max_tokens ?? (sameModel ? (current.max_tokens as number | null) : null),
+            parallelToolCalls: input.parallel_tool_calls ?? (sameModel ? (current.parallel_tool_calls as boolean | null) : null),
+            base: input.llm_config,
+          }),
+        );
+      }
+      if (input.model_settings != null) changes.model_settings = JSON.stringify(input.model_settings);
+      else if (input.model != null && input.model !== row.model) changes.model_settings = JSON.stringify(defaultModelSettings(input.model, input.parallel_tool_calls));
+
+      const newEmbedding = input.embedding ?? (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined);
+      if (newEmbedding != null) {
+        parseHandle(newEmbedding, 'embedding');
+        changes.embedding = newEmbedding;
+        changes.embedding_config = JSON.stringify({ ...embeddingConfigFor(newEmbedding), ...(input.embedding_config ?? {}) });
+      }
+
+      changes.updated_at = nowIso();
+      await tx.agents.update(agentId, changes);
+
+      if (input.tags != null) await tx.agents.setTags(agentId, input.tags);
+      if (input.identity_ids != null) await this.setIdentities(tx, agentId, input.identity_ids);
+      if (input.tool_ids != null) {
+        const found = new Set((await tx.tools.findManyByIds(input.tool_ids)).map((t) => t.id));
+        const unknown = input.tool_ids.find((id) => !found.has(id));
+        if (unknown) throw notFound(`Tool with id '${unknown}' not found`);
+        for (const tool of await tx.tools.listForAgents([agentId]).then((m) => m.get(agentId) ?? [])) await tx.tools.detach(agentId, tool.id);
+        await tx.tools.attach(agentId, input.tool_ids);
+      }
+      if (input.block_ids != null) {
+        const current = await tx.blocks.listForAgent(agentId);
+        for (const block of current) if (!input.block_ids.includes(block.id)) await tx.blocks.detach(agentId, block.id);
+        for (const blockId of input.block_ids) await this.blocks.attachToAgent(tx, agentId, blockId);
+        await this.events.blocksChanged(tx, [agentId]);
+      }
+      if (input.system != null) await this.events.blocksChanged(tx, [agentId]);
+      if (newEmbedding != null && newEmbedding !== row.embedding) await this.events.embeddingChanged(tx, agentId, newEmbedding);
+      return this.presentOne(await this.require(agentId, tx), includes, tx);
+    });
+  }
+
+  async delete(agentId: string): Promise<void> {
+    await this.stores.transaction(async (tx) => {
+      await this.assertExists(agentId, tx);
+      await this.events.agentDeleting(tx, agentId);
+      await tx.agents.delete(agentId);
+    });
+  }
+
+  async attachBlock(agentId: string, blockId: string): Promise<AgentState> {
+    return this.stores.transaction(async (tx) => {
+      await this.assertExists(agentId, tx);
+      await this.blocks.attachToAgent(tx, agentId, blockId);
+      await this.touch(tx, agentId);
+      await this.events.blocksChanged(tx, [agentId]);
+      return this.presentOne(await this.require(agentId, tx), 'all', tx);
+    });
+  }
+
+  async detachBlock(agentId: string, blockId: string): Promise<AgentState> {
+    return this.stores.transaction(async (tx) => {
+      await this.assertExists(agentId, tx);
+      await this.blocks.require(blockId, tx);
+      if (await tx.blocks.detach(agentId, blockId)) {
+        await this.touch(tx, agentId);
+        await this.events.blocksChanged(tx, [agentId]);
+      }
+      return this.presentOne(await this.require(agentId, tx), 'all', tx);
+    });
+  }
+
+  async attachIdentity(agentId: string, identityId: string, attach: boolean): Promise<AgentState> {
+    return this.stores.transaction(async (tx) => {
+      await this.assertExists(agentId, tx);
+      if (!(await tx.identities.findById(identityId))) throw notFound(`Identity with id '${identityId}' not found`);
+      if (attach) await tx.identities.link('identity_agents', identityId, agentId);
+      else await tx.identities.unlink('identity_agents', identityId, agentId);
+      await this.touch(tx, agentId);
+      return this.presentOne(await this.require(agentId, tx), 'all', tx);
+    });
+  }
+
+  private touch(tx: Stores, agentId: string): Promise<void> {
+    return tx.agents.update(agentId, { updated_at: nowIso() });
+  }
+
+  /** Core memory by label. */
+  async listBlocks(agentId: string) {
+    await this.assertExists(agentId);
+    return this.blocks.present(await this.stores.blocks.listForAgent(agentId));
+  }
+
+  async getBlock(agentId: string, label: string) {
+    const row = await this.stores.blocks.findForAgentByLabel(agentId, label);
+    if (!row) {
+      await this.assertExists(agentId);
+      throw notFound(`Block with label '${label}' not found for agent '${agentId}'`);
+    }
+    return this.blocks.presentOne(row);
+  }
+
+  async updateBlock(agentId: string, label: string, patch: Parameters<BlockService['applyUpdate']>[2]) {
+    return this.stores.transaction(async (tx) => {
+      const row = await tx.blocks.findForAgentByLabel(agentId, label);
+      if (!row) {
+        await this.assertExists(agentId, tx);
+        throw notFound(`Block with label '${label}' not found for agent '${agentId}'`);
+      }
+      return this.blocks.presentOne(await this.blocks.applyUpdate(tx, row, patch), tx);
+    });
+  }
+}
+
+const ADJECTIVES = ['amber', 'brisk', 'calm', 'deft', 'eager', 'fair', 'gentle', 'hardy', 'keen', 'lucid', 'mellow', 'nimble', 'quiet', 'rapid', 'steady', 'vivid'];
+const NOUNS = ['badger', 'cairn', 'falcon', 'harbor', 'lantern', 'meadow', 'otter', 'pine', 'quarry', 'raven', 'summit', 'thistle', 'willow'];
+
+function randomAgentName(): string {
+  const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)]!;
+  return `${pick(ADJECTIVES)}-${pick(NOUNS)}-${Math.floor(Math.random() * 1000)}`;
+}

@@ -1,0 +1,113 @@
+import { invalidField } from '../lib/errors.js';
+
+/** Letta caps a provider's context window at this unless the agent sets `context_window_limit`. */
+export const GLOBAL_MAX_CONTEXT_WINDOW = 128_000;
+
+export interface ModelHandle {
+  provider: string;
+  model: string;
+  handle: string;
+}
+
+export function parseHandle(handle: string, field: string): ModelHandle {
+  const slash = handle.indexOf('/');
+  if (slash <= 0 || slash === handle.length - 1) {
+    throw invalidField(['body', field], `Invalid handle '${handle}': expected 'provider/model'`, handle);
+  }
+  return { provider: handle.slice(0, slash), model: handle.slice(slash + 1), handle };
+}
+
+/** Context windows of well-known model families; others get a conservative default until the provider says. */
+function providerContextWindow({ provider, model }: ModelHandle): number {
+  if (provider === 'anthropic' || model.startsWith('claude')) return 200_000;
+  if (/^(gpt-4\.1|gpt-5)/.test(model)) return 1_047_576;
+  if (/^(gpt-4o|gpt-4-turbo|o[1-9])/.test(model)) return 128_000;
+  if (provider === 'openai') return 128_000;
+  return 32_768;
+}
+
+const ENDPOINT_TYPE: Record<string, string> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  ollama: 'ollama',
+  openrouter: 'openai',
+  vllm: 'vllm',
+  lmstudio: 'lmstudio_openai',
+  'llama.cpp': 'openai',
+};
+
+export function llmConfigFor(handle: string, options: { contextWindowLimit?: number | null; maxTokens?: number | null; parallelToolCalls?: boolean | null; base?: Record<string, unknown> | null } = {}) {
+  const parsed = parseHandle(handle, 'model');
+  const window = providerContextWindow(parsed);
+  return {
+    model: parsed.model,
+    display_name: parsed.model,
+    model_endpoint_type: ENDPOINT_TYPE[parsed.provider] ?? 'openai',
+    model_endpoint: null,
+    provider_name: parsed.provider,
+    provider_category: 'base',
+    model_wrapper: null,
+    context_window: options.contextWindowLimit ?? Math.min(window, GLOBAL_MAX_CONTEXT_WINDOW),
+    put_inner_thoughts_in_kwargs: false,
+    handle,
+    temperature: 1,
+    max_tokens: options.maxTokens ?? null,
+    enable_reasoner: true,
+    reasoning_effort: null,
+    max_reasoning_tokens: 0,
+    frequency_penalty: null,
+    parallel_tool_calls: options.parallelToolCalls ?? false,
+    response_format: null,
+    strict: false,
+    return_logprobs: false,
+    top_logprobs: null,
+    return_token_ids: false,
+    ...(options.base ?? {}),
+  };
+}
+
+export function defaultModelSettings(handle: string, parallelToolCalls: boolean | null | undefined) {
+  const { provider } = parseHandle(handle, 'model');
+  const providerType = provider === 'anthropic' ? 'anthropic' : 'openai';
+  return {
+    max_output_tokens: 4096,
+    parallel_tool_calls: parallelToolCalls ?? false,
+    provider_type: providerType,
+    temperature: 1,
+    ...(providerType === 'openai' ? { reasoning: { reasoning_effort: 'minimal' }, strict: false } : { thinking: { type: 'disabled', budget_tokens: 0 } }),
+    response_format: null,
+  };
+}
+
+export interface EmbeddingModelInfo {
+  endpointType: string;
+  dimension: number | null;
+}
+
+/** Known embedding models; an unknown model's dimension is learned from its first vector. */
+export const KNOWN_EMBEDDING_MODELS: Record<string, EmbeddingModelInfo> = {
+  // Upstream's enum has no value for an in-process model; `hugging-face` is the nearest (an open model run locally).
+  'local/use-lite': { endpointType: 'hugging-face', dimension: 512 },
+  'openai/text-embedding-3-small': { endpointType: 'openai', dimension: 1536 },
+  'openai/text-embedding-3-large': { endpointType: 'openai', dimension: 3072 },
+  'openai/text-embedding-ada-002': { endpointType: 'openai', dimension: 1536 },
+};
+
+export const LOCAL_EMBEDDING_HANDLE = 'local/use-lite';
+
+export function embeddingConfigFor(handle: string) {
+  const parsed = parseHandle(handle, 'embedding');
+  const known = KNOWN_EMBEDDING_MODELS[handle];
+  return {
+    embedding_endpoint_type: known?.endpointType ?? parsed.provider,
+    embedding_endpoint: null,
+    embedding_model: parsed.model,
+    embedding_dim: known?.dimension ?? 0,
+    embedding_chunk_size: 300,
+    handle,
+    batch_size: 32,
+    azure_endpoint: null,
+    azure_version: null,
+    azure_deployment: null,
+  };
+}

@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { Migrator, type Kysely, type Migration } from 'kysely';
+import { openPostgres } from './dialect/postgres.js';
+import { openSqlite } from './dialect/sqlite.js';
+import type { Dialect } from './dialect/types.js';
+import { migrations } from './migrations/index.js';
+
+export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; uri: string; poolSize?: number };
+
+export function databaseConfigFor(options: { pgUri?: string | undefined; dataDir: string }): DatabaseConfig {
+  return options.pgUri ? { kind: 'postgres', uri: options.pgUri } : { kind: 'sqlite', file: join(options.dataDir, 'cairn.db') };
+}
+
+export async function openDatabase(config: DatabaseConfig): Promise<Dialect> {
+  const dialect = config.kind === 'sqlite' ? openSqlite(config.file) : openPostgres(config.uri, config.poolSize);
+  try {
+    await migrate(dialect);
+  } catch (error) {
+    await dialect.close();
+    throw error;
+  }
+  return dialect;
+}
+
+/**
+ * Kysely's migrator takes a lock (an advisory lock on PostgreSQL) so that several Cairn processes starting
+ * against one database apply each migration exactly once.
+ */
+async function migrate(dialect: Dialect): Promise<void> {
+  const provided: Record<string, Migration> = {};
+  for (const [name, module] of Object.entries(migrations)) {
+    provided[name] = { up: (db: Kysely<any>) => module.up(db, dialect) };
+  }
+  const migrator = new Migrator({
+    db: dialect.db,
+    provider: { getMigrations: async () => provided },
+    migrationTableName: 'cairn_migrations',
+    migrationLockTableName: 'cairn_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+}

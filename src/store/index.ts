@@ -1,0 +1,31 @@
+import type { Dialect } from './dialect/types.js';
+import { AgentStore } from './agent.store.js';
+import { BlockStore } from './block.store.js';
+import { IdentityStore } from './identity.store.js';
+import { TagStore } from './tag.store.js';
+import { ToolStore } from './tool.store.js';
+import type { Database } from './schema.js';
+import type { Kysely } from 'kysely';
+
+/** Every store bound to one executor: the database, or one transaction. */
+export interface Stores {
+  agents: AgentStore;
+  blocks: BlockStore;
+  tools: ToolStore;
+  identities: IdentityStore;
+  tags: TagStore;
+  /** Runs `work` in one transaction; a throw rolls every write back. Nested calls reuse the outer transaction. */
+  transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T>;
+}
+
+export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db, inTransaction = false): Stores {
+  const stores: Stores = {
+    agents: new AgentStore(db, dialect.likeOperator),
+    blocks: new BlockStore(db, dialect.likeOperator),
+    tools: new ToolStore(db),
+    identities: new IdentityStore(db),
+    tags: new TagStore(db, dialect.likeOperator),
+    transaction: (work) => (inTransaction ? work(stores) : db.transaction().execute((trx) => work(createStores(dialect, trx, true)))),
+  };
+  return stores;
+}

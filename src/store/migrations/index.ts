@@ -1,0 +1,12 @@
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../dialect/types.js';
+import * as core from './0001-core.js';
+
+export interface MigrationModule {
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}
+
+/** Forward-only, applied in key order at startup. Never edit a migration that has shipped; add a new one. */
+export const migrations: Record<string, MigrationModule> = {
+  '0001-core': core,
+};

@@ -1,0 +1,95 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Tool } from '../schemas/tool.js';
+import { bool, parseJson } from './json.js';
+import type { Database, ToolRow } from './schema.js';
+
+export type ToolRecord = Selectable<ToolRow>;
+
+export function toTool(row: ToolRecord): Tool {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    tool_type: row.tool_type as Tool['tool_type'],
+    source_type: row.source_type,
+    source_code: row.source_code,
+    json_schema: parseJson(row.json_schema, {}),
+    args_json_schema: parseJson(row.args_json_schema, null),
+    return_char_limit: row.return_char_limit,
+    pip_requirements: parseJson(row.pip_requirements, null),
+    npm_requirements: parseJson(row.npm_requirements, null),
+    default_requires_approval: bool(row.default_requires_approval),
+    enable_parallel_execution: bool(row.enable_parallel_execution),
+    tags: parseJson(row.tags, []),
+    metadata_: parseJson(row.metadata, {}),
+    project_id: row.project_id,
+    created_by_id: null,
+    last_updated_by_id: null,
+  };
+}
+
+export class ToolStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  findById(id: string): Promise<ToolRecord | undefined> {
+    return this.db.selectFrom('tools').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  findByName(name: string): Promise<ToolRecord | undefined> {
+    return this.db.selectFrom('tools').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  findManyByIds(ids: string[]): Promise<ToolRecord[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('tools').selectAll().where('id', 'in', ids).execute();
+  }
+
+  findManyByNames(names: string[]): Promise<ToolRecord[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('tools').selectAll().where('name', 'in', names).execute();
+  }
+
+  async insert(row: Omit<ToolRecord, 'seq'>): Promise<void> {
+    await this.db.insertInto('tools').values(row).execute();
+  }
+
+  async update(id: string, patch: Partial<Omit<ToolRecord, 'seq' | 'id'>>): Promise<void> {
+    if (Object.keys(patch).length > 0) await this.db.updateTable('tools').set(patch).where('id', '=', id).execute();
+  }
+
+  async listForAgents(agentIds: string[]): Promise<Map<string, ToolRecord[]>> {
+    const byAgent = new Map<string, ToolRecord[]>();
+    if (agentIds.length === 0) return byAgent;
+    const rows = await this.db
+      .selectFrom('agent_tools')
+      .innerJoin('tools', 'tools.id', 'agent_tools.tool_id')
+      .selectAll('tools')
+      .select('agent_tools.agent_id as owner')
+      .where('agent_tools.agent_id', 'in', agentIds)
+      .orderBy('agent_tools.position')
+      .execute();
+    for (const { owner, ...tool } of rows) {
+      const list = byAgent.get(owner) ?? [];
+      list.push(tool);
+      byAgent.set(owner, list);
+    }
+    return byAgent;
+  }
+
+  async attach(agentId: string, toolIds: string[]): Promise<void> {
+    if (toolIds.length === 0) return;
+    const existing = await this.db.selectFrom('agent_tools').select(['tool_id', 'position']).where('agent_id', '=', agentId).execute();
+    const present = new Set(existing.map((r) => r.tool_id));
+    let position = existing.reduce((max, r) => Math.max(max, r.position), -1);
+    const fresh = [...new Set(toolIds)].filter((id) => !present.has(id));
+    if (fresh.length === 0) return;
+    await this.db
+      .insertInto('agent_tools')
+      .values(fresh.map((tool_id) => ({ agent_id: agentId, tool_id, position: ++position })))
+      .execute();
+  }
+
+  async detach(agentId: string, toolId: string): Promise<void> {
+    await this.db.deleteFrom('agent_tools').where('agent_id', '=', agentId).where('tool_id', '=', toolId).execute();
+  }
+}

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { expect } from 'vitest';
+
+const upstreamPath = fileURLToPath(new URL('../../../shared/letta-api/openapi.json', import.meta.url));
+
+let ajv: Ajv2020 | undefined;
+
+function validator(): Ajv2020 {
+  if (ajv) return ajv;
+  // Upstream's document is the contract the SDKs were generated from; responses must satisfy its schemas.
+  ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  ajv.addSchema(JSON.parse(readFileSync(upstreamPath, 'utf8')), 'letta');
+  return ajv;
+}
+
+/** Asserts that `value` matches the named schema of the upstream Letta OpenAPI document. */
+export function expectLettaSchema(name: string, value: unknown): void {
+  const validate = validator().getSchema(`letta#/components/schemas/${name}`);
+  if (!validate) throw new Error(`no schema ${name} in the upstream OpenAPI document`);
+  const ok = validate(value);
+  expect(ok ? [] : validate.errors, `response does not match Letta's ${name} schema`).toEqual([]);
+}
