@@ -111,6 +111,55 @@ export interface IdentityLinkRow {
   target_id: string;
 }
 
+export interface ConversationRow {
+  seq: Generated<number>;
+  id: string;
+  agent_id: string;
+  summary: string | null;
+  description: string | null;
+  in_context_message_ids: string;
+  isolated_block_ids: string;
+  model: string | null;
+  model_settings: string | null;
+  context_window_limit: number | null;
+  archived: number;
+  hidden: number;
+  deleted: number;
+  last_message_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * One stored message, as Letta stores it: `content` is the JSON array of content parts; `text` is the searchable
+ * plain text derived from it. `conversation_id` NULL is the agent's default conversation.
+ */
+export interface MessageRow {
+  seq: Generated<number>;
+  id: string;
+  agent_id: string;
+  conversation_id: string | null;
+  role: string;
+  content: string;
+  text: string;
+  name: string | null;
+  tool_calls: string | null;
+  tool_call_id: string | null;
+  tool_returns: string | null;
+  step_id: string | null;
+  run_id: string | null;
+  otid: string | null;
+  group_id: string | null;
+  sender_id: string | null;
+  model: string | null;
+  is_err: number;
+  approval_request_id: string | null;
+  approve: number | null;
+  denial_reason: string | null;
+  approvals: string | null;
+  created_at: string;
+}
+
 export interface Database {
   agents: AgentRow;
   blocks: BlockRow;
@@ -122,4 +171,6 @@ export interface Database {
   identities: IdentityRow;
   identity_agents: IdentityLinkRow;
   identity_blocks: IdentityLinkRow;
+  conversations: ConversationRow;
+  messages: MessageRow;
 }

@@ -1,6 +1,7 @@
 import { NotFoundError, UnprocessableEntityError, BadRequestError } from '@letta-ai/letta-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
+import { http } from '../support/http.js';
 import { expectLettaSchema } from '../support/openapi.js';
 
 describe.each(testDialects())('agents [%s]', (dialect) => {
@@ -50,10 +51,7 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
   });
 
   it('accepts Letta Code’s create body, resolving tools by name and ignoring unknown fields', async () => {
-    const response = await fetch(`${server.baseURL}/v1/agents/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
+    const response = await http('POST', `${server.baseURL}/v1/agents/`, {
         agent_type: 'letta_v1_agent',
         name: 'Letta Code',
         description: 'The default Letta Code agent with persistent memory',
@@ -69,11 +67,10 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
         compaction_settings: { model: 'letta/auto' },
         context_window_limit: 128000,
         some_future_field: { nested: true },
-      }),
-    });
+      });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    const agent = await response.json();
+    const agent = response.body;
     expect(agent.tools.map((t: { name: string }) => t.name)).toEqual(['web_search', 'fetch_webpage']);
     expect(agent.system).toBe('custom system prompt');
     expect(agent.compaction_settings).toEqual({ model: 'letta/auto' });
@@ -98,7 +95,7 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
     expect(full.tools.length).toBe(3);
     expect(full.tags).toEqual(['inc']);
 
-    const legacy = await fetch(`${server.baseURL}/v1/agents/${created.id}`, { headers: { 'user-agent': 'python-requests/2.31' } }).then((r) => r.json());
+    const legacy = (await http('GET', `${server.baseURL}/v1/agents/${created.id}`, undefined, { 'user-agent': 'python-requests/2.31' })).body;
     expect(legacy.blocks.map((b: { label: string }) => b.label)).toEqual(['human']);
     expect(legacy.tags).toEqual(['inc']);
   });
@@ -119,7 +116,7 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
     expect(updated.model).toBe('openai/gpt-4.1');
     expect(updated.llm_config.context_window).toBe(64000);
     expect(updated.blocks.map((b) => b.label)).toEqual(['notes']);
-    expect(updated.updated_at >= created.updated_at!).toBe(true);
+    expect(updated.updated_at! >= created.updated_at!).toBe(true);
   });
 
   it('deletes an agent; its id is then 404 and its shared blocks survive', async () => {
@@ -138,23 +135,17 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
   });
 
   it('validates bodies with 422 naming the field, writes nothing on failure', async () => {
-    const before = await fetch(`${server.baseURL}/v1/agents/count`).then((r) => r.json());
-    const response = await fetch(`${server.baseURL}/v1/agents/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'ok', memory_blocks: [{ label: 'human', value: 'fine' }, { value: 'no label' }] }),
-    });
+    const before = (await http('GET', `${server.baseURL}/v1/agents/count`)).body;
+    const response = await http('POST', `${server.baseURL}/v1/agents/`, { name: 'ok', memory_blocks: [{ label: 'human', value: 'fine' }, { value: 'no label' }] });
     expect(response.status).toBe(422);
-    const body = await response.json();
-    expect(body.detail[0].loc).toEqual(['body', 'memory_blocks', 1, 'label']);
+    expect(response.body.detail[0].loc).toEqual(['body', 'memory_blocks', 1, 'label']);
     // A failure after the first block was inserted (an unknown block id) must roll everything back.
-    const rolledBack = await fetch(`${server.baseURL}/v1/agents/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ memory_blocks: [{ label: 'human', value: 'orphan-check' }], block_ids: ['block-00000000-0000-4000-8000-000000000000'] }),
+    const rolledBack = await http('POST', `${server.baseURL}/v1/agents/`, {
+      memory_blocks: [{ label: 'human', value: 'orphan-check' }],
+      block_ids: ['block-00000000-0000-4000-8000-000000000000'],
     });
     expect(rolledBack.status).toBe(404);
-    expect(await fetch(`${server.baseURL}/v1/agents/count`).then((r) => r.json())).toBe(before);
+    expect((await http('GET', `${server.baseURL}/v1/agents/count`)).body).toBe(before);
     const orphans = await server.client.blocks.list({ value_search: 'orphan-check' });
     expect(orphans.getPaginatedItems()).toEqual([]);
   });
@@ -165,16 +156,12 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
   });
 
   it('answers invalid JSON with 400 and oversized bodies with 413', async () => {
-    const invalid = await fetch(`${server.baseURL}/v1/agents/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
+    const invalid = await http('POST', `${server.baseURL}/v1/agents/`, '{"name":');
     expect(invalid.status).toBe(400);
-    expect((await invalid.json()).detail).toMatch(/JSON/);
-    const huge = await fetch(`${server.baseURL}/v1/agents/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ description: 'x'.repeat(server.config.bodyLimitBytes + 10) }),
-    });
+    expect(invalid.body.detail).toMatch(/JSON/);
+    const huge = await http('POST', `${server.baseURL}/v1/agents/`, { description: 'x'.repeat(server.config.bodyLimitBytes + 10) });
     expect(huge.status).toBe(413);
-    expect(await huge.json()).toHaveProperty('detail');
+    expect(huge.body).toHaveProperty('detail');
   });
 });
 
@@ -191,8 +178,7 @@ describe.each(testDialects())('agent listing [%s]', (dialect) => {
   afterAll(() => server.close());
 
   it('lists newest first by default, as a bare array', async () => {
-    const response = await fetch(`${server.baseURL}/v1/agents`);
-    const body = await response.json();
+    const { body } = await http('GET', `${server.baseURL}/v1/agents`);
     expect(Array.isArray(body)).toBe(true);
     expect(body.map((a: { id: string }) => a.id)).toEqual([...ids].reverse());
     expectLettaSchema('AgentState', body[0]);
@@ -227,9 +213,9 @@ describe.each(testDialects())('agent listing [%s]', (dialect) => {
     expect(byName.getPaginatedItems().map((a) => a.id)).toEqual([ids[4]]);
     const search = await server.client.agents.list({ query_text: 'LISTER-5' });
     expect(search.getPaginatedItems().map((a) => a.id)).toEqual([ids[5]]);
-    const count = await fetch(`${server.baseURL}/v1/agents/count`);
+    const count = await http('GET', `${server.baseURL}/v1/agents/count`);
     expect(count.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await count.json()).toBe(7);
+    expect(count.body).toBe(7);
   });
 
   it('orders by updated_at', async () => {
@@ -243,8 +229,7 @@ describe.each(testDialects())('agent listing [%s]', (dialect) => {
 
   it('serves collection paths with and without the trailing slash, never redirecting', async () => {
     for (const path of ['/v1/agents', '/v1/agents/', '/v1/blocks', '/v1/blocks/', '/v1/tags', '/v1/tags/', '/v1/health', '/v1/health/']) {
-      const response = await fetch(`${server.baseURL}${path}`, { redirect: 'manual' });
-      expect(response.status, path).toBe(200);
+      expect((await http('GET', `${server.baseURL}${path}`)).status, path).toBe(200);
     }
   });
 });

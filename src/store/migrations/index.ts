@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../dialect/types.js';
 import * as core from './0001-core.js';
+import * as messages from './0002-messages.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -9,4 +10,5 @@ export interface MigrationModule {
 /** Forward-only, applied in key order at startup. Never edit a migration that has shipped; add a new one. */
 export const migrations: Record<string, MigrationModule> = {
   '0001-core': core,
+  '0002-messages': messages,
 };
