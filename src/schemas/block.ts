@@ -6,7 +6,14 @@ export const DEFAULT_BLOCK_LIMIT = 100_000;
 /** NUL bytes are stripped from block values, as Letta does. */
 const blockValue = z.string().transform((v) => v.replaceAll('\u0000', ''));
 
-const templateFields = {
+/** Fields CreateBlock and BlockUpdate share; they differ only in what is required. */
+const optionalBlockFields = {
+  limit: opt(z.number().int().positive()),
+  description: opt(z.string()),
+  read_only: opt(z.boolean()),
+  hidden: opt(z.boolean()),
+  metadata: opt(jsonObject),
+  tags: opt(z.array(z.string())),
   project_id: opt(z.string()),
   template_name: opt(z.string()),
   is_template: opt(z.boolean()),
@@ -21,13 +28,7 @@ export const createBlockSchema = z
   .object({
     label: z.string().min(1, 'label must not be empty'),
     value: z.preprocess((v) => v ?? '', blockValue),
-    limit: opt(z.number().int().positive()),
-    description: opt(z.string()),
-    read_only: opt(z.boolean()),
-    hidden: opt(z.boolean()),
-    metadata: opt(jsonObject),
-    tags: opt(z.array(z.string())),
-    ...templateFields,
+    ...optionalBlockFields,
   })
   .meta({ id: 'CreateBlock' });
 export type CreateBlock = z.infer<typeof createBlockSchema>;
@@ -36,13 +37,7 @@ export const blockUpdateSchema = z
   .object({
     label: opt(z.string().min(1, 'label must not be empty')),
     value: opt(blockValue),
-    limit: opt(z.number().int().positive()),
-    description: opt(z.string()),
-    read_only: opt(z.boolean()),
-    hidden: opt(z.boolean()),
-    metadata: opt(jsonObject),
-    tags: opt(z.array(z.string())),
-    ...templateFields,
+    ...optionalBlockFields,
   })
   .meta({ id: 'BlockUpdate' });
 export type BlockUpdate = z.infer<typeof blockUpdateSchema>;

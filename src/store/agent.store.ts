@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { fetchPage, type PageSpec } from './paging.js';
 import type { AgentRow, Database } from './schema.js';
+import { ownersTagged, setTags, tagsFor } from './tag-links.js';
 
 export type AgentRecord = Selectable<AgentRow>;
 
@@ -51,27 +52,12 @@ export class AgentStore {
     return this.db.selectFrom('agents').selectAll().where('id', 'in', ids).orderBy('seq').execute();
   }
 
-  async tagsFor(ids: string[]): Promise<Map<string, string[]>> {
-    const byAgent = new Map<string, string[]>();
-    if (ids.length === 0) return byAgent;
-    const rows = await this.db.selectFrom('agent_tags').select(['owner_id', 'tag']).where('owner_id', 'in', ids).orderBy('tag').execute();
-    for (const { owner_id, tag } of rows) {
-      const list = byAgent.get(owner_id) ?? [];
-      list.push(tag);
-      byAgent.set(owner_id, list);
-    }
-    return byAgent;
+  tagsFor(ids: string[]): Promise<Map<string, string[]>> {
+    return tagsFor(this.db, 'agent_tags', ids);
   }
 
-  async setTags(id: string, tags: string[]): Promise<void> {
-    await this.db.deleteFrom('agent_tags').where('owner_id', '=', id).execute();
-    const unique = [...new Set(tags)];
-    if (unique.length > 0) {
-      await this.db
-        .insertInto('agent_tags')
-        .values(unique.map((tag) => ({ owner_id: id, tag })))
-        .execute();
-    }
+  setTags(id: string, tags: string[]): Promise<void> {
+    return setTags(this.db, 'agent_tags', id, tags);
   }
 
   private filtered(filter: AgentFilter) {
@@ -84,11 +70,8 @@ export class AgentStore {
     if (filter.lastStopReason !== undefined) q = q.where('agents.last_stop_reason', '=', filter.lastStopReason);
     if (!filter.showHidden) q = q.where('agents.hidden', '=', 0);
     if (filter.tags?.length) {
-      const tags = [...new Set(filter.tags)];
-      q = q.where('agents.id', 'in', (eb) => {
-        const matching = eb.selectFrom('agent_tags').select('owner_id').where('tag', 'in', tags);
-        return filter.matchAllTags ? matching.groupBy('owner_id').having((h) => h.fn.count('tag'), '=', tags.length) : matching;
-      });
+      const tags = filter.tags;
+      q = q.where('agents.id', 'in', (eb) => ownersTagged(eb, 'agent_tags', tags, filter.matchAllTags ?? false));
     }
     if (filter.identityId !== undefined) {
       const identityId = filter.identityId;

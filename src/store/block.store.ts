@@ -3,6 +3,8 @@ import type { Block } from '../schemas/block.js';
 import { bool, parseJson } from './json.js';
 import { fetchPage, type PageSpec } from './paging.js';
 import type { BlockRow, Database } from './schema.js';
+import { groupBy } from '../lib/collections.js';
+import { ownersTagged, setTags, tagsFor } from './tag-links.js';
 
 export type BlockRecord = Selectable<BlockRow>;
 
@@ -64,15 +66,8 @@ export class BlockStore {
     if (Object.keys(patch).length > 0) await this.db.updateTable('blocks').set(patch).where('id', '=', id).execute();
   }
 
-  async setTags(id: string, tags: string[]): Promise<void> {
-    await this.db.deleteFrom('block_tags').where('owner_id', '=', id).execute();
-    const unique = [...new Set(tags)];
-    if (unique.length > 0) {
-      await this.db
-        .insertInto('block_tags')
-        .values(unique.map((tag) => ({ owner_id: id, tag })))
-        .execute();
-    }
+  setTags(id: string, tags: string[]): Promise<void> {
+    return setTags(this.db, 'block_tags', id, tags);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -101,8 +96,7 @@ export class BlockStore {
   }
 
   async listForAgents(agentIds: string[]): Promise<Map<string, BlockRecord[]>> {
-    const byAgent = new Map<string, BlockRecord[]>();
-    if (agentIds.length === 0) return byAgent;
+    if (agentIds.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('agent_blocks')
       .innerJoin('blocks', 'blocks.id', 'agent_blocks.block_id')
@@ -111,12 +105,7 @@ export class BlockStore {
       .where('agent_blocks.agent_id', 'in', agentIds)
       .orderBy('agent_blocks.position')
       .execute();
-    for (const { owner, ...block } of rows) {
-      const list = byAgent.get(owner) ?? [];
-      list.push(block);
-      byAgent.set(owner, list);
-    }
-    return byAgent;
+    return groupBy(rows, (r) => r.owner, ({ owner: _owner, ...block }) => block);
   }
 
   findForAgentByLabel(agentId: string, label: string): Promise<BlockRecord | undefined> {
@@ -129,16 +118,8 @@ export class BlockStore {
       .executeTakeFirst();
   }
 
-  async tagsFor(ids: string[]): Promise<Map<string, string[]>> {
-    const byBlock = new Map<string, string[]>();
-    if (ids.length === 0) return byBlock;
-    const rows = await this.db.selectFrom('block_tags').select(['owner_id', 'tag']).where('owner_id', 'in', ids).orderBy('tag').execute();
-    for (const { owner_id, tag } of rows) {
-      const list = byBlock.get(owner_id) ?? [];
-      list.push(tag);
-      byBlock.set(owner_id, list);
-    }
-    return byBlock;
+  tagsFor(ids: string[]): Promise<Map<string, string[]>> {
+    return tagsFor(this.db, 'block_tags', ids);
   }
 
   async attach(agentId: string, blockId: string): Promise<void> {
@@ -187,11 +168,8 @@ export class BlockStore {
       );
     }
     if (filter.tags?.length) {
-      const tags = [...new Set(filter.tags)];
-      q = q.where('blocks.id', 'in', (eb) => {
-        const matching = eb.selectFrom('block_tags').select('owner_id').where('tag', 'in', tags);
-        return filter.matchAllTags ? matching.groupBy('owner_id').having((h) => h.fn.count('tag'), '=', tags.length) : matching;
-      });
+      const tags = filter.tags;
+      q = q.where('blocks.id', 'in', (eb) => ownersTagged(eb, 'block_tags', tags, filter.matchAllTags ?? false));
     }
     const agentCount = sql<number>`(select count(*) from agent_blocks where agent_blocks.block_id = blocks.id)`;
     if (filter.agentCountGt !== undefined) q = q.where(agentCount, '>', filter.agentCountGt);

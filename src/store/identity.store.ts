@@ -3,6 +3,7 @@ import type { Identity } from '../schemas/identity.js';
 import { parseJson } from './json.js';
 import { fetchPage, type PageSpec } from './paging.js';
 import type { Database, IdentityRow } from './schema.js';
+import { groupBy } from '../lib/collections.js';
 
 export type IdentityRecord = Selectable<IdentityRow>;
 
@@ -78,28 +79,16 @@ export class IdentityStore {
 
   /** Target ids (agents or blocks) linked to each identity. */
   async links(table: LinkTable, identityIds: string[]): Promise<Map<string, string[]>> {
-    const byIdentity = new Map<string, string[]>();
-    if (identityIds.length === 0) return byIdentity;
+    if (identityIds.length === 0) return new Map();
     const rows = await this.db.selectFrom(table).select(['identity_id', 'target_id']).where('identity_id', 'in', identityIds).execute();
-    for (const { identity_id, target_id } of rows) {
-      const list = byIdentity.get(identity_id) ?? [];
-      list.push(target_id);
-      byIdentity.set(identity_id, list);
-    }
-    return byIdentity;
+    return groupBy(rows, (r) => r.identity_id, (r) => r.target_id);
   }
 
   /** Identity ids linked to each target. */
   async identitiesOf(table: LinkTable, targetIds: string[]): Promise<Map<string, string[]>> {
-    const byTarget = new Map<string, string[]>();
-    if (targetIds.length === 0) return byTarget;
+    if (targetIds.length === 0) return new Map();
     const rows = await this.db.selectFrom(table).select(['identity_id', 'target_id']).where('target_id', 'in', targetIds).execute();
-    for (const { identity_id, target_id } of rows) {
-      const list = byTarget.get(target_id) ?? [];
-      list.push(identity_id);
-      byTarget.set(target_id, list);
-    }
-    return byTarget;
+    return groupBy(rows, (r) => r.target_id, (r) => r.identity_id);
   }
 
   async setLinks(table: LinkTable, identityId: string, targetIds: string[]): Promise<void> {

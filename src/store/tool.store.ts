@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Tool } from '../schemas/tool.js';
 import { bool, parseJson } from './json.js';
 import type { Database, ToolRow } from './schema.js';
+import { groupBy } from '../lib/collections.js';
 
 export type ToolRecord = Selectable<ToolRow>;
 
@@ -58,8 +59,7 @@ export class ToolStore {
   }
 
   async listForAgents(agentIds: string[]): Promise<Map<string, ToolRecord[]>> {
-    const byAgent = new Map<string, ToolRecord[]>();
-    if (agentIds.length === 0) return byAgent;
+    if (agentIds.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('agent_tools')
       .innerJoin('tools', 'tools.id', 'agent_tools.tool_id')
@@ -68,12 +68,7 @@ export class ToolStore {
       .where('agent_tools.agent_id', 'in', agentIds)
       .orderBy('agent_tools.position')
       .execute();
-    for (const { owner, ...tool } of rows) {
-      const list = byAgent.get(owner) ?? [];
-      list.push(tool);
-      byAgent.set(owner, list);
-    }
-    return byAgent;
+    return groupBy(rows, (r) => r.owner, ({ owner: _owner, ...tool }) => tool);
   }
 
   async attach(agentId: string, toolIds: string[]): Promise<void> {

@@ -4,7 +4,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { expect } from 'vitest';
 
-const upstreamPath = fileURLToPath(new URL('../../../shared/letta-api/openapi.json', import.meta.url));
+// CI and developers keep `shared/` beside the checkout; CAIRN_LETTA_OPENAPI points elsewhere when it is not.
+const upstreamPath = process.env.CAIRN_LETTA_OPENAPI ?? fileURLToPath(new URL('../../../shared/letta-api/openapi.json', import.meta.url));
 
 let ajv: Ajv2020 | undefined;
 
