@@ -4,6 +4,10 @@ import { build } from 'esbuild';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+// `--outdir <dir>` builds elsewhere (tests build a private copy so that they never race a concurrent `npm run build`).
+const outdirFlag = process.argv.indexOf('--outdir');
+const outdir = outdirFlag > 0 ? process.argv[outdirFlag + 1] : 'dist';
+
 function sources(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -12,14 +16,27 @@ function sources(dir) {
   });
 }
 
-rmSync('dist', { recursive: true, force: true });
+rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: sources('src'),
-  outdir: 'dist',
+  outdir,
   outbase: 'src',
   platform: 'node',
   format: 'esm',
   target: 'node20',
   sourcemap: true,
+  logLevel: 'warning',
+});
+
+// The Claude Code hooks run once per prompt: one self-contained file (SDK included) starts faster than a module graph.
+await build({
+  entryPoints: ['src/hooks/main.ts'],
+  outfile: join(outdir, 'hooks.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify: true,
+  sourcemap: false,
   logLevel: 'warning',
 });

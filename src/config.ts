@@ -16,6 +16,8 @@ export interface CairnConfig {
   bodyLimitBytes: number;
   defaultLlmHandle: string;
   defaultEmbeddingHandle: string;
+  /** The environment LLM providers are configured from (keys, base URLs, timeouts): `src/llm/settings.ts`. */
+  llmEnv: NodeJS.ProcessEnv;
 }
 
 export interface ServeFlags {
@@ -41,6 +43,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     bodyLimitBytes: Number(env.CAIRN_BODY_LIMIT_BYTES ?? 10 * 1024 * 1024),
     defaultLlmHandle: env.LETTA_DEFAULT_LLM_HANDLE ?? 'openai/gpt-4o-mini',
     defaultEmbeddingHandle: env.LETTA_DEFAULT_EMBEDDING_HANDLE ?? LOCAL_EMBEDDING_HANDLE,
+    llmEnv: env,
   };
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { assertSafeBinding, secureModeRequested, type CairnConfig } from './config.js';
 import { buildApp, type App } from './http/app.js';
+import { createLlmProviders } from './llm/providers.js';
 import { createServices, type Services } from './services/index.js';
 import { databaseConfigFor, openDatabase } from './store/database.js';
 import type { Dialect } from './store/dialect/types.js';
@@ -16,10 +17,12 @@ export interface Cairn {
 
 /** Opens the database (running migrations), wires the services and builds the HTTP app, without listening. */
 export async function createCairn(config: CairnConfig, logger: Logger): Promise<Cairn> {
-  const dialect = await openDatabase(databaseConfigFor(config));
+  const dialect = await openDatabase(databaseConfigFor(config), (error) => logger.warn({ err: error }, 'database connection lost; the pool will reconnect'));
   try {
-    const services = createServices(dialect, config);
+    const services = createServices(dialect, config, logger);
+    services.llm.set(createLlmProviders(config.llmEnv, { defaultHandle: config.defaultLlmHandle, logger: logger.child({ component: 'llm' }) }));
     await services.tools.ensureBuiltinTools(dialect.isUniqueViolation);
+    services.runtime.start(dialect.name === 'sqlite');
     const app = await buildApp({ services, logger, password: config.password, bodyLimitBytes: config.bodyLimitBytes });
     let closing: Promise<void> | undefined;
     return {
@@ -28,7 +31,16 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       dialect,
       close: () =>
         (closing ??= (async () => {
-          await app.close();
+          // Node closes only the connections idle at the moment of close(); one whose request was still in flight
+          // turns idle when it is answered and would hold shutdown for its keep-alive timeout. Sweep until done.
+          const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+          try {
+            await app.close();
+          } finally {
+            clearInterval(sweep);
+          }
+          await services.runtime.stop();
+          await services.indexer.stop();
           await dialect.close();
         })()),
     };

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import { serve } from '../server.js';
 import { CAIRN_VERSION } from '../version.js';
+import { registerAgents } from './commands/agents.js';
+import { registerBlocks } from './commands/blocks.js';
+import { registerHooks } from './commands/hooks.js';
+import { registerPassages } from './commands/passages.js';
+import { registerMcp } from './commands/mcp.js';
 
 const program = new Command();
 program.name('cairn').description('Stateful agents with persistent memory; a Letta V1 compatible server.').version(CAIRN_VERSION);
@@ -16,9 +18,17 @@ program
   .option('--data-dir <dir>', 'data directory for the embedded database (env CAIRN_HOME, default ~/.cairn)')
   .option('--allow-insecure-remote', 'allow binding beyond loopback without LETTA_SERVER_PASSWORD')
   .action(async (options: { port?: string; host?: string; dataDir?: string; allowInsecureRemote?: boolean }) => {
+    // Loaded on demand: the client-side commands (mcp, hooks, agents, …) start without the server's module graph.
+    const [{ loadConfig }, { createLogger }, { serve }] = await Promise.all([import('../config.js'), import('../logger.js'), import('../server.js')]);
     const config = loadConfig(options);
     await serve(config, createLogger(config.logLevel));
   });
+
+registerMcp(program);
+registerHooks(program);
+registerAgents(program);
+registerBlocks(program);
+registerPassages(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`cairn: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -5,6 +5,7 @@ import type { Services } from '../services/index.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { mcpRoutes } from '../mcp/http.js';
 import { v1Routes } from './routes/v1/index.js';
 import { zodValidatorCompiler, type ZodTypeProvider } from './zod.js';
 
@@ -59,5 +60,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(authPlugin, { password: options.password });
   await app.register(openapiPlugin);
   await app.register(v1Routes, { prefix: '/v1' });
+  await app.register(mcpRoutes, { password: options.password });
   return app;
 }

@@ -102,6 +102,12 @@ export interface LlmModelInfo {
   provider: string;
   model: string;
   contextWindow: number;
+  /** Upstream's `ProviderType` (`openai`, `anthropic`, `ollama`, `vllm`, `lmstudio_openai`, `openrouter`). */
+  providerType?: string | undefined;
+  /** Upstream's `model_endpoint_type`. */
+  endpointType?: string | undefined;
+  /** The API root the model is called at. */
+  endpoint?: string | undefined;
 }
 
 export interface LlmProviders {

@@ -195,6 +195,9 @@ const includeQuery = {
 };
 export const retrieveAgentQuery = z.object(includeQuery);
 
+/** `GET /blocks/{id}/agents`, `GET /identities/{id}/agents`. */
+export const linkedAgentsQuery = pageQuery(50).extend(includeQuery);
+
 export const listAgentsQuery = pageQuery(50).extend({
   ...includeQuery,
   name: queryString(),

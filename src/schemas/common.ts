@@ -9,14 +9,17 @@ export const idOf = (prefix: IdPrefix) =>
 export const queryArray = <T extends z.ZodType>(item: T) =>
   z.preprocess((value) => (value === undefined || value === '' ? undefined : Array.isArray(value) ? value : [value]), z.array(item).optional());
 
-/** Query booleans arrive as the strings `true` / `false`. */
+/**
+ * Query booleans arrive as the strings `true` / `false`. The fallback is a zod default (not a preprocess
+ * result) so that the OpenAPI document shows the parameter as optional with its default.
+ */
 export const queryBool = (fallback: boolean) =>
   z.preprocess((value) => {
-    if (value === undefined || value === '') return fallback;
-    if (value === 'true' || value === true || value === '1') return true;
-    if (value === 'false' || value === false || value === '0') return false;
+    if (value === '') return undefined;
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
     return value;
-  }, z.boolean());
+  }, z.boolean().default(fallback));
 
 export const queryOptionalBool = () =>
   z.preprocess((value) => {
@@ -26,16 +29,18 @@ export const queryOptionalBool = () =>
     return value;
   }, z.boolean().optional());
 
-export const queryInt = (options: { min?: number; max?: number } = {}) =>
-  z.preprocess(
-    (value) => (value === undefined || value === '' ? undefined : typeof value === 'string' ? Number(value) : value),
-    z
-      .number()
-      .int()
-      .min(options.min ?? Number.MIN_SAFE_INTEGER)
-      .max(options.max ?? Number.MAX_SAFE_INTEGER)
-      .optional(),
-  );
+const toNumber = (value: unknown) => (value === undefined || value === '' ? undefined : typeof value === 'string' ? Number(value) : value);
+const intBetween = (options: { min?: number; max?: number }) =>
+  z
+    .number()
+    .int()
+    .min(options.min ?? Number.MIN_SAFE_INTEGER)
+    .max(options.max ?? Number.MAX_SAFE_INTEGER);
+
+export const queryInt = (options: { min?: number; max?: number } = {}) => z.preprocess(toNumber, intBetween(options).optional());
+
+/** A page size; its default is a zod default so that the OpenAPI document shows it. */
+export const queryLimit = (defaultLimit: number) => z.preprocess(toNumber, intBetween({ min: 1, max: 10_000 }).default(defaultLimit));
 
 export const queryString = () => z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
 
@@ -46,7 +51,7 @@ export const pageQuery = (defaultLimit: number) =>
   z.object({
     before: queryString(),
     after: queryString(),
-    limit: queryInt({ min: 1, max: 10_000 }).transform((v) => v ?? defaultLimit),
+    limit: queryLimit(defaultLimit),
     order: z.preprocess((v) => (v === '' ? undefined : v), orderSchema.optional()),
   });
 

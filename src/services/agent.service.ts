@@ -1,8 +1,11 @@
 import { badRequest, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
+import { toLettaMessages } from '../runtime/letta-messages.js';
+import { isApprovalRequest } from '../runtime/messages.js';
 import { baseSystemPrompt } from '../runtime/prompts/base.js';
 import type { AgentInclude, AgentState, AgentType, CreateAgent, ListAgentsQuery, UpdateAgent } from '../schemas/agent.js';
+import type { PageQuery } from '../schemas/common.js';
 import type { AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
 import { toIdentity } from '../store/identity.store.js';
@@ -68,6 +71,7 @@ export class AgentService {
       has(includes, 'agent.tags') ? tx.agents.tagsFor(ids) : undefined,
       wantIdentities ? tx.identities.identitiesOf('identity_agents', ids) : undefined,
     ]);
+    const pendingByAgent = has(includes, 'agent.pending_approval') ? await pendingApprovals(records, tx) : undefined;
     const presentedBlocks = blocksByAgent ? await this.blocks.present([...blocksByAgent.values()].flat(), tx) : [];
     const blockById = new Map(presentedBlocks.map((b) => [b.id, b]));
     const identityRows = identityIdsByAgent ? await tx.identities.findManyByIds([...new Set([...identityIdsByAgent.values()].flat())]) : [];
@@ -106,7 +110,7 @@ export class AgentService {
         identities: agentIdentityIds.flatMap((id) => identityById.get(id) ?? []),
         secrets: [],
         tool_exec_environment_variables: [],
-        pending_approval: null,
+        pending_approval: pendingByAgent?.get(row.id) ?? null,
         managed_group: null,
         multi_agent_group: null,
         project_id: row.project_id,
@@ -158,6 +162,17 @@ export class AgentService {
       { ...query, order: query.order ?? (query.ascending ? 'asc' : 'desc') },
       query.order_by,
     );
+    return this.present(rows, includes);
+  }
+
+  /**
+   * The agents a block is attached to, or an identity is linked to, keyset-paged newest first like Letta: the
+   * SDK auto-paginates these lists and stops only on an empty page.
+   */
+  async listLinked(link: { blockId: string } | { identityId: string }, page: PageQuery, includes: IncludeSet): Promise<AgentState[]> {
+    if ('blockId' in link) await this.blocks.require(link.blockId);
+    else if (!(await this.stores.identities.findById(link.identityId))) throw notFound(`Identity with id '${link.identityId}' not found`);
+    const rows = await this.stores.agents.list({ ...link, showHidden: true }, { ...page, order: page.order ?? 'desc' });
     return this.present(rows, includes);
   }
 
@@ -223,7 +238,7 @@ export class AgentService {
       await tx.tools.attach(id, toolIds);
       await tx.agents.setTags(id, input.tags ?? []);
       await this.setIdentities(tx, id, input.identity_ids ?? []);
-      await this.events.agentCreated(tx, id);
+      await this.events.agentCreated(tx, id, { initialMessages: input.initial_message_sequence ?? null });
       return this.presentOne(await this.require(id, tx), 'all', tx);
     });
   }
@@ -362,14 +377,30 @@ export class AgentService {
     });
   }
 
+  /** `PATCH /agents/{id}/tools/attach|detach/{tool_id}`: idempotent both ways, like Letta. */
+  async attachTool(agentId: string, toolId: string, attach: boolean): Promise<void> {
+    await this.stores.transaction(async (tx) => {
+      await this.assertExists(agentId, tx);
+      if (!(await tx.tools.findById(toolId))) throw notFound(`Tool with id '${toolId}' not found`);
+      if (attach) await tx.tools.attach(agentId, [toolId]);
+      else await tx.tools.detach(agentId, toolId);
+      await this.touch(tx, agentId);
+    });
+  }
+
   private touch(tx: Stores, agentId: string): Promise<void> {
     return tx.agents.update(agentId, { updated_at: nowIso() });
   }
 
-  /** Core memory by label. */
-  async listBlocks(agentId: string) {
+  /** Core memory by label. Paged in attachment order (the order the prompt shows them) unless `order` says otherwise. */
+  async listBlocks(agentId: string, page: PageQuery = { limit: 10_000 }) {
     await this.assertExists(agentId);
-    return this.blocks.present(await this.stores.blocks.listForAgent(agentId));
+    return this.blocks.present(await this.stores.blocks.pageForAgent(agentId, { ...page, order: page.order ?? 'asc' }));
+  }
+
+  /** The legacy `Memory` object (`GET /agents/{id}/core-memory`), still read by the Letta MCP server. */
+  async memory(agentId: string) {
+    return { blocks: await this.listBlocks(agentId), file_blocks: [], prompt_template: '', agent_type: null, git_enabled: false };
   }
 
   async getBlock(agentId: string, label: string) {
@@ -391,6 +422,17 @@ export class AgentService {
       return this.blocks.presentOne(await this.blocks.applyUpdate(tx, row, patch), tx);
     });
   }
+}
+
+/**
+ * `include=agent.pending_approval`: the approval request a thread stopped on (its last in-context message), as the
+ * `approval_request_message` the client must answer (§5.6). One batched read of the agents' last messages.
+ */
+async function pendingApprovals(records: AgentRecord[], tx: Stores): Promise<Map<string, unknown>> {
+  const lastIds = records.flatMap((r) => parseJson<string[]>(r.message_ids, []).slice(-1));
+  const rows = await tx.messages.findByIds(lastIds);
+  const types = new Map(records.map((r) => [r.id, r.agent_type]));
+  return new Map(rows.filter(isApprovalRequest).map((row) => [row.agent_id, toLettaMessages(row, { agentType: types.get(row.agent_id) ?? 'letta_v1_agent' })[0]]));
 }
 
 const ADJECTIVES = ['amber', 'brisk', 'calm', 'deft', 'eager', 'fair', 'gentle', 'hardy', 'keen', 'lucid', 'mellow', 'nimble', 'quiet', 'rapid', 'steady', 'vivid'];

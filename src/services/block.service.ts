@@ -50,9 +50,7 @@ export class BlockService {
   /** Inserts a block inside the caller's transaction; used by agent creation as well. */
   async insert(tx: Stores, input: CreateBlock): Promise<BlockRecord> {
     const limit = input.limit ?? DEFAULT_BLOCK_LIMIT;
-    if (input.value.length > limit) {
-      throw invalidField(['body', 'value'], `Block limit (${limit}) must be greater than or equal to value length (${input.value.length} characters)`);
-    }
+    assertWithinLimit(input.value, limit, 'value');
     const now = nowIso();
     const row = {
       id: newId('block'),
@@ -109,6 +107,31 @@ export class BlockService {
       { ...query, order: query.order ?? 'asc' },
     );
     return this.present(rows);
+  }
+
+  count(): Promise<number> {
+    return this.stores.blocks.count();
+  }
+
+  /** `GET /identities/{id}/blocks`. */
+  async listForIdentity(identityId: string): Promise<Block[]> {
+    await this.requireIdentity(identityId, this.stores);
+    return this.present(await this.stores.blocks.list({ identityId, showHidden: true }, { limit: 10_000, order: 'asc' }));
+  }
+
+  /** `PATCH /blocks/{id}/identities/attach|detach/{identity_id}`. */
+  async linkIdentity(blockId: string, identityId: string, attach: boolean): Promise<Block> {
+    return this.stores.transaction(async (tx) => {
+      const row = await this.require(blockId, tx);
+      await this.requireIdentity(identityId, tx);
+      if (attach) await tx.identities.link('identity_blocks', identityId, blockId);
+      else await tx.identities.unlink('identity_blocks', identityId, blockId);
+      return this.presentOne(row, tx);
+    });
+  }
+
+  private async requireIdentity(identityId: string, tx: Stores): Promise<void> {
+    if (!(await tx.identities.findById(identityId))) throw notFound(`Identity with id '${identityId}' not found`);
   }
 
   /** An update through the API: read-only blocks may be changed here, never by an agent's tools. */

@@ -18,7 +18,7 @@ export function parseHandle(handle: string, field: string): ModelHandle {
 }
 
 /** Context windows of well-known model families; others get a conservative default until the provider says. */
-function providerContextWindow({ provider, model }: ModelHandle): number {
+export function providerContextWindow({ provider, model }: ModelHandle): number {
   if (provider === 'anthropic' || model.startsWith('claude')) return 200_000;
   if (/^(gpt-4\.1|gpt-5)/.test(model)) return 1_047_576;
   if (/^(gpt-4o|gpt-4-turbo|o[1-9])/.test(model)) return 128_000;
@@ -88,18 +88,25 @@ export interface EmbeddingModelInfo {
 export const KNOWN_EMBEDDING_MODELS: Record<string, EmbeddingModelInfo> = {
   // Upstream's enum has no value for an in-process model; `hugging-face` is the nearest (an open model run locally).
   'local/use-lite': { endpointType: 'hugging-face', dimension: 512 },
+  'ollama/nomic-embed-text': { endpointType: 'ollama', dimension: 768 },
+  'ollama/mxbai-embed-large': { endpointType: 'ollama', dimension: 1024 },
+  'ollama/all-minilm': { endpointType: 'ollama', dimension: 384 },
   'openai/text-embedding-3-small': { endpointType: 'openai', dimension: 1536 },
   'openai/text-embedding-3-large': { endpointType: 'openai', dimension: 3072 },
   'openai/text-embedding-ada-002': { endpointType: 'openai', dimension: 1536 },
 };
 
 export const LOCAL_EMBEDDING_HANDLE = 'local/use-lite';
+export const LOCAL_EMBEDDING_DIM = 512;
+
+/** Upstream's endpoint-type enum for providers it does not name (any `/v1/embeddings` server speaks OpenAI's). */
+const EMBEDDING_ENDPOINT_TYPE: Record<string, string> = { 'openai-compatible': 'openai', local: 'hugging-face' };
 
 export function embeddingConfigFor(handle: string) {
   const parsed = parseHandle(handle, 'embedding');
   const known = KNOWN_EMBEDDING_MODELS[handle];
   return {
-    embedding_endpoint_type: known?.endpointType ?? parsed.provider,
+    embedding_endpoint_type: known?.endpointType ?? EMBEDDING_ENDPOINT_TYPE[parsed.provider] ?? parsed.provider,
     embedding_endpoint: null,
     embedding_model: parsed.model,
     embedding_dim: known?.dimension ?? 0,

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { fetchPage, type PageSpec } from './paging.js';
 import type { AgentRow, Database } from './schema.js';
 import { ownersTagged, setTags, tagsFor } from './tag-links.js';
+import { containsText } from './text-match.js';
 
 export type AgentRecord = Selectable<AgentRow>;
 
@@ -15,6 +16,8 @@ export interface AgentFilter {
   baseTemplateId?: string | undefined;
   identityId?: string | undefined;
   identifierKeys?: string[] | undefined;
+  /** Only the agents this block is attached to. */
+  blockId?: string | undefined;
   showHidden?: boolean;
   lastStopReason?: string | undefined;
 }
@@ -63,7 +66,7 @@ export class AgentStore {
   private filtered(filter: AgentFilter) {
     let q = this.db.selectFrom('agents').selectAll('agents');
     if (filter.name !== undefined) q = q.where('agents.name', '=', filter.name);
-    if (filter.queryText) q = q.where('agents.name', this.like, `%${filter.queryText}%`);
+    if (filter.queryText) q = q.where(containsText('agents.name', filter.queryText, this.like));
     if (filter.projectId !== undefined) q = q.where('agents.project_id', '=', filter.projectId);
     if (filter.templateId !== undefined) q = q.where('agents.template_id', '=', filter.templateId);
     if (filter.baseTemplateId !== undefined) q = q.where('agents.base_template_id', '=', filter.baseTemplateId);
@@ -76,6 +79,10 @@ export class AgentStore {
     if (filter.identityId !== undefined) {
       const identityId = filter.identityId;
       q = q.where('agents.id', 'in', (eb) => eb.selectFrom('identity_agents').select('target_id').where('identity_id', '=', identityId));
+    }
+    if (filter.blockId !== undefined) {
+      const blockId = filter.blockId;
+      q = q.where('agents.id', 'in', (eb) => eb.selectFrom('agent_blocks').select('agent_id').where('block_id', '=', blockId));
     }
     if (filter.identifierKeys?.length) {
       const keys = filter.identifierKeys;

@@ -5,6 +5,7 @@ import { fetchPage, type PageSpec } from './paging.js';
 import type { BlockRow, Database } from './schema.js';
 import { groupBy } from '../lib/collections.js';
 import { ownersTagged, setTags, tagsFor } from './tag-links.js';
+import { containsText } from './text-match.js';
 
 export type BlockRecord = Selectable<BlockRow>;
 
@@ -95,6 +96,18 @@ export class BlockStore {
       .execute();
   }
 
+  /** One page of an agent's blocks in attachment order; cursors are block ids. */
+  pageForAgent(agentId: string, page: PageSpec): Promise<BlockRecord[]> {
+    const q = this.db
+      .selectFrom('agent_blocks')
+      .innerJoin('blocks', 'blocks.id', 'agent_blocks.block_id')
+      .selectAll('blocks')
+      .where('agent_blocks.agent_id', '=', agentId);
+    const positionOf = async (blockId: string) =>
+      (await this.db.selectFrom('agent_blocks').select('position').where('agent_id', '=', agentId).where('block_id', '=', blockId).executeTakeFirst())?.position;
+    return fetchPage(q, 'agent_blocks.position', positionOf, page);
+  }
+
   async listForAgents(agentIds: string[]): Promise<Map<string, BlockRecord[]>> {
     if (agentIds.length === 0) return new Map();
     const rows = await this.db
@@ -150,9 +163,9 @@ export class BlockStore {
     if (filter.templatesOnly) q = q.where('blocks.is_template', '=', 1);
     if (filter.projectId !== undefined) q = q.where('blocks.project_id', '=', filter.projectId);
     if (!filter.showHidden) q = q.where('blocks.hidden', '=', 0);
-    if (filter.labelSearch) q = q.where('blocks.label', this.like, `%${filter.labelSearch}%`);
-    if (filter.valueSearch) q = q.where('blocks.value', this.like, `%${filter.valueSearch}%`);
-    if (filter.descriptionSearch) q = q.where('blocks.description', this.like, `%${filter.descriptionSearch}%`);
+    if (filter.labelSearch) q = q.where(containsText('blocks.label', filter.labelSearch, this.like));
+    if (filter.valueSearch) q = q.where(containsText('blocks.value', filter.valueSearch, this.like));
+    if (filter.descriptionSearch) q = q.where(containsText('blocks.description', filter.descriptionSearch, this.like));
     if (filter.identityId !== undefined) {
       const identityId = filter.identityId;
       q = q.where('blocks.id', 'in', (eb) => eb.selectFrom('identity_blocks').select('target_id').where('identity_id', '=', identityId));

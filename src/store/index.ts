@@ -1,9 +1,14 @@
 import type { Dialect } from './dialect/types.js';
 import { AgentStore } from './agent.store.js';
+import { ArchivalStore } from './archival.store.js';
 import { BlockStore } from './block.store.js';
+import { ConversationStore } from './conversation.store.js';
+import { MessageStore } from './message.store.js';
+import { RunStore } from './run.store.js';
 import { IdentityStore } from './identity.store.js';
 import { TagStore } from './tag.store.js';
 import { ToolStore } from './tool.store.js';
+import { RecallStore } from './recall.store.js';
 import type { Database } from './schema.js';
 import type { Kysely } from 'kysely';
 
@@ -14,6 +19,11 @@ export interface Stores {
   tools: ToolStore;
   identities: IdentityStore;
   tags: TagStore;
+  archival: ArchivalStore;
+  recall: RecallStore;
+  messages: MessageStore;
+  conversations: ConversationStore;
+  runs: RunStore;
   /** Runs `work` in one transaction; a throw rolls every write back. Nested calls reuse the outer transaction. */
   transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T>;
 }
@@ -25,6 +35,11 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
     tools: new ToolStore(db),
     identities: new IdentityStore(db),
     tags: new TagStore(db, dialect.likeOperator),
+    archival: new ArchivalStore(db, dialect),
+    recall: new RecallStore(db, dialect),
+    messages: new MessageStore(db),
+    conversations: new ConversationStore(db),
+    runs: new RunStore(db),
     transaction: (work) => (inTransaction ? work(stores) : db.transaction().execute((trx) => work(createStores(dialect, trx, true)))),
   };
   return stores;

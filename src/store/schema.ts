@@ -160,6 +160,109 @@ export interface MessageRow {
   created_at: string;
 }
 
+export interface ArchiveRow {
+  seq: Generated<number>;
+  id: string;
+  name: string;
+  description: string | null;
+  embedding: string;
+  embedding_config: string;
+  metadata: string | null;
+  owner_agent_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AgentArchiveRow {
+  agent_id: string;
+  archive_id: string;
+  created_at: string;
+}
+
+export type EmbedStatus = 'pending' | 'ready';
+
+/** An archival passage; the `embed_*` columns are its place in the background embedding queue. */
+export interface PassageRow {
+  seq: Generated<number>;
+  id: string;
+  archive_id: string;
+  text: string;
+  metadata: string;
+  created_at: string;
+  updated_at: string;
+  embed_status: EmbedStatus;
+  embed_attempts: number;
+  embed_next_at: string;
+  embed_lease_until: string | null;
+  embed_error: string | null;
+}
+
+/** A passage's vector, with the model and dimension it was made with; a query only meets its own model's rows. */
+export interface PassageVectorRow {
+  passage_id: string;
+  archive_id: string;
+  model: string;
+  dim: number;
+  embedding: unknown;
+}
+
+/** One send (a turn); `usage` is the accumulated LettaUsageStatistics JSON. */
+export interface RunRow {
+  seq: Generated<number>;
+  id: string;
+  agent_id: string;
+  conversation_id: string | null;
+  status: string;
+  stop_reason: string | null;
+  background: number;
+  streamed: number;
+  metadata: string | null;
+  request_config: string | null;
+  callback_url: string | null;
+  usage: string;
+  ttft_ns: number | null;
+  total_duration_ns: number | null;
+  created_at: string;
+  completed_at: string | null;
+  heartbeat_at: string | null;
+}
+
+export interface StepRow {
+  seq: Generated<number>;
+  id: string;
+  run_id: string;
+  agent_id: string;
+  model: string | null;
+  model_handle: string | null;
+  context_window_limit: number | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cached_input_tokens: number | null;
+  reasoning_tokens: number | null;
+  stop_reason: string | null;
+  status: string;
+  error_type: string | null;
+  error_data: string | null;
+  llm_ms: number | null;
+  duration_ms: number | null;
+  created_at: string;
+}
+
+export interface RunChunkRow {
+  seq: Generated<number>;
+  run_id: string;
+  seq_id: number;
+  data: string;
+}
+
+export interface TurnLockRow {
+  agent_id: string;
+  thread: string;
+  run_id: string;
+  created_at: string;
+}
+
 export interface Database {
   agents: AgentRow;
   blocks: BlockRow;
@@ -173,4 +276,13 @@ export interface Database {
   identity_blocks: IdentityLinkRow;
   conversations: ConversationRow;
   messages: MessageRow;
+  archives: ArchiveRow;
+  agent_archives: AgentArchiveRow;
+  passages: PassageRow;
+  passage_tags: TagRow;
+  passage_vectors: PassageVectorRow;
+  runs: RunRow;
+  steps: StepRow;
+  run_chunks: RunChunkRow;
+  turn_locks: TurnLockRow;
 }

@@ -3,7 +3,7 @@ import { groupBy } from '../lib/collections.js';
 import type { Database } from './schema.js';
 
 /** Agents and blocks keep their tags in identical junction tables; these serve both. */
-export type TagTable = 'agent_tags' | 'block_tags';
+export type TagTable = 'agent_tags' | 'block_tags' | 'passage_tags';
 
 export async function tagsFor(db: Kysely<Database>, table: TagTable, ids: string[]): Promise<Map<string, string[]>> {
   if (ids.length === 0) return new Map();

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { containsText } from './text-match.js';
 
 export class TagStore {
   constructor(
@@ -14,7 +15,7 @@ export class TagStore {
       .select('tag')
       .union(this.db.selectFrom('block_tags').select('tag'));
     let q = this.db.selectFrom(union.as('t')).select('t.tag').distinct();
-    if (options.name) q = q.where('t.tag', this.like, `%${options.name}%`);
+    if (options.name) q = q.where(containsText('t.tag', options.name, this.like));
     const asc = options.order === 'asc';
     if (options.after !== undefined) q = q.where('t.tag', asc ? '>' : '<', options.after);
     if (options.before !== undefined) q = q.where('t.tag', asc ? '<' : '>', options.before);

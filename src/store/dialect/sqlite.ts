@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase as SqliteDatabaseLike } from 'kysely';
 import * as sqliteVec from 'sqlite-vec';
 import type { Database } from '../schema.js';
+import { sqliteSearch } from './sqlite-search.js';
 import type { Dialect } from './types.js';
 
 export function openSqlite(file: string): Dialect {
@@ -15,7 +16,7 @@ export function openSqlite(file: string): Dialect {
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
   sqliteVec.load(connection);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   return {
     name: 'sqlite',
     db,
@@ -26,6 +27,31 @@ export function openSqlite(file: string): Dialect {
     isUniqueViolation: (error) => sqliteCode(error).startsWith('SQLITE_CONSTRAINT_UNIQUE') || sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
     isForeignKeyViolation: (error) => sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
     close: () => db.destroy(),
+    search: sqliteSearch,
+  };
+}
+
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every statement it runs; preparing costs as much as running a point query, and the SQL of a
+ * given query shape never changes (values are bound), so compiled statements are reused. Kysely runs one
+ * statement at a time on this single connection, so a cached statement is never busy when it is reused.
+ */
+function withStatementCache(connection: SqliteDatabase.Database): SqliteDatabaseLike {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => connection.close(),
+    prepare: (sql: string) => {
+      let statement = cache.get(sql);
+      if (!statement) {
+        statement = connection.prepare(sql);
+        // Evict the oldest entry: ad-hoc shapes (IN lists of varying length) must not grow the cache unbounded.
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely } from 'kysely';
+import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely, RawBuilder } from 'kysely';
 import type { Database } from '../schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -20,6 +20,37 @@ export interface Dialect {
   /** Case-insensitive substring match, as `ILIKE` / `LIKE` (SQLite's LIKE is already case-insensitive for ASCII). */
   readonly likeOperator: 'like' | 'ilike';
   close(): Promise<void>;
+  readonly search: SearchDialect;
 }
+
+/** Tables with a full-text index over their `text` column (keyed by `seq`). */
+export type TextIndexedTable = 'passages' | 'messages';
+
+/**
+ * Full-text and vector search: FTS5 + sqlite-vec on SQLite, tsvector/GIN + pgvector on PostgreSQL. Stores build
+ * every other part of a search query with Kysely; only these fragments differ.
+ */
+export interface SearchDialect {
+  /** DDL: a full-text index over `table.text` that the engine keeps in sync (FTS5 triggers; a GIN index, over a stored tsvector for passages). */
+  createTextIndex(db: Kysely<any>, table: TextIndexedTable): Promise<void>;
+  /** DDL run before any vector column exists (PostgreSQL: the pgvector extension). */
+  enableVectors(db: Kysely<any>): Promise<void>;
+  /** Column type of a vector of any dimension (a float32 blob; pgvector's untyped `vector`). */
+  readonly vectorColumnType: ColumnDataType;
+  /** An ANN index for vectors of one dimension where the engine has one (PostgreSQL HNSW); idempotent. */
+  ensureVectorIndex(db: Kysely<any>, dim: number): Promise<void>;
+  /**
+   * A derived table `(seq, score)` of `table` rows matching any of `terms` (already lower-cased words), higher
+   * score = better (BM25 on SQLite, ts_rank_cd on PostgreSQL). Terms are stemmed by the engine.
+   */
+  textMatches(table: TextIndexedTable, terms: string[]): RawBuilder<{ seq: number; score: number }>;
+  /** Cosine distance between `passage_vectors.embedding` (of rows with `dim = dim`) and `vector`. */
+  vectorDistance(column: string, vector: Float32Array, dim: number): RawBuilder<number>;
+  /** The stored form of a vector (a float32 blob on SQLite, pgvector text on PostgreSQL). */
+  encodeVector(vector: Float32Array): unknown;
+}
+
+/** What `addColumn` accepts as a type (Kysely does not export the name). */
+export type ColumnDataType = Parameters<CreateTableBuilder<string, never>['addColumn']>[1];
 
 export type ColumnBuilder = (col: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;

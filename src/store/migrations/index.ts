@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from '../dialect/types.js';
 import * as core from './0001-core.js';
 import * as messages from './0002-messages.js';
+import * as archival from './0003-archival.js';
+import * as runs from './0004-runs.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -11,4 +13,6 @@ export interface MigrationModule {
 export const migrations: Record<string, MigrationModule> = {
   '0001-core': core,
   '0002-messages': messages,
+  '0003-archival': archival,
+  '0004-runs': runs,
 };

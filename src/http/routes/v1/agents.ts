@@ -31,6 +31,16 @@ export const agentRoutes: RouteModule = async (app) => {
     return null;
   });
 
+  // Letta Code detaches and re-attaches its server-side memory tool this way when its toolset changes. 1.0 clients get
+  // null, legacy ones the agent (reference §1.7).
+  const toolParams = agentIdParams.extend({ tool_id: idOf('tool') });
+  for (const action of ['attach', 'detach'] as const) {
+    app.patch(`/agents/:agent_id/tools/${action}/:tool_id`, { schema: { tags, params: toolParams, response: { 200: agentStateSchema.nullable() } } }, async (request) => {
+      await agents.attachTool(request.params.agent_id, request.params.tool_id, action === 'attach');
+      return isModernClient(request) ? null : agents.get(request.params.agent_id, 'all');
+    });
+  }
+
   const identityParams = agentIdParams.extend({ identity_id: idOf('identity') });
   for (const action of ['attach', 'detach'] as const) {
     app.patch(`/agents/:agent_id/identities/${action}/:identity_id`, { schema: { tags, params: identityParams, response: { 200: agentStateSchema } } }, async (request) =>

@@ -1,19 +1,19 @@
 import { z } from 'zod';
 import { resolveIncludes } from '../../../services/agent.service.js';
-import { agentStateSchema, INCLUDE_VALUES } from '../../../schemas/agent.js';
+import { agentStateSchema, linkedAgentsQuery } from '../../../schemas/agent.js';
 import { blockIdParams, blockSchema, blockUpdateSchema, createBlockSchema, listBlocksQuery } from '../../../schemas/block.js';
-import { idOf, pageQuery, queryArray } from '../../../schemas/common.js';
+import { idOf } from '../../../schemas/common.js';
 import { isModernClient } from '../../client-kind.js';
 import type { RouteModule } from '../types.js';
 
 const tags = ['blocks'];
 
 export const blockRoutes: RouteModule = async (app) => {
-  const { blocks, agents, stores } = app.services;
+  const { blocks, agents } = app.services;
 
   app.get('/blocks/', { schema: { tags, querystring: listBlocksQuery, response: { 200: z.array(blockSchema) } } }, async (request) => blocks.list(request.query));
 
-  app.get('/blocks/count', { schema: { tags, response: { 200: z.number().int() } } }, async () => stores.blocks.count());
+  app.get('/blocks/count', { schema: { tags, response: { 200: z.number().int() } } }, async () => blocks.count());
 
   app.post('/blocks/', { schema: { tags, body: createBlockSchema, response: { 200: blockSchema } } }, async (request) => blocks.create(request.body));
 
@@ -28,23 +28,14 @@ export const blockRoutes: RouteModule = async (app) => {
     return null;
   });
 
-  const agentsQuery = pageQuery(50).extend({ include: queryArray(z.enum(INCLUDE_VALUES)), include_relationships: queryArray(z.string()) });
-  app.get('/blocks/:block_id/agents', { schema: { tags, params: blockIdParams, querystring: agentsQuery, response: { 200: z.array(agentStateSchema) } } }, async (request) => {
-    await blocks.require(request.params.block_id);
-    const ids = await stores.blocks.agentIdsFor(request.params.block_id);
-    const rows = await stores.agents.findManyByIds(ids);
-    return agents.present(rows, resolveIncludes(isModernClient(request), request.query.include, request.query.include_relationships));
-  });
+  app.get('/blocks/:block_id/agents', { schema: { tags, params: blockIdParams, querystring: linkedAgentsQuery, response: { 200: z.array(agentStateSchema) } } }, async (request) =>
+    agents.listLinked({ blockId: request.params.block_id }, request.query, resolveIncludes(isModernClient(request), request.query.include, request.query.include_relationships)),
+  );
 
   const identityParams = blockIdParams.extend({ identity_id: idOf('identity') });
   for (const action of ['attach', 'detach'] as const) {
-    app.patch(`/blocks/:block_id/identities/${action}/:identity_id`, { schema: { tags, params: identityParams, response: { 200: blockSchema } } }, async (request) => {
-      const { block_id, identity_id } = request.params;
-      await blocks.require(block_id);
-      await app.services.identities.require(identity_id);
-      if (action === 'attach') await stores.identities.link('identity_blocks', identity_id, block_id);
-      else await stores.identities.unlink('identity_blocks', identity_id, block_id);
-      return blocks.get(block_id);
-    });
+    app.patch(`/blocks/:block_id/identities/${action}/:identity_id`, { schema: { tags, params: identityParams, response: { 200: blockSchema } } }, async (request) =>
+      blocks.linkIdentity(request.params.block_id, request.params.identity_id, action === 'attach'),
+    );
   }
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { agentIdParams, agentStateSchema } from '../../../schemas/agent.js';
 import { blockSchema, blockUpdateSchema } from '../../../schemas/block.js';
-import { idOf } from '../../../schemas/common.js';
+import { idOf, pageQuery } from '../../../schemas/common.js';
 import type { RouteModule } from '../types.js';
 
 const tags = ['core-memory'];
@@ -11,13 +11,10 @@ const blockIdParams = agentIdParams.extend({ block_id: idOf('block') });
 export const coreMemoryRoutes: RouteModule = async (app) => {
   const { agents } = app.services;
 
-  app.get('/agents/:agent_id/core-memory', { schema: { tags, params: agentIdParams } }, async (request) => {
-    const blocks = await agents.listBlocks(request.params.agent_id);
-    return { blocks, file_blocks: [], prompt_template: '', agent_type: null, git_enabled: false };
-  });
+  app.get('/agents/:agent_id/core-memory', { schema: { tags, params: agentIdParams } }, async (request) => agents.memory(request.params.agent_id));
 
-  app.get('/agents/:agent_id/core-memory/blocks', { schema: { tags, params: agentIdParams, response: { 200: z.array(blockSchema) } } }, async (request) =>
-    agents.listBlocks(request.params.agent_id),
+  app.get('/agents/:agent_id/core-memory/blocks', { schema: { tags, params: agentIdParams, querystring: pageQuery(100), response: { 200: z.array(blockSchema) } } }, async (request) =>
+    agents.listBlocks(request.params.agent_id, request.query),
   );
 
   // Attach/detach are registered before the by-label routes; find-my-way prefers static segments anyway.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { resolveIncludes } from '../../../services/agent.service.js';
-import { agentStateSchema } from '../../../schemas/agent.js';
+import { agentStateSchema, linkedAgentsQuery } from '../../../schemas/agent.js';
 import { blockSchema } from '../../../schemas/block.js';
 import { identityCreateSchema, identityIdParams, identityPropertySchema, identitySchema, identityUpdateSchema, listIdentitiesQuery } from '../../../schemas/identity.js';
 import { isModernClient } from '../../client-kind.js';
@@ -9,7 +9,7 @@ import type { RouteModule } from '../types.js';
 const tags = ['identities'];
 
 export const identityRoutes: RouteModule = async (app) => {
-  const { identities, agents, blocks, stores } = app.services;
+  const { identities, agents, blocks } = app.services;
 
   app.get('/identities/', { schema: { tags, querystring: listIdentitiesQuery, response: { 200: z.array(identitySchema) } } }, async (request) =>
     identities.list(request.query),
@@ -30,12 +30,10 @@ export const identityRoutes: RouteModule = async (app) => {
     await identities.delete(request.params.identity_id);
     return null;
   });
-  app.get('/identities/:identity_id/agents', { schema: { tags, params: identityIdParams, response: { 200: z.array(agentStateSchema) } } }, async (request) => {
-    const identity = await identities.get(request.params.identity_id);
-    return agents.present(await stores.agents.findManyByIds(identity.agent_ids), resolveIncludes(isModernClient(request)));
-  });
-  app.get('/identities/:identity_id/blocks', { schema: { tags, params: identityIdParams, response: { 200: z.array(blockSchema) } } }, async (request) => {
-    const identity = await identities.get(request.params.identity_id);
-    return blocks.present(await stores.blocks.findManyByIds(identity.block_ids));
-  });
+  app.get('/identities/:identity_id/agents', { schema: { tags, params: identityIdParams, querystring: linkedAgentsQuery, response: { 200: z.array(agentStateSchema) } } }, async (request) =>
+    agents.listLinked({ identityId: request.params.identity_id }, request.query, resolveIncludes(isModernClient(request), request.query.include, request.query.include_relationships)),
+  );
+  app.get('/identities/:identity_id/blocks', { schema: { tags, params: identityIdParams, response: { 200: z.array(blockSchema) } } }, async (request) =>
+    blocks.listForIdentity(request.params.identity_id),
+  );
 };

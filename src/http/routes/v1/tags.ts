@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { orderSchema, queryInt, queryString } from '../../../schemas/common.js';
+import { orderSchema, queryLimit, queryString } from '../../../schemas/common.js';
 import type { RouteModule } from '../types.js';
 
 const listTagsQuery = z.object({
   before: queryString(),
   after: queryString(),
-  limit: queryInt({ min: 1, max: 10_000 }).transform((v) => v ?? 50),
+  limit: queryLimit(50),
   order: z.preprocess((v) => (v === '' ? undefined : v), orderSchema.optional()),
   name: queryString(),
   query_text: queryString(),

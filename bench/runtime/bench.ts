@@ -1,0 +1,407 @@
+/**
+ * Runtime benchmarks (docs/benchmarks.md, "Runtime"). Run through bench/runtime/run.mjs, which bundles this file.
+ *
+ * overhead     Cairn's own time per agent step = turn wall time (as the HTTP client sees it) minus the time the LLM
+ *              side spent (measured by a pass-through meter in front of the fake LLM: request start → response end),
+ *              divided by the turn's steps. At 100 / 1,000 / 10,000 stored messages on the agent, seeded straight into
+ *              the messages table (not in context: history, as after compaction), so only code that scales with the
+ *              stored history shows up as growth. The in-context window is held at ~40 messages between turns (as
+ *              compaction keeps it), the same at every size. Three turn shapes: sync text (1 step), streamed text with
+ *              stream_tokens (Letta Code's path, 1 step), sync memory_insert + reply (2 steps).
+ * concurrency  N agents (50) stream one turn each at the same moment; the fake LLM paces tokens (20 ms × ~50 tokens).
+ *              Per stream: first ping, stop_reason, usage_statistics and [DONE] must arrive, the text must be whole;
+ *              the largest gap between consecutive chunks is the stall measure.
+ *
+ * By default Cairn runs as its own process (a private build, as in production) and the client, the fake LLM and the
+ * meter share this one; `--server inprocess` puts Cairn here too (needed for --query-stats). Wall times include
+ * whatever else the machine is doing (the load average is printed); Cairn's CPU time is reported beside them.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import Letta from '@letta-ai/letta-client';
+import { messageRow } from '../../src/runtime/messages.js';
+import { databaseConfigFor, openDatabase } from '../../src/store/database.js';
+import { createStores, type Stores } from '../../src/store/index.js';
+import { createTestDatabase, startCairn, type TestDialect } from '../../test/support/cairn.js';
+import { startFakeLlm, type FakeLlm } from '../../test/support/fake-llm.js';
+import { parseSse } from '../../test/support/sse.js';
+import { startRecordingProxy, type RecordingProxy } from '../../test/e2e/recording-proxy.js';
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    // child (default): Cairn is its own process (the private build run.mjs makes), as in production, and its CPU time
+    // is read from /proc; inprocess: Cairn shares this process with the client and the fake LLM.
+    server: { type: 'string', default: 'child' },
+    dialect: { type: 'string', default: 'sqlite' },
+    sizes: { type: 'string', default: '100,1000,10000' },
+    turns: { type: 'string', default: '150' },
+    warmup: { type: 'string', default: '20' },
+    agents: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '3' },
+    'token-ms': { type: 'string', default: '20' },
+    tokens: { type: 'string', default: '50' },
+    // Diagnostics: time every SQLite statement and print the costliest per measured turn (SQLite, --server inprocess).
+    'query-stats': { type: 'boolean', default: false },
+  },
+});
+
+/** SQL text → [executions, total ms], filled when --query-stats wraps better-sqlite3's statements. */
+const queryStats = new Map<string, [number, number]>();
+if (args['query-stats'] && args.server !== 'inprocess') throw new Error('--query-stats needs --server inprocess');
+if (args['query-stats']) {
+  const { default: Database } = await import('better-sqlite3');
+  const prepare = Database.prototype.prepare;
+  Database.prototype.prepare = function (this: unknown, sql: string) {
+    const statement = prepare.call(this as never, sql) as unknown as Record<string, (...a: unknown[]) => unknown>;
+    for (const method of ['all', 'get', 'run', 'iterate']) {
+      const original = statement[method]!;
+      statement[method] = function (this: unknown, ...a: unknown[]) {
+        const started = performance.now();
+        try {
+          return original.apply(this, a);
+        } finally {
+          const entry = queryStats.get(sql) ?? [0, 0];
+          entry[0]++;
+          entry[1] += performance.now() - started;
+          queryStats.set(sql, entry);
+        }
+      };
+    }
+    return statement as never;
+  } as typeof prepare;
+}
+
+function printQueryStats(turns: number, label: string): void {
+  if (!args['query-stats']) return;
+  const top = [...queryStats].sort((a, b) => b[1][1] - a[1][1]).slice(0, 12);
+  console.log(`\n  SQLite statements, ${label}, per measured turn (top 12 by time):`);
+  for (const [sql, [n, ms]] of top) console.log(`  ${(ms / turns).toFixed(3).padStart(8)} ms ${(n / turns).toFixed(1).padStart(5)}× ${sql.replace(/\s+/g, ' ').slice(0, 160)}`);
+  queryStats.clear();
+}
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+const f1 = (n: number) => n.toFixed(1);
+const now = () => performance.now();
+
+async function postJson(url: string, body: unknown): Promise<{ status: number; text: string }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, text: await response.text() };
+}
+
+/** A running Cairn: its URL, an SDK client, stores on its database (for seeding), and its CPU time so far. */
+interface Server {
+  baseURL: string;
+  client: Letta;
+  stores: Stores;
+  cpuMs(): number;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** utime + stime of a process from /proc, in ms (clock ticks of 10 ms: exact only summed over many turns). */
+function procCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function startServer(dialect: TestDialect, env: Record<string, string>): Promise<Server> {
+  if (args.server === 'inprocess') {
+    const t = await startCairn(dialect, {}, env);
+    const cpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    return { baseURL: t.baseURL, client: t.client, stores: t.cairn.services.stores, cpuMs: cpu, close: () => t.close() };
+  }
+  const dist = process.env.CAIRN_BENCH_DIST;
+  if (!dist) throw new Error('CAIRN_BENCH_DIST is not set: run through bench/runtime/run.mjs');
+  const database = await createTestDatabase(dialect);
+  const port = await freePort();
+  // e.g. CAIRN_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir /tmp/prof' profiles the server alone.
+  const nodeArgs = process.env.CAIRN_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, `${dist}/cli/main.js`, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', database.dataDir], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOG_LEVEL: 'warn',
+      ...(database.pgUri ? { LETTA_PG_URI: database.pgUri } : {}),
+      ...env,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const baseURL = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`cairn exited with ${child.exitCode}`);
+    if (await fetch(`${baseURL}/v1/health`).then((r) => r.ok, () => false)) break;
+    if (i > 300) throw new Error('cairn did not start in 30 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The bench's own connection to the same database (SQLite in WAL mode, or PostgreSQL) for seeding and trimming.
+  const dialectHandle = await openDatabase(databaseConfigFor({ pgUri: database.pgUri, dataDir: database.dataDir }));
+  return {
+    baseURL,
+    client: new Letta({ baseURL, apiKey: null, maxRetries: 0 }),
+    stores: createStores(dialectHandle),
+    cpuMs: () => procCpuMs(child.pid!),
+    close: async () => {
+      await dialectHandle.close();
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await database.drop();
+    },
+  };
+}
+
+interface Setup {
+  llm: FakeLlm;
+  meter: RecordingProxy;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Cairn whose OpenAI provider reaches the fake LLM through the meter (the meter's time counts as the LLM's). */
+async function setup(dialect: TestDialect): Promise<Setup> {
+  const llm = await startFakeLlm();
+  const meter = await startRecordingProxy(llm.url);
+  const server = await startServer(dialect, { OPENAI_API_KEY: 'sk-fake-openai', OPENAI_BASE_URL: `${meter.url}/v1` });
+  return {
+    llm,
+    meter,
+    server,
+    close: async () => {
+      await server.close();
+      await meter.close();
+      await llm.close();
+    },
+  };
+}
+
+async function createAgent(server: Server, name: string): Promise<string> {
+  const agent = await server.client.agents.create({ name, model: 'openai/gpt-4o-mini', memory_blocks: [{ label: 'human', value: 'Name: Ada', limit: 100_000 }, { label: 'persona', value: 'A helpful agent.' }] });
+  return agent.id;
+}
+
+/** Stored history: alternating user/assistant rows of ~200 characters, inserted in batches, not in context. */
+async function seedHistory(server: Server, agentId: string, count: number): Promise<void> {
+  const ctx = { agentId, conversationId: null, runId: null, stepId: null, model: null };
+  const filler = 'The quick brown fox jumps over the lazy dog while the agent keeps notes about the day. ';
+  for (let i = 0; i < count; i += 500) {
+    const rows = Array.from({ length: Math.min(500, count - i) }, (_, j) => {
+      const n = i + j;
+      return messageRow(ctx, n % 2 === 0 ? 'user' : 'assistant', [{ type: 'text', text: `#${n} ${filler}${filler}` }]);
+    });
+    await server.stores.messages.insertMany(rows);
+  }
+}
+
+/**
+ * Keeps the agent's in-context window at a steady ~`keep` messages (system message + the newest turns, cut at a user
+ * message so no tool call loses its return), as compaction would. Without it the window grows with every measured
+ * turn and the numbers would measure prompt size, not stored history. Runs between turns, outside the timed region.
+ */
+async function trimContext(server: Server, agentId: string, keep: number): Promise<void> {
+  const { stores } = server;
+  const ids = JSON.parse((await stores.agents.findById(agentId))!.message_ids) as string[];
+  if (ids.length <= keep + 1) return;
+  const tail = await stores.messages.findByIds(ids.slice(-keep));
+  const firstUser = tail.findIndex((m) => m.role === 'user');
+  if (firstUser <= 0) return;
+  await stores.agents.update(agentId, { message_ids: JSON.stringify([ids[0]!, ...tail.slice(firstUser).map((m) => m.id)]) });
+}
+
+type Shape = 'sync-text' | 'stream-text' | 'sync-tool';
+
+/** One turn; returns [wall ms, LLM-side ms, steps]. The tool shape's prompt carries `[tool]`, which the fake keys on. */
+async function turn(s: Setup, agentId: string, shape: Shape, i: number): Promise<[number, number, number]> {
+  const url = `${s.server.baseURL}/v1/agents/${agentId}/messages`;
+  const steps = shape === 'sync-tool' ? 2 : 1;
+  const messages = [{ role: 'user', content: `${shape === 'sync-tool' ? '[tool] ' : ''}Message ${i}: how are you today?` }];
+  const from = s.meter.exchanges.length;
+  const started = now();
+  const r = await postJson(url, shape === 'stream-text' ? { messages, streaming: true, stream_tokens: true } : { messages });
+  const wall = now() - started;
+  if (r.status !== 200) throw new Error(`${shape} → ${r.status} ${r.text.slice(0, 300)}`);
+  if (shape === 'stream-text') {
+    if (!r.text.includes('"stop_reason":"end_turn"') || !r.text.trimEnd().endsWith('data: [DONE]')) throw new Error(`${shape}: ${r.text.slice(-300)}`);
+  } else {
+    const body = JSON.parse(r.text) as { messages: { message_type: string }[]; stop_reason?: { stop_reason?: string } };
+    if (body.stop_reason?.stop_reason !== 'end_turn') throw new Error(`${shape}: ${r.text.slice(0, 400)}`);
+    if (shape === 'sync-tool' && !body.messages.some((m) => m.message_type === 'tool_return_message')) throw new Error(`${shape}: no tool return: ${r.text.slice(0, 400)}`);
+  }
+  const llmCalls = s.meter.exchanges.slice(from);
+  if (llmCalls.length !== steps) throw new Error(`${shape}: expected ${steps} LLM calls, saw ${llmCalls.length}`);
+  s.meter.exchanges.length = 0; // keep memory flat over thousands of turns
+  return [wall, llmCalls.reduce((sum, e) => sum + e.ms, 0), steps];
+}
+
+async function overhead(dialect: TestDialect): Promise<void> {
+  const sizes = args.sizes!.split(',').map(Number);
+  const turns = Number(args.turns);
+  const warmup = Number(args.warmup);
+  const shapes: Shape[] = ['sync-text', 'stream-text', 'sync-tool'];
+  console.log(`\n## overhead per step (${dialect}; ${turns} measured turns per shape and size after ${warmup} warm-up turns)`);
+  // Cairn CPU: the server's CPU time over the measured turns divided by their steps (child mode: the Cairn process
+  // alone, from /proc; inprocess: this whole process). Unlike wall time it barely moves when other programs compete
+  // for the cores, so on a busy machine it is the steadier measure of Cairn's own cost.
+  console.log(`\nserver: ${args.server === 'inprocess' ? 'in this process' : 'own process (private build)'}`);
+  console.log('| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  const s = await setup(dialect);
+  try {
+    for (const size of sizes) {
+      // One agent per size, its in-context window held at ~40 messages (trimContext): only the stored history differs.
+      const agentId = await createAgent(s.server, `bench-overhead-${size}`);
+      await seedHistory(s.server, agentId, size);
+      let k = 0;
+      s.llm.setDefault((request) => {
+        // sync-tool: the call that ends with the marked user message asks for memory_insert; the next one answers.
+        const last = request.body.messages.at(-1);
+        const wantsTool = last?.role === 'user' && JSON.stringify(last.content).includes('[tool]');
+        if (wantsTool) return { toolCalls: [{ id: `call_${k++}`, name: 'memory_insert', arguments: { label: 'human', new_str: `fact ${k}` } }] };
+        return { text: 'I am fine, thank you for asking.' };
+      });
+      for (const shape of shapes) {
+        const samples: number[] = [];
+        const llmSamples: number[] = [];
+        let cpuAtStart = 0;
+        let steps = 0;
+        for (let i = 0; i < warmup + turns; i++) {
+          await trimContext(s.server, agentId, 40);
+          if (i === warmup) {
+            queryStats.clear();
+            cpuAtStart = s.server.cpuMs();
+          }
+          const [wall, llmMs, turnSteps] = await turn(s, agentId, shape, i);
+          if (i >= warmup) {
+            steps += turnSteps;
+            samples.push((wall - llmMs) / turnSteps);
+            llmSamples.push(llmMs / turnSteps);
+          }
+        }
+        const stored = await s.server.stores.messages.count(agentId, { kind: 'all' });
+        printQueryStats(turns, `${size} stored, ${shape}`);
+        console.log(`| ${size.toLocaleString('en')} (now ${stored.toLocaleString('en')}) | ${shape} | ${shape === 'sync-tool' ? 2 : 1} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${f1(Math.max(...samples))} | ${f1(pct(llmSamples, 50))} | ${f1((s.server.cpuMs() - cpuAtStart) / steps)} |`);
+      }
+    }
+  } finally {
+    await s.close();
+  }
+}
+
+interface StreamStats {
+  ok: boolean;
+  problem?: string;
+  firstChunkMs: number;
+  maxGapMs: number;
+  totalMs: number;
+  chunks: number;
+}
+
+/** One streamed turn, read frame by frame as it arrives, with the arrival time of each data frame. */
+async function timedStream(url: string, body: unknown, expectedText: string): Promise<StreamStats> {
+  const started = now();
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (response.status !== 200 || !response.body) return { ok: false, problem: `status ${response.status}: ${await response.text()}`, firstChunkMs: NaN, maxGapMs: NaN, totalMs: NaN, chunks: 0 };
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const arrivals: number[] = [];
+  const frames: { event: string | undefined; data: string }[] = [];
+  for await (const piece of response.body as unknown as AsyncIterable<Uint8Array>) {
+    const at = now();
+    buffer += decoder.decode(piece, { stream: true });
+    const cut = buffer.lastIndexOf('\n\n');
+    if (cut < 0) continue;
+    for (const frame of parseSse(buffer.slice(0, cut + 2))) {
+      frames.push(frame);
+      arrivals.push(at);
+    }
+    buffer = buffer.slice(cut + 2);
+  }
+  const totalMs = now() - started;
+  const data = frames.filter((f) => f.event === undefined && f.data !== '[DONE]').map((f) => JSON.parse(f.data) as Record<string, any>);
+  const types = data.map((d) => d.message_type as string);
+  const text = data.filter((d) => d.message_type === 'assistant_message').map((d) => d.content as string).join('');
+  const problems = [
+    types[0] !== 'ping' && 'no leading ping',
+    !data.some((d) => d.message_type === 'stop_reason' && d.stop_reason === 'end_turn') && 'no end_turn stop_reason',
+    types.at(-1) !== 'usage_statistics' && 'usage_statistics not last',
+    frames.at(-1)?.data !== '[DONE]' && 'no [DONE]',
+    frames.some((f) => f.event === 'error') && 'error event',
+    text !== expectedText && `text mismatch (${text.length} of ${expectedText.length} chars)`,
+  ].filter(Boolean);
+  // Gaps between consecutive frames after the first content chunk (the wait before it is the LLM's first token).
+  const firstContent = frames.findIndex((f) => f.event === undefined && f.data.includes('"assistant_message"'));
+  let maxGapMs = 0;
+  for (let i = Math.max(1, firstContent + 1); i < arrivals.length; i++) maxGapMs = Math.max(maxGapMs, arrivals[i]! - arrivals[i - 1]!);
+  return { ok: problems.length === 0, problem: problems.join(', ') || undefined, firstChunkMs: (arrivals[firstContent] ?? NaN) - started, maxGapMs, totalMs, chunks: data.length };
+}
+
+async function concurrency(dialect: TestDialect): Promise<void> {
+  const n = Number(args.agents);
+  const rounds = Number(args.rounds);
+  const tokenMs = Number(args['token-ms']);
+  const tokens = Number(args.tokens);
+  const text = Array.from({ length: tokens }, (_, i) => `word${i}`).join(' ');
+  const ideal = (tokens - 1) * tokenMs;
+  console.log(`\n## ${n} concurrent streams (${dialect}; ${tokens} tokens at ${tokenMs} ms each, ideal stream ≈ ${ideal} ms; ${rounds} rounds)`);
+  const s = await setup(dialect);
+  try {
+    s.llm.setDefault({ text, chunkDelayMs: tokenMs });
+    const agents: string[] = [];
+    for (let i = 0; i < n; i++) agents.push(await createAgent(s.server, `bench-stream-${i}`));
+    console.log(`\nserver: ${args.server === 'inprocess' ? 'in this process' : 'own process (private build)'}`);
+    const all: StreamStats[] = [];
+    console.log('| round | complete | first token p50 / max ms | max gap p50 / p95 / max ms | stream total p50 / max ms | wall ms | Cairn CPU ms (cores busy) | client + fake LLM process CPU (cores busy) |');
+    console.log('|---:|---:|---|---|---|---:|---:|---:|');
+    for (let round = 1; round <= rounds; round++) {
+      const cpuAtStart = s.server.cpuMs();
+      const ownCpu = process.cpuUsage();
+      const started = now();
+      const stats = await Promise.all(
+        agents.map((id, i) =>
+          timedStream(`${s.server.baseURL}/v1/agents/${id}/messages/stream`, { messages: [{ role: 'user', content: `Round ${round}, agent ${i}: tell me something.` }], stream_tokens: true }, text),
+        ),
+      );
+      const wall = now() - started;
+      const cpu = s.server.cpuMs() - cpuAtStart;
+      const own = process.cpuUsage(ownCpu);
+      const ownMs = (own.user + own.system) / 1000;
+      all.push(...stats);
+      const ok = stats.filter((x) => x.ok);
+      for (const bad of stats.filter((x) => !x.ok)) console.log(`  FAILED stream: ${bad.problem}`);
+      const gaps = ok.map((x) => x.maxGapMs);
+      console.log(
+        `| ${round} | ${ok.length}/${n} | ${f1(pct(ok.map((x) => x.firstChunkMs), 50))} / ${f1(Math.max(...ok.map((x) => x.firstChunkMs)))} | ${f1(pct(gaps, 50))} / ${f1(pct(gaps, 95))} / ${f1(Math.max(...gaps))} | ${f1(pct(ok.map((x) => x.totalMs), 50))} / ${f1(Math.max(...ok.map((x) => x.totalMs)))} | ${f1(wall)} | ${cpu.toFixed(0)} (${(cpu / wall).toFixed(2)}) | ${args.server === 'inprocess' ? '(same process)' : `${ownMs.toFixed(0)} (${(ownMs / wall).toFixed(2)})`} |`,
+      );
+    }
+    const failed = all.filter((x) => !x.ok).length;
+    console.log(`\nstreams: ${all.length - failed}/${all.length} complete; largest inter-chunk gap ${f1(Math.max(...all.filter((x) => x.ok).map((x) => x.maxGapMs)))} ms (token pacing ${tokenMs} ms)`);
+    if (failed > 0) process.exitCode = 1;
+  } finally {
+    await s.close();
+  }
+}
+
+const dialect = args.dialect as TestDialect;
+console.log(`# Cairn runtime benchmark — ${new Date().toISOString()}`);
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, node ${process.version}, ${dialect}`);
+// The machine is shared; the load average says how much of what follows is contention rather than Cairn.
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+console.log(`load average at start: ${load()}`);
+process.on('beforeExit', () => console.log(`\nload average at end: ${load()}`));
+if (!args.only || args.only === 'overhead') await overhead(dialect);
+if (!args.only || args.only === 'concurrency') await concurrency(dialect);

@@ -1,0 +1,82 @@
+import { CairnError, badRequest } from '../lib/errors.js';
+import { KNOWN_EMBEDDING_MODELS, LOCAL_EMBEDDING_HANDLE, parseHandle } from '../services/model-config.js';
+import { localUseLite } from './local-use-lite.js';
+import { listRemoteModels, ollamaEmbedder, openAiEmbedder } from './remote.js';
+import type { Embedder } from './types.js';
+
+export type { Embedder } from './types.js';
+export { EmbeddingError } from './types.js';
+
+/**
+ * Where remote embedding providers are, from the environment:
+ * - `openai/<model>`: `OPENAI_API_KEY`, optional `OPENAI_BASE_URL` or `OPENAI_API_BASE` (default https://api.openai.com/v1);
+ * - `ollama/<model>`: `OLLAMA_BASE_URL` (default http://127.0.0.1:11434);
+ * - `openai-compatible/<model>`: any `/v1/embeddings` server at `CAIRN_EMBEDDING_BASE_URL` (e.g.
+ *   http://127.0.0.1:8080/v1), with optional `CAIRN_EMBEDDING_API_KEY`.
+ */
+export type EmbeddingEnv = Partial<Record<'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'OPENAI_API_BASE' | 'OLLAMA_BASE_URL' | 'CAIRN_EMBEDDING_BASE_URL' | 'CAIRN_EMBEDDING_API_KEY', string>>;
+
+const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
+const OLLAMA_DEFAULT_URL = 'http://127.0.0.1:11434';
+
+/** Builds the embedder for a handle; an unknown or unconfigured provider is the caller's 400, never a fallback. */
+export class Embedders {
+  private readonly cache = new Map<string, Embedder>();
+
+  constructor(private readonly env: EmbeddingEnv = process.env) {}
+
+  get(handle: string): Embedder {
+    let embedder = this.cache.get(handle);
+    if (!embedder) {
+      embedder = this.create(handle);
+      this.cache.set(handle, embedder);
+    }
+    return embedder;
+  }
+
+  private create(handle: string): Embedder {
+    if (handle === LOCAL_EMBEDDING_HANDLE) return localUseLite();
+    const { provider, model } = parseHandle(handle, 'embedding');
+    const dim = KNOWN_EMBEDDING_MODELS[handle]?.dimension ?? undefined;
+    switch (provider) {
+      case 'openai':
+        if (!this.env.OPENAI_API_KEY) throw unconfigured(handle, 'OPENAI_API_KEY');
+        return openAiEmbedder(handle, model, { baseUrl: this.env.OPENAI_BASE_URL || this.env.OPENAI_API_BASE || OPENAI_DEFAULT_URL, apiKey: this.env.OPENAI_API_KEY }, dim);
+      case 'openai-compatible':
+        if (!this.env.CAIRN_EMBEDDING_BASE_URL) throw unconfigured(handle, 'CAIRN_EMBEDDING_BASE_URL');
+        return openAiEmbedder(handle, model, { baseUrl: this.env.CAIRN_EMBEDDING_BASE_URL, apiKey: this.env.CAIRN_EMBEDDING_API_KEY }, dim);
+      case 'ollama':
+        return ollamaEmbedder(handle, model, this.env.OLLAMA_BASE_URL || OLLAMA_DEFAULT_URL, dim);
+      default:
+        throw badRequest(`Unknown embedding provider '${provider}' in handle '${handle}': use local/use-lite, openai/…, ollama/… or openai-compatible/…`);
+    }
+  }
+
+  /** Handles usable right now: the local model always, remote ones whose provider is configured and answering. */
+  async usable(): Promise<string[]> {
+    const handles = [LOCAL_EMBEDDING_HANDLE];
+    if (this.env.OPENAI_API_KEY) handles.push(...Object.keys(KNOWN_EMBEDDING_MODELS).filter((h) => h.startsWith('openai/')));
+    const [ollama, compatible] = await Promise.all([
+      this.env.OLLAMA_BASE_URL
+        ? listRemoteModels(`${this.env.OLLAMA_BASE_URL.replace(/\/+$/, '')}/api/tags`, {}, (body) =>
+            // Ollama does not mark embedding models; its embedding families are BERT-style encoders.
+            (body?.models ?? [])
+              .filter((m: any) => /embed|bert|minilm|bge|e5|gte/i.test(`${m?.name} ${m?.details?.family ?? ''}`))
+              .map((m: any) => `ollama/${String(m.name).replace(/:latest$/, '')}`),
+          )
+        : [],
+      this.env.CAIRN_EMBEDDING_BASE_URL
+        ? listRemoteModels(
+            `${this.env.CAIRN_EMBEDDING_BASE_URL.replace(/\/+$/, '')}/models`,
+            this.env.CAIRN_EMBEDDING_API_KEY ? { authorization: `Bearer ${this.env.CAIRN_EMBEDDING_API_KEY}` } : {},
+            (body) => (body?.data ?? []).map((m: any) => `openai-compatible/${String(m.id)}`),
+          )
+        : [],
+    ]);
+    return [...handles, ...ollama, ...compatible];
+  }
+}
+
+function unconfigured(handle: string, variable: string): CairnError {
+  return badRequest(`Embedding handle '${handle}' is not usable: ${variable} is not set`);
+}

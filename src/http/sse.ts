@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply } from 'fastify';
+import { lettaDate } from '../runtime/letta-messages.js';
+import type { RunChunk } from '../runtime/run-stream.js';
+
+/** Seconds without output before a keep-alive ping (Letta's LETTA_KEEPALIVE_INTERVAL); tests shorten it. */
+const keepAliveMs = () => Number(process.env.CAIRN_SSE_KEEPALIVE_MS ?? 20_000);
+
+export interface SseSource {
+  /** Starts delivering chunks; calls `end` once when the run's stream is complete. Returns a stop function. */
+  start(emit: (chunk: RunChunk) => void, end: () => void): () => void;
+}
+
+/**
+ * Writes a run as Letta's SSE (§6.2–6.3): unnamed `data:` frames, a first ping carrying the run id, keep-alive
+ * pings, `event: error` for error chunks and `data: [DONE]` last. The socket closing only stops this writer;
+ * the run itself keeps going.
+ */
+export function writeSse(reply: FastifyReply, runId: string, includePings: boolean, source: SseSource): Promise<void> {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  let lastSeqId = 0;
+  let lastWrite = Date.now();
+  let closed = false;
+  const write = (text: string) => {
+    if (closed) return;
+    lastWrite = Date.now();
+    raw.write(text);
+  };
+  const ping = (withSeq: boolean) =>
+    write(`data: ${JSON.stringify({ id: `ping-${randomUUID()}`, date: lettaDate(new Date().toISOString()), message_type: 'ping', run_id: runId, ...(withSeq ? { seq_id: lastSeqId } : {}) })}\n\n`);
+  if (includePings) ping(false);
+
+  return new Promise<void>((resolve) => {
+    let stop: () => void = () => {};
+    const interval = setInterval(() => {
+      if (includePings && Date.now() - lastWrite >= keepAliveMs()) ping(true);
+    }, Math.min(1000, keepAliveMs()));
+    const finish = () => {
+      if (closed) return;
+      write('data: [DONE]\n\n');
+      closed = true;
+      clearInterval(interval);
+      raw.end();
+      resolve();
+    };
+    raw.once('close', () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(interval);
+      stop();
+      resolve();
+    });
+    stop = source.start(
+      (chunk) => {
+        lastSeqId = chunk.seqId;
+        write(chunk.error ? `event: error\ndata: ${chunk.data}\n\n` : `data: ${chunk.data}\n\n`);
+      },
+      finish,
+    );
+  });
+}

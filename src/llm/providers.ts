@@ -1,0 +1,99 @@
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import pino, { type Logger } from 'pino';
+import { CairnError } from '../lib/errors.js';
+import { AiSdkLlmClient } from './client.js';
+import { KNOWN_MODELS, ModelCatalog } from './models.js';
+import { readLlmSettings, type LlmSettings, type ProviderSettings } from './settings.js';
+import type { LlmClient, LlmModelInfo, LlmProviders } from './types.js';
+
+export interface LlmProvidersOptions {
+  /** `LETTA_DEFAULT_LLM_HANDLE`: listed first, and what `letta/auto` stands for. */
+  defaultHandle?: string | undefined;
+  logger?: Logger | undefined;
+}
+
+/** Letta Code asks for `letta/auto` (model and compaction model) when the server lists no models. */
+const AUTO_HANDLE = 'letta/auto';
+
+type ModelFactory = (modelId: string) => LanguageModelV3;
+
+function factoryFor(provider: ProviderSettings): ModelFactory {
+  switch (provider.kind) {
+    case 'openai': {
+      // Chat Completions rather than the Responses API: every OpenAI-compatible proxy and gateway speaks it.
+      const openai = createOpenAI({ apiKey: provider.apiKey, baseURL: provider.baseUrl });
+      return (id) => openai.chat(id);
+    }
+    case 'anthropic': {
+      const anthropic = createAnthropic({ apiKey: provider.apiKey, baseURL: provider.baseUrl });
+      return (id) => anthropic.messages(id);
+    }
+    case 'openai-compatible': {
+      const compatible = createOpenAICompatible({ name: provider.name, baseURL: provider.baseUrl, apiKey: provider.apiKey, includeUsage: true });
+      return (id) => compatible.chatModel(id);
+    }
+  }
+}
+
+/** The configured providers, resolving `provider/model` handles to clients. */
+export class CairnLlmProviders implements LlmProviders {
+  private readonly factories = new Map<string, ModelFactory>();
+  private readonly clients = new Map<string, LlmClient>();
+  private readonly catalog: ModelCatalog;
+  private readonly logger: Logger;
+
+  constructor(
+    readonly settings: LlmSettings,
+    private readonly options: LlmProvidersOptions = {},
+  ) {
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.catalog = new ModelCatalog(settings, this.logger);
+  }
+
+  /** Synchronous and network-free, so a missing setting fails the request at once instead of hanging. */
+  resolve(handle: string): LlmClient {
+    const target = handle === AUTO_HANDLE ? this.autoHandle() : handle;
+    const cached = this.clients.get(target);
+    if (cached) return cached;
+    const slash = target.indexOf('/');
+    if (slash <= 0 || slash === target.length - 1) throw new CairnError(400, `Invalid model handle '${handle}': expected 'provider/model'`);
+    const name = target.slice(0, slash);
+    const provider = this.settings.providers.get(name);
+    if (!provider) throw this.notConfigured(name, handle, target);
+    let factory = this.factories.get(name);
+    if (!factory) this.factories.set(name, (factory = factoryFor(provider)));
+    const client = new AiSdkLlmClient(factory(target.slice(slash + 1)), provider, this.settings.call, this.logger.child({ provider: name }));
+    this.clients.set(target, client);
+    return client;
+  }
+
+  /** The default handle when its provider is configured, else the first known model of a configured provider. */
+  private autoHandle(): string {
+    const fallback = this.options.defaultHandle ?? AUTO_HANDLE;
+    if (this.settings.providers.has(fallback.split('/')[0]!)) return fallback;
+    for (const provider of this.settings.providers.keys()) {
+      const known = KNOWN_MODELS[provider]?.[0];
+      if (known) return `${provider}/${known}`;
+    }
+    return fallback;
+  }
+
+  listModels(): Promise<LlmModelInfo[]> {
+    return this.catalog.list(this.options.defaultHandle);
+  }
+
+  private notConfigured(name: string, handle: string, target: string): CairnError {
+    const via = target === handle ? '' : ` ('${handle}' stands for LETTA_DEFAULT_LLM_HANDLE '${target}')`;
+    const requirement = this.settings.requirements.get(name);
+    if (requirement) return new CairnError(400, `Provider '${name}' is not configured: set ${requirement.setting}${via}`);
+    const known = [...this.settings.providers.keys(), ...this.settings.requirements.keys()].join(', ');
+    return new CairnError(400, `Unknown model provider '${name}' in handle '${target}'${via}: Cairn serves ${known}`);
+  }
+}
+
+export function createLlmProviders(env: NodeJS.ProcessEnv, options: LlmProvidersOptions = {}): CairnLlmProviders {
+  return new CairnLlmProviders(readLlmSettings(env), options);
+}

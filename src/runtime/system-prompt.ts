@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { notFound } from '../lib/errors.js';
+import type { MemoryEvents } from '../services/memory-events.js';
+import type { AgentRecord } from '../store/agent.store.js';
+import type { Stores } from '../store/index.js';
+import { parseJson } from '../store/json.js';
+import type { NewMessage } from '../store/message.store.js';
+import type { ArchivalPort } from '../tools/executor.js';
+import { usesSendMessage } from './letta-messages.js';
+import { messageRow, textOf, type ContentPart, type MessageContext } from './messages.js';
+import { packToolReturn, packedLogin } from './packing.js';
+import { compileMemory, compileMemoryMetadata, compileSystemPrompt } from './prompt.js';
+import type { ToolRule } from './tool-rules.js';
+
+export interface InitialMessage {
+  role?: string;
+  content?: unknown;
+}
+
+/** Where a thread keeps its in-context message ids: the agent row (default conversation) or a conversation row. */
+export async function inContextIds(tx: Stores, agent: AgentRecord, conversationId: string | null): Promise<string[]> {
+  if (conversationId === null) return parseJson<string[]>(agent.message_ids, []);
+  const conversation = await tx.conversations.findById(conversationId);
+  if (!conversation) throw notFound(`Conversation with id '${conversationId}' not found`);
+  return parseJson<string[]>(conversation.in_context_message_ids, []);
+}
+
+export async function setInContextIds(tx: Stores, agentId: string, conversationId: string | null, ids: string[], now: string): Promise<void> {
+  if (conversationId === null) await tx.agents.update(agentId, { message_ids: JSON.stringify(ids) });
+  else await tx.conversations.update(conversationId, { in_context_message_ids: JSON.stringify(ids), updated_at: now, last_message_at: now });
+}
+
+/**
+ * Compiles the system prompt (base + memory + metadata, §7) and keeps it stored as message 0 of every thread of
+ * the agent: written at creation, rebuilt in the writer's transaction whenever core memory changes.
+ */
+export class SystemPrompts implements MemoryEvents {
+  constructor(private readonly archival: () => ArchivalPort | undefined) {}
+
+  async memoryString(tx: Stores, agent: AgentRecord): Promise<string> {
+    const blocks = await tx.blocks.listForAgent(agent.id);
+    const llm = parseJson<{ model_endpoint_type?: string }>(agent.llm_config, {});
+    return compileMemory(blocks, parseJson<ToolRule[]>(agent.tool_rules, []), agent.agent_type, llm.model_endpoint_type ?? 'openai');
+  }
+
+  async compile(tx: Stores, agent: AgentRecord, conversationId: string | null, inContextCount: number): Promise<{ memory: string; system: string }> {
+    const memory = await this.memoryString(tx, agent);
+    const total = await tx.messages.count(agent.id, conversationId === null ? { kind: 'default' } : { kind: 'conversation', id: conversationId });
+    const stats = (await this.archival()?.stats(agent.id, tx)) ?? { count: 0, tags: [] };
+    const metadata = compileMemoryMetadata({
+      agentId: agent.id,
+      conversationId,
+      recompiledAt: new Date(),
+      timezone: agent.timezone,
+      recallCount: Math.max(0, total - inContextCount),
+      archivalCount: stats.count,
+      archivalTags: stats.tags,
+    });
+    return { memory, system: compileSystemPrompt(agent.system, memory, metadata) };
+  }
+
+  /** Starts a thread: the compiled system message, then the boot sequence or the caller's initial messages (§5.4). */
+  async startThread(tx: Stores, agent: AgentRecord, conversationId: string | null, initial?: InitialMessage[] | null): Promise<string[]> {
+    const ctx: MessageContext = { agentId: agent.id, conversationId, runId: null, stepId: null, model: agent.model };
+    const rest = initial != null ? initialMessages(ctx, initial) : usesSendMessage(agent.agent_type) ? bootMessages(ctx, agent.timezone) : [];
+    const { system } = await this.compile(tx, agent, conversationId, 1 + rest.length);
+    const rows = [messageRow(ctx, 'system', [{ type: 'text', text: system }]), ...rest];
+    await tx.messages.insertMany(rows);
+    return rows.map((r) => r.id);
+  }
+
+  async agentCreated(tx: Stores, agentId: string, options?: { initialMessages?: InitialMessage[] | null }): Promise<void> {
+    const agent = await tx.agents.findById(agentId);
+    if (!agent) return;
+    const ids = await this.startThread(tx, agent, null, options?.initialMessages);
+    await tx.agents.update(agentId, { message_ids: JSON.stringify(ids) });
+  }
+
+  async blocksChanged(tx: Stores, agentIds: string[]): Promise<void> {
+    for (const agentId of agentIds) await this.rebuild(tx, agentId, false);
+  }
+
+  /**
+   * Rewrites message 0 of the default thread and every live conversation. Skipped when the compiled memory is
+   * already in the stored text (unless forced), so an unrelated write does not churn the prompt-cache prefix.
+   */
+  async rebuild(tx: Stores, agentId: string, force: boolean): Promise<string | undefined> {
+    const agent = await tx.agents.findById(agentId);
+    if (!agent) return undefined;
+    let result: string | undefined;
+    const threads: (string | null)[] = [null, ...(await tx.conversations.listLive(agentId)).map((c) => c.id)];
+    for (const conversationId of threads) {
+      const ids = await inContextIds(tx, agent, conversationId);
+      const first = ids[0] ? await tx.messages.findById(ids[0]) : undefined;
+      if (!first || first.role !== 'system') continue;
+      const current = textOf(first);
+      const memory = await this.memoryString(tx, agent);
+      if (!force && memory && current.includes(memory) && current.startsWith(agent.system)) {
+        if (conversationId === null) result = current;
+        continue;
+      }
+      const { system } = await this.compile(tx, agent, conversationId, ids.length);
+      await tx.messages.updateContent(first.id, JSON.stringify([{ type: 'text', text: system }]), system);
+      if (conversationId === null) result = system;
+    }
+    return result;
+  }
+}
+
+function initialMessages(ctx: MessageContext, initial: InitialMessage[]): NewMessage[] {
+  return initial.map((m) => {
+    const role = m.role === 'assistant' || m.role === 'system' ? m.role : 'user';
+    const parts: ContentPart[] =
+      typeof m.content === 'string'
+        ? [{ type: 'text', text: m.content }]
+        : Array.isArray(m.content)
+          ? m.content.flatMap((p: { type?: string; text?: string }) => (p?.type === 'text' && typeof p.text === 'string' ? [{ type: 'text' as const, text: p.text }] : []))
+          : [];
+    return messageRow(ctx, role, parts);
+  });
+}
+
+/** `get_initial_boot_messages` for memgpt-style agents. */
+function bootMessages(ctx: MessageContext, timezone: string): NewMessage[] {
+  const callId = randomUUID();
+  const call = { id: callId, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: 'More human than human is our motto.' }) } };
+  const ret = packToolReturn(true, null, timezone);
+  return [
+    messageRow(ctx, 'assistant', [{ type: 'text', text: 'Bootup sequence complete. Persona activated. Testing messaging functionality.' }], { tool_calls: JSON.stringify([call]) }),
+    messageRow(ctx, 'tool', [{ type: 'text', text: ret }], {
+      name: 'send_message',
+      tool_call_id: callId,
+      tool_returns: JSON.stringify([{ tool_call_id: callId, status: 'success', stdout: null, stderr: null, func_response: 'None' }]),
+    }),
+    messageRow(ctx, 'user', [{ type: 'text', text: packedLogin(timezone) }]),
+  ];
+}
+

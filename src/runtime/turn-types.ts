@@ -1,0 +1,96 @@
+import type { MessageRecord } from '../store/message.store.js';
+import type { LettaMessage } from './letta-messages.js';
+import type { ApprovalEntry, ContentPart } from './messages.js';
+import type { ClientTool } from './toolset.js';
+
+export type StopReason =
+  | 'end_turn'
+  | 'error'
+  | 'llm_api_error'
+  | 'invalid_llm_response'
+  | 'invalid_tool_call'
+  | 'max_steps'
+  | 'max_tokens_exceeded'
+  | 'no_tool_call'
+  | 'tool_rule'
+  | 'cancelled'
+  | 'requires_approval'
+  | 'context_window_overflow_in_system_prompt';
+
+/** The run status each stop reason maps to (§4.7). */
+export function runStatusFor(stop: StopReason): 'completed' | 'failed' | 'cancelled' {
+  if (stop === 'cancelled') return 'cancelled';
+  return ['end_turn', 'max_steps', 'tool_rule', 'requires_approval'].includes(stop) ? 'completed' : 'failed';
+}
+
+export interface UsageStatistics {
+  message_type: 'usage_statistics';
+  completion_tokens: number;
+  prompt_tokens: number;
+  total_tokens: number;
+  step_count: number;
+  run_ids: string[] | null;
+  cached_input_tokens: number | null;
+  cache_write_tokens: number | null;
+  reasoning_tokens: number | null;
+  context_tokens: number | null;
+}
+
+export const emptyUsage = (): UsageStatistics => ({
+  message_type: 'usage_statistics',
+  completion_tokens: 0,
+  prompt_tokens: 0,
+  total_tokens: 0,
+  step_count: 0,
+  run_ids: null,
+  cached_input_tokens: null,
+  cache_write_tokens: null,
+  reasoning_tokens: null,
+  context_tokens: null,
+});
+
+export interface UserInput {
+  role: 'user' | 'system' | 'assistant';
+  content: ContentPart[];
+  otid: string | null;
+  name: string | null;
+  senderId: string | null;
+  groupId: string | null;
+}
+
+/** A validated reply to the pending approval request, or the idempotent-retry keep-alive (§5.6). */
+export type ApprovalInput = { kind: 'reply'; request: MessageRecord; entries: ApprovalEntry[]; otid: string | null } | { kind: 'keep_alive' };
+
+export interface TurnError {
+  error_type: string;
+  message: string;
+  detail: string;
+  status: number;
+}
+
+export interface TurnRequest {
+  agentId: string;
+  conversationId: string | null;
+  runId: string;
+  inputs: UserInput[];
+  approval?: ApprovalInput | undefined;
+  maxSteps: number;
+  clientTools: ClientTool[];
+  clientSkills: { name: string; description?: string | null; location?: string | null }[];
+  overrideModel?: string | undefined;
+  overrideSystem?: string | undefined;
+  streamTokens: boolean;
+  includeCompaction: boolean;
+  /** Delivers a chunk (message, or token delta) to the run's stream; the run adds `run_id` and `seq_id`. */
+  emit(chunk: LettaMessage): void;
+  signal: AbortSignal;
+}
+
+export interface TurnOutcome {
+  stopReason: StopReason;
+  usage: UsageStatistics;
+  /** Whole LettaMessages the turn produced (the `LettaResponse.messages`). */
+  messages: LettaMessage[];
+  error?: TurnError | undefined;
+  ttftNs?: number | undefined;
+}

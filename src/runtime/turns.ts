@@ -1,0 +1,324 @@
+import type { Logger } from 'pino';
+import { CairnError, badRequest, conflict, notFound } from '../lib/errors.js';
+import { newId } from '../lib/ids.js';
+import { nowIso } from '../lib/time.js';
+import type { LlmProviders } from '../llm/types.js';
+import type { SendMessageBody } from '../schemas/message.js';
+import type { AgentRecord } from '../store/agent.store.js';
+import type { Stores } from '../store/index.js';
+import { parseJson } from '../store/json.js';
+import { normalizeApprovals, resolveApproval, type RawApproval } from './approvals.js';
+import type { AgentLoop } from './loop.js';
+import { isApprovalRequest, messageRow, toolCallsOf, type ContentPart } from './messages.js';
+import { CANCELLED_DENIAL } from './packing.js';
+import { toolReturnRow } from './toolset.js';
+import { LiveRun } from './run-stream.js';
+import { inContextIds, setInContextIds } from './system-prompt.js';
+import { runStatusFor, type ApprovalInput, type TurnOutcome, type UserInput } from './turn-types.js';
+
+export type SendMode = 'sync' | 'stream' | 'async';
+
+export interface StartedTurn {
+  runId: string;
+  live: LiveRun;
+  outcome: Promise<TurnOutcome>;
+}
+
+const HEARTBEAT_MS = 10_000;
+const STALE_MS = 60_000;
+
+/** The thread key of the turn lock: one turn at a time per agent and conversation. */
+const threadKey = (conversationId: string | null) => conversationId ?? 'default';
+
+function toParts(content: unknown): ContentPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((p: Record<string, unknown>): ContentPart[] => {
+    if (p.type === 'text' && typeof p.text === 'string') return [{ type: 'text', text: p.text }];
+    if (p.type === 'image' && p.source && typeof p.source === 'object') return [{ type: 'image', source: p.source as Record<string, unknown> }];
+    return [];
+  });
+}
+
+/**
+ * Starts turns: validates the input against the thread (pending approvals, §5.6), takes the per-thread lock,
+ * creates the run and runs the loop detached from the HTTP request, so a disconnect never stops it (§5.7).
+ */
+export class TurnService {
+  private readonly live = new Map<string, { run: LiveRun; abort: AbortController }>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly stores: Stores,
+    private readonly loop: AgentLoop,
+    private readonly providers: () => LlmProviders,
+    private readonly isUniqueViolation: (e: unknown) => boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Every HEARTBEAT_MS this process refreshes its active runs and fails any run whose owner went silent for
+   * STALE_MS (a crashed process, on this or another machine), freeing its turn lock.
+   */
+  startSweeper(soleProcess: boolean): void {
+    // An embedded SQLite file has one server process: at startup every active run is an orphan.
+    let first = soleProcess;
+    const sweep = async () => {
+      const now = Date.now();
+      await this.stores.runs.heartbeat([...this.live.keys()], new Date(now).toISOString());
+      const before = first ? now + 1 : now - STALE_MS;
+      first = false;
+      const failed = await this.stores.runs.failStale(new Date(before).toISOString(), new Date(now).toISOString());
+      if (failed.length > 0) this.logger.warn({ runs: failed }, 'failed runs left active by a stopped process');
+    };
+    const tick = () => void sweep().catch((error: unknown) => this.logger.error({ err: error }, 'run sweep failed'));
+    tick();
+    this.sweeper = setInterval(tick, HEARTBEAT_MS);
+    this.sweeper.unref();
+  }
+
+  /** Stops the sweeper and waits for this process's turns to finish (they are persisted step by step). */
+  async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const { abort } of this.live.values()) abort.abort();
+    const deadline = Date.now() + 5000;
+    while (this.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  liveRun(runId: string): LiveRun | undefined {
+    return this.live.get(runId)?.run;
+  }
+
+  /** The agent, and the conversation's own model if it set one (a conversation may run on another model). */
+  private async requireThread(agentId: string, conversationId: string | null): Promise<{ agent: AgentRecord; model: string | null }> {
+    const agent = await this.stores.agents.findById(agentId);
+    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+    if (conversationId === null) return { agent, model: null };
+    const conversation = await this.stores.conversations.findById(conversationId);
+    if (!conversation || conversation.agent_id !== agentId) throw notFound(`Conversation with id '${conversationId}' not found`);
+    return { agent, model: conversation.model };
+  }
+
+  async start(agentId: string, conversationId: string | null, requestBody: SendMessageBody, mode: SendMode): Promise<StartedTurn> {
+    const { agent, model } = await this.requireThread(agentId, conversationId);
+    const body = { ...requestBody, override_model: requestBody.override_model ?? model ?? undefined };
+    const handle = body.override_model ?? agent.model ?? '';
+    this.providers().resolve(handle);
+
+    const inputs: UserInput[] = [];
+    const rawApprovals: RawApproval[] = [];
+    let approvalOtid: string | null = null;
+    if (body.input !== undefined && body.input !== null) inputs.push({ role: 'user', content: toParts(body.input), otid: null, name: null, senderId: null, groupId: null });
+    for (const m of body.messages ?? []) {
+      if (m.type === 'message') inputs.push({ role: m.role, content: toParts(m.content), otid: m.otid ?? null, name: m.name ?? null, senderId: m.sender_id ?? null, groupId: m.group_id ?? null });
+      else if (m.type === 'approval') {
+        approvalOtid = m.otid ?? approvalOtid;
+        if (m.approvals?.length) rawApprovals.push(...(m.approvals as RawApproval[]));
+        else if (m.approval_request_id !== undefined || m.approve !== undefined) rawApprovals.push({ type: 'approval', tool_call_id: m.approval_request_id ?? null, approve: m.approve ?? true, reason: m.reason ?? null });
+      } else {
+        approvalOtid = m.otid ?? approvalOtid;
+        rawApprovals.push(...(m.tool_returns as RawApproval[]).map((r) => ({ ...r, type: 'tool' })));
+      }
+    }
+
+    const ids = await inContextIds(this.stores, agent, conversationId);
+    const last = ids.length > 0 ? await this.stores.messages.findById(ids.at(-1)!) : undefined;
+    let approval: ApprovalInput | undefined;
+    if (rawApprovals.length > 0) {
+      approval = await resolveApproval(last, normalizeApprovals(rawApprovals), approvalOtid, (callIds) => this.stores.messages.anyToolReturnFor(agentId, callIds));
+    } else if (last && isApprovalRequest(last)) {
+      throw conflict({
+        code: 'PENDING_APPROVAL',
+        message: 'Cannot send a new message: The agent is waiting for approval on a tool call. Please approve or deny the pending request before continuing.',
+        pending_request_id: last.id,
+      });
+    }
+    if (inputs.length === 0 && !approval) throw badRequest('No input messages to send');
+
+    const runId = newId('run');
+    const now = nowIso();
+    const background = mode === 'async' || body.background === true;
+    const locked = await this.stores.transaction(async (tx) => {
+      if (!(await tx.runs.tryLock(agentId, threadKey(conversationId), runId, now, this.isUniqueViolation))) return false;
+      await tx.runs.insert({
+        id: runId,
+        agent_id: agentId,
+        conversation_id: conversationId,
+        status: mode === 'async' ? 'created' : 'running',
+        stop_reason: null,
+        background: background ? 1 : 0,
+        streamed: mode === 'stream' ? 1 : 0,
+        metadata: JSON.stringify({ run_type: mode === 'async' ? 'send_message_async' : 'send_message' }),
+        request_config: JSON.stringify({
+          use_assistant_message: body.use_assistant_message ?? true,
+          assistant_message_tool_name: body.assistant_message_tool_name ?? 'send_message',
+          assistant_message_tool_kwarg: body.assistant_message_tool_kwarg ?? 'message',
+          include_return_message_types: body.include_return_message_types ?? null,
+        }),
+        callback_url: body.callback_url ?? null,
+        usage: '{}',
+        ttft_ns: null,
+        total_duration_ns: null,
+        created_at: now,
+        completed_at: null,
+        heartbeat_at: now,
+      });
+      return true;
+    });
+    if (!locked) {
+      const holder = await this.stores.runs.lockHolder(agentId, threadKey(conversationId));
+      const what = conversationId ? `Conversation ${conversationId}` : `Agent ${agentId}`;
+      // Letta Code matches "is currently being processed" and reads run_id=… to retry on its own schedule.
+      throw new CairnError(409, `Cannot send a new message: ${what} is currently being processed by another request (run_id=${holder ?? 'unknown'}). Please wait for the current run to finish, or cancel it.`, {
+        'x-should-retry': 'false',
+      });
+    }
+
+    const live = new LiveRun(runId, this.stores, mode === 'stream', this.logger);
+    const abort = new AbortController();
+    this.live.set(runId, { run: live, abort });
+    const includeTypes = body.include_return_message_types;
+    const outcome = this.execute(agent, conversationId, runId, live, abort, body, inputs, approval, includeTypes, mode);
+    return { runId, live, outcome };
+  }
+
+  private async execute(
+    agent: AgentRecord,
+    conversationId: string | null,
+    runId: string,
+    live: LiveRun,
+    abort: AbortController,
+    body: SendMessageBody,
+    inputs: UserInput[],
+    approval: ApprovalInput | undefined,
+    includeTypes: string[] | null | undefined,
+    mode: SendMode,
+  ): Promise<TurnOutcome> {
+    const streaming = mode === 'stream';
+    const started = process.hrtime.bigint();
+    const visible = (type: string) => !includeTypes || includeTypes.includes(type);
+    let outcome: TurnOutcome;
+    try {
+      if (mode === 'async') await this.stores.runs.update(runId, { status: 'running' });
+      outcome = await this.loop.run({
+        agentId: agent.id,
+        conversationId,
+        runId,
+        inputs,
+        approval,
+        maxSteps: body.max_steps ?? 50,
+        clientTools: body.client_tools ?? [],
+        clientSkills: body.client_skills ?? [],
+        overrideModel: body.override_model ?? undefined,
+        overrideSystem: body.override_system ?? body.system ?? undefined,
+        streamTokens: streaming && body.stream_tokens === true,
+        includeCompaction: body.include_compaction_messages === true,
+        emit: (chunk) => {
+          if (visible(chunk.message_type)) live.push({ ...chunk, run_id: runId });
+        },
+        signal: abort.signal,
+      });
+    } catch (error) {
+      this.logger.error({ err: error, runId }, 'turn failed');
+      outcome = {
+        stopReason: 'error',
+        usage: { message_type: 'usage_statistics', completion_tokens: 0, prompt_tokens: 0, total_tokens: 0, step_count: 0, run_ids: null, cached_input_tokens: null, cache_write_tokens: null, reasoning_tokens: null, context_tokens: null },
+        messages: [],
+        error: { error_type: 'internal_error', message: 'An unknown error occurred', detail: error instanceof Error ? error.message : String(error), status: 500 },
+      };
+    }
+    outcome = { ...outcome, messages: outcome.messages.filter((m) => visible(m.message_type)) };
+    live.push({ message_type: 'stop_reason', stop_reason: outcome.stopReason });
+    if (outcome.error) live.push({ message_type: 'error_message', error_type: outcome.error.error_type, message: outcome.error.message, detail: outcome.error.detail });
+    else live.push({ ...outcome.usage });
+    // Chunks first (a follower in another process reads them), then the run's final state, then [DONE]: a client
+    // that saw the end of the stream always finds the run finished and the thread unlocked.
+    await live.flush();
+
+    const completedAt = nowIso();
+    const durationNs = Number(process.hrtime.bigint() - started);
+    const status = runStatusFor(outcome.stopReason);
+    const result = { messages: outcome.messages, stop_reason: { message_type: 'stop_reason', stop_reason: outcome.stopReason }, usage: outcome.usage, logprobs: null, turns: null };
+    try {
+      await this.stores.transaction(async (tx) => {
+        const current = await tx.runs.findById(runId);
+        const metadata = { ...parseJson<Record<string, unknown>>(current?.metadata, {}), ...(outcome.error ? { error: outcome.error } : { result }) };
+        // A cancel may have finished the run first; keep its status, record the rest.
+        const finished = await tx.runs.finishIfActive(runId, { status, stop_reason: outcome.stopReason, completed_at: completedAt });
+        await tx.runs.update(runId, { usage: JSON.stringify(outcome.usage), metadata: JSON.stringify(metadata), total_duration_ns: durationNs, ttft_ns: outcome.ttftNs ?? null, ...(finished ? {} : { completed_at: current?.completed_at ?? completedAt }) });
+        await tx.runs.unlock(agent.id, threadKey(conversationId), runId);
+        await tx.agents.update(agent.id, { last_run_completion: completedAt, last_run_duration_ms: Math.round(durationNs / 1e6), last_stop_reason: outcome.stopReason });
+      });
+    } catch (error) {
+      this.logger.error({ err: error, runId }, 'recording the run result failed');
+    } finally {
+      this.live.delete(runId);
+      await live.close();
+    }
+    if (current_callback(body)) void this.callback(body.callback_url!, runId);
+    return outcome;
+  }
+
+  /**
+   * Cancelling a turn that stopped for approval answers every pending call with Letta's denial text, so the thread
+   * stays valid (§5.6 step 6). Returns the run that asked for the approval, if any was pending.
+   */
+  private async denyPendingApproval(agentId: string, conversationId: string | null): Promise<string | undefined> {
+    return this.stores.transaction(async (tx) => {
+      const agent = await tx.agents.findById(agentId);
+      if (!agent) return undefined;
+      const ids = await inContextIds(tx, agent, conversationId);
+      const last = ids.length ? await tx.messages.findById(ids.at(-1)!) : undefined;
+      if (!last || !isApprovalRequest(last)) return undefined;
+      const ctx = { agentId, conversationId, runId: last.run_id, stepId: null, model: last.model };
+      const calls = toolCallsOf(last);
+      const rows = [
+        messageRow(ctx, 'approval', [], {
+          approvals: JSON.stringify(calls.map((c) => ({ type: 'approval', tool_call_id: c.id, approve: false, reason: CANCELLED_DENIAL }))),
+          approval_request_id: last.id,
+          approve: 0,
+          denial_reason: CANCELLED_DENIAL,
+        }),
+        ...calls.map((c) => toolReturnRow(ctx, agent.timezone, c.id, c.function.name, { status: 'error', funcReturn: CANCELLED_DENIAL })),
+      ];
+      await tx.messages.insertMany(rows);
+      await setInContextIds(tx, agentId, conversationId, [...ids, ...rows.map((r) => r.id)], nowIso());
+      return last.run_id ?? last.id;
+    });
+  }
+
+  /** POSTs `{run_id, status, completed_at, metadata}` to the run's `callback_url` (§4.8), 5 s timeout, best effort. */
+  private async callback(url: string, runId: string): Promise<void> {
+    const run = await this.stores.runs.findById(runId);
+    if (!run) return;
+    try {
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ run_id: runId, status: run.status, completed_at: run.completed_at, metadata: parseJson(run.metadata, null) }),
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (error) {
+      this.logger.warn({ err: error, runId }, 'run callback failed');
+    }
+  }
+
+  /** Marks runs cancelled in the database (seen by any process at its next step boundary) and aborts local ones now. */
+  async cancel(agentId: string, conversationId: string | null | undefined, runIds?: string[] | null): Promise<Record<string, string>> {
+    const ids = runIds?.length ? runIds : await this.stores.runs.activeRunIds(agentId, conversationId);
+    if (ids.length === 0) {
+      const denied = await this.denyPendingApproval(agentId, conversationId ?? null);
+      if (denied) return { [denied]: 'cancelled' };
+      throw conflict('No active runs to cancel');
+    }
+    const result: Record<string, string> = {};
+    for (const id of ids) {
+      const ok = await this.stores.runs.finishIfActive(id, { status: 'cancelled', stop_reason: 'cancelled', completed_at: nowIso() });
+      result[id] = ok ? 'cancelled' : 'failed';
+      this.live.get(id)?.abort.abort();
+    }
+    return result;
+  }
+}
+
+const current_callback = (body: SendMessageBody): boolean => typeof body.callback_url === 'string' && body.callback_url.length > 0;

@@ -1,0 +1,63 @@
+import { invalidField, notFound } from '../lib/errors.js';
+import { formatInZone, isValidTimeZone, parseBound } from '../lib/zoned-time.js';
+import type { Stores } from '../store/index.js';
+import type { MessageRecord } from '../store/message.store.js';
+import type { RecallFilter } from '../store/recall.store.js';
+import { queryTerms } from './search-text.js';
+
+export type RecallRole = 'user' | 'assistant' | 'tool' | 'system';
+
+export interface RecallSearchOptions {
+  query?: string | null | undefined;
+  /** Default: user and assistant messages (what a person said and what the agent answered). */
+  roles?: RecallRole[] | null | undefined;
+  /** Default 5 (Letta's `RETRIEVAL_QUERY_DEFAULT_PAGE_SIZE`). */
+  limit?: number | null | undefined;
+  /** `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (naive = the agent's timezone), inclusive; a date-only end is end of day. */
+  startDate?: string | null | undefined;
+  endDate?: string | null | undefined;
+  conversationId?: string | null | undefined;
+}
+
+export interface RecallHit {
+  message: MessageRecord;
+  /** ISO timestamp in the agent's timezone. */
+  timestamp: string;
+  /** Full-text score; absent when there was no query (newest first). */
+  relevance?: number;
+}
+
+const DEFAULT_ROLES: RecallRole[] = ['user', 'assistant'];
+const MAX_LIMIT = 1000;
+
+/**
+ * Recall memory: search over the agent's conversation history, for the `conversation_search` tool and the API.
+ * Text queries rank by full-text score (stemmed, stop words dropped); without a query the newest messages come
+ * first. Unlike Letta's SQL fallback, the date range is always applied.
+ */
+export class RecallService {
+  constructor(private readonly stores: Stores) {}
+
+  async search(agentId: string, options: RecallSearchOptions, tx: Stores = this.stores): Promise<RecallHit[]> {
+    const agent = await tx.agents.findById(agentId);
+    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+    const limit = options.limit ?? 5;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalidField(['limit'], `limit must be an integer between 1 and ${MAX_LIMIT}`, limit);
+    const timeZone = isValidTimeZone(agent.timezone) ? agent.timezone : 'UTC';
+    const filter: RecallFilter = {
+      agentId,
+      roles: options.roles?.length ? options.roles : DEFAULT_ROLES,
+      conversationId: options.conversationId ?? undefined,
+      start: options.startDate ? parseBound(options.startDate, 'start', timeZone, ['start_date']) : undefined,
+      end: options.endDate ? parseBound(options.endDate, 'end', timeZone, ['end_date']) : undefined,
+      excludeToolCalls: ['conversation_search'],
+    };
+    const terms = queryTerms(options.query ?? '');
+    if (terms.length === 0) {
+      const rows = await tx.recall.recent(filter, limit);
+      return rows.map((message) => ({ message, timestamp: formatInZone(message.created_at, timeZone) }));
+    }
+    const rows = await tx.recall.search(terms, filter, limit);
+    return rows.map(({ message, score }) => ({ message, timestamp: formatInZone(message.created_at, timeZone), relevance: score }));
+  }
+}

@@ -1,0 +1,38 @@
+import type { Kysely, Selectable } from 'kysely';
+import { fetchPage, type PageSpec } from './paging.js';
+import type { ConversationRow, Database } from './schema.js';
+
+export type ConversationRecord = Selectable<ConversationRow>;
+
+export class ConversationStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: Omit<ConversationRecord, 'seq'>): Promise<void> {
+    await this.db.insertInto('conversations').values(row).execute();
+  }
+
+  /** Soft-deleted conversations are invisible to every lookup. */
+  findById(id: string): Promise<ConversationRecord | undefined> {
+    return this.db.selectFrom('conversations').selectAll().where('id', '=', id).where('deleted', '=', 0).executeTakeFirst();
+  }
+
+  async update(id: string, patch: Partial<Omit<ConversationRecord, 'seq' | 'id'>>): Promise<void> {
+    if (Object.keys(patch).length > 0) await this.db.updateTable('conversations').set(patch).where('id', '=', id).execute();
+  }
+
+  listLive(agentId: string): Promise<ConversationRecord[]> {
+    return this.db.selectFrom('conversations').selectAll().where('agent_id', '=', agentId).where('deleted', '=', 0).execute();
+  }
+
+  list(filter: { agentId?: string | undefined; summarySearch?: string | undefined }, like: 'like' | 'ilike', page: PageSpec): Promise<ConversationRecord[]> {
+    let q = this.db.selectFrom('conversations').selectAll().where('deleted', '=', 0);
+    if (filter.agentId) q = q.where('agent_id', '=', filter.agentId);
+    if (filter.summarySearch) q = q.where('summary', like, `%${filter.summarySearch}%`);
+    return fetchPage(q, 'seq', (id) => this.seqOf(id), page);
+  }
+
+  private async seqOf(id: string): Promise<number | undefined> {
+    const row = await this.db.selectFrom('conversations').select('seq').where('id', '=', id).executeTakeFirst();
+    return row?.seq;
+  }
+}

@@ -1,0 +1,143 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { fetchPage, type PageSpec } from './paging.js';
+import type { Database, RunRow, StepRow } from './schema.js';
+
+export type RunRecord = Selectable<RunRow>;
+export type StepRecord = Selectable<StepRow>;
+
+export interface RunFilter {
+  agentIds?: string[] | undefined;
+  statuses?: string[] | undefined;
+  background?: boolean | undefined;
+  stopReason?: string | undefined;
+  /** `null` selects the default conversation. */
+  conversationId?: string | null | undefined;
+}
+
+export class RunStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: Omit<RunRecord, 'seq'>): Promise<void> {
+    await this.db.insertInto('runs').values(row).execute();
+  }
+
+  findById(id: string): Promise<RunRecord | undefined> {
+    return this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The status alone: polled at every step boundary, so it must stay a one-column primary-key lookup. */
+  async statusOf(id: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('runs').select('status').where('id', '=', id).executeTakeFirst();
+    return row?.status;
+  }
+
+  async update(id: string, patch: Partial<Omit<RunRecord, 'seq' | 'id'>>): Promise<void> {
+    await this.db.updateTable('runs').set(patch).where('id', '=', id).execute();
+  }
+
+  /** Moves a run to a final status unless it already has one (a cancel that raced the loop's own finish). */
+  async finishIfActive(id: string, patch: Partial<Omit<RunRecord, 'seq' | 'id'>>): Promise<boolean> {
+    const result = await this.db.updateTable('runs').set(patch).where('id', '=', id).where('status', 'in', ['created', 'running']).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  list(filter: RunFilter, page: PageSpec): Promise<RunRecord[]> {
+    let q = this.db.selectFrom('runs').selectAll();
+    if (filter.agentIds?.length) q = q.where('agent_id', 'in', filter.agentIds);
+    if (filter.statuses?.length) q = q.where('status', 'in', filter.statuses);
+    if (filter.background !== undefined) q = q.where('background', '=', filter.background ? 1 : 0);
+    if (filter.stopReason) q = q.where('stop_reason', '=', filter.stopReason);
+    if (filter.conversationId === null) q = q.where('conversation_id', 'is', null);
+    else if (filter.conversationId !== undefined) q = q.where('conversation_id', '=', filter.conversationId);
+    return fetchPage(q, 'seq', (id) => this.seqOf(id), page);
+  }
+
+  activeRunIds(agentId: string, conversationId: string | null | undefined): Promise<string[]> {
+    let q = this.db.selectFrom('runs').select('id').where('agent_id', '=', agentId).where('status', 'in', ['created', 'running']);
+    if (conversationId === null) q = q.where('conversation_id', 'is', null);
+    else if (conversationId !== undefined) q = q.where('conversation_id', '=', conversationId);
+    return q.execute().then((rows) => rows.map((r) => r.id));
+  }
+
+  async heartbeat(ids: string[], now: string): Promise<void> {
+    if (ids.length > 0) await this.db.updateTable('runs').set({ heartbeat_at: now }).where('id', 'in', ids).execute();
+  }
+
+  /** Fails active runs whose owner stopped heartbeating (its process died) and frees their turn locks. */
+  async failStale(before: string, now: string): Promise<string[]> {
+    const stale = await this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('status', 'in', ['created', 'running'])
+      .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', before)]))
+      .where('created_at', '<', before)
+      .execute();
+    const ids = stale.map((r) => r.id);
+    if (ids.length === 0) return [];
+    await this.db
+      .updateTable('runs')
+      .set({ status: 'failed', stop_reason: 'error', completed_at: now, metadata: JSON.stringify({ error: 'The server process running this run stopped before it finished.' }) })
+      .where('id', 'in', ids)
+      .where('status', 'in', ['created', 'running'])
+      .execute();
+    await this.db.deleteFrom('turn_locks').where('run_id', 'in', ids).execute();
+    return ids;
+  }
+
+  async insertStep(row: Omit<StepRecord, 'seq'>): Promise<void> {
+    await this.db.insertInto('steps').values(row).execute();
+  }
+
+  listSteps(runId: string, page: PageSpec): Promise<StepRecord[]> {
+    return fetchPage(this.db.selectFrom('steps').selectAll().where('run_id', '=', runId), 'seq', (id) => this.stepSeqOf(id), page);
+  }
+
+  async appendChunks(runId: string, chunks: { seqId: number; data: string }[]): Promise<void> {
+    if (chunks.length === 0) return;
+    await this.db
+      .insertInto('run_chunks')
+      .values(chunks.map((c) => ({ run_id: runId, seq_id: c.seqId, data: c.data })))
+      .execute();
+  }
+
+  readChunks(runId: string, afterSeqId: number, limit: number): Promise<{ seq_id: number; data: string }[]> {
+    return this.db
+      .selectFrom('run_chunks')
+      .select(['seq_id', 'data'])
+      .where('run_id', '=', runId)
+      .where('seq_id', '>', afterSeqId)
+      .orderBy('seq_id')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Takes the agent/thread turn lock; false when another run holds it. */
+  async tryLock(agentId: string, thread: string, runId: string, now: string, isUniqueViolation: (e: unknown) => boolean): Promise<boolean> {
+    try {
+      await this.db.insertInto('turn_locks').values({ agent_id: agentId, thread, run_id: runId, created_at: now }).execute();
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async lockHolder(agentId: string, thread: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('turn_locks').select('run_id').where('agent_id', '=', agentId).where('thread', '=', thread).executeTakeFirst();
+    return row?.run_id;
+  }
+
+  async unlock(agentId: string, thread: string, runId: string): Promise<void> {
+    await this.db.deleteFrom('turn_locks').where('agent_id', '=', agentId).where('thread', '=', thread).where('run_id', '=', runId).execute();
+  }
+
+  private async seqOf(id: string): Promise<number | undefined> {
+    const row = await this.db.selectFrom('runs').select('seq').where('id', '=', id).executeTakeFirst();
+    return row?.seq;
+  }
+
+  private async stepSeqOf(id: string): Promise<number | undefined> {
+    const row = await this.db.selectFrom('steps').select(sql<number>`seq`.as('seq')).where('id', '=', id).executeTakeFirst();
+    return row?.seq;
+  }
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createCairn } from '../../src/server.js';
+import { createTestDatabase } from '../support/cairn.js';
+
+describe('runs left active by a dead process [sqlite]', () => {
+  it('are marked failed, and their thread unlocked, when Cairn starts on the same database', async () => {
+    const database = await createTestDatabase('sqlite');
+    const config = loadConfig({ port: 0, host: '127.0.0.1', dataDir: database.dataDir }, {});
+    const logger = createLogger('silent');
+    try {
+      const first = await createCairn(config, logger);
+      const agent = await first.services.agents.create({ model: 'openai/gpt-4o-mini' });
+      const now = new Date().toISOString();
+      // What a process killed mid-turn leaves behind: a running run holding the thread's lock.
+      await first.services.stores.transaction(async (tx) => {
+        await tx.runs.insert({
+          id: 'run-00000000-0000-4000-8000-000000000001',
+          agent_id: agent.id,
+          conversation_id: null,
+          status: 'running',
+          stop_reason: null,
+          background: 1,
+          streamed: 1,
+          metadata: null,
+          request_config: null,
+          callback_url: null,
+          usage: '{}',
+          ttft_ns: null,
+          total_duration_ns: null,
+          created_at: now,
+          completed_at: null,
+          heartbeat_at: now,
+        });
+        await tx.runs.tryLock(agent.id, 'default', 'run-00000000-0000-4000-8000-000000000001', now, () => false);
+      });
+      await first.close();
+
+      const second = await createCairn(config, logger);
+      try {
+        let run;
+        for (let i = 0; i < 100; i++) {
+          run = await second.services.runs.get('run-00000000-0000-4000-8000-000000000001');
+          if (run.status !== 'running') break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        expect(run).toMatchObject({ status: 'failed', stop_reason: 'error' });
+        expect(await second.services.stores.runs.lockHolder(agent.id, 'default')).toBeUndefined();
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+});

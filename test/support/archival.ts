@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TestCairn } from './cairn.js';
+
+/** Waits until the background embedder has embedded every passage of the agent's archives. */
+export async function waitForEmbeddings(server: TestCairn, agentId: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await server.cairn.services.archival.embeddingStatus(agentId);
+    if (status.pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`embeddings still pending after ${timeoutMs} ms: ${JSON.stringify(status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Upstream's `Archive` schema requires `organization_id` but does not declare it while forbidding extra
+ * properties, so no object can satisfy it. Archives are checked against its declared properties instead.
+ */
+export function archiveKeys(): string[] {
+  const doc = JSON.parse(readFileSync(fileURLToPath(new URL('../../../shared/letta-api/openapi.json', import.meta.url)), 'utf8'));
+  return Object.keys(doc.components.schemas.Archive.properties);
+}
