@@ -1,6 +1,3 @@
-import { createAnthropic } from '@ai-sdk/anthropic';
-import { createOpenAI } from '@ai-sdk/openai';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import pino, { type Logger } from 'pino';
 import { CairnError } from '../lib/errors.js';
@@ -20,22 +17,39 @@ const AUTO_HANDLE = 'letta/auto';
 
 type ModelFactory = (modelId: string) => LanguageModelV3;
 
-function factoryFor(provider: ProviderSettings): ModelFactory {
+/** Each provider's AI SDK module, imported on first use: together they cost ~250 ms of every cold start. */
+async function loadModel(provider: ProviderSettings, id: string): Promise<LanguageModelV3> {
   switch (provider.kind) {
     case 'openai': {
+      const { createOpenAI } = await import('@ai-sdk/openai');
       // Chat Completions rather than the Responses API: every OpenAI-compatible proxy and gateway speaks it.
-      const openai = createOpenAI({ apiKey: provider.apiKey, baseURL: provider.baseUrl });
-      return (id) => openai.chat(id);
+      return createOpenAI({ apiKey: provider.apiKey, baseURL: provider.baseUrl }).chat(id);
     }
     case 'anthropic': {
-      const anthropic = createAnthropic({ apiKey: provider.apiKey, baseURL: provider.baseUrl });
-      return (id) => anthropic.messages(id);
+      const { createAnthropic } = await import('@ai-sdk/anthropic');
+      return createAnthropic({ apiKey: provider.apiKey, baseURL: provider.baseUrl }).messages(id);
     }
     case 'openai-compatible': {
-      const compatible = createOpenAICompatible({ name: provider.name, baseURL: provider.baseUrl, apiKey: provider.apiKey, includeUsage: true });
-      return (id) => compatible.chatModel(id);
+      const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
+      return createOpenAICompatible({ name: provider.name, baseURL: provider.baseUrl, apiKey: provider.apiKey, includeUsage: true }).chatModel(id);
     }
   }
+}
+
+/** A model whose provider module loads at its first call, so `resolve()` stays synchronous and cheap. */
+function factoryFor(provider: ProviderSettings): ModelFactory {
+  return (modelId) => {
+    let real: Promise<LanguageModelV3> | undefined;
+    const model = () => (real ??= loadModel(provider, modelId));
+    return {
+      specificationVersion: 'v3',
+      provider: provider.name,
+      modelId,
+      supportedUrls: {},
+      doGenerate: async (options) => (await model()).doGenerate(options),
+      doStream: async (options) => (await model()).doStream(options),
+    };
+  };
 }
 
 /** The configured providers, resolving `provider/model` handles to clients. */

@@ -1,8 +1,16 @@
-import Letta from '@letta-ai/letta-client';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type Letta from '@letta-ai/letta-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { askAgentEnabled, createMcpServer, parseProfile } from './server.js';
+
+/**
+ * The MCP SDK, the Letta client and the tool definitions load on the first `/mcp` request: they cost ~250 ms
+ * and ~15 MB that a server nobody connects an MCP client to should not pay at start-up.
+ */
+let modules: Promise<{ Letta: typeof Letta; Transport: typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js').StreamableHTTPServerTransport; mcp: typeof import('./server.js') }> | undefined;
+const loadModules = () =>
+  (modules ??= Promise.all([import('@letta-ai/letta-client'), import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('./server.js')]).then(
+    ([letta, transport, mcp]) => ({ Letta: letta.default, Transport: transport.StreamableHTTPServerTransport, mcp }),
+  ));
 
 export interface McpHttpOptions {
   /** The server's own password: the in-process SDK client presents it to the server it runs in. */
@@ -19,28 +27,29 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
  */
 export async function mcpRoutes(app: FastifyInstance, options: McpHttpOptions): Promise<void> {
   let client: Letta | undefined;
-  const selfClient = (): Letta => {
+  const selfClient = (LettaClient: typeof Letta): Letta => {
     if (client) return client;
     const address = app.server.address() as AddressInfo | null;
     if (!address || typeof address === 'string') throw new Error('MCP needs the server to listen on TCP');
     const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    client = new Letta({ baseURL: `http://${host}:${address.port}`, apiKey: options.password ?? null, maxRetries: 0, timeout: 120_000 });
+    client = new LettaClient({ baseURL: `http://${host}:${address.port}`, apiKey: options.password ?? null, maxRetries: 0, timeout: 120_000 });
     return client;
   };
 
   const handlePost = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!originAllowed(request)) return reply.code(403).send({ detail: 'Origin not allowed' });
+    const { Letta: LettaClient, Transport, mcp } = await loadModules();
     const query = request.query as Record<string, string | undefined>;
     let profile;
     try {
-      profile = parseProfile(query.tools ?? process.env.LETTA_MCP_TOOLS);
+      profile = mcp.parseProfile(query.tools ?? process.env.LETTA_MCP_TOOLS);
     } catch (error) {
       return reply.code(400).send({ detail: (error as Error).message });
     }
     const header = request.headers['x-letta-agent-id'];
     const defaultAgentId = query.agent_id || (typeof header === 'string' && header) || undefined;
-    const server = createMcpServer({ client: selfClient(), defaultAgentId, profile, askAgent: askAgentEnabled() });
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const server = mcp.createMcpServer({ client: selfClient(LettaClient), defaultAgentId, profile, askAgent: mcp.askAgentEnabled() });
+    const transport = new Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.hijack();
     reply.raw.on('close', () => {
       void transport.close();

@@ -50,6 +50,19 @@ export type AgentInclude = (typeof INCLUDE_VALUES)[number];
 /** Agent names follow Letta's `^[\w '\-]+$`. */
 const agentName = z.string().regex(/^[\w '-]+$/u, { message: "name may contain only letters, digits, '_', '-', ' ' and \"'\"" });
 
+/** The agent's timezone renders dates in its prompt and archival results, so it must be one the runtime knows. */
+const ianaTimezone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'timezone must be an IANA time zone name, e.g. "Europe/Berlin" or "UTC"' },
+);
+
 export const toolRuleSchema = z.looseObject({ tool_name: z.string(), type: z.string() });
 
 const agentFields = {
@@ -73,7 +86,7 @@ const agentFields = {
   response_format: opt(jsonObject),
   message_buffer_autoclear: opt(z.boolean()),
   enable_sleeptime: opt(z.boolean()),
-  timezone: opt(z.string()),
+  timezone: opt(ianaTimezone),
   hidden: opt(z.boolean()),
   project_id: opt(z.string()),
   template_id: opt(z.string()),

@@ -150,9 +150,12 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
     expect(orphans.getPaginatedItems()).toEqual([]);
   });
 
-  it('rejects a bad model handle with 422 and a bad agent name with 422', async () => {
+  it('rejects a bad model handle, agent name or timezone with 422', async () => {
     await expect(server.client.agents.create({ model: 'gpt-4o' })).rejects.toBeInstanceOf(UnprocessableEntityError);
     await expect(server.client.agents.create({ name: 'bad/name' })).rejects.toBeInstanceOf(UnprocessableEntityError);
+    const badZone = await http('POST', `${server.baseURL}/v1/agents/`, { timezone: 'Mars/Base' });
+    expect(badZone.status).toBe(422);
+    expect(badZone.body.detail[0].loc).toEqual(['body', 'timezone']);
   });
 
   it('answers invalid JSON with 400 and oversized bodies with 413', async () => {
