@@ -52,7 +52,9 @@ export function messageRow(
   extra: Partial<Omit<NewMessage, 'agent_id' | 'conversation_id' | 'role' | 'content' | 'text'>> = {},
 ): NewMessage {
   const calls = extra.tool_calls ? parseJson<StoredToolCall[]>(extra.tool_calls, []) : [];
-  const text = [plainText(content), ...calls.map((c) => `${c.function.name}(${c.function.arguments})`)].filter(Boolean).join('\n');
+  // The compiled system prompt is not conversation: left out of recall search, it also costs no full-text
+  // re-index each time a block edit recompiles it.
+  const text = role === 'system' ? '' : [plainText(content), ...calls.map((c) => `${c.function.name}(${c.function.arguments})`)].filter(Boolean).join('\n');
   return {
     id: extra.id ?? newId('message'),
     agent_id: ctx.agentId,

@@ -100,7 +100,7 @@ export class SystemPrompts implements MemoryEvents {
         continue;
       }
       const { system } = await this.compile(tx, agent, conversationId, ids.length);
-      await tx.messages.updateContent(first.id, JSON.stringify([{ type: 'text', text: system }]), system);
+      await tx.messages.updateContent(first.id, JSON.stringify([{ type: 'text', text: system }]), '');
       if (conversationId === null) result = system;
     }
     return result;
