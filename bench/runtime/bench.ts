@@ -39,7 +39,7 @@ const { values: args } = parseArgs({
     dialect: { type: 'string', default: 'sqlite' },
     sizes: { type: 'string', default: '100,1000,10000' },
     turns: { type: 'string', default: '150' },
-    warmup: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '50' },
     agents: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '3' },
     'token-ms': { type: 'string', default: '20' },

@@ -22,6 +22,11 @@ export interface Exchange {
 export interface RecordingProxy {
   url: string;
   exchanges: Exchange[];
+  /**
+   * One shot: the next SSE response reaching the client is ended cleanly after `frames` frames, as a dropped
+   * connection looks to it, while the rest is still read from Cairn (and recorded) so the run finishes server-side.
+   */
+  cutNextStream(frames: number): void;
   /** One line per exchange: `POST /v1/agents/ → 200 application/json {"id":…` (bodies clipped to `clip` chars). */
   transcript(clip?: number): string;
   close(): Promise<void>;
@@ -32,6 +37,7 @@ const clipText = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…(
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const exchanges: Exchange[] = [];
+  let cutAfter: number | undefined;
   const server: Server = createServer((req, res) => {
     const started = performance.now();
     const body: Buffer[] = [];
@@ -43,12 +49,28 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
           const chunks: Buffer[] = [];
+          const sse = String(up.headers['content-type']).startsWith('text/event-stream');
+          let budget = sse && cutAfter !== undefined ? cutAfter : undefined;
+          if (budget !== undefined) cutAfter = undefined;
+          let pending = '';
           up.on('data', (c: Buffer) => {
             chunks.push(c);
-            res.write(c); // forwarded as it arrives: SSE pacing is preserved
+            if (budget === undefined) {
+              res.write(c); // forwarded as it arrives: SSE pacing is preserved
+              return;
+            }
+            // Cutting: forward whole frames until the budget is spent, then end the client's response.
+            pending += c.toString('utf8');
+            let cut: number;
+            while (budget > 0 && (cut = pending.indexOf('\n\n')) >= 0) {
+              res.write(pending.slice(0, cut + 2));
+              pending = pending.slice(cut + 2);
+              budget--;
+            }
+            if (budget === 0 && !res.writableEnded) res.end();
           });
           up.on('end', () => {
-            res.end();
+            if (!res.writableEnded) res.end();
             exchanges.push({
               method: req.method ?? '',
               url: req.url ?? '',
@@ -83,6 +105,9 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   return {
     url: `http://127.0.0.1:${port}`,
     exchanges,
+    cutNextStream: (frames) => {
+      cutAfter = frames;
+    },
     transcript: (clip = 300) =>
       exchanges
         .map((e) => `${e.method} ${e.url} ${clipText(e.requestBody, clip)}\n  → ${e.status} ${e.contentType ?? ''} ${clipText(e.responseBody, clip)}`)
