@@ -154,6 +154,24 @@ async function growTo(size) {
   return (performance.now() - start) / 1000;
 }
 
+/**
+ * SQLite's vector channel rescores the candidates of a binary prefilter: the share of the exact top 100 (a full
+ * `vec_distance_cosine` scan) that the channel returns, over the first 50 queries.
+ */
+async function prefilterRecall() {
+  const { sql } = await import('kysely');
+  let found = 0;
+  let total = 0;
+  for (let q = 0; q < Math.min(50, queryVectors.length); q++) {
+    const blob = Buffer.from(queryVectors[q].buffer, queryVectors[q].byteOffset, queryVectors[q].byteLength);
+    const exact = await sql`SELECT p.seq FROM passage_vectors v JOIN passages p ON p.id = v.passage_id WHERE v.archive_id = ${archive.id} ORDER BY vec_distance_cosine(v.embedding, ${blob}) LIMIT 100`.execute(cairn.dialect.db);
+    const got = new Set((await stores.archival.nearest('local/use-lite', queryVectors[q], { archiveIds: [archive.id] }, 100)).map((r) => r.seq));
+    found += exact.rows.filter((r) => got.has(Number(r.seq))).length;
+    total += exact.rows.length;
+  }
+  return found / total;
+}
+
 report.search = [];
 for (const size of args.sizes.split(',').map(Number)) {
   const seconds = await growTo(size);
@@ -168,6 +186,7 @@ for (const size of args.sizes.split(',').map(Number)) {
     }
     row[mode] = { p50_ms: round(pct(times, 50)), p95_ms: round(pct(times, 95)) };
   }
+  if (args.dialect === 'sqlite') row.prefilter_recall_at_100 = round(await prefilterRecall());
   console.error('search', JSON.stringify(row));
   report.search.push(row);
 }

@@ -39,6 +39,10 @@ export const postgresSearch: SearchDialect = {
       USING hnsw ((embedding::vector(${sql.raw(String(dim))})) vector_cosine_ops) WHERE dim = ${sql.raw(String(dim))}`.execute(db);
   },
 
+  async createVectorChangeCounters() {
+    // HNSW indexes are maintained by PostgreSQL; there is no in-process index to keep current.
+  },
+
   textMatches(table: TextIndexedTable, terms: string[]) {
     // Terms are [a-z0-9]+ words (the caller tokenises), so joining them with | is a valid tsquery.
     const query = terms.join(' | ');

@@ -1,12 +1,14 @@
 import { sql, type Kysely } from 'kysely';
+import { SqliteVectorIndex } from './sqlite-vector-index.js';
 import type { SearchDialect, TextIndexedTable } from './types.js';
 
 /**
  * SQLite search: an external-content FTS5 table per indexed table (porter stemming, BM25 ranking), kept in sync
  * by triggers so that no write path can forget it and a cascade delete leaves no index rows behind; vectors are
- * float32 blobs scored with sqlite-vec's `vec_distance_cosine`, which works for any dimension in one table.
+ * float32 blobs scored with sqlite-vec's `vec_distance_cosine`, which works for any dimension in one table; in large
+ * archives only the candidates of an in-process binary prefilter are scored.
  */
-export const sqliteSearch: SearchDialect = {
+const sqliteSearch: SearchDialect = {
   async createTextIndex(db: Kysely<any>, table: TextIndexedTable) {
     const fts = sql.table(`${table}_fts`);
     const t = sql.table(table);
@@ -28,7 +30,18 @@ export const sqliteSearch: SearchDialect = {
   vectorColumnType: 'blob',
 
   async ensureVectorIndex() {
-    // sqlite-vec 0.1 has no ANN index; the scan is over one archive's rows of one model (see docs/benchmarks.md).
+    // sqlite-vec 0.1 has no ANN index; large archives use the in-process prefilter (sqlite-vector-index.ts).
+  },
+
+  async createVectorChangeCounters(db: Kysely<any>) {
+    await sql`CREATE TABLE passage_vector_versions (archive_id TEXT PRIMARY KEY, inserts INTEGER NOT NULL, deletes INTEGER NOT NULL)`.execute(db);
+    // Updates count as deletes: the in-process index then rebuilds instead of appending.
+    const bump = (row: 'new' | 'old', column: 'inserts' | 'deletes') =>
+      sql.raw(`INSERT INTO passage_vector_versions (archive_id, inserts, deletes) VALUES (${row}.archive_id, ${column === 'inserts' ? 1 : 0}, ${column === 'deletes' ? 1 : 0})
+        ON CONFLICT (archive_id) DO UPDATE SET ${column} = ${column} + 1;`);
+    await sql`CREATE TRIGGER passage_vectors_count_ai AFTER INSERT ON passage_vectors BEGIN ${bump('new', 'inserts')} END`.execute(db);
+    await sql`CREATE TRIGGER passage_vectors_count_ad AFTER DELETE ON passage_vectors BEGIN ${bump('old', 'deletes')} END`.execute(db);
+    await sql`CREATE TRIGGER passage_vectors_count_au AFTER UPDATE ON passage_vectors BEGIN ${bump('old', 'deletes')} ${bump('new', 'deletes')} END`.execute(db);
   },
 
   textMatches(table: TextIndexedTable, terms: string[]) {
@@ -44,6 +57,12 @@ export const sqliteSearch: SearchDialect = {
 
   encodeVector: encodeBlob,
 };
+
+/** SQLite search for one database: the vector prefilter's in-memory index belongs to that database. */
+export function createSqliteSearch(): SearchDialect {
+  const index = new SqliteVectorIndex();
+  return { ...sqliteSearch, vectorCandidates: (db, archiveIds, model, vector, candidates) => index.candidates(db, archiveIds, model, vector, candidates) };
+}
 
 function encodeBlob(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);

@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase as SqliteDatabaseLike } from 'kysely';
 import * as sqliteVec from 'sqlite-vec';
 import type { Database } from '../schema.js';
-import { sqliteSearch } from './sqlite-search.js';
+import { createSqliteSearch } from './sqlite-search.js';
 import type { Dialect } from './types.js';
 
 export function openSqlite(file: string): Dialect {
@@ -27,7 +27,7 @@ export function openSqlite(file: string): Dialect {
     isUniqueViolation: (error) => sqliteCode(error).startsWith('SQLITE_CONSTRAINT_UNIQUE') || sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
     isForeignKeyViolation: (error) => sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
     close: () => db.destroy(),
-    search: sqliteSearch,
+    search: createSqliteSearch(),
   };
 }
 

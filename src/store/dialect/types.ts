@@ -39,6 +39,13 @@ export interface SearchDialect {
   readonly vectorColumnType: ColumnDataType;
   /** An ANN index for vectors of one dimension where the engine has one (PostgreSQL HNSW); idempotent. */
   ensureVectorIndex(db: Kysely<any>, dim: number): Promise<void>;
+  /** DDL: whatever `vectorCandidates` needs to notice vector writes (SQLite: per-archive change counters). */
+  createVectorChangeCounters(db: Kysely<any>): Promise<void>;
+  /**
+   * Where the engine has no ANN index (SQLite): ids of about `candidates` passages whose vectors of `model` are
+   * likely nearest to `vector`, for the caller to rescore exactly; undefined = scan every vector exactly.
+   */
+  vectorCandidates?(db: Kysely<any>, archiveIds: string[], model: string, vector: Float32Array, candidates: number): Promise<string[] | undefined>;
   /**
    * A derived table `(seq, score)` of `table` rows matching any of `terms` (already lower-cased words), higher
    * score = better (BM25 on SQLite, ts_rank_cd on PostgreSQL). Terms are stemmed by the engine.

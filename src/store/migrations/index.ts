@@ -4,6 +4,7 @@ import * as core from './0001-core.js';
 import * as messages from './0002-messages.js';
 import * as archival from './0003-archival.js';
 import * as runs from './0004-runs.js';
+import * as vectorCounters from './0006-vector-change-counters.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -15,4 +16,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0002-messages': messages,
   '0003-archival': archival,
   '0004-runs': runs,
+  '0006-vector-change-counters': vectorCounters,
 };
