@@ -29,8 +29,9 @@ export function normalizeBaseUrl(raw: string): string {
   return url.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
 }
 
-export function createClient(connection: Connection, options: { timeoutMs?: number; maxRetries?: number } = {}): Letta {
+export function createClient(connection: Connection, options: { timeoutMs?: number; maxRetries?: number; fetch?: typeof fetch } = {}): Letta {
   return new Letta({
+    ...(options.fetch ? { fetch: options.fetch } : {}),
     baseURL: connection.baseURL,
     apiKey: connection.token ?? null,
     timeout: options.timeoutMs ?? 60_000,

@@ -1,5 +1,6 @@
 import Letta from '@letta-ai/letta-client';
 import { createClient, resolveConnection } from '../client/connection.js';
+import { nodeHttpFetch } from '../client/node-http-fetch.js';
 import { BUDGET_MS, HOOK_EVENTS, runEvent, type HookEvent } from './handlers.js';
 import { HookState } from './state.js';
 
@@ -71,7 +72,7 @@ export async function runHook(event: HookEvent, rawInput: string, env: NodeJS.Pr
       state.log(event, 'skipped: circuit breaker open');
       return { stdout: undefined };
     }
-    const client = createClient(resolveConnection({}, env), { timeoutMs: BUDGET_MS[event], maxRetries: 0 });
+    const client = createClient(resolveConnection({}, env), { timeoutMs: BUDGET_MS[event], maxRetries: 0, fetch: nodeHttpFetch });
     try {
       const stdout = await runEvent({ event, input, state, client, env });
       state.resetBreaker();
