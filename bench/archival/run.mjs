@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { percentile } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -57,7 +58,6 @@ async function call(method, path, body) {
   if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : undefined;
 }
-const pct = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 const round = (x) => Math.round(x * 100) / 100;
 const report = { dialect: args.dialect, cpus: (await import('node:os')).availableParallelism() };
 
@@ -96,7 +96,7 @@ if (!args['skip-ingest']) {
     visibility.push(performance.now() - t);
     await new Promise((r) => setTimeout(r, 100));
   }
-  report.visibility_ms = { p50: round(pct(visibility, 50)), p95: round(pct(visibility, 95)), max: round(Math.max(...visibility)) };
+  report.visibility_ms = { p50: round(percentile(visibility, 50)), p95: round(percentile(visibility, 95)), max: round(Math.max(...visibility)) };
   console.error('visibility', JSON.stringify(report.visibility_ms));
 }
 
@@ -184,7 +184,7 @@ for (const size of args.sizes.split(',').map(Number)) {
       await archival.rank(agentRow, { query: queryTexts[q], queryVector: queryVectors[q], topK: 10, mode });
       times.push(performance.now() - t);
     }
-    row[mode] = { p50_ms: round(pct(times, 50)), p95_ms: round(pct(times, 95)) };
+    row[mode] = { p50_ms: round(percentile(times, 50)), p95_ms: round(percentile(times, 95)) };
   }
   if (args.dialect === 'sqlite') row.prefilter_recall_at_100 = round(await prefilterRecall());
   console.error('search', JSON.stringify(row));

@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { percentile } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,10 +67,9 @@ function hook(event, payload) {
     child.stdin.end(JSON.stringify(payload));
   });
 }
-const pct = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))];
 const summary = (name, rows) => {
   const ms = rows.map((r) => r.ms);
-  const line = `${name.padEnd(20)} n=${String(rows.length).padStart(3)}  p50 ${pct(ms, 50).toFixed(0).padStart(4)} ms  p95 ${pct(ms, 95).toFixed(0).padStart(4)} ms  p99 ${pct(ms, 99).toFixed(0).padStart(4)} ms  max ${Math.max(...ms).toFixed(0).padStart(4)} ms`;
+  const line = `${name.padEnd(20)} n=${String(rows.length).padStart(3)}  p50 ${percentile(ms, 50).toFixed(0).padStart(4)} ms  p95 ${percentile(ms, 95).toFixed(0).padStart(4)} ms  p99 ${percentile(ms, 99).toFixed(0).padStart(4)} ms  max ${Math.max(...ms).toFixed(0).padStart(4)} ms`;
   const extra = rows[0]?.chars !== undefined ? `  avg output ${(rows.reduce((n, r) => n + r.chars, 0) / rows.length).toFixed(0)} chars, ${rows.filter((r) => r.chars > 0).length}/${rows.length} injected` : '';
   console.log(line + extra);
 };

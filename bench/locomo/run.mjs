@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { percentile } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -73,10 +74,6 @@ async function call(base, method, path, body) {
   return text ? JSON.parse(text) : undefined;
 }
 
-const percentile = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 
 const samples = JSON.parse(readFileSync(args.data, 'utf8')).slice(0, args['limit-convs'] ? Number(args['limit-convs']) : undefined);
 const dataDir = args['data-dir'] ?? mkdtempSync(join(tmpdir(), 'cairn-locomo-'));

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { splitHandle } from '../lib/handles.js';
 import { providerContextWindow } from '../services/model-config.js';
 import type { LlmModelInfo } from './types.js';
 import type { LlmSettings, ProviderSettings } from './settings.js';
@@ -43,9 +44,9 @@ export class ModelCatalog {
     const discovered = await Promise.all(providers.map((p) => this.discover(p)));
     const out = new Map<string, LlmModelInfo>();
     const addHandle = (handle: string) => {
-      const slash = handle.indexOf('/');
-      const provider = this.settings.providers.get(handle.slice(0, slash));
-      if (slash > 0 && provider && !out.has(handle)) out.set(handle, modelInfo(provider, handle.slice(slash + 1)));
+      const parsed = splitHandle(handle);
+      const provider = parsed && this.settings.providers.get(parsed.provider);
+      if (parsed && provider && !out.has(handle)) out.set(handle, modelInfo(provider, parsed.model));
     };
     // Letta Code takes the first handle as its default model, so the server's default comes first.
     if (defaultHandle) addHandle(defaultHandle);

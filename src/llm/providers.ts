@@ -1,6 +1,7 @@
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import pino, { type Logger } from 'pino';
 import { CairnError } from '../lib/errors.js';
+import { splitHandle } from '../lib/handles.js';
 import { AiSdkLlmClient } from './client.js';
 import { KNOWN_MODELS, ModelCatalog } from './models.js';
 import { readLlmSettings, type LlmSettings, type ProviderSettings } from './settings.js';
@@ -72,14 +73,14 @@ export class CairnLlmProviders implements LlmProviders {
     const target = handle === AUTO_HANDLE ? this.autoHandle() : handle;
     const cached = this.clients.get(target);
     if (cached) return cached;
-    const slash = target.indexOf('/');
-    if (slash <= 0 || slash === target.length - 1) throw new CairnError(400, `Invalid model handle '${handle}': expected 'provider/model'`);
-    const name = target.slice(0, slash);
+    const parsed = splitHandle(target);
+    if (!parsed) throw new CairnError(400, `Invalid model handle '${handle}': expected 'provider/model'`);
+    const name = parsed.provider;
     const provider = this.settings.providers.get(name);
     if (!provider) throw this.notConfigured(name, handle, target);
     let factory = this.factories.get(name);
     if (!factory) this.factories.set(name, (factory = factoryFor(provider)));
-    const client = new AiSdkLlmClient(factory(target.slice(slash + 1)), provider, this.settings.call, this.logger.child({ provider: name }));
+    const client = new AiSdkLlmClient(factory(parsed.model), provider, this.settings.call, this.logger.child({ provider: name }));
     this.clients.set(target, client);
     return client;
   }
@@ -87,7 +88,7 @@ export class CairnLlmProviders implements LlmProviders {
   /** The default handle when its provider is configured, else the first known model of a configured provider. */
   private autoHandle(): string {
     const fallback = this.options.defaultHandle ?? AUTO_HANDLE;
-    if (this.settings.providers.has(fallback.split('/')[0]!)) return fallback;
+    if (this.settings.providers.has(splitHandle(fallback)?.provider ?? '')) return fallback;
     for (const provider of this.settings.providers.keys()) {
       const known = KNOWN_MODELS[provider]?.[0];
       if (known) return `${provider}/${known}`;

@@ -1,20 +1,16 @@
 import { invalidField } from '../lib/errors.js';
+import { splitHandle, type ModelHandle } from '../lib/handles.js';
 
 /** Letta caps a provider's context window at this unless the agent sets `context_window_limit`. */
 export const GLOBAL_MAX_CONTEXT_WINDOW = 128_000;
 
-export interface ModelHandle {
-  provider: string;
-  model: string;
-  handle: string;
-}
+export type { ModelHandle };
 
+/** A handle from a request body: a malformed one is a 422 naming the field. */
 export function parseHandle(handle: string, field: string): ModelHandle {
-  const slash = handle.indexOf('/');
-  if (slash <= 0 || slash === handle.length - 1) {
-    throw invalidField(['body', field], `Invalid handle '${handle}': expected 'provider/model'`, handle);
-  }
-  return { provider: handle.slice(0, slash), model: handle.slice(slash + 1), handle };
+  const parsed = splitHandle(handle);
+  if (!parsed) throw invalidField(['body', field], `Invalid handle '${handle}': expected 'provider/model'`, handle);
+  return parsed;
 }
 
 /** Context windows of well-known model families; others get a conservative default until the provider says. */

@@ -1,3 +1,4 @@
+import { splitHandle } from '../lib/handles.js';
 import { CairnError, badRequest, notFound } from '../lib/errors.js';
 import { followStoredRun, type RunChunk } from '../runtime/run-stream.js';
 import { toLettaMessageList, type LettaMessage } from '../runtime/letta-messages.js';
@@ -41,7 +42,7 @@ function toStep(row: StepRecord) {
     provider_id: null,
     run_id: row.run_id,
     agent_id: row.agent_id,
-    provider_name: row.model_handle?.split('/')[0] ?? null,
+    provider_name: (row.model_handle && splitHandle(row.model_handle)?.provider) ?? null,
     provider_category: 'base',
     model: row.model,
     model_handle: row.model_handle,

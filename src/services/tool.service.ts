@@ -11,9 +11,10 @@ export class ToolService {
    * insert race is a unique violation on `name`, after which the winner's row is simply reused.
    */
   async ensureBuiltinTools(isUniqueViolation: (error: unknown) => boolean): Promise<void> {
+    const present = new Map((await this.stores.tools.findManyByNames(BUILTIN_TOOLS.map((t) => t.schema.name))).map((row) => [row.name, row]));
     for (const tool of BUILTIN_TOOLS) {
       const { name, description } = tool.schema;
-      const existing = await this.stores.tools.findByName(name);
+      const existing = present.get(name);
       const fields = {
         description,
         tool_type: tool.toolType,

@@ -36,10 +36,6 @@ export class ToolStore {
     return this.db.selectFrom('tools').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  findByName(name: string): Promise<ToolRecord | undefined> {
-    return this.db.selectFrom('tools').selectAll().where('name', '=', name).executeTakeFirst();
-  }
-
   findManyByIds(ids: string[]): Promise<ToolRecord[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.db.selectFrom('tools').selectAll().where('id', 'in', ids).execute();
