@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -14,6 +14,9 @@ function validator(): Ajv2020 {
   // Upstream's document is the contract the SDKs were generated from; responses must satisfy its schemas.
   ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  if (!existsSync(upstreamPath)) {
+    throw new Error(`Letta's OpenAPI document is not at ${upstreamPath}: keep shared/ beside the checkout (as CI does) or set CAIRN_LETTA_OPENAPI`);
+  }
   ajv.addSchema(JSON.parse(readFileSync(upstreamPath, 'utf8')), 'letta');
   return ajv;
 }
