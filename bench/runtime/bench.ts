@@ -7,7 +7,9 @@
  *              the messages table (not in context: history, as after compaction), so only code that scales with the
  *              stored history shows up as growth. The in-context window is held at ~40 messages between turns (as
  *              compaction keeps it), the same at every size. Three turn shapes: sync text (1 step), streamed text with
- *              stream_tokens (Letta Code's path, 1 step), sync memory_insert + reply (2 steps).
+ *              stream_tokens (Letta Code's path, 1 step), sync memory_insert + reply (2 steps). Before the first
+ *              size, `--server-warmup` turns of each shape on an agent of their own warm the server up; each shape
+ *              then has its own `--warmup` turns before it is measured.
  * concurrency  N agents (50) stream one turn each at the same moment; the fake LLM paces tokens (20 ms × ~50 tokens).
  *              Per stream: first ping, stop_reason, usage_statistics and [DONE] must arrive, the text must be whole;
  *              the largest gap between consecutive chunks is the stall measure.
@@ -40,6 +42,9 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '100,1000,10000' },
     turns: { type: 'string', default: '150' },
     warmup: { type: 'string', default: '50' },
+    // Turns of each shape a fresh server runs before the first size (JIT tiers, heap growth): its CPU per step keeps
+    // falling for the first few hundred turns after start.
+    'server-warmup': { type: 'string', default: '150' },
     agents: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '3' },
     'token-ms': { type: 'string', default: '20' },
@@ -219,7 +224,7 @@ async function trimContext(server: Server, agentId: string, keep: number): Promi
   if (ids.length <= keep + 1) return;
   const tail = await stores.messages.findByIds(ids.slice(-keep));
   const firstUser = tail.findIndex((m) => m.role === 'user');
-  if (firstUser <= 0) return;
+  if (firstUser < 0) return;
   await stores.agents.update(agentId, { message_ids: JSON.stringify([ids[0]!, ...tail.slice(firstUser).map((m) => m.id)]) });
 }
 
@@ -262,18 +267,26 @@ async function overhead(dialect: TestDialect): Promise<void> {
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   const s = await setup(dialect);
   try {
+    let k = 0;
+    s.llm.setDefault((request) => {
+      // sync-tool: the call that ends with the marked user message asks for memory_insert; the next one answers.
+      const last = request.body.messages.at(-1);
+      const wantsTool = last?.role === 'user' && JSON.stringify(last.content).includes('[tool]');
+      if (wantsTool) return { toolCalls: [{ id: `call_${k++}`, name: 'memory_insert', arguments: { label: 'human', new_str: `fact ${k}` } }] };
+      return { text: 'I am fine, thank you for asking.' };
+    });
+    // The server's own warm-up (JIT), on an agent of its own: without it the first size measured carries it.
+    const warmAgent = await createAgent(s.server, 'bench-overhead-warmup');
+    for (const shape of shapes) {
+      for (let i = 0; i < Number(args['server-warmup']); i++) {
+        await trimContext(s.server, warmAgent, 40);
+        await turn(s, warmAgent, shape, i);
+      }
+    }
     for (const size of sizes) {
       // One agent per size, its in-context window held at ~40 messages (trimContext): only the stored history differs.
       const agentId = await createAgent(s.server, `bench-overhead-${size}`);
       await seedHistory(s.server, agentId, size);
-      let k = 0;
-      s.llm.setDefault((request) => {
-        // sync-tool: the call that ends with the marked user message asks for memory_insert; the next one answers.
-        const last = request.body.messages.at(-1);
-        const wantsTool = last?.role === 'user' && JSON.stringify(last.content).includes('[tool]');
-        if (wantsTool) return { toolCalls: [{ id: `call_${k++}`, name: 'memory_insert', arguments: { label: 'human', new_str: `fact ${k}` } }] };
-        return { text: 'I am fine, thank you for asking.' };
-      });
       for (const shape of shapes) {
         const samples: number[] = [];
         const llmSamples: number[] = [];

@@ -23,9 +23,19 @@ export function writeSse(reply: FastifyReply, runId: string, includePings: boole
   let lastSeqId = 0;
   let lastWrite = Date.now();
   let closed = false;
+  let corked = false;
   const write = (text: string) => {
     if (closed) return;
     lastWrite = Date.now();
+    // Frames produced by one burst of work (deltas parsed from one read, the final chunks) leave in one syscall.
+    if (!corked) {
+      corked = true;
+      raw.cork();
+      process.nextTick(() => {
+        corked = false;
+        raw.uncork();
+      });
+    }
     raw.write(text);
   };
   const ping = (withSeq: boolean) =>

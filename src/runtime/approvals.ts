@@ -1,7 +1,7 @@
 import { badRequest } from '../lib/errors.js';
-import type { MessageRecord, NewMessage } from '../store/message.store.js';
+import type { NewMessage } from '../store/message.store.js';
 import type { ToolContext, ToolDispatcher, ToolExecutionResult } from '../tools/executor.js';
-import { messageRow, toolCallsOf, type ApprovalEntry, type MessageContext } from './messages.js';
+import { messageRow, toolCallsOf, type ApprovalEntry, type MessageContext, type MessageLike } from './messages.js';
 import { DENIED, KEEP_ALIVE_PING } from './packing.js';
 import type { ToolRulesSolver } from './tool-rules.js';
 import { parseArguments, toolReturnRow, type Toolset } from './toolset.js';
@@ -39,7 +39,7 @@ export function normalizeApprovals(items: RawApproval[]): ApprovalEntry[] {
  * calls; with nothing pending, a reply whose calls were already answered is an idempotent retry.
  */
 export async function resolveApproval(
-  last: MessageRecord | undefined,
+  last: MessageLike | undefined,
   entries: ApprovalEntry[],
   otid: string | null,
   alreadyAnswered: (ids: string[]) => Promise<boolean>,

@@ -12,6 +12,7 @@ import type { ArchivalPort, RecallPort, ToolContext, ToolDispatcher } from '../t
 import { processApproval } from './approvals.js';
 import { compactThread } from './compaction.js';
 import { lettaDate, otidFor, toLettaMessages, usesSendMessage, type LettaMessage } from './letta-messages.js';
+import { InContextRows } from './message-cache.js';
 import { messageRow, reasoningParts, storedToolCalls, toLlmMessages, type ContentPart, type MessageContext, type MessageLike } from './messages.js';
 import { HEARTBEAT_FAILED_REASON, HEARTBEAT_REASON, packedHeartbeat } from './packing.js';
 import { inContextIds, setInContextIds, type SystemPrompts } from './system-prompt.js';
@@ -60,21 +61,24 @@ export function turnErrorFor(error: unknown): { stop: StopReason; error: TurnErr
  * heartbeat rows, the new in-context ids and the step record), so an error or cancel leaves the last consistent step.
  */
 export class AgentLoop {
+  readonly rows = new InContextRows();
+
   constructor(private readonly deps: LoopDeps) {}
 
   async run(req: TurnRequest): Promise<TurnOutcome> {
     const { stores } = this.deps;
-    const agent = (await stores.agents.findById(req.agentId))!;
+    // Independent reads: on PostgreSQL they share the round trip's wait.
+    const [found, attached] = await Promise.all([stores.agents.findById(req.agentId), stores.tools.listForAgents([req.agentId])]);
+    const agent = found!;
     const llm = parseJson<LlmConfig>(agent.llm_config, {});
     const handle = req.overrideModel ?? agent.model ?? llm.handle ?? '';
     const window = llm.context_window ?? 32_768;
     const client = this.deps.providers().resolve(handle);
     const memgpt = usesSendMessage(agent.agent_type);
     const solver = new ToolRulesSolver(parseJson<ToolRule[]>(agent.tool_rules, []));
-    const tools = (await stores.tools.listForAgents([agent.id])).get(agent.id) ?? [];
-    const toolset = new Toolset(tools, req.clientTools, memgpt, solver);
+    const toolset = new Toolset(attached.get(agent.id) ?? [], req.clientTools, memgpt, solver);
     let ids = await inContextIds(stores, agent, req.conversationId);
-    let context: MessageLike[] = await stores.messages.findByIds(ids);
+    let context: MessageLike[] = await this.rows.load(stores, ids);
     const usage = emptyUsage();
     const produced: LettaMessage[] = [];
     const started = process.hrtime.bigint();
@@ -242,9 +246,13 @@ export class AgentLoop {
       const newRows = [...pending, ...stepRows];
       ids = [...ids, ...newRows.map((r) => r.id)];
       const stepStatus = stop && ['no_tool_call', 'max_tokens_exceeded'].includes(stop) ? 'failed' : 'success';
+      const overflowing = response.usage.totalTokens > Math.floor(window * 0.9);
+      const concluding = stop !== undefined && !overflowing ? req.conclusion : undefined;
+      await concluding?.prepare();
       await stores.transaction(async (tx) => {
         await tx.messages.insertMany(newRows);
-        await setInContextIds(tx, agent.id, req.conversationId, ids, nowIso());
+        const lastRun = concluding ? await concluding.record(tx, finish(stop!)) : {};
+        await setInContextIds(tx, agent.id, req.conversationId, ids, nowIso(), lastRun);
         await tx.runs.insertStep({
           id: stepId,
           run_id: req.runId,
@@ -266,9 +274,10 @@ export class AgentLoop {
           created_at: nowIso(),
         });
       });
+      this.rows.remember(newRows);
       context = [...context, ...newRows];
       pending = [];
-      if (response.usage.totalTokens > Math.floor(window * 0.9)) {
+      if (overflowing) {
         const compacted = await this.compact(agent, req, context, client, window, 'context_window_limit', handle);
         if (compacted) {
           context = compacted.context;

@@ -22,6 +22,8 @@ export class LiveRun {
   private unflushed: RunChunk[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** After `settle`: the remaining chunks wait for `flushInto`. */
+  private held = false;
   done = false;
 
   constructor(
@@ -38,6 +40,7 @@ export class LiveRun {
     for (const l of this.listeners) l(chunk);
     if (!this.persist) return;
     this.unflushed.push(chunk);
+    if (this.held) return;
     if (this.unflushed.length >= FLUSH_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
@@ -56,6 +59,24 @@ export class LiveRun {
       this.stores.runs.appendChunks(this.runId, batch).catch((error: unknown) => this.logger.error({ err: error, runId: this.runId }, 'storing stream chunks failed')),
     );
     return this.writing;
+  }
+
+  /**
+   * Waits for the batches already on their way; what is left goes into the transaction that records the run's end
+   * (`flushInto`), so a follower in another process sees the final chunks and the final status together.
+   */
+  async settle(): Promise<void> {
+    this.held = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.writing;
+  }
+
+  /** Only after `settle`: batches must reach the database in order. */
+  async flushInto(tx: Stores): Promise<void> {
+    const batch = this.unflushed;
+    this.unflushed = [];
+    await tx.runs.appendChunks(this.runId, batch);
   }
 
   async close(): Promise<void> {

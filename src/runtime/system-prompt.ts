@@ -12,6 +12,9 @@ import { packToolReturn, packedLogin } from './packing.js';
 import { compileMemory, compileMemoryMetadata, compileSystemPrompt } from './prompt.js';
 import type { ToolRule } from './tool-rules.js';
 
+/** Agent columns written alongside a thread's in-context ids. */
+export type AgentPatch = Partial<Omit<AgentRecord, 'seq' | 'id'>>;
+
 export interface InitialMessage {
   role?: string;
   content?: unknown;
@@ -25,9 +28,11 @@ export async function inContextIds(tx: Stores, agent: AgentRecord, conversationI
   return parseJson<string[]>(conversation.in_context_message_ids, []);
 }
 
-export async function setInContextIds(tx: Stores, agentId: string, conversationId: string | null, ids: string[], now: string): Promise<void> {
-  if (conversationId === null) await tx.agents.update(agentId, { message_ids: JSON.stringify(ids) });
-  else await tx.conversations.update(conversationId, { in_context_message_ids: JSON.stringify(ids), updated_at: now, last_message_at: now });
+/** `agentPatch`: other agent columns written in the same statement when the thread is the agent's own. */
+export async function setInContextIds(tx: Stores, agentId: string, conversationId: string | null, ids: string[], now: string, agentPatch: AgentPatch = {}): Promise<void> {
+  if (conversationId === null) return tx.agents.update(agentId, { message_ids: JSON.stringify(ids), ...agentPatch });
+  await tx.conversations.update(conversationId, { in_context_message_ids: JSON.stringify(ids), updated_at: now, last_message_at: now });
+  await tx.agents.update(agentId, agentPatch);
 }
 
 /**

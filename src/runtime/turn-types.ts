@@ -1,6 +1,7 @@
-import type { MessageRecord } from '../store/message.store.js';
+import type { Stores } from '../store/index.js';
+import type { AgentPatch } from './system-prompt.js';
 import type { LettaMessage } from './letta-messages.js';
-import type { ApprovalEntry, ContentPart } from './messages.js';
+import type { ApprovalEntry, ContentPart, MessageLike } from './messages.js';
 import type { ClientTool } from './toolset.js';
 
 export type StopReason =
@@ -59,7 +60,7 @@ export interface UserInput {
 }
 
 /** A validated reply to the pending approval request, or the idempotent-retry keep-alive (§5.6). */
-export type ApprovalInput = { kind: 'reply'; request: MessageRecord; entries: ApprovalEntry[]; otid: string | null } | { kind: 'keep_alive' };
+export type ApprovalInput = { kind: 'reply'; request: MessageLike; entries: ApprovalEntry[]; otid: string | null } | { kind: 'keep_alive' };
 
 export interface TurnError {
   error_type: string;
@@ -84,6 +85,12 @@ export interface TurnRequest {
   /** Delivers a chunk (message, or token delta) to the run's stream; the run adds `run_id` and `seq_id`. */
   emit(chunk: LettaMessage): void;
   signal: AbortSignal;
+  /**
+   * Records the end of the run and returns the agent's last-run columns for the caller to write. When the last step
+   * needs nothing after it (no compaction), the loop calls it inside that step's transaction, after `prepare`, so a
+   * turn ends with one commit.
+   */
+  conclusion?: { prepare(): Promise<void>; record(tx: Stores, outcome: TurnOutcome): Promise<AgentPatch> } | undefined;
 }
 
 export interface TurnOutcome {

@@ -13,7 +13,7 @@ import { isApprovalRequest, messageRow, toolCallsOf, type ContentPart } from './
 import { CANCELLED_DENIAL } from './packing.js';
 import { toolReturnRow } from './toolset.js';
 import { LiveRun } from './run-stream.js';
-import { inContextIds, setInContextIds } from './system-prompt.js';
+import { inContextIds, setInContextIds, type AgentPatch } from './system-prompt.js';
 import { runStatusFor, type ApprovalInput, type TurnOutcome, type UserInput } from './turn-types.js';
 
 export type SendMode = 'sync' | 'stream' | 'async';
@@ -122,7 +122,7 @@ export class TurnService {
     }
 
     const ids = await inContextIds(this.stores, agent, conversationId);
-    const last = ids.length > 0 ? await this.stores.messages.findById(ids.at(-1)!) : undefined;
+    const last = ids.length > 0 ? (await this.loop.rows.load(this.stores, ids.slice(-1)))[0] : undefined;
     let approval: ApprovalInput | undefined;
     if (rawApprovals.length > 0) {
       approval = await resolveApproval(last, normalizeApprovals(rawApprovals), approvalOtid, (callIds) => this.stores.messages.anyToolReturnFor(agentId, callIds));
@@ -138,6 +138,7 @@ export class TurnService {
     const runId = newId('run');
     const now = nowIso();
     const background = mode === 'async' || body.background === true;
+    const runMetadata = { run_type: mode === 'async' ? 'send_message_async' : 'send_message' };
     const locked = await this.stores.transaction(async (tx) => {
       if (!(await tx.runs.tryLock(agentId, threadKey(conversationId), runId, now, this.isUniqueViolation))) return false;
       await tx.runs.insert({
@@ -148,7 +149,7 @@ export class TurnService {
         stop_reason: null,
         background: background ? 1 : 0,
         streamed: mode === 'stream' ? 1 : 0,
-        metadata: JSON.stringify({ run_type: mode === 'async' ? 'send_message_async' : 'send_message' }),
+        metadata: JSON.stringify(runMetadata),
         request_config: JSON.stringify({
           use_assistant_message: body.use_assistant_message ?? true,
           assistant_message_tool_name: body.assistant_message_tool_name ?? 'send_message',
@@ -178,7 +179,7 @@ export class TurnService {
     const abort = new AbortController();
     this.live.set(runId, { run: live, abort });
     const includeTypes = body.include_return_message_types;
-    const outcome = this.execute(agent, conversationId, runId, live, abort, body, inputs, approval, includeTypes, mode);
+    const outcome = this.execute(agent, conversationId, runId, runMetadata, live, abort, body, inputs, approval, includeTypes, mode);
     return { runId, live, outcome };
   }
 
@@ -186,6 +187,7 @@ export class TurnService {
     agent: AgentRecord,
     conversationId: string | null,
     runId: string,
+    runMetadata: Record<string, unknown>,
     live: LiveRun,
     abort: AbortController,
     body: SendMessageBody,
@@ -197,6 +199,32 @@ export class TurnService {
     const streaming = mode === 'stream';
     const started = process.hrtime.bigint();
     const visible = (type: string) => !includeTypes || includeTypes.includes(type);
+    const shown = (outcome: TurnOutcome): TurnOutcome => ({ ...outcome, messages: outcome.messages.filter((m) => visible(m.message_type)) });
+    // The final chunks (a follower in another process reads them) and the run's final state commit together, then
+    // [DONE] goes out: a client that saw the end of the stream always finds the run finished and the thread unlocked.
+    let recorded = false;
+    const record = async (tx: Stores, outcome: TurnOutcome): Promise<AgentPatch> => {
+      live.push({ message_type: 'stop_reason', stop_reason: outcome.stopReason });
+      if (outcome.error) live.push({ message_type: 'error_message', error_type: outcome.error.error_type, message: outcome.error.message, detail: outcome.error.detail });
+      else live.push({ ...outcome.usage });
+      await live.flushInto(tx);
+      const completedAt = nowIso();
+      const durationNs = Number(process.hrtime.bigint() - started);
+      const result = { messages: outcome.messages, stop_reason: { message_type: 'stop_reason', stop_reason: outcome.stopReason }, usage: outcome.usage, logprobs: null, turns: null };
+      const final = outcome.error ? { error: outcome.error } : { result };
+      const figures = { usage: JSON.stringify(outcome.usage), total_duration_ns: durationNs, ttft_ns: outcome.ttftNs ?? null };
+      // While the run is active nothing but this turn writes its metadata, so the one it was created with is current.
+      const finished = await tx.runs.finishIfActive(runId, { status: runStatusFor(outcome.stopReason), stop_reason: outcome.stopReason, completed_at: completedAt, metadata: JSON.stringify({ ...runMetadata, ...final }), ...figures });
+      if (!finished) {
+        // A cancel (or the stale-run sweeper) finished it first: keep its status and metadata, record the rest.
+        const current = await tx.runs.findById(runId);
+        const metadata = { ...parseJson<Record<string, unknown>>(current?.metadata, {}), ...final };
+        await tx.runs.update(runId, { ...figures, metadata: JSON.stringify(metadata), completed_at: current?.completed_at ?? completedAt });
+      }
+      await tx.runs.unlock(agent.id, threadKey(conversationId), runId);
+      recorded = true;
+      return { last_run_completion: completedAt, last_run_duration_ms: Math.round(durationNs / 1e6), last_stop_reason: outcome.stopReason };
+    };
     let outcome: TurnOutcome;
     try {
       if (mode === 'async') await this.stores.runs.update(runId, { status: 'running' });
@@ -217,8 +245,11 @@ export class TurnService {
           if (visible(chunk.message_type)) live.push({ ...chunk, run_id: runId });
         },
         signal: abort.signal,
+        conclusion: { prepare: () => live.settle(), record: (tx, raw) => record(tx, shown(raw)) },
       });
     } catch (error) {
+      // A failure inside the last step's transaction rolled back what `record` wrote there.
+      recorded = false;
       this.logger.error({ err: error, runId }, 'turn failed');
       outcome = {
         stopReason: 'error',
@@ -227,28 +258,12 @@ export class TurnService {
         error: { error_type: 'internal_error', message: 'An unknown error occurred', detail: error instanceof Error ? error.message : String(error), status: 500 },
       };
     }
-    outcome = { ...outcome, messages: outcome.messages.filter((m) => visible(m.message_type)) };
-    live.push({ message_type: 'stop_reason', stop_reason: outcome.stopReason });
-    if (outcome.error) live.push({ message_type: 'error_message', error_type: outcome.error.error_type, message: outcome.error.message, detail: outcome.error.detail });
-    else live.push({ ...outcome.usage });
-    // Chunks first (a follower in another process reads them), then the run's final state, then [DONE]: a client
-    // that saw the end of the stream always finds the run finished and the thread unlocked.
-    await live.flush();
-
-    const completedAt = nowIso();
-    const durationNs = Number(process.hrtime.bigint() - started);
-    const status = runStatusFor(outcome.stopReason);
-    const result = { messages: outcome.messages, stop_reason: { message_type: 'stop_reason', stop_reason: outcome.stopReason }, usage: outcome.usage, logprobs: null, turns: null };
+    outcome = shown(outcome);
     try {
-      await this.stores.transaction(async (tx) => {
-        const current = await tx.runs.findById(runId);
-        const metadata = { ...parseJson<Record<string, unknown>>(current?.metadata, {}), ...(outcome.error ? { error: outcome.error } : { result }) };
-        // A cancel may have finished the run first; keep its status, record the rest.
-        const finished = await tx.runs.finishIfActive(runId, { status, stop_reason: outcome.stopReason, completed_at: completedAt });
-        await tx.runs.update(runId, { usage: JSON.stringify(outcome.usage), metadata: JSON.stringify(metadata), total_duration_ns: durationNs, ttft_ns: outcome.ttftNs ?? null, ...(finished ? {} : { completed_at: current?.completed_at ?? completedAt }) });
-        await tx.runs.unlock(agent.id, threadKey(conversationId), runId);
-        await tx.agents.update(agent.id, { last_run_completion: completedAt, last_run_duration_ms: Math.round(durationNs / 1e6), last_stop_reason: outcome.stopReason });
-      });
+      if (!recorded) {
+        await live.settle();
+        await this.stores.transaction(async (tx) => tx.agents.update(agent.id, await record(tx, outcome)));
+      }
     } catch (error) {
       this.logger.error({ err: error, runId }, 'recording the run result failed');
     } finally {

@@ -27,6 +27,10 @@ export class MessageStore {
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
+  /**
+   * The only in-place change to a stored message, used for the system message alone: the runtime keeps other rows
+   * in memory across turns (src/runtime/message-cache.ts) because they never change.
+   */
   async updateContent(id: string, content: string, text: string): Promise<void> {
     await this.db.updateTable('messages').set({ content, text }).where('id', '=', id).execute();
   }
