@@ -129,8 +129,8 @@ const questions = convs.flatMap((conv) => {
 });
 
 const K = 50;
-async function ranked(mode, q, topK = K) {
-  const qs = new URLSearchParams({ query: q.qa.question, top_k: String(topK), mode });
+async function ranked(mode, q, topK = K, filters = {}) {
+  const qs = new URLSearchParams({ query: q.qa.question, top_k: String(topK), mode, ...filters });
   const t0 = performance.now();
   const body = await call(base, 'GET', `/agents/${q.conv.agent.id}/archival-memory/search?${qs}`);
   const ms = performance.now() - t0;
@@ -173,63 +173,89 @@ for (const mode of args.modes.split(',')) {
 
 // ---- offline fusion tuning ----------------------------------------------------------------------------------
 // Fetches each channel's top 100 once per question, then replays the service's fusion offline over a grid:
-// lexical weight (vector weight 1), RRF k, the share lent to insertion-order neighbours, and the share lent to
-// passages written at the same time (same created_at: the same session).
+// lexical weight (vector weight 1), RRF k, the share lent to insertion-order neighbours, the share lent to
+// passages written at the same time (same created_at: the same session), and how many days after a period the
+// question names its passages still count as of it (the period channel: full-text ranks within that period,
+// weighted as the lexical channel; "off" drops it). The cache holds dia ids, so it outlives the database.
 if (args.tune) {
-  let lists = [];
+  const { queryPeriod } = await import('../../dist/services/search-text.js');
+  const LATER = [0, 7, 14, 31];
   const cache = args['tune-cache'];
+  const passageOf = new Map(convs.map((conv) => [conv, new Map([...conv.byPassage].map(([id, turn]) => [turn.dia, id]))]));
+  let lists;
   if (cache && existsSync(cache)) {
     const cached = JSON.parse(readFileSync(cache, 'utf8'));
-    lists = questions.map((q, i) => ({ q, ...cached[i] }));
+    const ids = (q, dias) => dias.map((d) => passageOf.get(q.conv).get(d));
+    lists = questions.map((q, i) => ({ q, lex: ids(q, cached[i].lex), vec: ids(q, cached[i].vec), period: ids(q, cached[i].period) }));
   } else {
+    lists = [];
     for (const q of questions) {
       const [lex, vec] = await Promise.all([ranked('lexical', q, 100), ranked('vector', q, 100)]);
-      lists.push({ q, lex: lex.ids, vec: vec.ids });
+      // The widest window once; narrower ones are its prefix filtered by date.
+      const widest = queryPeriod(q.qa.question, Math.max(...LATER));
+      const period = widest ? await ranked('lexical', q, 100, { start_datetime: widest.start, end_datetime: widest.end }) : { ids: [] };
+      lists.push({ q, lex: lex.ids, vec: vec.ids, period: period.ids });
     }
-    if (cache) writeFileSync(cache, JSON.stringify(lists.map(({ lex, vec }) => ({ lex, vec }))));
+    const dias = (q, ids) => ids.map((id) => q.conv.byPassage.get(id).dia);
+    if (cache) writeFileSync(cache, JSON.stringify(lists.map(({ q, lex, vec, period }) => ({ lex: dias(q, lex), vec: dias(q, vec), period: dias(q, period) }))));
   }
   const position = new Map();
   for (const conv of convs) {
     const ids = [...conv.byPassage.keys()];
     ids.forEach((id, i) => position.set(id, { ids, i, at: conv.byPassage.get(id).created_at }));
   }
+  for (const l of lists) {
+    l.byLater = { off: [] };
+    for (const later of LATER) {
+      const window = queryPeriod(l.q.qa.question, later);
+      l.byLater[later] = window ? l.period.filter((id) => position.get(id).at <= `${window.end}T23:59:59.999Z`) : [];
+    }
+  }
   const grid = [];
-  for (const wl of [1.5, 2, 3]) {
-    for (const k of [5, 10]) {
-      for (const share of [0.3, 0.5]) {
-        for (const sameTime of [0, 0.1, 0.2, 0.3, 0.5, 1, 2]) {
-         for (const agg of ['max', 'sum']) {
-          const rows = lists.map(({ q, lex, vec }) => {
-            const s = new Map();
-            lex.forEach((id, i) => s.set(id, (s.get(id) ?? 0) + wl / (k + i + 1)));
-            vec.forEach((id, i) => s.set(id, (s.get(id) ?? 0) + 1 / (k + i + 1)));
-            const base = [...s];
-            if (share > 0) {
-              for (const [id, v] of base) {
-                const o = position.get(id);
-                for (const n of [o.ids[o.i - 1], o.ids[o.i + 1]]) if (n && position.get(n).at === o.at) s.set(n, (s.get(n) ?? 0) + share * v);
-              }
-            }
-            if (sameTime > 0) {
-              const best = new Map();
-              for (const [id, v] of base) {
-                const at = position.get(id).at;
-                best.set(at, agg === 'max' ? Math.max(best.get(at) ?? 0, v) : (best.get(at) ?? 0) + v);
-              }
-              for (const [id, v] of [...s]) s.set(id, v + sameTime * (best.get(position.get(id).at) ?? 0));
-            }
-            return score(q, [...s].sort((a, b) => b[1] - a[1]).map(([id]) => id));
-          });
-          grid.push({ wl, k, share, sameTime, agg, ...summarise(rows) });
-         }
+  const settings = [];
+  for (const later of ['off', ...LATER]) {
+    for (const wl of [1.5, 2, 3]) {
+      for (const k of [3, 5, 10]) {
+        for (const share of [0.3, 0.5]) {
+          for (const sameTime of [0, 0.1, 0.2, 0.3, 0.5]) {
+            for (const agg of ['max', 'sum']) settings.push({ later, wl, k, share, sameTime, agg });
+          }
         }
       }
     }
   }
+  for (const { later, wl, k, share, sameTime, agg } of settings) {
+    const rows = lists.map(({ q, lex, vec, byLater }) => {
+      const s = new Map();
+      lex.forEach((id, i) => s.set(id, (s.get(id) ?? 0) + wl / (k + i + 1)));
+      vec.forEach((id, i) => s.set(id, (s.get(id) ?? 0) + 1 / (k + i + 1)));
+      byLater[later].forEach((id, i) => s.set(id, (s.get(id) ?? 0) + wl / (k + i + 1)));
+      const base = [...s];
+      if (share > 0) {
+        for (const [id, v] of base) {
+          const o = position.get(id);
+          for (const n of [o.ids[o.i - 1], o.ids[o.i + 1]]) if (n && position.get(n).at === o.at) s.set(n, (s.get(n) ?? 0) + share * v);
+        }
+      }
+      if (sameTime > 0) {
+        const best = new Map();
+        for (const [id, v] of base) {
+          const at = position.get(id).at;
+          best.set(at, agg === 'max' ? Math.max(best.get(at) ?? 0, v) : (best.get(at) ?? 0) + v);
+        }
+        for (const [id, v] of [...s]) s.set(id, v + sameTime * (best.get(position.get(id).at) ?? 0));
+      }
+      return score(q, [...s].sort((a, b) => b[1] - a[1]).slice(0, K).map(([id]) => id));
+    });
+    grid.push({ later, wl, k, share, sameTime, agg, ...summarise(rows) });
+  }
+  const service = (g) => g.wl === archival.FUSION.lexicalWeight && g.k === archival.FUSION.rrfK && g.share === archival.FUSION.neighbourShare && g.sameTime === archival.FUSION.sameTimeShare && g.agg === 'sum';
+  console.error('the service\'s fusion, by days after a named period (off: no period channel):');
+  for (const g of grid.filter(service)) console.error(JSON.stringify(g));
   grid.sort((a, b) => b.turn_r10 + b.session_r5 - (a.turn_r10 + a.session_r5));
   console.error('best fusion settings (turn@10 + session@5):');
   for (const g of grid.slice(0, 12)) console.error(JSON.stringify(g));
-  results.tuning = grid.slice(0, 12);
+  results.tuning = { service: grid.filter(service), best: grid.slice(0, 12) };
   const bySession = [...grid].sort((a, b) => b.session_r5 - a.session_r5).slice(0, 5);
   console.error('best by session recall@5:');
   for (const g of bySession) console.error(JSON.stringify(g));

@@ -12,7 +12,7 @@ import type { PageSpec } from '../store/paging.js';
 import type { EmbeddingIndexer } from './embedding-indexer.js';
 import type { MemoryEvents } from './memory-events.js';
 import { embeddingConfigFor } from './model-config.js';
-import { fuseRanks, queryTerms } from './search-text.js';
+import { fuseRanks, queryPeriod, queryTerms } from './search-text.js';
 
 export interface ArchivalSearchOptions {
   query: string;
@@ -59,9 +59,22 @@ export const FUSION = {
   neighbourShare: 0.3,
   /** Share of the summed fused score of candidates written at the same instant added to each of them. */
   sameTimeShare: 0.2,
+  /** Days after a period the query names whose passages still count as of that period (events are told later). */
+  periodLaterDays: 7,
 };
 
 const DEFAULT_TOP_K = 5;
+
+/** The search's filter narrowed to the period the query names, or undefined when it names none or none is left. */
+function periodFilter(query: string, filter: PassageFilter, timeZone: string): PassageFilter | undefined {
+  const period = queryPeriod(query, FUSION.periodLaterDays);
+  if (!period) return undefined;
+  let start = parseBound(period.start, 'start', timeZone, ['query', 'query']);
+  let end = parseBound(period.end, 'end', timeZone, ['query', 'query']);
+  if (filter.start && filter.start > start) start = filter.start;
+  if (filter.end && filter.end < end) end = filter.end;
+  return start <= end ? { ...filter, start, end } : undefined;
+}
 
 function archiveName(agentName: string): string {
   return `${agentName}'s Archive`;
@@ -364,9 +377,12 @@ export class ArchivalService implements MemoryEvents {
       throw conflict(`Archive '${foreign.name}' (${foreign.id}) is embedded with '${foreign.embedding}', not '${handle}'; vectors of different models are never compared`);
     }
 
-    const [lexical, vector] = await Promise.all([
-      mode === 'vector' ? [] : tx.archival.lexical(queryTerms(query), filter, depth),
+    const terms = queryTerms(query);
+    const period = mode === 'hybrid' ? periodFilter(query, filter, timeZone) : undefined;
+    const [lexical, vector, inPeriod] = await Promise.all([
+      mode === 'vector' ? [] : tx.archival.lexical(terms, filter, depth),
       mode === 'lexical' ? [] : this.vectorRanks(handle, options.queryVector ?? query, filter, depth, tx),
+      period ? tx.archival.lexical(terms, period, depth) : [],
     ]);
 
     let scored: Ranked[];
@@ -375,6 +391,8 @@ export class ArchivalService implements MemoryEvents {
         [
           { weight: FUSION.lexicalWeight, seqs: lexical.map((r) => r.seq) },
           { weight: FUSION.vectorWeight, seqs: vector.map((r) => r.seq) },
+          // Passages of the period the query names get full-text ranks of their own, as strong as the archive's.
+          { weight: FUSION.lexicalWeight, seqs: inPeriod.map((r) => r.seq) },
         ],
         FUSION.rrfK,
       );
@@ -398,11 +416,12 @@ export class ArchivalService implements MemoryEvents {
    */
   private async vectorRanks(handle: string, query: string | Float32Array, filter: PassageFilter, depth: number, tx: Stores): Promise<Ranked[]> {
     const vector = typeof query === 'string' ? await this.embedQuery(handle, query) : query;
-    const other = await tx.archival.otherDim(filter.archiveIds, handle, vector.length);
+    // Both at once (one round trip less on PostgreSQL); `nearest` only ever reads vectors of the query's dimension.
+    const [other, nearest] = await Promise.all([tx.archival.otherDim(filter.archiveIds, handle, vector.length), tx.archival.nearest(handle, vector, filter, depth)]);
     if (other !== undefined) {
       throw conflict(`Stored '${handle}' vectors have ${other} dimensions but the query embedding has ${vector.length}; re-embed the archive before searching`);
     }
-    return tx.archival.nearest(handle, vector, filter, depth);
+    return nearest;
   }
 
   /** The query's embedding with the archive's model; a provider failure is an explicit 502, never a fallback. */
@@ -426,14 +445,11 @@ export class ArchivalService implements MemoryEvents {
   private async withContext(fused: Map<number, number>, filter: PassageFilter, tx: Stores): Promise<Ranked[]> {
     if (fused.size === 0) return [];
     const scores = new Map(fused);
-    const context = await tx.archival.context([...fused.keys()]);
-    const times = new Map([...context].map(([seq, c]) => [seq, c.created_at]));
+    // A neighbour joins the results only if it passes the search's own filters (tags, dates): only those have a time.
+    const { neighbours, times } = await tx.archival.context([...fused.keys()], filter);
     if (FUSION.neighbourShare > 0) {
-      const outside = [...new Set([...context.values()].flatMap((c) => [c.prev, c.next]))].filter((n): n is number => n != null && !fused.has(n));
-      // A neighbour joins the results only if it passes the search's own filters (tags, dates).
-      for (const row of await tx.archival.createdAt(outside, filter)) times.set(row.seq, row.created_at);
       for (const [seq, score] of fused) {
-        const c = context.get(seq);
+        const c = neighbours.get(seq);
         for (const n of [c?.prev, c?.next]) {
           if (n != null && times.has(n) && times.get(n) === c?.created_at) scores.set(n, (scores.get(n) ?? 0) + FUSION.neighbourShare * score);
         }

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Dialect, SearchDialect } from './dialect/types.js';
+import { LexicalIndex } from './lexical-index.js';
 import { fetchPage, type PageSpec } from './paging.js';
 import type { ArchiveRow, Database, PassageRow } from './schema.js';
 import { ownersTagged, setTags, tagsFor } from './tag-links.js';
@@ -45,6 +46,12 @@ export interface Ranked {
  */
 const PREFILTER_CANDIDATES = 400;
 
+/** Insertion-order neighbours of ranked passages, and creation times of those and of their eligible neighbours. */
+export interface PassageContext {
+  neighbours: Map<number, { prev: number | null; next: number | null; created_at: string }>;
+  times: Map<number, string>;
+}
+
 export interface EmbedClaim {
   id: string;
   archive_id: string;
@@ -52,14 +59,21 @@ export interface EmbedClaim {
   model: string;
 }
 
+/** One lexical index per database (stores are created per transaction; the index outlives them). */
+const lexicalIndexes = new WeakMap<Dialect, LexicalIndex>();
+
 export class ArchivalStore {
   private readonly search: SearchDialect;
+  private readonly lexicalIndex: LexicalIndex;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
   ) {
     this.search = dialect.search;
+    let index = lexicalIndexes.get(dialect);
+    if (!index) lexicalIndexes.set(dialect, (index = new LexicalIndex()));
+    this.lexicalIndex = index;
   }
 
   // ---- archives -------------------------------------------------------------------------------------------
@@ -192,20 +206,34 @@ export class ArchivalStore {
 
   // ---- search ---------------------------------------------------------------------------------------------
 
-  private filtered<O>(q: SelectQueryBuilder<any, any, O>, filter: PassageFilter): SelectQueryBuilder<any, any, O> {
-    let query = q.where('passages.archive_id', 'in', filter.archiveIds);
-    if (filter.start) query = query.where('passages.created_at', '>=', filter.start);
-    if (filter.end) query = query.where('passages.created_at', '<=', filter.end);
+  /**
+   * `lookup`: the query already names a few rows by `seq`. Their primary-key seeks must drive it; without table
+   * statistics SQLite otherwise prefers walking the archive's index over the whole archive (12 ms at 100k), so the
+   * filter columns are wrapped in `|| ''`, which no index matches, while the checks still hold.
+   */
+  private filtered<O>(q: SelectQueryBuilder<any, any, O>, filter: PassageFilter, lookup = false): SelectQueryBuilder<any, any, O> {
+    const col = (name: string) => (lookup ? sql`(${sql.ref(name)} || '')` : sql.ref(name));
+    let query = q.where(col('passages.archive_id'), 'in', filter.archiveIds);
+    if (filter.start) query = query.where(col('passages.created_at'), '>=', filter.start);
+    if (filter.end) query = query.where(col('passages.created_at'), '<=', filter.end);
     if (filter.tags?.length) {
       const tags = filter.tags;
-      query = query.where('passages.id', 'in', (eb: any) => ownersTagged(eb, 'passage_tags', tags, filter.matchAllTags ?? false));
+      query = query.where(col('passages.id'), 'in', (eb: any) => ownersTagged(eb, 'passage_tags', tags, filter.matchAllTags ?? false));
     }
     return query;
   }
 
-  /** Full-text ranking (BM25 / ts_rank_cd), best first. */
+  /**
+   * Full-text ranking, best first: BM25 from the in-process index (lexical-index.ts); searches with tag filters,
+   * and those inside a transaction with writes the index has not seen, are ranked by the engine's own full-text
+   * index (FTS5 BM25, the same ranking; PostgreSQL `ts_rank_cd`).
+   */
   async lexical(terms: string[], filter: PassageFilter, limit: number): Promise<Ranked[]> {
     if (terms.length === 0 || filter.archiveIds.length === 0) return [];
+    if (!filter.tags?.length) {
+      const ranked = await this.lexicalIndex.rank(this.db, filter.archiveIds, terms, limit, filter);
+      if (ranked) return ranked;
+    }
     const q = (this.db as Kysely<any>)
       .selectFrom(this.search.textMatches('passages', terms).as('m'))
       .innerJoin('passages', 'passages.seq', 'm.seq')
@@ -221,7 +249,7 @@ export class ArchivalStore {
     // Filters could exclude every prefilter candidate, so only unfiltered searches take the shortcut; the
     // candidates are still scored exactly below.
     const candidates = filtered ? undefined : await this.search.vectorCandidates?.(this.db, filter.archiveIds, model, vector, Math.max(PREFILTER_CANDIDATES, 4 * limit));
-    if (candidates?.length === 0) return [];
+    if (candidates?.count === 0) return [];
     // With candidates, their primary-key lookups must drive the query: a unary `+` keeps the planner from
     // scanning the (archive, model, dim) index over the whole archive instead, while the checks still hold.
     const col = (name: string) => (candidates ? sql`+${sql.ref(name)}` : sql.ref(name));
@@ -232,7 +260,7 @@ export class ArchivalStore {
       .where(col('v.archive_id'), 'in', filter.archiveIds)
       .where(col('v.model'), '=', model)
       .where(col('v.dim'), '=', vector.length)
-      .$if(candidates !== undefined, (q) => q.where('v.passage_id', 'in', candidates!));
+      .$if(candidates !== undefined, (q) => q.where(candidates!.includes('v.passage_id')));
     // Without tag or date filters the scan touches only the vectors table (and PostgreSQL's HNSW index); the
     // passages are joined for the k winners alone.
     if (filtered) nearest = this.filtered(nearest.innerJoin('passages', 'passages.id', 'v.passage_id'), filter);
@@ -263,27 +291,56 @@ export class ArchivalStore {
     return undefined;
   }
 
-  /** For each passage: the previous and next passage of its archive (insertion order) and its creation time. */
-  async context(seqs: number[]): Promise<Map<number, { prev: number | null; next: number | null; created_at: string }>> {
-    if (seqs.length === 0) return new Map();
-    const rows = await this.db
+  /**
+   * For each passage: the previous and next passage of its archive (insertion order) and its creation time; and
+   * the creation times of those neighbours that pass `filter` (they may join a search's results).
+   */
+  async context(seqs: number[], filter: PassageFilter): Promise<PassageContext> {
+    if (seqs.length === 0) return { neighbours: new Map(), times: new Map() };
+    // Without tag or date filters every neighbour qualifies, and its time comes with this one query.
+    const unfiltered = !filter.tags?.length && !filter.start && !filter.end;
+    const neighbour = (eb: any, side: 'prev' | 'next', column: 'seq' | 'created_at') =>
+      eb
+        .selectFrom('passages as q')
+        .select(`q.${column}`)
+        .whereRef('q.archive_id', '=', 'p.archive_id')
+        .whereRef('q.seq', side === 'prev' ? '<' : '>', 'p.seq')
+        .orderBy('q.seq', side === 'prev' ? 'desc' : 'asc')
+        .limit(1)
+        .as(`${side}_${column}`);
+    const rows = await (this.db as Kysely<any>)
       .selectFrom('passages as p')
       .select((eb) => [
         'p.seq',
         'p.created_at',
-        eb.selectFrom('passages as q').select((q) => q.fn.max('q.seq').as('s')).whereRef('q.archive_id', '=', 'p.archive_id').whereRef('q.seq', '<', 'p.seq').as('prev'),
-        eb.selectFrom('passages as q').select((q) => q.fn.min('q.seq').as('s')).whereRef('q.archive_id', '=', 'p.archive_id').whereRef('q.seq', '>', 'p.seq').as('next'),
+        neighbour(eb, 'prev', 'seq'),
+        neighbour(eb, 'next', 'seq'),
+        ...(unfiltered ? [neighbour(eb, 'prev', 'created_at'), neighbour(eb, 'next', 'created_at')] : []),
       ])
       .where('p.seq', 'in', seqs)
       .execute();
-    return new Map(rows.map((r) => [Number(r.seq), { prev: r.prev == null ? null : Number(r.prev), next: r.next == null ? null : Number(r.next), created_at: r.created_at }]));
+    const neighbours = new Map<number, { prev: number | null; next: number | null; created_at: string }>();
+    const times = new Map<number, string>();
+    for (const r of rows) {
+      const prev = r.prev_seq == null ? null : Number(r.prev_seq);
+      const next = r.next_seq == null ? null : Number(r.next_seq);
+      neighbours.set(Number(r.seq), { prev, next, created_at: r.created_at });
+      times.set(Number(r.seq), r.created_at);
+      if (unfiltered && prev !== null) times.set(prev, r.prev_created_at);
+      if (unfiltered && next !== null) times.set(next, r.next_created_at);
+    }
+    if (!unfiltered) {
+      const outside = [...new Set([...neighbours.values()].flatMap((c) => [c.prev, c.next]))].filter((n): n is number => n != null && !neighbours.has(n));
+      for (const row of await this.createdAt(outside, filter)) times.set(row.seq, row.created_at);
+    }
+    return { neighbours, times };
   }
 
   /** Creation times of those of `seqs` that pass `filter`. */
-  async createdAt(seqs: number[], filter: PassageFilter): Promise<{ seq: number; created_at: string }[]> {
+  private async createdAt(seqs: number[], filter: PassageFilter): Promise<{ seq: number; created_at: string }[]> {
     if (seqs.length === 0) return [];
     const q = (this.db as Kysely<any>).selectFrom('passages').select(['passages.seq as seq', 'passages.created_at as created_at']).where('passages.seq', 'in', seqs);
-    const rows = await this.filtered(q, filter).execute();
+    const rows = await this.filtered(q, filter, true).execute();
     return rows.map((r) => ({ seq: Number(r.seq), created_at: r.created_at }));
   }
 

@@ -99,6 +99,21 @@ describe.each(testDialects())('archival memory [%s]', (dialect) => {
     expect(filtered.results.map((r) => r.content)).toEqual(['Caroline: unrelated remark about weather']);
   });
 
+  it('ranks passages of the period a query names first, within the search filters', async () => {
+    const agent = await server.client.agents.create({ name: 'Periods', include_base_tools: false });
+    // Written first and longer, so full-text alone ranks it second; told a few days after the trip.
+    await server.client.agents.passages.create(agent.id, { text: 'Ada: we went hiking in the Alps last week, all of us', created_at: '2023-09-03T10:00:00Z' });
+    await server.client.agents.passages.create(agent.id, { text: 'Ada: we went hiking in Norway', created_at: '2022-03-10T10:00:00Z' });
+    await waitForEmbeddings(server, agent.id);
+    const search = async (query: string, extra = '') =>
+      (await http('GET', url(`/agents/${agent.id}/archival-memory/search?query=${encodeURIComponent(query)}&top_k=2${extra}`))).body.results.map((r: { content: string }) => r.content);
+    expect((await search('Where did Ada go hiking?', '&mode=lexical'))[0]).toBe('Ada: we went hiking in Norway');
+    expect((await search('Where did Ada go hiking in August 2023?'))[0]).toBe('Ada: we went hiking in the Alps last week, all of us');
+    expect((await search('Where did Ada go hiking in March 2022?'))[0]).toBe('Ada: we went hiking in Norway');
+    // A period outside the caller's own date filter adds nothing and excludes nothing it allows.
+    expect(await search('Where did Ada go hiking in August 2023?', '&end_datetime=2023-01-01')).toEqual(['Ada: we went hiking in Norway']);
+  });
+
   it('ranks a paraphrase with no shared words above an unrelated sentence (the local model really runs)', async () => {
     const agent = await server.client.agents.create({ name: 'Semantic', include_base_tools: false });
     const paraphrase = 'When the socket connection drops, retry after increasingly longer random delays.';

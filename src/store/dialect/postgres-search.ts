@@ -43,6 +43,32 @@ export const postgresSearch: SearchDialect = {
     // HNSW indexes are maintained by PostgreSQL; there is no in-process index to keep current.
   },
 
+  async createTextChangeCounters(db: Kysely<any>) {
+    await sql`CREATE TABLE passage_text_versions (archive_id TEXT PRIMARY KEY, inserts BIGINT NOT NULL, deletes BIGINT NOT NULL)`.execute(db);
+    // Statement-level triggers over transition tables: a batch insert bumps each archive's row once, not per passage.
+    const counter = (name: string, rows: string, inserts: string, deletes: string) => sql.raw(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO passage_text_versions (archive_id, inserts, deletes)
+          SELECT archive_id, ${inserts}, ${deletes} FROM ${rows} GROUP BY archive_id
+          ON CONFLICT (archive_id) DO UPDATE SET inserts = passage_text_versions.inserts + EXCLUDED.inserts, deletes = passage_text_versions.deletes + EXCLUDED.deletes;
+        RETURN NULL;
+      END $$`);
+    await counter('passages_text_count_insert', 'new_rows', 'count(*)', '0').execute(db);
+    await counter('passages_text_count_delete', 'old_rows', '0', 'count(*)').execute(db);
+    await sql`CREATE TRIGGER passages_text_count_ai AFTER INSERT ON passages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION passages_text_count_insert()`.execute(db);
+    await sql`CREATE TRIGGER passages_text_count_ad AFTER DELETE ON passages REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION passages_text_count_delete()`.execute(db);
+    // Cairn never rewrites a passage's text or archive; if anything does, both archives reconcile. (Row level:
+    // PostgreSQL allows no transition tables on a trigger with a column list, and embedding bookkeeping updates
+    // passages constantly without touching either column.)
+    await sql`CREATE FUNCTION passages_text_count_update() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO passage_text_versions (archive_id, inserts, deletes) SELECT DISTINCT unnest(ARRAY[OLD.archive_id, NEW.archive_id]), 0, 1
+          ON CONFLICT (archive_id) DO UPDATE SET deletes = passage_text_versions.deletes + 1;
+        RETURN NULL;
+      END $$`.execute(db);
+    await sql`CREATE TRIGGER passages_text_count_au AFTER UPDATE OF text, archive_id ON passages FOR EACH ROW EXECUTE FUNCTION passages_text_count_update()`.execute(db);
+  },
+
   textMatches(table: TextIndexedTable, terms: string[]) {
     // Terms are [a-z0-9]+ words (the caller tokenises), so joining them with | is a valid tsquery.
     const query = terms.join(' | ');

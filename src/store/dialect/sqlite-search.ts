@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type SqlBool } from 'kysely';
 import { SqliteVectorIndex } from './sqlite-vector-index.js';
 import type { SearchDialect, TextIndexedTable } from './types.js';
 
@@ -34,14 +34,13 @@ const sqliteSearch: SearchDialect = {
   },
 
   async createVectorChangeCounters(db: Kysely<any>) {
-    await sql`CREATE TABLE passage_vector_versions (archive_id TEXT PRIMARY KEY, inserts INTEGER NOT NULL, deletes INTEGER NOT NULL)`.execute(db);
     // Updates count as deletes: the in-process index then rebuilds instead of appending.
-    const bump = (row: 'new' | 'old', column: 'inserts' | 'deletes') =>
-      sql.raw(`INSERT INTO passage_vector_versions (archive_id, inserts, deletes) VALUES (${row}.archive_id, ${column === 'inserts' ? 1 : 0}, ${column === 'deletes' ? 1 : 0})
-        ON CONFLICT (archive_id) DO UPDATE SET ${column} = ${column} + 1;`);
-    await sql`CREATE TRIGGER passage_vectors_count_ai AFTER INSERT ON passage_vectors BEGIN ${bump('new', 'inserts')} END`.execute(db);
-    await sql`CREATE TRIGGER passage_vectors_count_ad AFTER DELETE ON passage_vectors BEGIN ${bump('old', 'deletes')} END`.execute(db);
-    await sql`CREATE TRIGGER passage_vectors_count_au AFTER UPDATE ON passage_vectors BEGIN ${bump('old', 'deletes')} ${bump('new', 'deletes')} END`.execute(db);
+    await createChangeCounters(db, 'passage_vector_versions', 'passage_vectors', 'passage_vectors_count', '');
+  },
+
+  async createTextChangeCounters(db: Kysely<any>) {
+    // Cairn never rewrites a passage's text or archive; if anything does, it counts as a delete, so the index reconciles.
+    await createChangeCounters(db, 'passage_text_versions', 'passages', 'passages_text_count', ' OF text, archive_id');
   },
 
   textMatches(table: TextIndexedTable, terms: string[]) {
@@ -61,7 +60,28 @@ const sqliteSearch: SearchDialect = {
 /** SQLite search for one database: the vector prefilter's in-memory index belongs to that database. */
 export function createSqliteSearch(): SearchDialect {
   const index = new SqliteVectorIndex();
-  return { ...sqliteSearch, vectorCandidates: (db, archiveIds, model, vector, candidates) => index.candidates(db, archiveIds, model, vector, candidates) };
+  return {
+    ...sqliteSearch,
+    async vectorCandidates(db, archiveIds, model, vector, candidates) {
+      const ids = await index.candidates(db, archiveIds, model, vector, candidates);
+      if (!ids) return undefined;
+      // A JSON array in one parameter: binding hundreds of ids one by one cost more than scoring them.
+      const list = JSON.stringify(ids);
+      return { count: ids.length, includes: (column) => sql<SqlBool>`${sql.ref(column)} IN (SELECT value FROM json_each(${list}))` };
+    },
+  };
+}
+
+/** A per-archive (inserts, deletes) counter table for `table`, kept by row triggers. */
+async function createChangeCounters(db: Kysely<any>, counters: string, table: string, triggerPrefix: string, updateOf: string): Promise<void> {
+  await sql`CREATE TABLE ${sql.table(counters)} (archive_id TEXT PRIMARY KEY, inserts INTEGER NOT NULL, deletes INTEGER NOT NULL)`.execute(db);
+  const bump = (row: 'new' | 'old', column: 'inserts' | 'deletes') =>
+    sql.raw(`INSERT INTO ${counters} (archive_id, inserts, deletes) VALUES (${row}.archive_id, ${column === 'inserts' ? 1 : 0}, ${column === 'deletes' ? 1 : 0})
+      ON CONFLICT (archive_id) DO UPDATE SET ${column} = ${column} + 1;`);
+  const on = sql.table(table);
+  await sql`CREATE TRIGGER ${sql.raw(`${triggerPrefix}_ai`)} AFTER INSERT ON ${on} BEGIN ${bump('new', 'inserts')} END`.execute(db);
+  await sql`CREATE TRIGGER ${sql.raw(`${triggerPrefix}_ad`)} AFTER DELETE ON ${on} BEGIN ${bump('old', 'deletes')} END`.execute(db);
+  await sql`CREATE TRIGGER ${sql.raw(`${triggerPrefix}_au`)} AFTER UPDATE${sql.raw(updateOf)} ON ${on} BEGIN ${bump('old', 'deletes')} ${bump('new', 'deletes')} END`.execute(db);
 }
 
 function encodeBlob(vector: Float32Array): Buffer {

@@ -1,4 +1,4 @@
-import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely, RawBuilder } from 'kysely';
+import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely, RawBuilder, SqlBool } from 'kysely';
 import type { Database } from '../schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -41,11 +41,13 @@ export interface SearchDialect {
   ensureVectorIndex(db: Kysely<any>, dim: number): Promise<void>;
   /** DDL: whatever `vectorCandidates` needs to notice vector writes (SQLite: per-archive change counters). */
   createVectorChangeCounters(db: Kysely<any>): Promise<void>;
+  /** DDL: per-archive counters of passage inserts and deletes in `passage_text_versions`, kept by triggers (the in-process lexical index reads them). */
+  createTextChangeCounters(db: Kysely<any>): Promise<void>;
   /**
-   * Where the engine has no ANN index (SQLite): ids of about `candidates` passages whose vectors of `model` are
-   * likely nearest to `vector`, for the caller to rescore exactly; undefined = scan every vector exactly.
+   * Where the engine has no ANN index (SQLite): about `candidates` passages whose vectors of `model` are likely
+   * nearest to `vector`, for the caller to rescore exactly; undefined = scan every vector exactly.
    */
-  vectorCandidates?(db: Kysely<any>, archiveIds: string[], model: string, vector: Float32Array, candidates: number): Promise<string[] | undefined>;
+  vectorCandidates?(db: Kysely<any>, archiveIds: string[], model: string, vector: Float32Array, candidates: number): Promise<VectorCandidates | undefined>;
   /**
    * A derived table `(seq, score)` of `table` rows matching any of `terms` (already lower-cased words), higher
    * score = better (BM25 on SQLite, ts_rank_cd on PostgreSQL). Terms are stemmed by the engine.
@@ -55,6 +57,12 @@ export interface SearchDialect {
   vectorDistance(column: string, vector: Float32Array, dim: number): RawBuilder<number>;
   /** The stored form of a vector (a float32 blob on SQLite, pgvector text on PostgreSQL). */
   encodeVector(vector: Float32Array): unknown;
+}
+
+export interface VectorCandidates {
+  count: number;
+  /** `column` (a passage id) is one of the candidates: one bound parameter, however many candidates. */
+  includes(column: string): RawBuilder<SqlBool>;
 }
 
 /** What `addColumn` accepts as a type (Kysely does not export the name). */

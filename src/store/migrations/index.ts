@@ -5,6 +5,7 @@ import * as messages from './0002-messages.js';
 import * as archival from './0003-archival.js';
 import * as runs from './0004-runs.js';
 import * as vectorCounters from './0006-vector-change-counters.js';
+import * as textCounters from './0007-passage-text-counters.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -17,4 +18,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0003-archival': archival,
   '0004-runs': runs,
   '0006-vector-change-counters': vectorCounters,
+  '0007-passage-text-counters': textCounters,
 };
