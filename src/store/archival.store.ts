@@ -297,43 +297,53 @@ export class ArchivalStore {
    */
   async context(seqs: number[], filter: PassageFilter): Promise<PassageContext> {
     if (seqs.length === 0) return { neighbours: new Map(), times: new Map() };
-    // Without tag or date filters every neighbour qualifies, and its time comes with this one query.
+    // Passages written in one go have consecutive seqs, so the neighbours are usually seq ± 1: one primary-key
+    // read settles those; a seek per side is left only where a neighbour lies further away (interleaved writers,
+    // deletes).
+    const around = await this.db
+      .selectFrom('passages')
+      .select(['seq', 'archive_id', 'created_at'])
+      .where('seq', 'in', [...new Set(seqs.flatMap((seq) => [seq - 1, seq, seq + 1]))])
+      .execute();
+    const rows = new Map(around.map((r) => [Number(r.seq), r]));
+    const neighbours = new Map<number, { prev: number | null; next: number | null; created_at: string }>();
+    const unsettled: number[] = [];
+    for (const seq of seqs) {
+      const row = rows.get(seq);
+      if (!row) continue;
+      const adjacent = (n: number) => (rows.get(n)?.archive_id === row.archive_id ? n : undefined);
+      const prev = adjacent(seq - 1);
+      const next = adjacent(seq + 1);
+      if (prev === undefined || next === undefined) unsettled.push(seq);
+      neighbours.set(seq, { prev: prev ?? null, next: next ?? null, created_at: row.created_at });
+    }
+    for (const row of await this.farNeighbours(unsettled)) {
+      const entry = neighbours.get(row.seq)!;
+      entry.prev = row.prev;
+      entry.next = row.next;
+    }
+    const times = new Map<number, string>();
     const unfiltered = !filter.tags?.length && !filter.start && !filter.end;
-    const neighbour = (eb: any, side: 'prev' | 'next', column: 'seq' | 'created_at') =>
-      eb
-        .selectFrom('passages as q')
-        .select(`q.${column}`)
-        .whereRef('q.archive_id', '=', 'p.archive_id')
-        .whereRef('q.seq', side === 'prev' ? '<' : '>', 'p.seq')
-        .orderBy('q.seq', side === 'prev' ? 'desc' : 'asc')
-        .limit(1)
-        .as(`${side}_${column}`);
-    const rows = await (this.db as Kysely<any>)
+    for (const [seq, row] of rows) if (unfiltered || neighbours.has(seq)) times.set(seq, row.created_at);
+    // A neighbour may join the results only if it passes the search's filters; without filters every one does.
+    const outside = [...new Set([...neighbours.values()].flatMap((c) => [c.prev, c.next]))].filter((n): n is number => n != null && !times.has(n));
+    for (const row of await this.createdAt(outside, filter)) times.set(row.seq, row.created_at);
+    return { neighbours, times };
+  }
+
+  /** Previous and next passage of the same archive, by index seeks. */
+  private async farNeighbours(seqs: number[]): Promise<{ seq: number; prev: number | null; next: number | null }[]> {
+    if (seqs.length === 0) return [];
+    const rows = await this.db
       .selectFrom('passages as p')
       .select((eb) => [
         'p.seq',
-        'p.created_at',
-        neighbour(eb, 'prev', 'seq'),
-        neighbour(eb, 'next', 'seq'),
-        ...(unfiltered ? [neighbour(eb, 'prev', 'created_at'), neighbour(eb, 'next', 'created_at')] : []),
+        eb.selectFrom('passages as q').select((q) => q.fn.max('q.seq').as('s')).whereRef('q.archive_id', '=', 'p.archive_id').whereRef('q.seq', '<', 'p.seq').as('prev'),
+        eb.selectFrom('passages as q').select((q) => q.fn.min('q.seq').as('s')).whereRef('q.archive_id', '=', 'p.archive_id').whereRef('q.seq', '>', 'p.seq').as('next'),
       ])
       .where('p.seq', 'in', seqs)
       .execute();
-    const neighbours = new Map<number, { prev: number | null; next: number | null; created_at: string }>();
-    const times = new Map<number, string>();
-    for (const r of rows) {
-      const prev = r.prev_seq == null ? null : Number(r.prev_seq);
-      const next = r.next_seq == null ? null : Number(r.next_seq);
-      neighbours.set(Number(r.seq), { prev, next, created_at: r.created_at });
-      times.set(Number(r.seq), r.created_at);
-      if (unfiltered && prev !== null) times.set(prev, r.prev_created_at);
-      if (unfiltered && next !== null) times.set(next, r.next_created_at);
-    }
-    if (!unfiltered) {
-      const outside = [...new Set([...neighbours.values()].flatMap((c) => [c.prev, c.next]))].filter((n): n is number => n != null && !neighbours.has(n));
-      for (const row of await this.createdAt(outside, filter)) times.set(row.seq, row.created_at);
-    }
-    return { neighbours, times };
+    return rows.map((r) => ({ seq: Number(r.seq), prev: r.prev == null ? null : Number(r.prev), next: r.next == null ? null : Number(r.next) }));
   }
 
   /** Creation times of those of `seqs` that pass `filter`. */

@@ -99,6 +99,24 @@ describe.each(testDialects())('archival memory [%s]', (dialect) => {
     expect(filtered.results.map((r) => r.content)).toEqual(['Caroline: unrelated remark about weather']);
   });
 
+  it('finds the neighbours of a passage when other agents wrote in between', async () => {
+    const agent = await server.client.agents.create({ name: 'Interleaved', include_base_tools: false });
+    const other = await server.client.agents.create({ name: 'Interleaving', include_base_tools: false });
+    const at = '2024-06-02T10:00:00Z';
+    for (const text of ['Melanie: what did you name the new puppy?', 'Caroline: we went with Biscuit', 'Caroline: unrelated remark about weather']) {
+      await server.client.agents.passages.create(agent.id, { text, created_at: at });
+      await server.client.agents.passages.create(other.id, { text: `noise between turns: ${text}`, created_at: at });
+    }
+    const store = server.cairn.services.stores.archival;
+    const archiveIds = (await store.archivesOf(agent.id)).map((a) => a.id);
+    const [question, answer, remark] = (await store.listPassages(archiveIds, undefined, { limit: 10, order: 'asc' })).map((p) => p.seq);
+    const { neighbours } = await store.context([answer!], { archiveIds });
+    expect(neighbours.get(answer!)).toEqual({ prev: question, next: remark, created_at: expect.any(String) });
+    await waitForEmbeddings(server, agent.id);
+    const hybrid = await server.client.agents.passages.search(agent.id, { query: 'puppy name', top_k: 2 });
+    expect(hybrid.results.map((r) => r.content)).toEqual(['Melanie: what did you name the new puppy?', 'Caroline: we went with Biscuit']);
+  });
+
   it('ranks passages of the period a query names first, within the search filters', async () => {
     const agent = await server.client.agents.create({ name: 'Periods', include_base_tools: false });
     // Written first and longer, so full-text alone ranks it second; told a few days after the trip.

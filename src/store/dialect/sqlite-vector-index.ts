@@ -1,10 +1,11 @@
 import { sql, type Kysely } from 'kysely';
+import { hammingCodes, type HammingCodes } from './hamming-kernel.js';
 
 /**
  * A binary-quantised prefilter for SQLite's vector channel. sqlite-vec 0.1 has no ANN index, so an exact search
  * reads every 2 KB float blob of the archive (about 2.7 µs per row: 270 ms at 100k). Here each vector is kept in
  * memory as 512 sign bits around the archive's mean vector (64 bytes; 6.4 MB per 100k), the Hamming-nearest
- * `candidates` are found in a few milliseconds, and the caller rescores only those exactly with
+ * `candidates` are found in about a millisecond (a WASM SIMD scan, hamming-kernel.ts), and the caller rescores only those exactly with
  * `vec_distance_cosine` in SQL, so the returned scores are exact and deleted rows can never come back.
  *
  * Consistency: triggers (migration 0006) count inserts and deletes of `passage_vectors` per archive in
@@ -24,7 +25,7 @@ interface Entry {
   count: number;
   maxRowid: number;
   ids: string[];
-  codes: Uint32Array;
+  codes: HammingCodes;
   mean: Float32Array;
 }
 
@@ -91,14 +92,14 @@ async function refresh(db: Kysely<any>, archiveId: string, model: string, dim: n
   const mean = new Float32Array(dim);
   for (const v of vectors) for (let d = 0; d < dim; d++) mean[d]! += v[d]!;
   for (let d = 0; d < dim; d++) mean[d]! /= Math.max(1, vectors.length);
-  const empty: Entry = { ...current, dim, words: dim / 32, count: 0, maxRowid: 0, ids: [], codes: new Uint32Array(0), mean };
+  const empty: Entry = { ...current, dim, words: dim / 32, count: 0, maxRowid: 0, ids: [], codes: hammingCodes(0, dim / 32), mean };
   return append(empty, rows, vectors, current);
 }
 
 function append(entry: Entry, rows: any[], vectors: Float32Array[], versions: Versions): Entry {
-  const codes = new Uint32Array((entry.count + rows.length) * entry.words);
-  codes.set(entry.codes.subarray(0, entry.count * entry.words));
-  vectors.forEach((v, i) => encode(v, entry.mean, codes, (entry.count + i) * entry.words));
+  const codes = hammingCodes(entry.count + rows.length, entry.words);
+  codes.codes.set(entry.codes.codes);
+  vectors.forEach((v, i) => encode(v, entry.mean, codes.codes, (entry.count + i) * entry.words));
   return {
     ...entry,
     ...versions,
@@ -123,40 +124,26 @@ function encode(v: Float32Array, mean: Float32Array, out: Uint32Array, offset: n
   }
 }
 
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
-}
-
 /** The `k` smallest Hamming distances over all entries, selected with a histogram (distances are ≤ dim). */
 function nearestCodes(entries: Entry[], vector: Float32Array, k: number): string[] {
-  const distances = entries.map((entry) => {
-    const query = new Uint32Array(entry.words);
-    encode(vector, entry.mean, query, 0);
-    const out = new Uint16Array(entry.count);
-    const { codes, words } = entry;
-    for (let i = 0, o = 0; i < entry.count; i++, o += words) {
-      let d = 0;
-      for (let w = 0; w < words; w++) d += popcount(codes[o + w]! ^ query[w]!);
-      out[i] = d;
-    }
-    return out;
+  const distances = entries.map(({ codes, mean }) => {
+    encode(vector, mean, codes.query, 0);
+    return codes.distances();
   });
   const histogram = new Uint32Array(vector.length + 2);
-  for (const ds of distances) for (const d of ds) histogram[d]!++;
+  for (const ds of distances) for (let i = 0; i < ds.length; i++) histogram[ds[i]!]!++;
   let threshold = 0;
-  for (let seen = 0; threshold < histogram.length && seen + histogram[threshold]! < k; threshold++) seen += histogram[threshold]!;
-  // Everything strictly closer than the threshold, then ties at the threshold until k.
+  let closer = 0;
+  while (threshold < histogram.length && closer + histogram[threshold]! < k) closer += histogram[threshold++]!;
+  // Everything strictly closer than the threshold, and as many ties at the threshold as fill k.
+  let ties = k - closer;
   const result: string[] = [];
-  const ties: string[] = [];
   entries.forEach((entry, e) => {
     const ds = distances[e]!;
     for (let i = 0; i < ds.length; i++) {
-      if (ds[i]! < threshold) result.push(entry.ids[i]!);
-      else if (ds[i] === threshold) ties.push(entry.ids[i]!);
+      const d = ds[i]!;
+      if (d < threshold || (d === threshold && ties-- > 0)) result.push(entry.ids[i]!);
     }
   });
-  return result.concat(ties.slice(0, Math.max(0, k - result.length)));
+  return result;
 }
