@@ -1,6 +1,6 @@
 import Letta from '@letta-ai/letta-client';
 import { createClient, resolveConnection } from '../client/connection.js';
-import { nodeHttpFetch } from '../client/node-http-fetch.js';
+import { nodeHttpFetch } from '../lib/node-http-fetch.js';
 import { BUDGET_MS, HOOK_EVENTS, runEvent, type HookEvent } from './handlers.js';
 import { HookState } from './state.js';
 

@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 import { CairnError } from '../lib/errors.js';
 import { splitHandle } from '../lib/handles.js';
 import { AiSdkLlmClient } from './client.js';
-import { providerFetch } from './http-fetch.js';
+import { nodeHttpFetch } from '../lib/node-http-fetch.js';
 import { KNOWN_MODELS, ModelCatalog } from './models.js';
 import { readLlmSettings, type LlmSettings, type ProviderSettings } from './settings.js';
 import type { LlmClient, LlmModelInfo, LlmProviders } from './types.js';
@@ -25,15 +25,15 @@ async function loadModel(provider: ProviderSettings, id: string): Promise<Langua
     case 'openai': {
       const { createOpenAI } = await import('@ai-sdk/openai');
       // Chat Completions rather than the Responses API: every OpenAI-compatible proxy and gateway speaks it.
-      return createOpenAI({ apiKey: provider.apiKey, baseURL: provider.baseUrl, fetch: providerFetch }).chat(id);
+      return createOpenAI({ apiKey: provider.apiKey, baseURL: provider.baseUrl, fetch: nodeHttpFetch }).chat(id);
     }
     case 'anthropic': {
       const { createAnthropic } = await import('@ai-sdk/anthropic');
-      return createAnthropic({ apiKey: provider.apiKey, baseURL: provider.baseUrl, fetch: providerFetch }).messages(id);
+      return createAnthropic({ apiKey: provider.apiKey, baseURL: provider.baseUrl, fetch: nodeHttpFetch }).messages(id);
     }
     case 'openai-compatible': {
       const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
-      return createOpenAICompatible({ name: provider.name, baseURL: provider.baseUrl, apiKey: provider.apiKey, includeUsage: true, fetch: providerFetch }).chatModel(id);
+      return createOpenAICompatible({ name: provider.name, baseURL: provider.baseUrl, apiKey: provider.apiKey, includeUsage: true, fetch: nodeHttpFetch }).chatModel(id);
     }
   }
 }

@@ -270,7 +270,7 @@ export class TurnService {
       this.live.delete(runId);
       await live.close();
     }
-    if (current_callback(body)) void this.callback(body.callback_url!, runId);
+    if (hasCallbackUrl(body)) void this.callback(body.callback_url!, runId);
     return outcome;
   }
 
@@ -336,4 +336,4 @@ export class TurnService {
   }
 }
 
-const current_callback = (body: SendMessageBody): boolean => typeof body.callback_url === 'string' && body.callback_url.length > 0;
+const hasCallbackUrl = (body: SendMessageBody): boolean => typeof body.callback_url === 'string' && body.callback_url.length > 0;

@@ -206,13 +206,9 @@ export class ArchivalStore {
 
   // ---- search ---------------------------------------------------------------------------------------------
 
-  /**
-   * `lookup`: the query already names a few rows by `seq`. Their primary-key seeks must drive it; without table
-   * statistics SQLite otherwise prefers walking the archive's index over the whole archive (12 ms at 100k), so the
-   * filter columns are wrapped in `|| ''`, which no index matches, while the checks still hold.
-   */
+  /** `lookup`: the query already names a few rows by `seq`, so the filter columns must not choose the index. */
   private filtered<O>(q: SelectQueryBuilder<any, any, O>, filter: PassageFilter, lookup = false): SelectQueryBuilder<any, any, O> {
-    const col = (name: string) => (lookup ? sql`(${sql.ref(name)} || '')` : sql.ref(name));
+    const col = (name: string) => (lookup ? this.search.unindexed(name) : sql.ref(name));
     let query = q.where(col('passages.archive_id'), 'in', filter.archiveIds);
     if (filter.start) query = query.where(col('passages.created_at'), '>=', filter.start);
     if (filter.end) query = query.where(col('passages.created_at'), '<=', filter.end);
@@ -250,9 +246,8 @@ export class ArchivalStore {
     // candidates are still scored exactly below.
     const candidates = filtered ? undefined : await this.search.vectorCandidates?.(this.db, filter.archiveIds, model, vector, Math.max(PREFILTER_CANDIDATES, 4 * limit));
     if (candidates?.count === 0) return [];
-    // With candidates, their primary-key lookups must drive the query: a unary `+` keeps the planner from
-    // scanning the (archive, model, dim) index over the whole archive instead, while the checks still hold.
-    const col = (name: string) => (candidates ? sql`+${sql.ref(name)}` : sql.ref(name));
+    // With candidates, their primary-key lookups must drive the query, not the (archive, model, dim) index.
+    const col = (name: string) => (candidates ? this.search.unindexed(name) : sql.ref(name));
     const distance = this.search.vectorDistance('v.embedding', vector, vector.length);
     let nearest = (this.db as Kysely<any>)
       .selectFrom('passage_vectors as v')

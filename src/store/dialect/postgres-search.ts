@@ -82,6 +82,8 @@ export const postgresSearch: SearchDialect = {
     return sql<number>`(${sql.ref(column)}::${type} <=> ${encodeText(vector)}::${type})`;
   },
 
+  unindexed: (column) => sql.ref(column),
+
   encodeVector: encodeText,
 };
 

@@ -54,6 +54,8 @@ const sqliteSearch: SearchDialect = {
     return sql<number>`vec_distance_cosine(${sql.ref(column)}, ${encodeBlob(vector)})`;
   },
 
+  unindexed: (column) => sql`+${sql.ref(column)}`,
+
   encodeVector: encodeBlob,
 };
 

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { NEVER_WRITTEN, readArchiveVersions, type ArchiveVersions } from '../archive-versions.js';
 import { hammingCodes, type HammingCodes } from './hamming-kernel.js';
 
 /**
@@ -29,10 +30,6 @@ interface Entry {
   mean: Float32Array;
 }
 
-interface Versions {
-  inserts: number;
-  deletes: number;
-}
 
 export class SqliteVectorIndex {
   private readonly entries = new Map<string, Entry>();
@@ -45,11 +42,11 @@ export class SqliteVectorIndex {
   async candidates(db: Kysely<any>, archiveIds: string[], model: string, vector: Float32Array, candidates: number): Promise<string[] | undefined> {
     const dim = vector.length;
     if (dim % 32 !== 0) return undefined;
-    const versions = await readVersions(db, archiveIds);
+    const versions = await readArchiveVersions(db, 'passage_vector_versions', archiveIds);
     const entries: Entry[] = [];
     for (const archiveId of archiveIds) {
       const key = `${archiveId}\u0000${model}\u0000${dim}`;
-      const current = versions.get(archiveId) ?? { inserts: 0, deletes: 0 };
+      const current = versions.get(archiveId) ?? NEVER_WRITTEN;
       let entry = this.entries.get(key);
       if (!entry || entry.inserts !== current.inserts || entry.deletes !== current.deletes) {
         // Inside a transaction the counters may include writes that roll back: scan exactly, keep the cache.
@@ -65,12 +62,7 @@ export class SqliteVectorIndex {
   }
 }
 
-async function readVersions(db: Kysely<any>, archiveIds: string[]): Promise<Map<string, Versions>> {
-  const rows = await db.selectFrom('passage_vector_versions').select(['archive_id', 'inserts', 'deletes']).where('archive_id', 'in', archiveIds).execute();
-  return new Map(rows.map((r: any) => [r.archive_id, { inserts: Number(r.inserts), deletes: Number(r.deletes) }]));
-}
-
-async function refresh(db: Kysely<any>, archiveId: string, model: string, dim: number, current: Versions, previous: Entry | undefined): Promise<Entry> {
+async function refresh(db: Kysely<any>, archiveId: string, model: string, dim: number, current: ArchiveVersions, previous: Entry | undefined): Promise<Entry> {
   const appendOnly = previous !== undefined && previous.deletes === current.deletes && previous.inserts < current.inserts;
   const rows = await db
     .selectFrom('passage_vectors')
@@ -96,7 +88,7 @@ async function refresh(db: Kysely<any>, archiveId: string, model: string, dim: n
   return append(empty, rows, vectors, current);
 }
 
-function append(entry: Entry, rows: any[], vectors: Float32Array[], versions: Versions): Entry {
+function append(entry: Entry, rows: any[], vectors: Float32Array[], versions: ArchiveVersions): Entry {
   const codes = hammingCodes(entry.count + rows.length, entry.words);
   codes.codes.set(entry.codes.codes);
   vectors.forEach((v, i) => encode(v, entry.mean, codes.codes, (entry.count + i) * entry.words));

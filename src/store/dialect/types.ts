@@ -55,6 +55,12 @@ export interface SearchDialect {
   textMatches(table: TextIndexedTable, terms: string[]): RawBuilder<{ seq: number; score: number }>;
   /** Cosine distance between `passage_vectors.embedding` (of rows with `dim = dim`) and `vector`. */
   vectorDistance(column: string, vector: Float32Array, dim: number): RawBuilder<number>;
+  /**
+   * `column` in a form no index matches, for queries whose few rows are named by primary key: SQLite, without table
+   * statistics, would otherwise walk an archive's index over the whole archive (`+column`); PostgreSQL plans from
+   * statistics and gets the column as it is.
+   */
+  unindexed(column: string): RawBuilder<unknown>;
   /** The stored form of a vector (a float32 blob on SQLite, pgvector text on PostgreSQL). */
   encodeVector(vector: Float32Array): unknown;
 }

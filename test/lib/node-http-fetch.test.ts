@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeHttpFetch } from '../../src/client/node-http-fetch.js';
+import { nodeHttpFetch } from '../../src/lib/node-http-fetch.js';
 
-describe('nodeHttpFetch (the hooks’ fetch)', () => {
+describe('nodeHttpFetch (the providers’ and the hooks’ fetch)', () => {
   let server: Server;
   let base: string;
   beforeAll(async () => {

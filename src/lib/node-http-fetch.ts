@@ -21,13 +21,15 @@ function plainHeaders(headers: RequestInit['headers']): Record<string, string> {
 }
 
 /**
- * The `fetch` the AI SDK providers call for model requests: node:http(s) on the keep-alive global agents, answered
- * as a standard `Response`. undici's fetch costs ~0.6 ms more CPU per call (request/response objects, a web stream
- * for the request body), about a tenth of a short agent step. Anything this does not cover (a `Request` object, a
- * non-text body, another scheme, a redirect) goes to the global `fetch`; failures look like the global one's
- * (`TypeError('fetch failed')` with the cause, the signal's reason on abort), which the AI SDK's retry logic reads.
+ * A `fetch` on node:http(s) and the keep-alive global agents, answering with a standard streaming `Response`. Two
+ * callers, one reason each: the AI SDK providers (undici's fetch costs ~0.6 ms more CPU per model call: request and
+ * response objects, a web stream for the request body, about a tenth of a short agent step) and the Claude Code
+ * hooks (a process's first undici request compiles its WASM HTTP parser, ~40–50 ms on every prompt; node:http's
+ * parser is native). Anything this does not cover (a `Request` object, a non-text body, another scheme, a redirect)
+ * goes to the global `fetch`; failures look like the global one's (`TypeError('fetch failed')` with the cause, the
+ * signal's reason on abort), which the AI SDK's retry logic reads.
  */
-export const providerFetch: typeof fetch = (input, init = {}) => {
+export const nodeHttpFetch: typeof fetch = (input, init = {}) => {
   const body = init.body ?? undefined;
   const target = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined;
   if (target === undefined || (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array))) return fetch(input, init);
