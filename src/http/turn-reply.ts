@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { CairnError } from '../lib/errors.js';
+import { lettaResponse } from '../runtime/turn-types.js';
 import type { StartedTurn } from '../runtime/turns.js';
 import { writeSse } from './sse.js';
 
@@ -14,11 +15,5 @@ export async function replyWithTurn(reply: FastifyReply, turn: StartedTurn, stre
     // The run already consumed the input; an automatic SDK retry would send it twice.
     throw new CairnError(outcome.error.status, outcome.error.message, { 'x-should-retry': 'false' });
   }
-  return {
-    messages: outcome.messages,
-    stop_reason: { message_type: 'stop_reason', stop_reason: outcome.stopReason },
-    usage: outcome.usage,
-    logprobs: null,
-    turns: null,
-  };
+  return lettaResponse(outcome);
 }

@@ -1,4 +1,4 @@
-import type { LlmMessage, LlmToolDefinition, LlmUsage } from './types.js';
+import type { LlmMessage, LlmToolDefinition } from './types.js';
 
 /**
  * Letta's local estimate, used before a provider has reported usage: `ceil(bytes(json(messages)) / 4)`. It counts
@@ -17,11 +17,6 @@ export const APPROX_TOKEN_SAFETY_MARGIN = 1.3;
 /** A whole request: the messages plus the tool schemas, which the provider counts as prompt too. */
 export function estimateRequestTokens(messages: LlmMessage[], tools: LlmToolDefinition[] = []): number {
   return estimateTokens(messages) + (tools.length ? estimateTokens(tools) : 0);
-}
-
-/** After a call, the context size is what the provider reported: prompt plus the completion that joins the history. */
-export function contextTokensFromUsage(usage: LlmUsage): number {
-  return usage.totalTokens || usage.promptTokens + usage.completionTokens;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { badRequest } from '../lib/errors.js';
 import type { NewMessage } from '../store/message.store.js';
 import type { ToolContext, ToolDispatcher, ToolExecutionResult } from '../tools/executor.js';
-import { messageRow, toolCallsOf, type ApprovalEntry, type MessageContext, type MessageLike } from './messages.js';
+import { messageRow, toolCallsOf, toolReturnClip, type ApprovalEntry, type MessageContext, type MessageLike } from './messages.js';
 import { DENIED, KEEP_ALIVE_PING } from './packing.js';
 import type { ToolRulesSolver } from './tool-rules.js';
 import { parseArguments, toolReturnRow, type Toolset } from './toolset.js';
@@ -73,7 +73,7 @@ export interface ApprovalDeps {
  */
 export async function processApproval(input: ApprovalInput, deps: ApprovalDeps): Promise<NewMessage[]> {
   if (input.kind === 'keep_alive') return [messageRow(deps.ctx, 'user', [{ type: 'text', text: KEEP_ALIVE_PING }])];
-  const clip = Math.max(5000, Math.floor(0.2 * deps.window * 4));
+  const clip = toolReturnClip(deps.window);
   const first = input.entries[0];
   const rows: NewMessage[] = [
     messageRow(deps.ctx, 'approval', [], {

@@ -5,7 +5,7 @@ import { estimateTokens } from '../llm/tokens.js';
 import type { LlmClient } from '../llm/types.js';
 import type { AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
-import { messageRow, toLlmMessages, toolCallsOf, type MessageLike } from './messages.js';
+import { isApprovalRequest, messageRow, toLlmMessages, type MessageLike } from './messages.js';
 import { packedSystemAlert } from './packing.js';
 import { setInContextIds, type SystemPrompts } from './system-prompt.js';
 
@@ -20,8 +20,7 @@ export function estimateThreadTokens(rows: MessageLike[], window: number): numbe
  */
 function cutoffAt(rest: MessageLike[], from: number): number | undefined {
   for (let i = Math.max(1, from); i < rest.length; i++) {
-    const role = rest[i]!.role;
-    if (role === 'assistant' || (role === 'approval' && toolCallsOf(rest[i]!).length > 0)) return i;
+    if (rest[i]!.role === 'assistant' || isApprovalRequest(rest[i]!)) return i;
   }
   return undefined;
 }
@@ -67,7 +66,7 @@ export async function compactThread(deps: { stores: Stores; prompts: SystemPromp
   }
   // `all`: keep only a trailing approval request, which must survive to be answered.
   const last = rest.at(-1)!;
-  cutoff ??= last.role === 'approval' && toolCallsOf(last).length > 0 ? rest.length - 1 : rest.length;
+  cutoff ??= isApprovalRequest(last) ? rest.length - 1 : rest.length;
   if (cutoff <= 0) return undefined;
   const evicted = rest.slice(0, cutoff);
   const kept = rest.slice(cutoff);

@@ -12,6 +12,7 @@ import { AgentLoop } from './loop.js';
 import { contentOf, toolCallsOf, type MessageLike } from './messages.js';
 import { inContextIds, SystemPrompts } from './system-prompt.js';
 import { renderToolRules, type ToolRule } from './tool-rules.js';
+import { emptyUsage } from './turn-types.js';
 import { TurnService } from './turns.js';
 
 export interface RuntimeDeps {
@@ -114,7 +115,7 @@ export class Runtime {
     return {
       content: schema ? (response.toolCalls[0]?.arguments ?? response.text) : response.text,
       model: response.model,
-      usage: { message_type: 'usage_statistics', completion_tokens: u.completionTokens, prompt_tokens: u.promptTokens, total_tokens: u.totalTokens, step_count: 1, run_ids: null, cached_input_tokens: u.cachedInputTokens ?? null, cache_write_tokens: u.cacheWriteTokens ?? null, reasoning_tokens: u.reasoningTokens ?? null, context_tokens: null },
+      usage: { ...emptyUsage(), completion_tokens: u.completionTokens, prompt_tokens: u.promptTokens, total_tokens: u.totalTokens, step_count: 1, cached_input_tokens: u.cachedInputTokens ?? null, cache_write_tokens: u.cacheWriteTokens ?? null, reasoning_tokens: u.reasoningTokens ?? null },
     };
   }
 

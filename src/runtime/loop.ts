@@ -75,8 +75,11 @@ export class AgentLoop {
     const window = llm.context_window ?? 32_768;
     const client = this.deps.providers().resolve(handle);
     const memgpt = usesSendMessage(agent.agent_type);
-    const solver = new ToolRulesSolver(parseJson<ToolRule[]>(agent.tool_rules, []));
+    const rules = parseJson<ToolRule[]>(agent.tool_rules, []);
+    const solver = new ToolRulesSolver(rules);
     const toolset = new Toolset(attached.get(agent.id) ?? [], req.clientTools, memgpt, solver);
+    const needsApproval = (name: string) => toolset.isClient(name) || solver.requiresApproval(name);
+    const parallelToolCalls = Boolean(llm.parallel_tool_calls) && rules.every((r) => r.type === 'requires_approval');
     let ids = await inContextIds(stores, agent, req.conversationId);
     let context: MessageLike[] = await this.rows.load(stores, ids);
     const usage = emptyUsage();
@@ -139,7 +142,7 @@ export class AgentLoop {
       }
       const assistantId = newId('message');
       const approvalId = newId('message');
-      const streamer = new DeltaStreamer(req, assistantId, approvalId, stepId, (name) => toolset.isClient(name) || solver.requiresApproval(name), memgpt);
+      const streamer = new DeltaStreamer(req, assistantId, approvalId, stepId, needsApproval, memgpt);
       let response: LlmResponse;
       const llmStart = performance.now();
       try {
@@ -151,7 +154,7 @@ export class AgentLoop {
             toolChoice,
             maxOutputTokens: llm.max_tokens ?? undefined,
             temperature: llm.temperature,
-            parallelToolCalls: Boolean(llm.parallel_tool_calls) && parseJson<ToolRule[]>(agent.tool_rules, []).every((r) => r.type === 'requires_approval'),
+            parallelToolCalls,
             signal: req.signal,
           },
           (event) => {
@@ -188,7 +191,6 @@ export class AgentLoop {
       const ctx = msgCtx(stepId);
       const stepRows: NewMessage[] = [];
       const parts: ContentPart[] = [...reasoningParts(response.reasoning), ...(response.text ? [{ type: 'text' as const, text: response.text }] : [])];
-      const needsApproval = (name: string) => toolset.isClient(name) || solver.requiresApproval(name);
       const serverCalls = response.toolCalls.filter((c) => !needsApproval(c.name));
       const approvalCalls = response.toolCalls.filter((c) => needsApproval(c.name));
       let stop: StopReason | undefined;

@@ -140,13 +140,16 @@ function clipEnvelope(text: string, clip: number): string {
   return text.slice(0, clip);
 }
 
+/** Characters of a tool return the model sees: max(5000, 0.2 × window × 4) (§9). */
+export const toolReturnClip = (contextWindow: number): number => Math.max(5000, Math.floor(0.2 * contextWindow * 4));
+
 /**
  * The provider request's history. Tool returns are clipped to `max(5000, 0.2 × window × 4)` characters (§9), and
  * any tool call without a stored return (an interrupted step, a pending approval) is dropped, as is any return
  * without its call, so a provider never sees an orphan.
  */
 export function toLlmMessages(rows: MessageLike[], contextWindow: number): LlmMessage[] {
-  const clip = Math.max(5000, Math.floor(0.2 * contextWindow * 4));
+  const clip = toolReturnClip(contextWindow);
   const answered = new Set(rows.filter((r) => r.role === 'tool' && r.tool_call_id).map((r) => r.tool_call_id!));
   const called = new Map<string, string>();
   const out: LlmMessage[] = [];

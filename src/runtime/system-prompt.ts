@@ -48,8 +48,9 @@ export class SystemPrompts implements MemoryEvents {
     return compileMemory(blocks, parseJson<ToolRule[]>(agent.tool_rules, []), agent.agent_type, llm.model_endpoint_type ?? 'openai');
   }
 
-  async compile(tx: Stores, agent: AgentRecord, conversationId: string | null, inContextCount: number): Promise<{ memory: string; system: string }> {
-    const memory = await this.memoryString(tx, agent);
+  /** `memory`: the agent's rendered blocks when the caller already has them (they are the same for every thread). */
+  async compile(tx: Stores, agent: AgentRecord, conversationId: string | null, inContextCount: number, rendered?: string): Promise<{ memory: string; system: string }> {
+    const memory = rendered ?? (await this.memoryString(tx, agent));
     const total = await tx.messages.count(agent.id, conversationId === null ? { kind: 'default' } : { kind: 'conversation', id: conversationId });
     const stats = (await this.archival()?.stats(agent.id, tx)) ?? { count: 0, tags: [] };
     const metadata = compileMemoryMetadata({
@@ -94,17 +95,17 @@ export class SystemPrompts implements MemoryEvents {
     if (!agent) return undefined;
     let result: string | undefined;
     const threads: (string | null)[] = [null, ...(await tx.conversations.listLive(agentId)).map((c) => c.id)];
+    const memory = await this.memoryString(tx, agent);
     for (const conversationId of threads) {
       const ids = await inContextIds(tx, agent, conversationId);
       const first = ids[0] ? await tx.messages.findById(ids[0]) : undefined;
       if (!first || first.role !== 'system') continue;
       const current = textOf(first);
-      const memory = await this.memoryString(tx, agent);
       if (!force && memory && current.includes(memory) && current.startsWith(agent.system)) {
         if (conversationId === null) result = current;
         continue;
       }
-      const { system } = await this.compile(tx, agent, conversationId, ids.length);
+      const { system } = await this.compile(tx, agent, conversationId, ids.length, memory);
       await tx.messages.updateContent(first.id, JSON.stringify([{ type: 'text', text: system }]), '');
       if (conversationId === null) result = system;
     }

@@ -101,3 +101,8 @@ export interface TurnOutcome {
   error?: TurnError | undefined;
   ttftNs?: number | undefined;
 }
+
+/** A turn's `LettaResponse` (§4.7): the sync reply's body, and the result a run keeps. */
+export function lettaResponse(outcome: TurnOutcome) {
+  return { messages: outcome.messages, stop_reason: { message_type: 'stop_reason', stop_reason: outcome.stopReason }, usage: outcome.usage, logprobs: null, turns: null };
+}

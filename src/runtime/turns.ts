@@ -8,13 +8,13 @@ import type { AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import { normalizeApprovals, resolveApproval, type RawApproval } from './approvals.js';
-import type { AgentLoop } from './loop.js';
+import { turnErrorFor, type AgentLoop } from './loop.js';
 import { isApprovalRequest, messageRow, toolCallsOf, type ContentPart } from './messages.js';
 import { CANCELLED_DENIAL } from './packing.js';
 import { toolReturnRow } from './toolset.js';
 import { LiveRun } from './run-stream.js';
 import { inContextIds, setInContextIds, type AgentPatch } from './system-prompt.js';
-import { runStatusFor, type ApprovalInput, type TurnOutcome, type UserInput } from './turn-types.js';
+import { emptyUsage, lettaResponse, runStatusFor, type ApprovalInput, type TurnOutcome, type UserInput } from './turn-types.js';
 
 export type SendMode = 'sync' | 'stream' | 'async';
 
@@ -210,8 +210,7 @@ export class TurnService {
       await live.flushInto(tx);
       const completedAt = nowIso();
       const durationNs = Number(process.hrtime.bigint() - started);
-      const result = { messages: outcome.messages, stop_reason: { message_type: 'stop_reason', stop_reason: outcome.stopReason }, usage: outcome.usage, logprobs: null, turns: null };
-      const final = outcome.error ? { error: outcome.error } : { result };
+      const final = outcome.error ? { error: outcome.error } : { result: lettaResponse(outcome) };
       const figures = { usage: JSON.stringify(outcome.usage), total_duration_ns: durationNs, ttft_ns: outcome.ttftNs ?? null };
       // While the run is active nothing but this turn writes its metadata, so the one it was created with is current.
       const finished = await tx.runs.finishIfActive(runId, { status: runStatusFor(outcome.stopReason), stop_reason: outcome.stopReason, completed_at: completedAt, metadata: JSON.stringify({ ...runMetadata, ...final }), ...figures });
@@ -251,12 +250,8 @@ export class TurnService {
       // A failure inside the last step's transaction rolled back what `record` wrote there.
       recorded = false;
       this.logger.error({ err: error, runId }, 'turn failed');
-      outcome = {
-        stopReason: 'error',
-        usage: { message_type: 'usage_statistics', completion_tokens: 0, prompt_tokens: 0, total_tokens: 0, step_count: 0, run_ids: null, cached_input_tokens: null, cache_write_tokens: null, reasoning_tokens: null, context_tokens: null },
-        messages: [],
-        error: { error_type: 'internal_error', message: 'An unknown error occurred', detail: error instanceof Error ? error.message : String(error), status: 500 },
-      };
+      const failure = turnErrorFor(error);
+      outcome = { stopReason: failure.stop, usage: emptyUsage(), messages: [], error: failure.error };
     }
     outcome = shown(outcome);
     try {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidTimeZone } from '../lib/zoned-time.js';
 import { blockSchema, createBlockSchema } from './block.js';
 import { idOf, jsonObject, opt, pageQuery, queryArray, queryBool, queryString } from './common.js';
 import { identitySchema } from './identity.js';
@@ -51,17 +52,7 @@ export type AgentInclude = (typeof INCLUDE_VALUES)[number];
 const agentName = z.string().regex(/^[\w '-]+$/u, { message: "name may contain only letters, digits, '_', '-', ' ' and \"'\"" });
 
 /** The agent's timezone renders dates in its prompt and archival results, so it must be one the runtime knows. */
-const ianaTimezone = z.string().refine(
-  (zone) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'timezone must be an IANA time zone name, e.g. "Europe/Berlin" or "UTC"' },
-);
+const ianaTimezone = z.string().refine(isValidTimeZone, { message: 'timezone must be an IANA time zone name, e.g. "Europe/Berlin" or "UTC"' });
 
 export const toolRuleSchema = z.looseObject({ tool_name: z.string(), type: z.string() });
 

@@ -122,10 +122,6 @@ export const resetMessagesSchema = z.looseObject({ add_default_initial_messages:
 
 export const lettaMessageSchema = z.looseObject({ id: z.string(), message_type: z.string() }).meta({ id: 'LettaMessage' });
 
-export const lettaResponseSchema = z
-  .object({ messages: z.array(lettaMessageSchema), stop_reason: z.looseObject({ stop_reason: z.string() }), usage: z.looseObject({}) })
-  .meta({ id: 'LettaResponse' });
-
 export const compactSchema = z.looseObject({ agent_id: opt(idOf('agent')), compaction_settings: opt(jsonObject) });
 
 export const generateSchema = z

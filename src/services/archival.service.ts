@@ -263,8 +263,7 @@ export class ArchivalService implements MemoryEvents {
       rows,
       inputs.map((i) => i.tags ?? []),
     );
-    // Embedding runs in the background; in a caller's transaction the next poll picks the rows up after commit.
-    this.indexer.kick();
+    // Embedding runs in the background: callers wake the indexer once their transaction has committed.
     return rows.map((r) => ({ seq: 0, ...r }));
   }
 

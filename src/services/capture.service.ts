@@ -52,8 +52,9 @@ export class CaptureService {
 
   private async insertNew(rows: NewMessage[]): Promise<CaptureResult> {
     return this.stores.transaction(async (tx) => {
-      const fresh: NewMessage[] = [];
-      for (const row of rows) if (!row.otid || !(await tx.messages.findById(row.id))) fresh.push(row);
+      // A message with an otid has a stable id: one already stored is a redelivery.
+      const stored = new Set((await tx.messages.findByIds(rows.flatMap((r) => (r.otid ? [r.id] : [])))).map((r) => r.id));
+      const fresh = rows.filter((r) => !stored.has(r.id));
       await tx.messages.insertMany(fresh);
       return { captured: fresh.length, skipped: rows.length - fresh.length, message_ids: fresh.map((r) => r.id) };
     });

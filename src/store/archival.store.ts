@@ -3,7 +3,8 @@ import type { Dialect, SearchDialect } from './dialect/types.js';
 import { LexicalIndex } from './lexical-index.js';
 import { fetchPage, type PageSpec } from './paging.js';
 import type { ArchiveRow, Database, PassageRow } from './schema.js';
-import { ownersTagged, setTags, tagsFor } from './tag-links.js';
+import { ownersTagged, tagsFor } from './tag-links.js';
+import { containsText } from './text-match.js';
 
 export type ArchiveRecord = Selectable<ArchiveRow>;
 export type PassageRecord = Selectable<PassageRow>;
@@ -151,10 +152,6 @@ export class ArchivalStore {
     if (tagRows.length > 0) await this.db.insertInto('passage_tags').values(tagRows).execute();
   }
 
-  setTags(passageId: string, tags: string[]): Promise<void> {
-    return setTags(this.db, 'passage_tags', passageId, tags);
-  }
-
   tagsFor(ids: string[]): Promise<Map<string, string[]>> {
     return tagsFor(this.db, 'passage_tags', ids);
   }
@@ -176,7 +173,7 @@ export class ArchivalStore {
   listPassages(archiveIds: string[], search: string | undefined, page: PageSpec): Promise<PassageRecord[]> {
     if (archiveIds.length === 0) return Promise.resolve([]);
     let q = this.db.selectFrom('passages').select(PASSAGE_COLUMNS).where('passages.archive_id', 'in', archiveIds);
-    if (search) q = q.where('passages.text', this.dialect.likeOperator, `%${search}%`);
+    if (search) q = q.where(containsText('passages.text', search, this.dialect.likeOperator));
     return fetchPage(q, 'passages.seq', async (id) => (await this.findPassage(id))?.seq, page);
   }
 
