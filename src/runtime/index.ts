@@ -12,7 +12,7 @@ import { AgentLoop } from './loop.js';
 import { contentOf, toolCallsOf, type MessageLike } from './messages.js';
 import { inContextIds, SystemPrompts } from './system-prompt.js';
 import { renderToolRules, type ToolRule } from './tool-rules.js';
-import { emptyUsage } from './turn-types.js';
+import { contextWindowOf, emptyUsage, modelHandleOf } from './turn-types.js';
 import { TurnService } from './turns.js';
 
 export interface RuntimeDeps {
@@ -85,11 +85,10 @@ export class Runtime {
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
     const ids = await inContextIds(stores, agent, conversationId);
     const context = await stores.messages.findByIds(ids);
-    const llm = parseJson<{ context_window?: number }>(agent.llm_config, {});
-    const handle = agent.model ?? '';
+    const handle = modelHandleOf(agent);
     const result = await compactThread(
       { stores, prompts: this.prompts, logger: this.deps.logger },
-      { agent, conversationId, context, client: this.deps.providers().resolve(handle), handle, window: llm.context_window ?? 32_768, trigger: 'manual', runId: null, mode },
+      { agent, conversationId, context, client: this.deps.providers().resolve(handle), handle, window: contextWindowOf(agent), trigger: 'manual', runId: null, mode },
     );
     if (!result) throw badRequest('Summarization failed to reduce the number of messages: there are too few messages to summarize.');
     return { summary: result.summary, num_messages_before: context.length, num_messages_after: result.context.length };
@@ -102,7 +101,7 @@ export class Runtime {
   async generate(agentId: string, input: { prompt: string; system_prompt?: string | null | undefined; override_model?: string | null | undefined; response_schema?: Record<string, unknown> | null | undefined }) {
     const agent = await this.deps.stores.agents.findById(agentId);
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
-    const handle = input.override_model ?? agent.model ?? '';
+    const handle = modelHandleOf(agent, input.override_model);
     const client = this.deps.providers().resolve(handle);
     const schema = input.response_schema ?? undefined;
     const response = await client.complete({
@@ -124,8 +123,7 @@ export class Runtime {
     const { stores } = this.deps;
     const agent = await stores.agents.findById(agentId);
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
-    const llm = parseJson<{ context_window?: number }>(agent.llm_config, {});
-    const window = llm.context_window ?? 32_768;
+    const window = contextWindowOf(agent);
     const ids = parseJson<string[]>(agent.message_ids, []);
     const rows = await stores.messages.findByIds(ids);
     const tools = (await stores.tools.listForAgents([agentId])).get(agentId) ?? [];

@@ -18,7 +18,7 @@ import { HEARTBEAT_FAILED_REASON, HEARTBEAT_REASON, packedHeartbeat } from './pa
 import { inContextIds, setInContextIds, type SystemPrompts } from './system-prompt.js';
 import { constraintError, ToolRulesSolver, type ToolRule } from './tool-rules.js';
 import { parseArguments, toolReturnRow, Toolset } from './toolset.js';
-import { emptyUsage, type StopReason, type TurnError, type TurnOutcome, type TurnRequest } from './turn-types.js';
+import { contextWindowOf, emptyUsage, modelHandleOf, type StopReason, type TurnError, type TurnOutcome, type TurnRequest } from './turn-types.js';
 
 export interface LoopDeps {
   stores: Stores;
@@ -32,11 +32,9 @@ export interface LoopDeps {
 }
 
 interface LlmConfig {
-  context_window?: number;
   max_tokens?: number | null;
   temperature?: number;
   parallel_tool_calls?: boolean | null;
-  handle?: string | null;
 }
 
 const ERROR_TYPES: Record<string, string> = {
@@ -71,8 +69,8 @@ export class AgentLoop {
     const [found, attached] = await Promise.all([stores.agents.findById(req.agentId), stores.tools.listForAgents([req.agentId])]);
     const agent = found!;
     const llm = parseJson<LlmConfig>(agent.llm_config, {});
-    const handle = req.overrideModel ?? agent.model ?? llm.handle ?? '';
-    const window = llm.context_window ?? 32_768;
+    const handle = modelHandleOf(agent, req.overrideModel);
+    const window = contextWindowOf(agent);
     const client = this.deps.providers().resolve(handle);
     const memgpt = usesSendMessage(agent.agent_type);
     const rules = parseJson<ToolRule[]>(agent.tool_rules, []);

@@ -1,4 +1,6 @@
+import type { AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
+import { parseJson } from '../store/json.js';
 import type { AgentPatch } from './system-prompt.js';
 import type { LettaMessage } from './letta-messages.js';
 import type { ApprovalEntry, ContentPart, MessageLike } from './messages.js';
@@ -105,4 +107,14 @@ export interface TurnOutcome {
 /** A turn's `LettaResponse` (§4.7): the sync reply's body, and the result a run keeps. */
 export function lettaResponse(outcome: TurnOutcome) {
   return { messages: outcome.messages, stop_reason: { message_type: 'stop_reason', stop_reason: outcome.stopReason }, usage: outcome.usage, logprobs: null, turns: null };
+}
+
+/** The model a turn or call runs on: an override, else the agent's (its `llm_config.handle` for rows without `model`). */
+export function modelHandleOf(agent: AgentRecord, override?: string | null): string {
+  return override ?? agent.model ?? parseJson<{ handle?: string }>(agent.llm_config, {}).handle ?? '';
+}
+
+/** The agent's context window, in tokens; Letta's default where the config names none. */
+export function contextWindowOf(agent: AgentRecord): number {
+  return parseJson<{ context_window?: number }>(agent.llm_config, {}).context_window ?? 32_768;
 }

@@ -14,7 +14,7 @@ import { CANCELLED_DENIAL } from './packing.js';
 import { toolReturnRow } from './toolset.js';
 import { LiveRun } from './run-stream.js';
 import { inContextIds, setInContextIds, type AgentPatch } from './system-prompt.js';
-import { emptyUsage, lettaResponse, runStatusFor, type ApprovalInput, type TurnOutcome, type UserInput } from './turn-types.js';
+import { emptyUsage, lettaResponse, modelHandleOf, runStatusFor, type ApprovalInput, type TurnOutcome, type UserInput } from './turn-types.js';
 
 export type SendMode = 'sync' | 'stream' | 'async';
 
@@ -102,8 +102,7 @@ export class TurnService {
   async start(agentId: string, conversationId: string | null, requestBody: SendMessageBody, mode: SendMode): Promise<StartedTurn> {
     const { agent, model } = await this.requireThread(agentId, conversationId);
     const body = { ...requestBody, override_model: requestBody.override_model ?? model ?? undefined };
-    const handle = body.override_model ?? agent.model ?? '';
-    this.providers().resolve(handle);
+    this.providers().resolve(modelHandleOf(agent, body.override_model));
 
     const inputs: UserInput[] = [];
     const rawApprovals: RawApproval[] = [];

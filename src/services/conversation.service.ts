@@ -34,7 +34,6 @@ export class ConversationService {
   constructor(
     private readonly stores: Stores,
     private readonly prompts: SystemPrompts,
-    private readonly like: 'like' | 'ilike',
   ) {}
 
   async require(conversationId: string, tx: Stores = this.stores): Promise<ConversationRecord> {
@@ -79,14 +78,14 @@ export class ConversationService {
         await tx.messages.insertMany(copies);
         ids = [...ids, ...copies.map((c) => c.id)];
       }
-      await setInContextIds(tx, agentId, id, ids, now);
-      await tx.conversations.update(id, { last_message_at: null });
+      // Not setInContextIds: a new conversation has no last message yet.
+      await tx.conversations.update(id, { in_context_message_ids: JSON.stringify(ids) });
       return toConversation(await this.require(id, tx));
     });
   }
 
   async list(query: PageQuery & { agent_id?: string | undefined; summary_search?: string | undefined }) {
-    const rows = await this.stores.conversations.list({ agentId: query.agent_id, summarySearch: query.summary_search }, this.like, { ...query, order: query.order ?? 'desc' });
+    const rows = await this.stores.conversations.list({ agentId: query.agent_id, summarySearch: query.summary_search }, { ...query, order: query.order ?? 'desc' });
     return rows.map(toConversation);
   }
 

@@ -77,6 +77,6 @@ export function createServices(
     runtime,
     messages: new MessageService(stores, runtime.prompts),
     runs: new RunService(stores, runtime.turns),
-    conversations: new ConversationService(stores, runtime.prompts, dialect.likeOperator),
+    conversations: new ConversationService(stores, runtime.prompts),
   };
 }

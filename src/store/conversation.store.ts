@@ -1,11 +1,15 @@
 import type { Kysely, Selectable } from 'kysely';
 import { fetchPage, type PageSpec } from './paging.js';
+import { containsText } from './text-match.js';
 import type { ConversationRow, Database } from './schema.js';
 
 export type ConversationRecord = Selectable<ConversationRow>;
 
 export class ConversationStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly like: 'like' | 'ilike',
+  ) {}
 
   async insert(row: Omit<ConversationRecord, 'seq'>): Promise<void> {
     await this.db.insertInto('conversations').values(row).execute();
@@ -24,10 +28,10 @@ export class ConversationStore {
     return this.db.selectFrom('conversations').selectAll().where('agent_id', '=', agentId).where('deleted', '=', 0).execute();
   }
 
-  list(filter: { agentId?: string | undefined; summarySearch?: string | undefined }, like: 'like' | 'ilike', page: PageSpec): Promise<ConversationRecord[]> {
+  list(filter: { agentId?: string | undefined; summarySearch?: string | undefined }, page: PageSpec): Promise<ConversationRecord[]> {
     let q = this.db.selectFrom('conversations').selectAll().where('deleted', '=', 0);
     if (filter.agentId) q = q.where('agent_id', '=', filter.agentId);
-    if (filter.summarySearch) q = q.where('summary', like, `%${filter.summarySearch}%`);
+    if (filter.summarySearch) q = q.where(containsText('summary', filter.summarySearch, this.like));
     return fetchPage(q, 'seq', (id) => this.seqOf(id), page);
   }
 

@@ -38,7 +38,7 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
     archival: new ArchivalStore(db, dialect),
     recall: new RecallStore(db, dialect),
     messages: new MessageStore(db),
-    conversations: new ConversationStore(db),
+    conversations: new ConversationStore(db, dialect.likeOperator),
     runs: new RunStore(db),
     transaction: (work) => (inTransaction ? work(stores) : db.transaction().execute((trx) => work(createStores(dialect, trx, true)))),
   };

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { blockView, updateBlock, type UpdateMode } from '../../mcp/ops.js';
+import { blockView, createBlock, updateBlock, type UpdateMode } from '../../mcp/ops.js';
 import { action, clientFrom, withConnection, type ClientFlags } from '../common.js';
 import { print, record, table, type Column } from '../output.js';
 import { positive } from './agents.js';
@@ -72,17 +72,16 @@ export function registerBlocks(program: Command): void {
     .option(agentOption, 'attach to this agent')
     .action(
       action(async (o: ClientFlags & { label: string; value: string; description?: string; limit?: string; readOnly?: boolean; agent?: string }) => {
-        const client = clientFrom(o);
-        const created = await client.blocks.create({
+        const agentId = agentOf(o);
+        const { data } = await createBlock(clientFrom(o), agentId, {
           label: o.label,
           value: o.value,
-          ...(o.description ? { description: o.description } : {}),
-          ...(o.limit ? { limit: positive(o.limit) } : {}),
-          ...(o.readOnly ? { read_only: true } : {}),
+          description: o.description || undefined,
+          limit: o.limit ? positive(o.limit) : undefined,
+          read_only: o.readOnly || undefined,
         });
-        const agentId = agentOf(o);
-        if (agentId) await client.agents.blocks.attach(created.id, { agent_id: agentId });
-        print(o.json === true, blockView(created), () => `${created.id}${agentId ? ` (attached to ${agentId})` : ''}\n`);
+        const created = data as Block;
+        print(o.json === true, created, () => `${created.id}${agentId ? ` (attached to ${agentId})` : ''}\n`);
       }),
     );
 
