@@ -92,8 +92,8 @@ export class AgentLoop {
       blocks: this.deps.blocks,
       archival: this.deps.archival(),
       recall: this.deps.recall,
-      recompile: async (agentId) => {
-        await stores.transaction((tx) => this.deps.prompts.rebuild(tx, agentId, true));
+      recompile: async (tx, agentId) => {
+        await this.deps.prompts.rebuild(tx, agentId, true);
       },
     };
     const msgCtx = (stepId: string | null): MessageContext => ({ agentId: agent.id, conversationId: req.conversationId, runId: req.runId, stepId, model: handle });

@@ -6,8 +6,8 @@ import { textOf, toolCallsOf } from './messages.js';
 /** The archival tools over the archival service (one passage per insert, Letta's result shape). */
 export function archivalPort(archival: ArchivalService): ArchivalPort {
   return {
-    insert: async (agentId, text, tags) => {
-      await archival.insert(agentId, { text, tags });
+    insert: async (agentId, text, tags, tx) => {
+      await archival.insert(agentId, { text, tags }, tx);
     },
     search: (agentId, q) =>
       archival.search(agentId, { query: q.query, tags: q.tags, tagMatchMode: q.tagMatchMode, topK: q.topK, startDatetime: q.start, endDatetime: q.end }),

@@ -18,7 +18,8 @@ export interface ToolExecutionResult {
 
 /** Archival memory as the tools see it; provided by the archival service when it is wired in. */
 export interface ArchivalPort {
-  insert(agentId: string, text: string, tags: string[]): Promise<void>;
+  /** Inside the caller's transaction, so the passage and the prompt's archival count commit together. */
+  insert(agentId: string, text: string, tags: string[], tx: Stores): Promise<void>;
   search(agentId: string, query: { query: string; tags?: string[]; tagMatchMode?: 'any' | 'all'; topK?: number; start?: string; end?: string }): Promise<unknown[]>;
   /** Read inside the caller's transaction (`tx`): SQLite has one connection, so a second reader would deadlock. */
   stats(agentId: string, tx: Stores): Promise<{ count: number; tags: string[] }>;
@@ -37,8 +38,8 @@ export interface ToolContext {
   blocks: BlockService;
   archival?: ArchivalPort | undefined;
   recall: RecallPort;
-  /** Rebuilds the agent's system prompt after a change the block events do not cover (archival counts). */
-  recompile(agentId: string): Promise<void>;
+  /** Rebuilds the agent's system prompt, in `tx`, after a change the block events do not cover (archival counts). */
+  recompile(tx: Stores, agentId: string): Promise<void>;
 }
 
 /**

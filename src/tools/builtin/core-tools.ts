@@ -125,9 +125,13 @@ const IMPLS: Record<string, Impl> = {
 
   archival_memory_insert: async (args, ctx) => {
     if (!ctx.archival) throw new ToolError('Archival memory is not available on this server.');
+    const archival = ctx.archival;
+    const content = str(args, 'content');
     const tags = Array.isArray(args.tags) ? args.tags.map(String) : [];
-    await ctx.archival.insert(ctx.agentId, str(args, 'content'), tags);
-    await ctx.recompile(ctx.agentId);
+    await ctx.stores.transaction(async (tx) => {
+      await archival.insert(ctx.agentId, content, tags, tx);
+      await ctx.recompile(tx, ctx.agentId);
+    });
     return null;
   },
 
