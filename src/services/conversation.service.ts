@@ -1,7 +1,7 @@
 import { notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
-import { inContextIds, setInContextIds, type SystemPrompts } from '../runtime/system-prompt.js';
+import { inContextIds, type SystemPrompts } from '../runtime/system-prompt.js';
 import type { CreateConversation, UpdateConversation } from '../schemas/conversation.js';
 import type { PageQuery } from '../schemas/common.js';
 import type { ConversationRecord } from '../store/conversation.store.js';

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { fetchPage, type PageSpec } from './paging.js';
+import { fetchPage, seqById, type PageSpec } from './paging.js';
 import type { AgentRow, Database } from './schema.js';
 import { ownersTagged, setTags, tagsFor } from './tag-links.js';
 import { containsText } from './text-match.js';
@@ -99,7 +99,7 @@ export class AgentStore {
 
   list(filter: AgentFilter, page: PageSpec, orderBy: 'created_at' | 'updated_at' | 'last_run_completion' = 'created_at'): Promise<AgentRecord[]> {
     const q = this.filtered(filter);
-    if (orderBy === 'created_at') return fetchPage(q, 'agents.seq', (id) => this.seqOf(id), page);
+    if (orderBy === 'created_at') return fetchPage(q, 'agents.seq', seqById(this.db, 'agents'), page);
     return this.listByColumn(q, orderBy, page);
   }
 
@@ -141,8 +141,4 @@ export class AgentStore {
     return Number(row.n);
   }
 
-  private async seqOf(id: string): Promise<number | undefined> {
-    const row = await this.db.selectFrom('agents').select('seq').where('id', '=', id).executeTakeFirst();
-    return row?.seq;
-  }
 }

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Dialect, SearchDialect } from './dialect/types.js';
 import { LexicalIndex } from './lexical-index.js';
-import { fetchPage, type PageSpec } from './paging.js';
+import { fetchPage, seqById, type PageSpec } from './paging.js';
 import type { ArchiveRow, Database, PassageRow } from './schema.js';
 import { ownersTagged, tagsFor } from './tag-links.js';
 import { containsText } from './text-match.js';
@@ -103,7 +103,7 @@ export class ArchivalStore {
       const agentId = filter.agentId;
       q = q.where('archives.id', 'in', (eb) => eb.selectFrom('agent_archives').select('archive_id').where('agent_id', '=', agentId));
     }
-    return fetchPage(q, 'archives.seq', async (id) => (await this.findArchive(id))?.seq, page);
+    return fetchPage(q, 'archives.seq', seqById(this.db, 'archives'), page);
   }
 
   /** The agent's archives, oldest attachment first: the first is where its own inserts go. */
@@ -174,7 +174,7 @@ export class ArchivalStore {
     if (archiveIds.length === 0) return Promise.resolve([]);
     let q = this.db.selectFrom('passages').select(PASSAGE_COLUMNS).where('passages.archive_id', 'in', archiveIds);
     if (search) q = q.where(containsText('passages.text', search, this.dialect.likeOperator));
-    return fetchPage(q, 'passages.seq', async (id) => (await this.findPassage(id))?.seq, page);
+    return fetchPage(q, 'passages.seq', seqById(this.db, 'passages'), page);
   }
 
   async countPassages(archiveIds: string[]): Promise<number> {

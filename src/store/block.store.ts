@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Block } from '../schemas/block.js';
 import { bool, parseJson } from './json.js';
-import { fetchPage, type PageSpec } from './paging.js';
+import { fetchPage, seqById, type PageSpec } from './paging.js';
 import type { BlockRow, Database } from './schema.js';
 import { groupBy } from '../lib/collections.js';
 import { ownersTagged, setTags, tagsFor } from './tag-links.js';
@@ -188,7 +188,7 @@ export class BlockStore {
     if (filter.agentCountGt !== undefined) q = q.where(agentCount, '>', filter.agentCountGt);
     if (filter.agentCountLt !== undefined) q = q.where(agentCount, '<', filter.agentCountLt);
     if (filter.agentCountIn?.length) q = q.where(agentCount, 'in', filter.agentCountIn);
-    return fetchPage(q, 'blocks.seq', (id) => this.seqOf(id), page);
+    return fetchPage(q, 'blocks.seq', seqById(this.db, 'blocks'), page);
   }
 
   async count(): Promise<number> {
@@ -199,8 +199,4 @@ export class BlockStore {
     return Number(row.n);
   }
 
-  private async seqOf(id: string): Promise<number | undefined> {
-    const row = await this.db.selectFrom('blocks').select('seq').where('id', '=', id).executeTakeFirst();
-    return row?.seq;
-  }
 }

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { fetchPage, type PageSpec } from './paging.js';
+import { fetchPage, seqById, type PageSpec } from './paging.js';
 import { containsText } from './text-match.js';
 import type { ConversationRow, Database } from './schema.js';
 
@@ -32,11 +32,7 @@ export class ConversationStore {
     let q = this.db.selectFrom('conversations').selectAll().where('deleted', '=', 0);
     if (filter.agentId) q = q.where('agent_id', '=', filter.agentId);
     if (filter.summarySearch) q = q.where(containsText('summary', filter.summarySearch, this.like));
-    return fetchPage(q, 'seq', (id) => this.seqOf(id), page);
+    return fetchPage(q, 'seq', seqById(this.db, 'conversations'), page);
   }
 
-  private async seqOf(id: string): Promise<number | undefined> {
-    const row = await this.db.selectFrom('conversations').select('seq').where('id', '=', id).executeTakeFirst();
-    return row?.seq;
-  }
 }

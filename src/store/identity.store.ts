@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Identity } from '../schemas/identity.js';
 import { parseJson } from './json.js';
-import { fetchPage, type PageSpec } from './paging.js';
+import { fetchPage, seqById, type PageSpec } from './paging.js';
 import type { Database, IdentityRow } from './schema.js';
 import { groupBy } from '../lib/collections.js';
 
@@ -66,7 +66,7 @@ export class IdentityStore {
     if (filter.projectId !== undefined) q = q.where('project_id', '=', filter.projectId);
     if (filter.identifierKey !== undefined) q = q.where('identifier_key', '=', filter.identifierKey);
     if (filter.identityType !== undefined) q = q.where('identity_type', '=', filter.identityType);
-    return fetchPage(q, 'seq', async (id) => (await this.findById(id))?.seq, page);
+    return fetchPage(q, 'seq', seqById(this.db, 'identities'), page);
   }
 
   async count(): Promise<number> {

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { fetchPage, type PageSpec } from './paging.js';
+import { fetchPage, seqById, type PageSpec } from './paging.js';
 import type { Database, MessageRow } from './schema.js';
 
 export type MessageRecord = Selectable<MessageRow>;
@@ -43,7 +43,7 @@ export class MessageStore {
   }
 
   list(agentId: string, thread: ThreadFilter, page: PageSpec): Promise<MessageRecord[]> {
-    return fetchPage(this.threadQuery(agentId, thread), 'seq', (id) => this.seqOf(id), page);
+    return fetchPage(this.threadQuery(agentId, thread), 'seq', seqById(this.db, 'messages'), page);
   }
 
   /** All of a thread's rows in order; used by fork and reset, never on the per-step path. */
@@ -52,7 +52,7 @@ export class MessageStore {
   }
 
   listForRun(runId: string, page: PageSpec): Promise<MessageRecord[]> {
-    return fetchPage(this.db.selectFrom('messages').selectAll().where('run_id', '=', runId), 'seq', (id) => this.seqOf(id), page);
+    return fetchPage(this.db.selectFrom('messages').selectAll().where('run_id', '=', runId), 'seq', seqById(this.db, 'messages'), page);
   }
 
   async count(agentId: string, thread: ThreadFilter): Promise<number> {
@@ -80,8 +80,4 @@ export class MessageStore {
     if (ids.length > 0) await this.db.deleteFrom('messages').where('id', 'in', ids).execute();
   }
 
-  private async seqOf(id: string): Promise<number | undefined> {
-    const row = await this.db.selectFrom('messages').select('seq').where('id', '=', id).executeTakeFirst();
-    return row?.seq;
-  }
 }

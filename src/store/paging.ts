@@ -1,4 +1,4 @@
-import { sql, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { PageQuery } from '../schemas/common.js';
 
 export interface PageSpec extends PageQuery {
@@ -42,4 +42,12 @@ export async function fetchPage<DB, TB extends keyof DB, O extends { seq: number
     .limit(page.limit)
     .execute();
   return flip ? rows.reverse() : rows;
+}
+
+/** `fetchPage`'s cursor lookup for a table whose cursors are row ids: the row's `seq`. */
+export function seqById(db: Kysely<any>, table: string): (id: string) => Promise<number | undefined> {
+  return async (id) => {
+    const row = await db.selectFrom(table).select('seq').where('id', '=', id).executeTakeFirst();
+    return row ? Number(row.seq) : undefined;
+  };
 }

@@ -1,5 +1,5 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
-import { fetchPage, type PageSpec } from './paging.js';
+import type { Kysely, Selectable } from 'kysely';
+import { fetchPage, seqById, type PageSpec } from './paging.js';
 import type { Database, RunRow, StepRow } from './schema.js';
 
 export type RunRecord = Selectable<RunRow>;
@@ -49,7 +49,7 @@ export class RunStore {
     if (filter.stopReason) q = q.where('stop_reason', '=', filter.stopReason);
     if (filter.conversationId === null) q = q.where('conversation_id', 'is', null);
     else if (filter.conversationId !== undefined) q = q.where('conversation_id', '=', filter.conversationId);
-    return fetchPage(q, 'seq', (id) => this.seqOf(id), page);
+    return fetchPage(q, 'seq', seqById(this.db, 'runs'), page);
   }
 
   activeRunIds(agentId: string, conversationId: string | null | undefined): Promise<string[]> {
@@ -89,7 +89,7 @@ export class RunStore {
   }
 
   listSteps(runId: string, page: PageSpec): Promise<StepRecord[]> {
-    return fetchPage(this.db.selectFrom('steps').selectAll().where('run_id', '=', runId), 'seq', (id) => this.stepSeqOf(id), page);
+    return fetchPage(this.db.selectFrom('steps').selectAll().where('run_id', '=', runId), 'seq', seqById(this.db, 'steps'), page);
   }
 
   async appendChunks(runId: string, chunks: { seqId: number; data: string }[]): Promise<void> {
@@ -131,13 +131,5 @@ export class RunStore {
     await this.db.deleteFrom('turn_locks').where('agent_id', '=', agentId).where('thread', '=', thread).where('run_id', '=', runId).execute();
   }
 
-  private async seqOf(id: string): Promise<number | undefined> {
-    const row = await this.db.selectFrom('runs').select('seq').where('id', '=', id).executeTakeFirst();
-    return row?.seq;
-  }
 
-  private async stepSeqOf(id: string): Promise<number | undefined> {
-    const row = await this.db.selectFrom('steps').select(sql<number>`seq`.as('seq')).where('id', '=', id).executeTakeFirst();
-    return row?.seq;
-  }
 }

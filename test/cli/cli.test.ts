@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useBuiltCairn } from '../support/build.js';
 
 const PASSWORD = 'cli-test-password';
