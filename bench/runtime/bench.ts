@@ -40,6 +40,7 @@ const { values: args } = parseArgs({
     server: { type: 'string', default: 'child' },
     dialect: { type: 'string', default: 'sqlite' },
     sizes: { type: 'string', default: '100,1000,10000' },
+    shapes: { type: 'string', default: 'sync-text,stream-text,sync-tool' },
     turns: { type: 'string', default: '150' },
     warmup: { type: 'string', default: '50' },
     // Turns of each shape a fresh server runs before the first size (JIT tiers, heap growth): its CPU per step keeps
@@ -257,7 +258,8 @@ async function overhead(dialect: TestDialect): Promise<void> {
   const sizes = args.sizes!.split(',').map(Number);
   const turns = Number(args.turns);
   const warmup = Number(args.warmup);
-  const shapes: Shape[] = ['sync-text', 'stream-text', 'sync-tool'];
+  const shapes = args.shapes!.split(',') as Shape[];
+  for (const shape of shapes) if (!['sync-text', 'stream-text', 'sync-tool'].includes(shape)) throw new Error(`unknown turn shape '${shape}'`);
   console.log(`\n## overhead per step (${dialect}; ${turns} measured turns per shape and size after ${warmup} warm-up turns)`);
   // Cairn CPU: the server's CPU time over the measured turns divided by their steps (child mode: the Cairn process
   // alone, from /proc; inprocess: this whole process). Unlike wall time it barely moves when other programs compete

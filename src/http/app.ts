@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Services } from '../services/index.js';
 import { authPlugin } from './plugins/auth.js';
+import { lazyChildLogger } from './request-logger.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { mcpRoutes } from '../mcp/http.js';
@@ -29,6 +30,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     loggerInstance: options.logger as FastifyBaseLogger,
     // Request lines are logged at debug from our own hook; per-request info logs would dominate CPU at load.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: options.bodyLimitBytes,
     // Letta clients call some collections with a trailing slash and some without; serve both, never redirect.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },

@@ -78,6 +78,8 @@ export class AgentLoop {
     const toolset = new Toolset(attached.get(agent.id) ?? [], req.clientTools, memgpt, solver);
     const needsApproval = (name: string) => toolset.isClient(name) || solver.requiresApproval(name);
     const parallelToolCalls = Boolean(llm.parallel_tool_calls) && rules.every((r) => r.type === 'requires_approval');
+    // memgpt-style agents speak through `send_message` arguments, so they get whole messages per step.
+    const tokenStreaming = req.streamTokens && !memgpt;
     let ids = await inContextIds(stores, agent, req.conversationId);
     let context: MessageLike[] = await this.rows.load(stores, ids);
     const usage = emptyUsage();
@@ -140,7 +142,7 @@ export class AgentLoop {
       }
       const assistantId = newId('message');
       const approvalId = newId('message');
-      const streamer = new DeltaStreamer(req, assistantId, approvalId, stepId, needsApproval, memgpt);
+      const streamer = new DeltaStreamer(req, assistantId, approvalId, stepId, needsApproval);
       let response: LlmResponse;
       const llmStart = performance.now();
       try {
@@ -155,10 +157,14 @@ export class AgentLoop {
             parallelToolCalls,
             signal: req.signal,
           },
-          (event) => {
-            ttftNs ??= Number(process.hrtime.bigint() - started);
-            streamer.on(event);
-          },
+          // The provider's streaming API only when deltas reach the client, as Letta does: a whole response costs
+          // about a third less CPU (no web-stream pipeline, one JSON parse) and answers the same.
+          tokenStreaming
+            ? (event) => {
+                ttftNs ??= Number(process.hrtime.bigint() - started);
+                streamer.on(event);
+              }
+            : undefined,
         );
       } catch (error) {
         if (req.signal.aborted) return finish('cancelled');
@@ -321,10 +327,7 @@ export class AgentLoop {
   }
 }
 
-/**
- * `stream_tokens`: provider deltas become LettaMessage chunks sharing the parent id and otid (§6.4). memgpt-style
- * agents speak through `send_message` arguments, so they fall back to whole messages per step.
- */
+/** `stream_tokens`: provider deltas become LettaMessage chunks sharing the parent id and otid (§6.4). */
 class DeltaStreamer {
   streamed = false;
   private readonly toolNames = new Map<string, string>();
@@ -336,11 +339,9 @@ class DeltaStreamer {
     private readonly approvalId: string,
     private readonly stepId: string,
     private readonly needsApproval: (name: string) => boolean,
-    private readonly memgpt: boolean,
   ) {}
 
   on(event: LlmStreamEvent): void {
-    if (!this.req.streamTokens || this.memgpt) return;
     this.streamed = true;
     const base = (id: string, index: number, type: string) => ({ id, date: this.date, message_type: type, otid: otidFor(id, index), step_id: this.stepId, name: null, sender_id: null, is_err: null });
     switch (event.type) {
