@@ -13,7 +13,7 @@ import { contentOf, toolCallsOf, type MessageLike } from './messages.js';
 import { inContextIds, SystemPrompts } from './system-prompt.js';
 import { renderToolRules, type ToolRule } from './tool-rules.js';
 import { contextWindowOf, emptyUsage, modelHandleOf } from './turn-types.js';
-import { TurnService } from './turns.js';
+import { TurnService, type ConstraintErrors } from './turns.js';
 
 export interface RuntimeDeps {
   stores: Stores;
@@ -22,7 +22,7 @@ export interface RuntimeDeps {
   providers: () => LlmProviders;
   archival: () => ArchivalPort | undefined;
   recall: RecallPort;
-  isUniqueViolation: (e: unknown) => boolean;
+  constraints: ConstraintErrors;
   logger: Logger;
 }
 
@@ -59,7 +59,7 @@ export class Runtime {
       recall: deps.recall,
       logger: deps.logger,
     });
-    this.turns = new TurnService(deps.stores, this.loop, deps.providers, deps.isUniqueViolation, deps.logger);
+    this.turns = new TurnService(deps.stores, this.loop, deps.providers, deps.constraints, deps.logger);
   }
 
   /** Starts the run sweeper: runs a dead process left active are failed at startup and whenever found (§5.7). */

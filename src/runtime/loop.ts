@@ -15,7 +15,7 @@ import { lettaDate, otidFor, toLettaMessages, usesSendMessage, type LettaMessage
 import { InContextRows } from './message-cache.js';
 import { messageRow, reasoningParts, storedToolCalls, toLlmMessages, type ContentPart, type MessageContext, type MessageLike } from './messages.js';
 import { HEARTBEAT_FAILED_REASON, HEARTBEAT_REASON, packedHeartbeat } from './packing.js';
-import { inContextIds, setInContextIds, type SystemPrompts } from './system-prompt.js';
+import { setInContextIds, type SystemPrompts } from './system-prompt.js';
 import { constraintError, ToolRulesSolver, type ToolRule } from './tool-rules.js';
 import { parseArguments, toolReturnRow, Toolset } from './toolset.js';
 import { contextWindowOf, emptyUsage, modelHandleOf, type StopReason, type TurnError, type TurnOutcome, type TurnRequest } from './turn-types.js';
@@ -65,9 +65,11 @@ export class AgentLoop {
 
   async run(req: TurnRequest): Promise<TurnOutcome> {
     const { stores } = this.deps;
-    // Independent reads: on PostgreSQL they share the round trip's wait.
-    const [found, attached] = await Promise.all([stores.agents.findById(req.agentId), stores.tools.listForAgents([req.agentId])]);
-    const agent = found!;
+    const { agent } = req;
+    let ids = req.inContextIds;
+    // Independent reads: on PostgreSQL they share one round trip's wait.
+    const [attached, inContext] = await Promise.all([stores.tools.listForAgents([agent.id]), this.rows.load(stores, ids)]);
+    let context: MessageLike[] = inContext;
     const llm = parseJson<LlmConfig>(agent.llm_config, {});
     const handle = modelHandleOf(agent, req.overrideModel);
     const window = contextWindowOf(agent);
@@ -80,8 +82,6 @@ export class AgentLoop {
     const parallelToolCalls = Boolean(llm.parallel_tool_calls) && rules.every((r) => r.type === 'requires_approval');
     // memgpt-style agents speak through `send_message` arguments, so they get whole messages per step.
     const tokenStreaming = req.streamTokens && !memgpt;
-    let ids = await inContextIds(stores, agent, req.conversationId);
-    let context: MessageLike[] = await this.rows.load(stores, ids);
     const usage = emptyUsage();
     const produced: LettaMessage[] = [];
     const started = process.hrtime.bigint();
@@ -119,7 +119,9 @@ export class AgentLoop {
     const finish = (stopReason: StopReason, error?: TurnError): TurnOutcome => ({ stopReason, usage, messages: produced, error, ttftNs });
     let overflowRetries = 0;
     for (let step = 0; step < req.maxSteps; step++) {
-      if (req.signal.aborted || (await stores.runs.statusOf(req.runId)) === 'cancelled') return finish('cancelled');
+      // A cancel through this process aborts the signal; one through another process is seen in the run's status.
+      // The run was created moments before the first step, so its status is read from the second step on.
+      if (req.signal.aborted || (step > 0 && (await stores.runs.statusOf(req.runId)) === 'cancelled')) return finish('cancelled');
       const stepId = newId('step');
       const stepStart = performance.now();
       const allowed = solver.allowed(toolset.names());

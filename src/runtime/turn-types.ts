@@ -72,7 +72,9 @@ export interface TurnError {
 }
 
 export interface TurnRequest {
-  agentId: string;
+  /** The agent and the thread's in-context message ids, as read under the turn lock. */
+  agent: AgentRecord;
+  inContextIds: string[];
   conversationId: string | null;
   runId: string;
   inputs: UserInput[];

@@ -27,6 +27,11 @@ export interface StartedTurn {
 const HEARTBEAT_MS = 10_000;
 const STALE_MS = 60_000;
 
+export interface ConstraintErrors {
+  isUniqueViolation(error: unknown): boolean;
+  isForeignKeyViolation(error: unknown): boolean;
+}
+
 /** The thread key of the turn lock: one turn at a time per agent and conversation. */
 const threadKey = (conversationId: string | null) => conversationId ?? 'default';
 
@@ -52,7 +57,7 @@ export class TurnService {
     private readonly stores: Stores,
     private readonly loop: AgentLoop,
     private readonly providers: () => LlmProviders,
-    private readonly isUniqueViolation: (e: unknown) => boolean,
+    private readonly constraints: ConstraintErrors,
     private readonly logger: Logger,
   ) {}
 
@@ -89,26 +94,12 @@ export class TurnService {
     return this.live.get(runId)?.run;
   }
 
-  /** The agent, and the conversation's own model if it set one (a conversation may run on another model). */
-  private async requireThread(agentId: string, conversationId: string | null): Promise<{ agent: AgentRecord; model: string | null }> {
-    const agent = await this.stores.agents.findById(agentId);
-    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
-    if (conversationId === null) return { agent, model: null };
-    const conversation = await this.stores.conversations.findById(conversationId);
-    if (!conversation || conversation.agent_id !== agentId) throw notFound(`Conversation with id '${conversationId}' not found`);
-    return { agent, model: conversation.model };
-  }
-
   async start(agentId: string, conversationId: string | null, requestBody: SendMessageBody, mode: SendMode): Promise<StartedTurn> {
-    const { agent, model } = await this.requireThread(agentId, conversationId);
-    const body = { ...requestBody, override_model: requestBody.override_model ?? model ?? undefined };
-    this.providers().resolve(modelHandleOf(agent, body.override_model));
-
     const inputs: UserInput[] = [];
     const rawApprovals: RawApproval[] = [];
     let approvalOtid: string | null = null;
-    if (body.input !== undefined && body.input !== null) inputs.push({ role: 'user', content: toParts(body.input), otid: null, name: null, senderId: null, groupId: null });
-    for (const m of body.messages ?? []) {
+    if (requestBody.input !== undefined && requestBody.input !== null) inputs.push({ role: 'user', content: toParts(requestBody.input), otid: null, name: null, senderId: null, groupId: null });
+    for (const m of requestBody.messages ?? []) {
       if (m.type === 'message') inputs.push({ role: m.role, content: toParts(m.content), otid: m.otid ?? null, name: m.name ?? null, senderId: m.sender_id ?? null, groupId: m.group_id ?? null });
       else if (m.type === 'approval') {
         approvalOtid = m.otid ?? approvalOtid;
@@ -120,26 +111,41 @@ export class TurnService {
       }
     }
 
-    const ids = await inContextIds(this.stores, agent, conversationId);
-    const last = ids.length > 0 ? (await this.loop.rows.load(this.stores, ids.slice(-1)))[0] : undefined;
-    let approval: ApprovalInput | undefined;
-    if (rawApprovals.length > 0) {
-      approval = await resolveApproval(last, normalizeApprovals(rawApprovals), approvalOtid, (callIds) => this.stores.messages.anyToolReturnFor(agentId, callIds));
-    } else if (last && isApprovalRequest(last)) {
-      throw conflict({
-        code: 'PENDING_APPROVAL',
-        message: 'Cannot send a new message: The agent is waiting for approval on a tool call. Please approve or deny the pending request before continuing.',
-        pending_request_id: last.id,
-      });
-    }
-    if (inputs.length === 0 && !approval) throw badRequest('No input messages to send');
-
     const runId = newId('run');
     const now = nowIso();
-    const background = mode === 'async' || body.background === true;
+    const background = mode === 'async' || requestBody.background === true;
     const runMetadata = { run_type: mode === 'async' ? 'send_message_async' : 'send_message' };
-    const locked = await this.stores.transaction(async (tx) => {
-      if (!(await tx.runs.tryLock(agentId, threadKey(conversationId), runId, now, this.isUniqueViolation))) return false;
+    // The lock comes first: the agent and the thread read after it are what the previous turn committed, and the
+    // loop runs on them without reading them again. Every check below that fails rolls the lock back with it.
+    const claimed = await this.stores.transaction(async (tx) => {
+      if (!(await this.tryLock(tx, agentId, conversationId, runId, now))) return undefined;
+      const agent = await tx.agents.findById(agentId);
+      if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+      let ids = parseJson<string[]>(agent.message_ids, []);
+      let model: string | null = null;
+      if (conversationId !== null) {
+        const conversation = await tx.conversations.findById(conversationId);
+        if (!conversation || conversation.agent_id !== agentId) throw notFound(`Conversation with id '${conversationId}' not found`);
+        ids = parseJson<string[]>(conversation.in_context_message_ids, []);
+        model = conversation.model;
+      }
+      // A conversation may run on a model of its own.
+      const body = { ...requestBody, override_model: requestBody.override_model ?? model ?? undefined };
+      this.providers().resolve(modelHandleOf(agent, body.override_model));
+
+      const last = ids.length > 0 ? (await this.loop.rows.load(tx, ids.slice(-1)))[0] : undefined;
+      let approval: ApprovalInput | undefined;
+      if (rawApprovals.length > 0) {
+        approval = await resolveApproval(last, normalizeApprovals(rawApprovals), approvalOtid, (callIds) => tx.messages.anyToolReturnFor(agentId, callIds));
+      } else if (last && isApprovalRequest(last)) {
+        throw conflict({
+          code: 'PENDING_APPROVAL',
+          message: 'Cannot send a new message: The agent is waiting for approval on a tool call. Please approve or deny the pending request before continuing.',
+          pending_request_id: last.id,
+        });
+      }
+      if (inputs.length === 0 && !approval) throw badRequest('No input messages to send');
+
       await tx.runs.insert({
         id: runId,
         agent_id: agentId,
@@ -163,9 +169,9 @@ export class TurnService {
         completed_at: null,
         heartbeat_at: now,
       });
-      return true;
+      return { agent, ids, body, approval };
     });
-    if (!locked) {
+    if (!claimed) {
       const holder = await this.stores.runs.lockHolder(agentId, threadKey(conversationId));
       const what = conversationId ? `Conversation ${conversationId}` : `Agent ${agentId}`;
       // Letta Code matches "is currently being processed" and reads run_id=… to retry on its own schedule.
@@ -177,13 +183,25 @@ export class TurnService {
     const live = new LiveRun(runId, this.stores, mode === 'stream', this.logger);
     const abort = new AbortController();
     this.live.set(runId, { run: live, abort });
+    const { agent, ids, body, approval } = claimed;
     const includeTypes = body.include_return_message_types;
-    const outcome = this.execute(agent, conversationId, runId, runMetadata, live, abort, body, inputs, approval, includeTypes, mode);
+    const outcome = this.execute(agent, ids, conversationId, runId, runMetadata, live, abort, body, inputs, approval, includeTypes, mode);
     return { runId, live, outcome };
+  }
+
+  /** The thread's turn lock; a send to an agent that does not exist is a 404, not a constraint error. */
+  private async tryLock(tx: Stores, agentId: string, conversationId: string | null, runId: string, now: string): Promise<boolean> {
+    try {
+      return await tx.runs.tryLock(agentId, threadKey(conversationId), runId, now, this.constraints.isUniqueViolation);
+    } catch (error) {
+      if (this.constraints.isForeignKeyViolation(error)) throw notFound(`Agent with id '${agentId}' not found`);
+      throw error;
+    }
   }
 
   private async execute(
     agent: AgentRecord,
+    inContextIds: string[],
     conversationId: string | null,
     runId: string,
     runMetadata: Record<string, unknown>,
@@ -227,7 +245,8 @@ export class TurnService {
     try {
       if (mode === 'async') await this.stores.runs.update(runId, { status: 'running' });
       outcome = await this.loop.run({
-        agentId: agent.id,
+        agent,
+        inContextIds,
         conversationId,
         runId,
         inputs,

@@ -59,7 +59,7 @@ export function createServices(
     providers: () => llm.get(),
     archival: () => archivalPort(archival),
     recall: recallPort(recall),
-    isUniqueViolation: dialect.isUniqueViolation,
+    constraints: dialect,
     logger: logger.child({ component: 'runtime' }),
   });
   return {

@@ -215,5 +215,16 @@ describe.each(testDialects())('agent loop and messaging [%s]', (dialect) => {
     expect((await http('POST', url, { messages: [{ role: 'robot', content: 'y' }] })).status).toBe(422);
     expect((await http('POST', `${h.server.baseURL}/v1/agents/agent-00000000-0000-4000-8000-000000000000/messages`, { input: 'x' })).status).toBe(404);
     expect((await http('GET', `${h.server.baseURL}/v1/runs/run-00000000-0000-4000-8000-000000000000`)).status).toBe(404);
+    // Checked under the thread's turn lock: a refused send leaves no lock and no run behind.
+    const stray = await http('POST', url, { messages: [{ type: 'approval', approval_request_id: 'call-nope', approve: true }] });
+    expect(stray.status).toBe(400);
+    expect(stray.body.detail ?? stray.body.message ?? JSON.stringify(stray.body)).toContain('No tool call is currently awaiting approval');
+    const elsewhere = await h.server.client.agents.create({ model: 'nowhere/some-model' });
+    expect((await http('POST', `${h.server.baseURL}/v1/agents/${elsewhere.id}/messages`, { input: 'x' })).status).toBeGreaterThanOrEqual(400);
+    h.llm.script({ text: 'still here' });
+    const after = await http('POST', url, { input: 'hello' });
+    expect(after.status).toBe(200);
+    expect((await http('GET', `${h.server.baseURL}/v1/runs/?agent_id=${agent.id}`)).body).toHaveLength(1);
+    expect((await http('GET', `${h.server.baseURL}/v1/runs/?agent_id=${elsewhere.id}`)).body).toHaveLength(0);
   });
 });
