@@ -17,7 +17,7 @@ export interface Cairn {
 
 /** Opens the database (running migrations), wires the services and builds the HTTP app, without listening. */
 export async function createCairn(config: CairnConfig, logger: Logger): Promise<Cairn> {
-  const dialect = await openDatabase(databaseConfigFor(config), (error) => logger.warn({ err: error }, 'database connection lost; the pool will reconnect'));
+  const dialect = await openDatabase(databaseConfigFor(config), (error) => logger.warn({ err: error }, 'database error outside a request'));
   try {
     const services = createServices(dialect, config, logger);
     services.llm.set(createLlmProviders(config.llmEnv, { defaultHandle: config.defaultLlmHandle, logger: logger.child({ component: 'llm' }) }));

@@ -9,12 +9,13 @@ export function databaseConfigFor(options: { pgUri?: string | undefined; dataDir
   return options.pgUri ? { kind: 'postgres', uri: options.pgUri } : { kind: 'sqlite', file: join(options.dataDir, 'cairn.db') };
 }
 
-export async function openDatabase(config: DatabaseConfig, onConnectionError: (error: Error) => void = () => {}): Promise<Dialect> {
+/** `onBackgroundError`: failures outside any request (a PostgreSQL pool connection lost, a SQLite WAL checkpoint). */
+export async function openDatabase(config: DatabaseConfig, onBackgroundError: (error: Error) => void = () => {}): Promise<Dialect> {
   // Each driver is loaded only when used: importing `pg` alone adds ~60-100 ms to an embedded (SQLite) cold start.
   const dialect =
     config.kind === 'sqlite'
-      ? (await import('./dialect/sqlite.js')).openSqlite(config.file)
-      : (await import('./dialect/postgres.js')).openPostgres(config.uri, config.poolSize, onConnectionError);
+      ? (await import('./dialect/sqlite.js')).openSqlite(config.file, onBackgroundError)
+      : (await import('./dialect/postgres.js')).openPostgres(config.uri, config.poolSize, onBackgroundError);
   try {
     await migrate(dialect);
   } catch (error) {

@@ -4,10 +4,11 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase as SqliteDatabaseLike } from 'kysely';
 import * as sqliteVec from 'sqlite-vec';
 import type { Database } from '../schema.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 import { createSqliteSearch } from './sqlite-search.js';
 import type { Dialect } from './types.js';
 
-export function openSqlite(file: string): Dialect {
+export function openSqlite(file: string, onBackgroundError: (error: Error) => void = () => {}): Dialect {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const connection = new SqliteDatabase(file);
   connection.pragma('journal_mode = WAL');
@@ -19,6 +20,7 @@ export function openSqlite(file: string): Dialect {
   // rows, and the syscalls were a third of its cost (docs/benchmarks.md). Address space only; pages stay the OS's.
   connection.pragma('mmap_size = 1073741824');
   sqliteVec.load(connection);
+  const checkpointer = file === ':memory:' ? undefined : startCheckpointer(connection, file, (message) => onBackgroundError(new Error(message)));
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   return {
     name: 'sqlite',
@@ -29,7 +31,11 @@ export function openSqlite(file: string): Dialect {
     likeOperator: 'like',
     isUniqueViolation: (error) => sqliteCode(error).startsWith('SQLITE_CONSTRAINT_UNIQUE') || sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
     isForeignKeyViolation: (error) => sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
-    close: () => db.destroy(),
+    close: async () => {
+      // The worker's connection closes first, so the server's, the last one, checkpoints and removes the WAL.
+      await checkpointer?.stop();
+      await db.destroy();
+    },
     search: createSqliteSearch(),
   };
 }
