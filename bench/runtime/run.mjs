@@ -11,16 +11,19 @@
 // The benchmark is TypeScript (it reuses the test harness: the fake LLM, the recording proxy, test databases); this
 // wrapper bundles it with esbuild (dependencies stay external) and makes a private build of Cairn for the server
 // process, so it needs no `npm run build` and never races one.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const outdir = `${root}.cache/bench-runtime`;
 mkdirSync(outdir, { recursive: true });
-execFileSync(process.execPath, [`${root}scripts/build.mjs`, '--outdir', `${outdir}/dist`], { cwd: root, stdio: 'inherit' });
-process.env.CAIRN_BENCH_DIST = `${outdir}/dist`;
+// CAIRN_BENCH_DIST=<a build's dist/> measures that build instead (an A/B comparison against another commit's build).
+if (!process.env.CAIRN_BENCH_DIST) {
+  execFileSync(process.execPath, [`${root}scripts/build.mjs`, '--outdir', `${outdir}/dist`], { cwd: root, stdio: 'inherit' });
+  process.env.CAIRN_BENCH_DIST = `${outdir}/dist`;
+}
 await build({
   entryPoints: [`${root}bench/runtime/bench.ts`],
   outfile: `${outdir}/bench.mjs`,
@@ -31,4 +34,7 @@ await build({
   target: 'node20',
   logLevel: 'warning',
 });
-await import(pathToFileURL(`${outdir}/bench.mjs`).href);
+// Its own process, with a young generation large enough that the client's and the fake LLM's garbage collection
+// (a 3–4 ms scavenge every ~25 turns at the default size) stays out of the turns it times.
+const bench = spawnSync(process.execPath, ['--max-semi-space-size=64', `${outdir}/bench.mjs`, ...process.argv.slice(2)], { stdio: 'inherit' });
+process.exit(bench.status ?? 1);

@@ -65,6 +65,8 @@ export interface FakeLlmRequest {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw provider JSON; tests index into it freely
   body: any;
   stream: boolean;
+  /** From the request's arrival to the last byte of the reply handed to the socket; set when the reply ends. */
+  ms?: number;
 }
 
 export type FakeReplySource = FakeReply | ((request: FakeLlmRequest) => FakeReply);
@@ -131,6 +133,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
   const state = { models: ['fake-model'] };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const arrived = performance.now();
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -139,6 +142,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const protocol: FakeLlmProtocol = path.endsWith('/messages') ? 'anthropic' : 'openai';
     const record: FakeLlmRequest = { protocol, method: req.method ?? 'GET', path, headers: req.headers, body, stream: Boolean(body?.stream) };
     requests.push(record);
+    res.once('finish', () => (record.ms = performance.now() - arrived));
 
     if (req.method === 'GET' && path.endsWith('/models')) return json(res, 200, { object: 'list', data: state.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })) });
     if (req.method === 'GET' && path === '/api/tags') return json(res, 200, { models: state.models.map((name) => ({ name, model: name, size: 1 })) });
