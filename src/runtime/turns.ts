@@ -32,8 +32,10 @@ export interface ConstraintErrors {
   isForeignKeyViolation(error: unknown): boolean;
 }
 
-/** The thread key of the turn lock: one turn at a time per agent and conversation. */
-const threadKey = (conversationId: string | null) => conversationId ?? 'default';
+const runMetadataFor = (mode: SendMode) => ({ run_type: mode === 'async' ? 'send_message_async' : 'send_message' });
+
+/** The turn lock's key (`runs.thread_lock`): one turn at a time per agent and conversation. */
+const threadLock = (agentId: string, conversationId: string | null) => `${agentId}:${conversationId ?? 'default'}`;
 
 function toParts(content: unknown): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
@@ -112,49 +114,41 @@ export class TurnService {
     }
 
     const runId = newId('run');
+    await this.claim(runId, agentId, conversationId, requestBody, mode);
+    // The run holds the thread's turn lock now: what is read below (the agent, the thread's in-context ids) is what
+    // the previous turn committed, and the loop runs on it without reading it again. A send refused here removes its
+    // run, and the lock with it.
+    let prepared: { agent: AgentRecord; ids: string[]; body: SendMessageBody; approval: ApprovalInput | undefined };
+    try {
+      prepared = await this.prepare(agentId, conversationId, requestBody, inputs, rawApprovals, approvalOtid);
+    } catch (error) {
+      await this.stores.runs.deleteUnstarted(runId).catch((e: unknown) => this.logger.error({ err: e, runId }, 'removing a refused run failed'));
+      throw error;
+    }
+
+    const live = new LiveRun(runId, this.stores, mode === 'stream', this.logger);
+    const abort = new AbortController();
+    this.live.set(runId, { run: live, abort });
+    const { agent, ids, body, approval } = prepared;
+    const includeTypes = body.include_return_message_types;
+    const outcome = this.execute(agent, ids, conversationId, runId, runMetadataFor(mode), live, abort, body, inputs, approval, includeTypes, mode);
+    return { runId, live, outcome };
+  }
+
+  /** Creates the run, which takes the thread's turn lock: 409 while another run holds it, 404 for an unknown agent. */
+  private async claim(runId: string, agentId: string, conversationId: string | null, body: SendMessageBody, mode: SendMode): Promise<void> {
     const now = nowIso();
-    const background = mode === 'async' || requestBody.background === true;
-    const runMetadata = { run_type: mode === 'async' ? 'send_message_async' : 'send_message' };
-    // The lock comes first: the agent and the thread read after it are what the previous turn committed, and the
-    // loop runs on them without reading them again. Every check below that fails rolls the lock back with it.
-    const claimed = await this.stores.transaction(async (tx) => {
-      if (!(await this.tryLock(tx, agentId, conversationId, runId, now))) return undefined;
-      const agent = await tx.agents.findById(agentId);
-      if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
-      let ids = parseJson<string[]>(agent.message_ids, []);
-      let model: string | null = null;
-      if (conversationId !== null) {
-        const conversation = await tx.conversations.findById(conversationId);
-        if (!conversation || conversation.agent_id !== agentId) throw notFound(`Conversation with id '${conversationId}' not found`);
-        ids = parseJson<string[]>(conversation.in_context_message_ids, []);
-        model = conversation.model;
-      }
-      // A conversation may run on a model of its own.
-      const body = { ...requestBody, override_model: requestBody.override_model ?? model ?? undefined };
-      this.providers().resolve(modelHandleOf(agent, body.override_model));
-
-      const last = ids.length > 0 ? (await this.loop.rows.load(tx, ids.slice(-1)))[0] : undefined;
-      let approval: ApprovalInput | undefined;
-      if (rawApprovals.length > 0) {
-        approval = await resolveApproval(last, normalizeApprovals(rawApprovals), approvalOtid, (callIds) => tx.messages.anyToolReturnFor(agentId, callIds));
-      } else if (last && isApprovalRequest(last)) {
-        throw conflict({
-          code: 'PENDING_APPROVAL',
-          message: 'Cannot send a new message: The agent is waiting for approval on a tool call. Please approve or deny the pending request before continuing.',
-          pending_request_id: last.id,
-        });
-      }
-      if (inputs.length === 0 && !approval) throw badRequest('No input messages to send');
-
-      await tx.runs.insert({
+    const lock = threadLock(agentId, conversationId);
+    try {
+      await this.stores.runs.insert({
         id: runId,
         agent_id: agentId,
         conversation_id: conversationId,
         status: mode === 'async' ? 'created' : 'running',
         stop_reason: null,
-        background: background ? 1 : 0,
+        background: mode === 'async' || body.background === true ? 1 : 0,
         streamed: mode === 'stream' ? 1 : 0,
-        metadata: JSON.stringify(runMetadata),
+        metadata: JSON.stringify(runMetadataFor(mode)),
         request_config: JSON.stringify({
           use_assistant_message: body.use_assistant_message ?? true,
           assistant_message_tool_name: body.assistant_message_tool_name ?? 'send_message',
@@ -168,35 +162,49 @@ export class TurnService {
         created_at: now,
         completed_at: null,
         heartbeat_at: now,
+        thread_lock: lock,
       });
-      return { agent, ids, body, approval };
-    });
-    if (!claimed) {
-      const holder = await this.stores.runs.lockHolder(agentId, threadKey(conversationId));
+    } catch (error) {
+      if (this.constraints.isForeignKeyViolation(error)) throw notFound(`Agent with id '${agentId}' not found`);
+      if (!this.constraints.isUniqueViolation(error)) throw error;
+      const holder = await this.stores.runs.lockHolder(lock);
       const what = conversationId ? `Conversation ${conversationId}` : `Agent ${agentId}`;
       // Letta Code matches "is currently being processed" and reads run_id=… to retry on its own schedule.
       throw new CairnError(409, `Cannot send a new message: ${what} is currently being processed by another request (run_id=${holder ?? 'unknown'}). Please wait for the current run to finish, or cancel it.`, {
         'x-should-retry': 'false',
       });
     }
-
-    const live = new LiveRun(runId, this.stores, mode === 'stream', this.logger);
-    const abort = new AbortController();
-    this.live.set(runId, { run: live, abort });
-    const { agent, ids, body, approval } = claimed;
-    const includeTypes = body.include_return_message_types;
-    const outcome = this.execute(agent, ids, conversationId, runId, runMetadata, live, abort, body, inputs, approval, includeTypes, mode);
-    return { runId, live, outcome };
   }
 
-  /** The thread's turn lock; a send to an agent that does not exist is a 404, not a constraint error. */
-  private async tryLock(tx: Stores, agentId: string, conversationId: string | null, runId: string, now: string): Promise<boolean> {
-    try {
-      return await tx.runs.tryLock(agentId, threadKey(conversationId), runId, now, this.constraints.isUniqueViolation);
-    } catch (error) {
-      if (this.constraints.isForeignKeyViolation(error)) throw notFound(`Agent with id '${agentId}' not found`);
-      throw error;
+  /** Reads the thread under the run's lock and checks the send against it (§5.6). */
+  private async prepare(agentId: string, conversationId: string | null, requestBody: SendMessageBody, inputs: UserInput[], rawApprovals: RawApproval[], approvalOtid: string | null) {
+    const agent = await this.stores.agents.findById(agentId);
+    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+    let ids = parseJson<string[]>(agent.message_ids, []);
+    let model: string | null = null;
+    if (conversationId !== null) {
+      const conversation = await this.stores.conversations.findById(conversationId);
+      if (!conversation || conversation.agent_id !== agentId) throw notFound(`Conversation with id '${conversationId}' not found`);
+      ids = parseJson<string[]>(conversation.in_context_message_ids, []);
+      model = conversation.model;
     }
+    // A conversation may run on a model of its own.
+    const body = { ...requestBody, override_model: requestBody.override_model ?? model ?? undefined };
+    this.providers().resolve(modelHandleOf(agent, body.override_model));
+
+    const last = ids.length > 0 ? (await this.loop.rows.load(this.stores, ids.slice(-1)))[0] : undefined;
+    let approval: ApprovalInput | undefined;
+    if (rawApprovals.length > 0) {
+      approval = await resolveApproval(last, normalizeApprovals(rawApprovals), approvalOtid, (callIds) => this.stores.messages.anyToolReturnFor(agentId, callIds));
+    } else if (last && isApprovalRequest(last)) {
+      throw conflict({
+        code: 'PENDING_APPROVAL',
+        message: 'Cannot send a new message: The agent is waiting for approval on a tool call. Please approve or deny the pending request before continuing.',
+        pending_request_id: last.id,
+      });
+    }
+    if (inputs.length === 0 && !approval) throw badRequest('No input messages to send');
+    return { agent, ids, body, approval };
   }
 
   private async execute(
@@ -230,14 +238,14 @@ export class TurnService {
       const final = outcome.error ? { error: outcome.error } : { result: lettaResponse(outcome) };
       const figures = { usage: JSON.stringify(outcome.usage), total_duration_ns: durationNs, ttft_ns: outcome.ttftNs ?? null };
       // While the run is active nothing but this turn writes its metadata, so the one it was created with is current.
-      const finished = await tx.runs.finishIfActive(runId, { status: runStatusFor(outcome.stopReason), stop_reason: outcome.stopReason, completed_at: completedAt, metadata: JSON.stringify({ ...runMetadata, ...final }), ...figures });
+      // The same statement releases the turn lock.
+      const finished = await tx.runs.finishIfActive(runId, { status: runStatusFor(outcome.stopReason), stop_reason: outcome.stopReason, completed_at: completedAt, metadata: JSON.stringify({ ...runMetadata, ...final }), thread_lock: null, ...figures });
       if (!finished) {
         // A cancel (or the stale-run sweeper) finished it first: keep its status and metadata, record the rest.
         const current = await tx.runs.findById(runId);
         const metadata = { ...parseJson<Record<string, unknown>>(current?.metadata, {}), ...final };
-        await tx.runs.update(runId, { ...figures, metadata: JSON.stringify(metadata), completed_at: current?.completed_at ?? completedAt });
+        await tx.runs.update(runId, { ...figures, metadata: JSON.stringify(metadata), completed_at: current?.completed_at ?? completedAt, thread_lock: null });
       }
-      await tx.runs.unlock(agent.id, threadKey(conversationId), runId);
       recorded = true;
       return { last_run_completion: completedAt, last_run_duration_ms: Math.round(durationNs / 1e6), last_stop_reason: outcome.stopReason };
     };

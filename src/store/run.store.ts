@@ -21,6 +21,11 @@ export class RunStore {
     await this.db.insertInto('runs').values(row).execute();
   }
 
+  /** Only for a run that never started: a send refused after its run (and turn lock) was taken. */
+  async deleteUnstarted(id: string): Promise<void> {
+    await this.db.deleteFrom('runs').where('id', '=', id).execute();
+  }
+
   findById(id: string): Promise<RunRecord | undefined> {
     return this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -63,7 +68,10 @@ export class RunStore {
     if (ids.length > 0) await this.db.updateTable('runs').set({ heartbeat_at: now }).where('id', 'in', ids).execute();
   }
 
-  /** Fails active runs whose owner stopped heartbeating (its process died) and frees their turn locks. */
+  /**
+   * Fails active runs whose owner stopped heartbeating (its process died) and frees the turn locks such runs hold,
+   * including a run cancelled while its turn was still going when the process died.
+   */
   async failStale(before: string, now: string): Promise<string[]> {
     const stale = await this.db
       .selectFrom('runs')
@@ -73,14 +81,21 @@ export class RunStore {
       .where('created_at', '<', before)
       .execute();
     const ids = stale.map((r) => r.id);
-    if (ids.length === 0) return [];
+    if (ids.length > 0) {
+      await this.db
+        .updateTable('runs')
+        .set({ status: 'failed', stop_reason: 'error', completed_at: now, thread_lock: null, metadata: JSON.stringify({ error: 'The server process running this run stopped before it finished.' }) })
+        .where('id', 'in', ids)
+        .where('status', 'in', ['created', 'running'])
+        .execute();
+    }
     await this.db
       .updateTable('runs')
-      .set({ status: 'failed', stop_reason: 'error', completed_at: now, metadata: JSON.stringify({ error: 'The server process running this run stopped before it finished.' }) })
-      .where('id', 'in', ids)
-      .where('status', 'in', ['created', 'running'])
+      .set({ thread_lock: null })
+      .where('thread_lock', 'is not', null)
+      .where('status', 'not in', ['created', 'running'])
+      .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', before)]))
       .execute();
-    await this.db.deleteFrom('turn_locks').where('run_id', 'in', ids).execute();
     return ids;
   }
 
@@ -112,24 +127,11 @@ export class RunStore {
   }
 
   /** Takes the agent/thread turn lock; false when another run holds it. */
-  async tryLock(agentId: string, thread: string, runId: string, now: string, isUniqueViolation: (e: unknown) => boolean): Promise<boolean> {
-    try {
-      await this.db.insertInto('turn_locks').values({ agent_id: agentId, thread, run_id: runId, created_at: now }).execute();
-      return true;
-    } catch (error) {
-      if (isUniqueViolation(error)) return false;
-      throw error;
-    }
+  async lockHolder(lock: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('runs').select('id').where('thread_lock', '=', lock).executeTakeFirst();
+    return row?.id;
   }
 
-  async lockHolder(agentId: string, thread: string): Promise<string | undefined> {
-    const row = await this.db.selectFrom('turn_locks').select('run_id').where('agent_id', '=', agentId).where('thread', '=', thread).executeTakeFirst();
-    return row?.run_id;
-  }
-
-  async unlock(agentId: string, thread: string, runId: string): Promise<void> {
-    await this.db.deleteFrom('turn_locks').where('agent_id', '=', agentId).where('thread', '=', thread).where('run_id', '=', runId).execute();
-  }
 
 
 }

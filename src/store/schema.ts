@@ -225,6 +225,8 @@ export interface RunRow {
   created_at: string;
   completed_at: string | null;
   heartbeat_at: string | null;
+  /** `agent:thread` while this run holds the thread's turn lock (unique), NULL once released. */
+  thread_lock: string | null;
 }
 
 export interface StepRow {
@@ -256,13 +258,6 @@ export interface RunChunkRow {
   data: string;
 }
 
-export interface TurnLockRow {
-  agent_id: string;
-  thread: string;
-  run_id: string;
-  created_at: string;
-}
-
 export interface Database {
   agents: AgentRow;
   blocks: BlockRow;
@@ -284,5 +279,4 @@ export interface Database {
   runs: RunRow;
   steps: StepRow;
   run_chunks: RunChunkRow;
-  turn_locks: TurnLockRow;
 }

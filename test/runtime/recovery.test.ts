@@ -13,28 +13,29 @@ describe('runs left active by a dead process [sqlite]', () => {
       const first = await createCairn(config, logger);
       const agent = await first.services.agents.create({ model: 'openai/gpt-4o-mini' });
       const now = new Date().toISOString();
-      // What a process killed mid-turn leaves behind: a running run holding the thread's lock.
-      await first.services.stores.transaction(async (tx) => {
-        await tx.runs.insert({
-          id: 'run-00000000-0000-4000-8000-000000000001',
-          agent_id: agent.id,
-          conversation_id: null,
-          status: 'running',
-          stop_reason: null,
-          background: 1,
-          streamed: 1,
-          metadata: null,
-          request_config: null,
-          callback_url: null,
-          usage: '{}',
-          ttft_ns: null,
-          total_duration_ns: null,
-          created_at: now,
-          completed_at: null,
-          heartbeat_at: now,
-        });
-        await tx.runs.tryLock(agent.id, 'default', 'run-00000000-0000-4000-8000-000000000001', now, () => false);
+      // What a process killed mid-turn leaves behind: a running run holding the thread's lock, and a run cancelled
+      // while its turn was still going (its lock is released only when the turn ends).
+      const run = (id: string, status: string, thread: string) => ({
+        id,
+        agent_id: agent.id,
+        conversation_id: null,
+        status,
+        stop_reason: null,
+        background: 1,
+        streamed: 1,
+        metadata: null,
+        request_config: null,
+        callback_url: null,
+        usage: '{}',
+        ttft_ns: null,
+        total_duration_ns: null,
+        created_at: now,
+        completed_at: null,
+        heartbeat_at: now,
+        thread_lock: `${agent.id}:${thread}`,
       });
+      await first.services.stores.runs.insert(run('run-00000000-0000-4000-8000-000000000001', 'running', 'default'));
+      await first.services.stores.runs.insert(run('run-00000000-0000-4000-8000-000000000002', 'cancelled', 'conv-00000000-0000-4000-8000-000000000009'));
       await first.close();
 
       const second = await createCairn(config, logger);
@@ -46,7 +47,9 @@ describe('runs left active by a dead process [sqlite]', () => {
           await new Promise((r) => setTimeout(r, 20));
         }
         expect(run).toMatchObject({ status: 'failed', stop_reason: 'error' });
-        expect(await second.services.stores.runs.lockHolder(agent.id, 'default')).toBeUndefined();
+        expect(await second.services.stores.runs.lockHolder(`${agent.id}:default`)).toBeUndefined();
+        expect(await second.services.stores.runs.lockHolder(`${agent.id}:conv-00000000-0000-4000-8000-000000000009`)).toBeUndefined();
+        expect((await second.services.runs.get('run-00000000-0000-4000-8000-000000000002')).status).toBe('cancelled');
       } finally {
         await second.close();
       }

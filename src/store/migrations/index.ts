@@ -6,6 +6,7 @@ import * as archival from './0003-archival.js';
 import * as runs from './0004-runs.js';
 import * as vectorCounters from './0006-vector-change-counters.js';
 import * as textCounters from './0007-passage-text-counters.js';
+import * as runThreadLock from './0008-run-thread-lock.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -19,4 +20,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0004-runs': runs,
   '0006-vector-change-counters': vectorCounters,
   '0007-passage-text-counters': textCounters,
+  '0008-run-thread-lock': runThreadLock,
 };
