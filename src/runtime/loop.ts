@@ -257,7 +257,8 @@ export class AgentLoop {
       const overflowing = response.usage.totalTokens > Math.floor(window * 0.9);
       const concluding = stop !== undefined && !overflowing ? req.conclusion : undefined;
       await concluding?.prepare();
-      await stores.transaction(async (tx) => {
+      // Writes only, so on PostgreSQL the whole step commits in one round trip.
+      await stores.writeBatch(async (tx) => {
         await tx.messages.insertMany(newRows);
         const lastRun = concluding ? await concluding.record(tx, finish(stop!)) : {};
         await setInContextIds(tx, agent.id, req.conversationId, ids, nowIso(), lastRun);

@@ -236,16 +236,17 @@ export class TurnService {
       const completedAt = nowIso();
       const durationNs = Number(process.hrtime.bigint() - started);
       const final = outcome.error ? { error: outcome.error } : { result: lettaResponse(outcome) };
-      const figures = { usage: JSON.stringify(outcome.usage), total_duration_ns: durationNs, ttft_ns: outcome.ttftNs ?? null };
-      // While the run is active nothing but this turn writes its metadata, so the one it was created with is current.
-      // The same statement releases the turn lock.
-      const finished = await tx.runs.finishIfActive(runId, { status: runStatusFor(outcome.stopReason), stop_reason: outcome.stopReason, completed_at: completedAt, metadata: JSON.stringify({ ...runMetadata, ...final }), thread_lock: null, ...figures });
-      if (!finished) {
-        // A cancel (or the stale-run sweeper) finished it first: keep its status and metadata, record the rest.
-        const current = await tx.runs.findById(runId);
-        const metadata = { ...parseJson<Record<string, unknown>>(current?.metadata, {}), ...final };
-        await tx.runs.update(runId, { ...figures, metadata: JSON.stringify(metadata), completed_at: current?.completed_at ?? completedAt, thread_lock: null });
-      }
+      // Nothing but this turn writes a run's metadata (a cancel sets only its status), so the one it was created with
+      // is current. The same statement releases the turn lock.
+      await tx.runs.recordEnd(runId, {
+        status: runStatusFor(outcome.stopReason),
+        stop_reason: outcome.stopReason,
+        completed_at: completedAt,
+        metadata: JSON.stringify({ ...runMetadata, ...final }),
+        usage: JSON.stringify(outcome.usage),
+        total_duration_ns: durationNs,
+        ttft_ns: outcome.ttftNs ?? null,
+      });
       recorded = true;
       return { last_run_completion: completedAt, last_run_duration_ms: Math.round(durationNs / 1e6), last_stop_reason: outcome.stopReason };
     };

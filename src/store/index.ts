@@ -10,7 +10,8 @@ import { TagStore } from './tag.store.js';
 import { ToolStore } from './tool.store.js';
 import { RecallStore } from './recall.store.js';
 import type { Database } from './schema.js';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
+import { queueingKysely } from './write-batch.js';
 
 /** Every store bound to one executor: the database, or one transaction. */
 export interface Stores {
@@ -26,6 +27,12 @@ export interface Stores {
   runs: RunStore;
   /** Runs `work` in one transaction; a throw rolls every write back. Nested calls reuse the outer transaction. */
   transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work`'s writes as one atomic batch: queued while `work` runs, then sent together (PostgreSQL: one round
+   * trip instead of one per statement plus `BEGIN` and `COMMIT`; SQLite: one transaction). `work` may only write: a
+   * read inside it throws. Inside a transaction the writes simply join it.
+   */
+  writeBatch(work: (batch: Stores) => Promise<void>): Promise<void>;
 }
 
 export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db, inTransaction = false): Stores {
@@ -41,6 +48,12 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
     conversations: new ConversationStore(db, dialect.likeOperator),
     runs: new RunStore(db),
     transaction: (work) => (inTransaction ? work(stores) : db.transaction().execute((trx) => work(createStores(dialect, trx, true)))),
+    writeBatch: async (work) => {
+      if (inTransaction) return work(stores);
+      const queued: CompiledQuery[] = [];
+      await work(createStores(dialect, queueingKysely(dialect.kysely, queued), true));
+      await dialect.runWrites(queued);
+    },
   };
   return stores;
 }

@@ -40,6 +40,31 @@ export class RunStore {
     await this.db.updateTable('runs').set(patch).where('id', '=', id).execute();
   }
 
+  /**
+   * A turn's own end: its final figures and metadata, and the release of its turn lock, in one statement that needs
+   * no read before it (so it can join a write batch). A run a cancel or the stale-run sweeper finished first keeps
+   * its status, stop reason and completion time.
+   */
+  async recordEnd(id: string, end: { status: string; stop_reason: string; completed_at: string; metadata: string; usage: string; total_duration_ns: number; ttft_ns: number | null }): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set((eb) => {
+        const active = eb('status', 'in', ['created', 'running']);
+        return {
+          status: eb.case().when(active).then(end.status).else(eb.ref('status')).end(),
+          stop_reason: eb.case().when(active).then(end.stop_reason).else(eb.ref('stop_reason')).end(),
+          completed_at: eb.case().when(active).then(end.completed_at).else(eb.fn.coalesce('completed_at', eb.val(end.completed_at))).end(),
+          metadata: end.metadata,
+          usage: end.usage,
+          total_duration_ns: end.total_duration_ns,
+          ttft_ns: end.ttft_ns,
+          thread_lock: null,
+        };
+      })
+      .where('id', '=', id)
+      .execute();
+  }
+
   /** Moves a run to a final status unless it already has one (a cancel that raced the loop's own finish). */
   async finishIfActive(id: string, patch: Partial<Omit<RunRecord, 'seq' | 'id'>>): Promise<boolean> {
     const result = await this.db.updateTable('runs').set(patch).where('id', '=', id).where('status', 'in', ['created', 'running']).executeTakeFirst();

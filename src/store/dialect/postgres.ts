@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../schema.js';
 import { postgresSearch } from './postgres-search.js';
@@ -21,10 +21,19 @@ export function openPostgres(connectionString: string, poolSize = 10, onConnecti
   // An idle pooled connection can die (server restart, admin termination); the pool drops it and reconnects on
   // demand. Without a listener the 'error' event would crash the process.
   pool.on('error', onConnectionError);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new PostgresDialect({ pool });
+  const db = new Kysely<Database>({ dialect: kysely });
   return {
     name: 'postgres',
     db,
+    kysely,
+    runWrites: async (queries) => {
+      if (queries.length === 0) return;
+      // One simple-protocol message holding every statement: PostgreSQL runs it as one implicit transaction (a
+      // failing statement rolls back the others), in one round trip. The simple protocol takes no bound
+      // parameters, so the values are inlined as literals.
+      await db.executeQuery(CompiledQuery.raw(queries.map(withLiterals).join(';\n')));
+    },
     addSeqColumn: (table) => table.addColumn('seq', 'bigserial', (col) => col.primaryKey()),
     textType: 'text',
     bigintType: 'bigint',
@@ -34,6 +43,20 @@ export function openPostgres(connectionString: string, poolSize = 10, onConnecti
     close: () => db.destroy(),
     search: postgresSearch,
   };
+}
+
+/** A compiled statement with its `$n` placeholders replaced by literals (Kysely's SQL never holds literal text). */
+function withLiterals(query: CompiledQuery): string {
+  return query.sql.replace(/\$(\d+)/g, (_, n: string) => literal(query.parameters[Number(n) - 1]));
+}
+
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint') return String(value);
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  throw new Error(`a write batch cannot inline a ${typeof value} value`);
 }
 
 function pgCode(error: unknown): string {

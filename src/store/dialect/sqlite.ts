@@ -21,10 +21,19 @@ export function openSqlite(file: string, onBackgroundError: (error: Error) => vo
   connection.pragma('mmap_size = 1073741824');
   sqliteVec.load(connection);
   const checkpointer = file === ':memory:' ? undefined : startCheckpointer(connection, file, (message) => onBackgroundError(new Error(message)));
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  const kysely = new SqliteDialect({ database: withStatementCache(connection) });
+  const db = new Kysely<Database>({ dialect: kysely });
   return {
     name: 'sqlite',
     db,
+    kysely,
+    // In-process: one transaction costs no round trips, only its commit.
+    runWrites: async (queries) => {
+      if (queries.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        for (const query of queries) await trx.executeQuery(query);
+      });
+    },
     addSeqColumn: (table) => table.addColumn('seq', 'integer', (col) => col.primaryKey().autoIncrement()),
     textType: 'text',
     bigintType: 'integer',

@@ -1,4 +1,4 @@
-import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely, RawBuilder, SqlBool } from 'kysely';
+import type { ColumnDefinitionBuilder, CompiledQuery, CreateTableBuilder, Dialect as KyselyDialect, Kysely, RawBuilder, SqlBool } from 'kysely';
 import type { Database } from '../schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -10,6 +10,10 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Dialect {
   readonly name: DialectName;
   readonly db: Kysely<Database>;
+  /** The Kysely dialect behind `db`: its adapter and query compiler also compile queued writes (`Stores.writeBatch`). */
+  readonly kysely: KyselyDialect;
+  /** Runs compiled writes as one transaction (PostgreSQL: one round trip). */
+  runWrites(queries: readonly CompiledQuery[]): Promise<void>;
   /** Adds the monotonic `seq` primary key every ordered table uses for keyset pagination. */
   addSeqColumn<T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'seq'>;
   /** Column type for JSON stored as text. */
