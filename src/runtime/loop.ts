@@ -66,10 +66,8 @@ export class AgentLoop {
   async run(req: TurnRequest): Promise<TurnOutcome> {
     const { stores } = this.deps;
     const { agent } = req;
-    let ids = req.inContextIds;
-    // Independent reads: on PostgreSQL they share one round trip's wait.
-    const [attached, inContext] = await Promise.all([stores.tools.listForAgents([agent.id]), this.rows.load(stores, ids)]);
-    let context: MessageLike[] = inContext;
+    let ids = req.thread.ids;
+    let context: MessageLike[] = req.thread.rows;
     const llm = parseJson<LlmConfig>(agent.llm_config, {});
     const handle = modelHandleOf(agent, req.overrideModel);
     const window = contextWindowOf(agent);
@@ -77,7 +75,7 @@ export class AgentLoop {
     const memgpt = usesSendMessage(agent.agent_type);
     const rules = parseJson<ToolRule[]>(agent.tool_rules, []);
     const solver = new ToolRulesSolver(rules);
-    const toolset = new Toolset(attached.get(agent.id) ?? [], req.clientTools, memgpt, solver);
+    const toolset = new Toolset(req.thread.tools, req.clientTools, memgpt, solver);
     const needsApproval = (name: string) => toolset.isClient(name) || solver.requiresApproval(name);
     const parallelToolCalls = Boolean(llm.parallel_tool_calls) && rules.every((r) => r.type === 'requires_approval');
     // memgpt-style agents speak through `send_message` arguments, so they get whole messages per step.

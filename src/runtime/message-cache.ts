@@ -17,12 +17,19 @@ const sizeOf = (row: MessageLike): number => row.content.length + row.text.lengt
 export class InContextRows {
   private readonly rows = new Map<string, MessageLike>();
   private chars = 0;
+  /** Each thread's system message id at its last turn, so the next turn can read that row alongside the agent. */
+  private readonly systemIds = new Map<string, string>();
 
-  /** Rows in the order of `ids`; ids the database does not know are skipped, as `findByIds` does. */
-  async load(stores: Stores, ids: string[]): Promise<MessageLike[]> {
+  /**
+   * Rows in the order of `ids`; ids the database does not know are skipped, as `findByIds` does. `fresh`: rows the
+   * caller has just read (a thread's system row, read with the agent), used before the cache and the database.
+   */
+  async load(stores: Stores, ids: string[], fresh: MessageLike[] = []): Promise<MessageLike[]> {
     const found = new Map<string, MessageLike>();
     const missing: string[] = [];
+    for (const row of fresh) found.set(row.id, row);
     for (const id of ids) {
+      if (found.has(id)) continue;
       const row = this.rows.get(id);
       if (row) found.set(id, row);
       else missing.push(id);
@@ -31,6 +38,16 @@ export class InContextRows {
     for (const row of fetched) found.set(row.id, row);
     this.remember(fetched);
     return ids.flatMap((id) => found.get(id) ?? []);
+  }
+
+  systemIdOf(thread: string): string | undefined {
+    return this.systemIds.get(thread);
+  }
+
+  noteSystemId(thread: string, id: string): void {
+    this.systemIds.delete(thread);
+    this.systemIds.set(thread, id);
+    if (this.systemIds.size > MAX_ROWS) this.systemIds.delete(this.systemIds.keys().next().value!);
   }
 
   /**

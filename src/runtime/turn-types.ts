@@ -1,5 +1,6 @@
 import type { AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
+import type { ToolRecord } from '../store/tool.store.js';
 import { parseJson } from '../store/json.js';
 import type { AgentPatch } from './system-prompt.js';
 import type { LettaMessage } from './letta-messages.js';
@@ -71,10 +72,17 @@ export interface TurnError {
   status: number;
 }
 
+/** A thread as read under its turn lock: its in-context message ids and rows, and the agent's tools. */
+export interface ThreadState {
+  ids: string[];
+  rows: MessageLike[];
+  tools: ToolRecord[];
+}
+
 export interface TurnRequest {
-  /** The agent and the thread's in-context message ids, as read under the turn lock. */
+  /** The agent and its thread, as read under the turn lock. */
   agent: AgentRecord;
-  inContextIds: string[];
+  thread: ThreadState;
   conversationId: string | null;
   runId: string;
   inputs: UserInput[];

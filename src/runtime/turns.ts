@@ -14,7 +14,7 @@ import { CANCELLED_DENIAL } from './packing.js';
 import { toolReturnRow } from './toolset.js';
 import { LiveRun } from './run-stream.js';
 import { inContextIds, setInContextIds, type AgentPatch } from './system-prompt.js';
-import { emptyUsage, lettaResponse, modelHandleOf, runStatusFor, type ApprovalInput, type TurnOutcome, type UserInput } from './turn-types.js';
+import { emptyUsage, lettaResponse, modelHandleOf, runStatusFor, type ApprovalInput, type ThreadState, type TurnOutcome, type UserInput } from './turn-types.js';
 
 export type SendMode = 'sync' | 'stream' | 'async';
 
@@ -118,7 +118,7 @@ export class TurnService {
     // The run holds the thread's turn lock now: what is read below (the agent, the thread's in-context ids) is what
     // the previous turn committed, and the loop runs on it without reading it again. A send refused here removes its
     // run, and the lock with it.
-    let prepared: { agent: AgentRecord; ids: string[]; body: SendMessageBody; approval: ApprovalInput | undefined };
+    let prepared: Awaited<ReturnType<TurnService['prepare']>>;
     try {
       prepared = await this.prepare(agentId, conversationId, requestBody, inputs, rawApprovals, approvalOtid);
     } catch (error) {
@@ -129,9 +129,9 @@ export class TurnService {
     const live = new LiveRun(runId, this.stores, mode === 'stream', this.logger);
     const abort = new AbortController();
     this.live.set(runId, { run: live, abort });
-    const { agent, ids, body, approval } = prepared;
+    const { agent, ids, inContext, tools, body, approval } = prepared;
     const includeTypes = body.include_return_message_types;
-    const outcome = this.execute(agent, ids, conversationId, runId, runMetadataFor(mode), live, abort, body, inputs, approval, includeTypes, mode);
+    const outcome = this.execute(agent, { ids, rows: inContext, tools }, conversationId, runId, runMetadataFor(mode), live, abort, body, inputs, approval, includeTypes, mode);
     return { runId, live, outcome };
   }
 
@@ -176,14 +176,23 @@ export class TurnService {
     }
   }
 
-  /** Reads the thread under the run's lock and checks the send against it (§5.6). */
+  /**
+   * Reads the thread under the run's lock (the agent, the conversation, the tools and the system row the thread had
+   * last time, all at once: one round trip on PostgreSQL) and checks the send against it (§5.6).
+   */
   private async prepare(agentId: string, conversationId: string | null, requestBody: SendMessageBody, inputs: UserInput[], rawApprovals: RawApproval[], approvalOtid: string | null) {
-    const agent = await this.stores.agents.findById(agentId);
+    const thread = threadLock(agentId, conversationId);
+    const systemId = this.loop.rows.systemIdOf(thread);
+    const [agent, conversation, tools, system] = await Promise.all([
+      this.stores.agents.findById(agentId),
+      conversationId === null ? undefined : this.stores.conversations.findById(conversationId),
+      this.stores.tools.listForAgents([agentId]),
+      systemId ? this.stores.messages.findByIds([systemId]) : [],
+    ]);
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
     let ids = parseJson<string[]>(agent.message_ids, []);
     let model: string | null = null;
     if (conversationId !== null) {
-      const conversation = await this.stores.conversations.findById(conversationId);
       if (!conversation || conversation.agent_id !== agentId) throw notFound(`Conversation with id '${conversationId}' not found`);
       ids = parseJson<string[]>(conversation.in_context_message_ids, []);
       model = conversation.model;
@@ -192,7 +201,10 @@ export class TurnService {
     const body = { ...requestBody, override_model: requestBody.override_model ?? model ?? undefined };
     this.providers().resolve(modelHandleOf(agent, body.override_model));
 
-    const last = ids.length > 0 ? (await this.loop.rows.load(this.stores, ids.slice(-1)))[0] : undefined;
+    // The system row is never kept between turns (a memory edit rewrites it); the one read above is current.
+    const inContext = await this.loop.rows.load(this.stores, ids, system);
+    if (ids[0]) this.loop.rows.noteSystemId(thread, ids[0]);
+    const last = inContext.at(-1);
     let approval: ApprovalInput | undefined;
     if (rawApprovals.length > 0) {
       approval = await resolveApproval(last, normalizeApprovals(rawApprovals), approvalOtid, (callIds) => this.stores.messages.anyToolReturnFor(agentId, callIds));
@@ -204,12 +216,12 @@ export class TurnService {
       });
     }
     if (inputs.length === 0 && !approval) throw badRequest('No input messages to send');
-    return { agent, ids, body, approval };
+    return { agent, ids, inContext, tools: tools.get(agentId) ?? [], body, approval };
   }
 
   private async execute(
     agent: AgentRecord,
-    inContextIds: string[],
+    thread: ThreadState,
     conversationId: string | null,
     runId: string,
     runMetadata: Record<string, unknown>,
@@ -255,7 +267,7 @@ export class TurnService {
       if (mode === 'async') await this.stores.runs.update(runId, { status: 'running' });
       outcome = await this.loop.run({
         agent,
-        inContextIds,
+        thread,
         conversationId,
         runId,
         inputs,
