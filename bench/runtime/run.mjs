@@ -8,7 +8,7 @@
 //
 // PostgreSQL: set CAIRN_TEST_PG_URI (e.g. `export CAIRN_TEST_PG_URI=$(scripts/test-postgres.sh start)`); a fresh
 // database is created from it and dropped afterwards, as in the tests.
-// The benchmark is TypeScript (it reuses the test harness: the fake LLM, the recording proxy, test databases); this
+// The benchmark is TypeScript (it reuses the test harness: the fake LLM, test databases); this
 // wrapper bundles it with esbuild (dependencies stay external) and makes a private build of Cairn for the server
 // process, so it needs no `npm run build` and never races one.
 import { execFileSync, spawnSync } from 'node:child_process';

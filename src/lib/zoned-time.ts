@@ -8,11 +8,14 @@ const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1
 
 /** One formatter per zone: building an `Intl.DateTimeFormat` costs ~70 µs, a search formats every hit. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const MAX_FORMATTERS = 256;
 
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
     formatter = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    // Keyed by the spelling asked for (Intl accepts case variants): bounded, so stored zones cannot grow it forever.
+    if (formatters.size >= MAX_FORMATTERS) formatters.delete(formatters.keys().next().value!);
     formatters.set(timeZone, formatter);
   }
   return formatter;
@@ -23,6 +26,11 @@ function offsetMs(utcMs: number, timeZone: string): number {
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return asUtc - Math.floor(utcMs / 1000) * 1000;
+}
+
+/** The zone itself when the runtime knows it, else UTC (an agent's stored zone is not validated everywhere it is read). */
+export function zoneOrUtc(timeZone: string): string {
+  return isValidTimeZone(timeZone) ? timeZone : 'UTC';
 }
 
 export function isValidTimeZone(timeZone: string): boolean {

@@ -54,9 +54,10 @@ export function turnErrorFor(error: unknown): { stop: StopReason; error: TurnErr
 }
 
 /**
- * One turn of Letta's V3 loop (and V2 heartbeat semantics for memgpt-style agents), §5.3–5.4. The in-context
- * messages are read once; each completed step is persisted in one transaction (its input, assistant, tool and
- * heartbeat rows, the new in-context ids and the step record), so an error or cancel leaves the last consistent step.
+ * One turn of Letta's V3 loop (and V2 heartbeat semantics for memgpt-style agents), §5.3–5.4. It starts from the
+ * thread as read under the turn lock; each completed step is persisted in one write batch (its input, assistant,
+ * tool and heartbeat rows, the new in-context ids and the step record), so an error or cancel leaves the last
+ * consistent step.
  */
 export class AgentLoop {
   readonly rows = new InContextRows();
@@ -253,12 +254,11 @@ export class AgentLoop {
       ids = [...ids, ...newRows.map((r) => r.id)];
       const stepStatus = stop && ['no_tool_call', 'max_tokens_exceeded'].includes(stop) ? 'failed' : 'success';
       const overflowing = response.usage.totalTokens > Math.floor(window * 0.9);
-      const concluding = stop !== undefined && !overflowing ? req.conclusion : undefined;
-      await concluding?.prepare();
+      const concluding = stop !== undefined && !overflowing;
       // Writes only, so on PostgreSQL the whole step commits in one round trip.
       await stores.writeBatch(async (tx) => {
         await tx.messages.insertMany(newRows);
-        const lastRun = concluding ? await concluding.record(tx, finish(stop!)) : {};
+        const lastRun = concluding ? await req.conclusion.record(tx, finish(stop!)) : {};
         await setInContextIds(tx, agent.id, req.conversationId, ids, nowIso(), lastRun);
         await tx.runs.insertStep({
           id: stepId,
@@ -281,6 +281,7 @@ export class AgentLoop {
           created_at: nowIso(),
         });
       });
+      if (concluding) req.conclusion.committed();
       this.rows.remember(newRows);
       context = [...context, ...newRows];
       pending = [];
@@ -317,6 +318,8 @@ export class AgentLoop {
         { stores: this.deps.stores, prompts: this.deps.prompts, logger: this.deps.logger },
         { agent, conversationId: req.conversationId, context, client, handle, window, trigger, runId: req.runId },
       );
+      // The summary row is new to the cache; the next turn finds it there.
+      if (result) this.rows.remember(result.context);
       if (result && req.includeCompaction) {
         req.emit({ id: newId('message'), date: lettaDate(nowIso()), message_type: 'event_message', event_type: 'compaction', event_data: { trigger, context_token_estimate: result.tokensBefore, context_window: window }, run_id: req.runId });
       }

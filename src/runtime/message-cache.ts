@@ -8,11 +8,11 @@ const sizeOf = (row: MessageLike): number => row.content.length + row.text.lengt
 
 /**
  * The in-context rows of recent turns, kept by id so a turn does not re-read and re-parse its whole window from the
- * database, a cost that grows with the window (and the parsed JSON and provider messages memoised on a row object
- * survive with it). Safe across processes
- * sharing one database because a stored message never changes, with one exception: the system message, which a
- * memory edit rewrites in place (`MessageStore.updateContent`). System rows are therefore never kept and always
- * read, so the database stays the source of truth for everything that can change. Bounded by rows and characters.
+ * database, a cost that grows with the window (and the parsed JSON memoised on a row object survives with it). Safe
+ * across processes sharing one database because a stored message never changes, with one exception: the system
+ * message, which a memory edit rewrites in place (`MessageStore.updateContent`). System rows are therefore never
+ * kept and always read, so the database stays the source of truth for everything that can change. Bounded by rows
+ * and characters.
  */
 export class InContextRows {
   private readonly rows = new Map<string, MessageLike>();

@@ -1,4 +1,4 @@
-import { isValidTimeZone } from '../lib/zoned-time.js';
+import { zoneOrUtc } from '../lib/zoned-time.js';
 import type { BlockRecord } from '../store/block.store.js';
 import { renderToolRules, type ToolRule } from './tool-rules.js';
 
@@ -67,7 +67,7 @@ const formatters = new Map<string, ZoneFormatters>();
 function formattersFor(timezone: string): ZoneFormatters {
   let f = formatters.get(timezone);
   if (!f) {
-    const zone = isValidTimeZone(timezone) ? timezone : 'UTC';
+    const zone = zoneOrUtc(timezone);
     f = {
       zone,
       parts: new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h12', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }),

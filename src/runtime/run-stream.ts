@@ -22,8 +22,10 @@ export class LiveRun {
   private unflushed: RunChunk[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
-  /** After `settle`: the remaining chunks wait for `flushInto`. */
+  /** After `finishInto`: the remaining chunks wait for its transaction. */
   private held = false;
+  /** The run's final chunks: written by `finishInto`, shown to subscribers by `publishFinal`. */
+  private staged: RunChunk[] = [];
   done = false;
 
   constructor(
@@ -34,8 +36,7 @@ export class LiveRun {
   ) {}
 
   push(payload: Record<string, unknown>): void {
-    const seqId = this.chunks.length + 1;
-    const chunk: RunChunk = { seqId, data: JSON.stringify({ ...payload, run_id: this.runId, seq_id: seqId }), error: payload.message_type === 'error_message' };
+    const chunk = this.chunkOf(payload, this.chunks.length + 1);
     this.chunks.push(chunk);
     for (const l of this.listeners) l(chunk);
     if (!this.persist) return;
@@ -43,6 +44,10 @@ export class LiveRun {
     if (this.held) return;
     if (this.unflushed.length >= FLUSH_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  private chunkOf(payload: Record<string, unknown>, seqId: number): RunChunk {
+    return { seqId, data: JSON.stringify({ ...payload, run_id: this.runId, seq_id: seqId }), error: payload.message_type === 'error_message' };
   }
 
   get lastSeqId(): number {
@@ -62,21 +67,29 @@ export class LiveRun {
   }
 
   /**
-   * Waits for the batches already on their way; what is left goes into the transaction that records the run's end
-   * (`flushInto`), so a follower in another process sees the final chunks and the final status together.
+   * Writes, in `tx` (the transaction that records the run's end), the chunks not stored yet and the run's final
+   * chunks, so a follower in another process sees the final chunks and the final status together. Subscribers get
+   * the final chunks from `publishFinal`, once `tx` has committed; if it fails, nothing was shown or lost, and this
+   * can run again with other final chunks.
    */
-  async settle(): Promise<void> {
+  async finishInto(tx: Stores, finals: Record<string, unknown>[]): Promise<void> {
     this.held = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // Batches must reach the database in order.
     await this.writing;
+    this.staged = finals.map((payload, i) => this.chunkOf(payload, this.chunks.length + 1 + i));
+    if (this.persist) await tx.runs.appendChunks(this.runId, [...this.unflushed, ...this.staged]);
   }
 
-  /** Only after `settle`: batches must reach the database in order. */
-  async flushInto(tx: Stores): Promise<void> {
-    const batch = this.unflushed;
+  /** After `finishInto`'s transaction committed. */
+  publishFinal(): void {
     this.unflushed = [];
-    await tx.runs.appendChunks(this.runId, batch);
+    for (const chunk of this.staged) {
+      this.chunks.push(chunk);
+      for (const l of this.listeners) l(chunk);
+    }
+    this.staged = [];
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../lib/errors.js';
 import type { MemoryEvents } from '../services/memory-events.js';
-import type { AgentRecord } from '../store/agent.store.js';
+import type { AgentPatch, AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import type { NewMessage } from '../store/message.store.js';
@@ -13,8 +13,6 @@ import { compileMemory, compileMemoryMetadata, compileSystemPrompt } from './pro
 import type { ToolRule } from './tool-rules.js';
 
 /** Agent columns written alongside a thread's in-context ids. */
-export type AgentPatch = Partial<Omit<AgentRecord, 'seq' | 'id'>>;
-
 export interface InitialMessage {
   role?: string;
   content?: unknown;
@@ -48,11 +46,22 @@ export class SystemPrompts implements MemoryEvents {
     return compileMemory(blocks, parseJson<ToolRule[]>(agent.tool_rules, []), agent.agent_type, llm.model_endpoint_type ?? 'openai');
   }
 
-  /** `memory`: the agent's rendered blocks when the caller already has them (they are the same for every thread). */
-  async compile(tx: Stores, agent: AgentRecord, conversationId: string | null, inContextCount: number, rendered?: string): Promise<{ memory: string; system: string }> {
-    const memory = rendered ?? (await this.memoryString(tx, agent));
+  /** The agent's archival figures for `<memory_metadata>`: the same for every thread. */
+  private async archivalStats(tx: Stores, agentId: string): Promise<{ count: number; tags: string[] }> {
+    return (await this.archival()?.stats(agentId, tx)) ?? { count: 0, tags: [] };
+  }
+
+  /** `shared`: what is the same for every thread of the agent, when the caller already has it. */
+  async compile(
+    tx: Stores,
+    agent: AgentRecord,
+    conversationId: string | null,
+    inContextCount: number,
+    shared?: { memory: string; stats: { count: number; tags: string[] } },
+  ): Promise<{ memory: string; system: string }> {
+    const memory = shared?.memory ?? (await this.memoryString(tx, agent));
     const total = await tx.messages.count(agent.id, conversationId === null ? { kind: 'default' } : { kind: 'conversation', id: conversationId });
-    const stats = (await this.archival()?.stats(agent.id, tx)) ?? { count: 0, tags: [] };
+    const stats = shared?.stats ?? (await this.archivalStats(tx, agent.id));
     const metadata = compileMemoryMetadata({
       agentId: agent.id,
       conversationId,
@@ -94,10 +103,13 @@ export class SystemPrompts implements MemoryEvents {
     const agent = await tx.agents.findById(agentId);
     if (!agent) return undefined;
     let result: string | undefined;
-    const threads: (string | null)[] = [null, ...(await tx.conversations.listLive(agentId)).map((c) => c.id)];
+    const threads = [
+      { conversationId: null, ids: parseJson<string[]>(agent.message_ids, []) },
+      ...(await tx.conversations.listLive(agentId)).map((c) => ({ conversationId: c.id, ids: parseJson<string[]>(c.in_context_message_ids, []) })),
+    ];
     const memory = await this.memoryString(tx, agent);
-    for (const conversationId of threads) {
-      const ids = await inContextIds(tx, agent, conversationId);
+    let stats: { count: number; tags: string[] } | undefined;
+    for (const { conversationId, ids } of threads) {
       const first = ids[0] ? await tx.messages.findById(ids[0]) : undefined;
       if (!first || first.role !== 'system') continue;
       const current = textOf(first);
@@ -105,7 +117,8 @@ export class SystemPrompts implements MemoryEvents {
         if (conversationId === null) result = current;
         continue;
       }
-      const { system } = await this.compile(tx, agent, conversationId, ids.length, memory);
+      stats ??= await this.archivalStats(tx, agentId);
+      const { system } = await this.compile(tx, agent, conversationId, ids.length, { memory, stats });
       await tx.messages.updateContent(first.id, JSON.stringify([{ type: 'text', text: system }]), '');
       if (conversationId === null) result = system;
     }

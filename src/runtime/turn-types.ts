@@ -1,8 +1,7 @@
-import type { AgentRecord } from '../store/agent.store.js';
+import type { AgentPatch, AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
 import type { ToolRecord } from '../store/tool.store.js';
 import { parseJson } from '../store/json.js';
-import type { AgentPatch } from './system-prompt.js';
 import type { LettaMessage } from './letta-messages.js';
 import type { ApprovalEntry, ContentPart, MessageLike } from './messages.js';
 import type { ClientTool } from './toolset.js';
@@ -98,11 +97,11 @@ export interface TurnRequest {
   emit(chunk: LettaMessage): void;
   signal: AbortSignal;
   /**
-   * Records the end of the run and returns the agent's last-run columns for the caller to write. When the last step
-   * needs nothing after it (no compaction), the loop calls it inside that step's transaction, after `prepare`, so a
-   * turn ends with one commit.
+   * The end of the run. When the last step needs nothing after it (no compaction), the loop calls `record` inside
+   * that step's write batch (it returns the agent's last-run columns for the loop to write) and `committed` once the
+   * batch has committed, so a turn ends with one commit.
    */
-  conclusion?: { prepare(): Promise<void>; record(tx: Stores, outcome: TurnOutcome): Promise<AgentPatch> } | undefined;
+  conclusion: { record(tx: Stores, outcome: TurnOutcome): Promise<AgentPatch>; committed(): void };
 }
 
 export interface TurnOutcome {

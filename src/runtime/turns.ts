@@ -4,7 +4,6 @@ import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
 import type { LlmProviders } from '../llm/types.js';
 import type { SendMessageBody } from '../schemas/message.js';
-import type { AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import { normalizeApprovals, resolveApproval, type RawApproval } from './approvals.js';
@@ -13,7 +12,8 @@ import { isApprovalRequest, messageRow, toolCallsOf, type ContentPart } from './
 import { CANCELLED_DENIAL } from './packing.js';
 import { toolReturnRow } from './toolset.js';
 import { LiveRun } from './run-stream.js';
-import { inContextIds, setInContextIds, type AgentPatch } from './system-prompt.js';
+import type { AgentPatch } from '../store/agent.store.js';
+import { inContextIds, setInContextIds } from './system-prompt.js';
 import { emptyUsage, lettaResponse, modelHandleOf, runStatusFor, type ApprovalInput, type ThreadState, type TurnOutcome, type UserInput } from './turn-types.js';
 
 export type SendMode = 'sync' | 'stream' | 'async';
@@ -48,8 +48,9 @@ function toParts(content: unknown): ContentPart[] {
 }
 
 /**
- * Starts turns: validates the input against the thread (pending approvals, §5.6), takes the per-thread lock,
- * creates the run and runs the loop detached from the HTTP request, so a disconnect never stops it (§5.7).
+ * Starts turns: creates the run, which takes the per-thread lock, validates the input against the thread read under
+ * it (pending approvals, §5.6), and runs the loop detached from the HTTP request, so a disconnect never stops it
+ * (§5.7).
  */
 export class TurnService {
   private readonly live = new Map<string, { run: LiveRun; abort: AbortController }>();
@@ -115,23 +116,21 @@ export class TurnService {
 
     const runId = newId('run');
     await this.claim(runId, agentId, conversationId, requestBody, mode);
-    // The run holds the thread's turn lock now: what is read below (the agent, the thread's in-context ids) is what
-    // the previous turn committed, and the loop runs on it without reading it again. A send refused here removes its
-    // run, and the lock with it.
+    // The run holds the thread's turn lock now, and a cancel can name it: it is live from here on. What is read below
+    // (the agent, the thread's in-context ids) is what the previous turn committed, and the loop runs on it without
+    // reading it again. A send refused here removes its run, and the lock with it.
+    const live = new LiveRun(runId, this.stores, mode === 'stream', this.logger);
+    const abort = new AbortController();
+    this.live.set(runId, { run: live, abort });
     let prepared: Awaited<ReturnType<TurnService['prepare']>>;
     try {
       prepared = await this.prepare(agentId, conversationId, requestBody, inputs, rawApprovals, approvalOtid);
     } catch (error) {
+      this.live.delete(runId);
       await this.stores.runs.deleteUnstarted(runId).catch((e: unknown) => this.logger.error({ err: e, runId }, 'removing a refused run failed'));
       throw error;
     }
-
-    const live = new LiveRun(runId, this.stores, mode === 'stream', this.logger);
-    const abort = new AbortController();
-    this.live.set(runId, { run: live, abort });
-    const { agent, ids, inContext, tools, body, approval } = prepared;
-    const includeTypes = body.include_return_message_types;
-    const outcome = this.execute(agent, { ids, rows: inContext, tools }, conversationId, runId, runMetadataFor(mode), live, abort, body, inputs, approval, includeTypes, mode);
+    const outcome = this.execute(prepared, conversationId, runId, live, abort, inputs, mode);
     return { runId, live, outcome };
   }
 
@@ -181,8 +180,8 @@ export class TurnService {
    * last time, all at once: one round trip on PostgreSQL) and checks the send against it (§5.6).
    */
   private async prepare(agentId: string, conversationId: string | null, requestBody: SendMessageBody, inputs: UserInput[], rawApprovals: RawApproval[], approvalOtid: string | null) {
-    const thread = threadLock(agentId, conversationId);
-    const systemId = this.loop.rows.systemIdOf(thread);
+    const lock = threadLock(agentId, conversationId);
+    const systemId = this.loop.rows.systemIdOf(lock);
     const [agent, conversation, tools, system] = await Promise.all([
       this.stores.agents.findById(agentId),
       conversationId === null ? undefined : this.stores.conversations.findById(conversationId),
@@ -203,7 +202,7 @@ export class TurnService {
 
     // The system row is never kept between turns (a memory edit rewrites it); the one read above is current.
     const inContext = await this.loop.rows.load(this.stores, ids, system);
-    if (ids[0]) this.loop.rows.noteSystemId(thread, ids[0]);
+    if (ids[0]) this.loop.rows.noteSystemId(lock, ids[0]);
     const last = inContext.at(-1);
     let approval: ApprovalInput | undefined;
     if (rawApprovals.length > 0) {
@@ -216,23 +215,20 @@ export class TurnService {
       });
     }
     if (inputs.length === 0 && !approval) throw badRequest('No input messages to send');
-    return { agent, ids, inContext, tools: tools.get(agentId) ?? [], body, approval };
+    const thread: ThreadState = { ids, rows: inContext, tools: tools.get(agentId) ?? [] };
+    return { agent, thread, body, approval };
   }
 
   private async execute(
-    agent: AgentRecord,
-    thread: ThreadState,
+    { agent, thread, body, approval }: Awaited<ReturnType<TurnService['prepare']>>,
     conversationId: string | null,
     runId: string,
-    runMetadata: Record<string, unknown>,
     live: LiveRun,
     abort: AbortController,
-    body: SendMessageBody,
     inputs: UserInput[],
-    approval: ApprovalInput | undefined,
-    includeTypes: string[] | null | undefined,
     mode: SendMode,
   ): Promise<TurnOutcome> {
+    const includeTypes: readonly string[] | null | undefined = body.include_return_message_types;
     const streaming = mode === 'stream';
     const started = process.hrtime.bigint();
     const visible = (type: string) => !includeTypes || includeTypes.includes(type);
@@ -241,10 +237,10 @@ export class TurnService {
     // [DONE] goes out: a client that saw the end of the stream always finds the run finished and the thread unlocked.
     let recorded = false;
     const record = async (tx: Stores, outcome: TurnOutcome): Promise<AgentPatch> => {
-      live.push({ message_type: 'stop_reason', stop_reason: outcome.stopReason });
-      if (outcome.error) live.push({ message_type: 'error_message', error_type: outcome.error.error_type, message: outcome.error.message, detail: outcome.error.detail });
-      else live.push({ ...outcome.usage });
-      await live.flushInto(tx);
+      const ending = outcome.error
+        ? { message_type: 'error_message', error_type: outcome.error.error_type, message: outcome.error.message, detail: outcome.error.detail }
+        : { ...outcome.usage };
+      await live.finishInto(tx, [{ message_type: 'stop_reason', stop_reason: outcome.stopReason }, ending]);
       const completedAt = nowIso();
       const durationNs = Number(process.hrtime.bigint() - started);
       const final = outcome.error ? { error: outcome.error } : { result: lettaResponse(outcome) };
@@ -254,13 +250,16 @@ export class TurnService {
         status: runStatusFor(outcome.stopReason),
         stop_reason: outcome.stopReason,
         completed_at: completedAt,
-        metadata: JSON.stringify({ ...runMetadata, ...final }),
+        metadata: JSON.stringify({ ...runMetadataFor(mode), ...final }),
         usage: JSON.stringify(outcome.usage),
         total_duration_ns: durationNs,
         ttft_ns: outcome.ttftNs ?? null,
       });
-      recorded = true;
       return { last_run_completion: completedAt, last_run_duration_ms: Math.round(durationNs / 1e6), last_stop_reason: outcome.stopReason };
+    };
+    const committed = () => {
+      live.publishFinal();
+      recorded = true;
     };
     let outcome: TurnOutcome;
     try {
@@ -283,11 +282,9 @@ export class TurnService {
           if (visible(chunk.message_type)) live.push({ ...chunk, run_id: runId });
         },
         signal: abort.signal,
-        conclusion: { prepare: () => live.settle(), record: (tx, raw) => record(tx, shown(raw)) },
+        conclusion: { record: (tx, raw) => record(tx, shown(raw)), committed },
       });
     } catch (error) {
-      // A failure inside the last step's transaction rolled back what `record` wrote there.
-      recorded = false;
       this.logger.error({ err: error, runId }, 'turn failed');
       const failure = turnErrorFor(error);
       outcome = { stopReason: failure.stop, usage: emptyUsage(), messages: [], error: failure.error };
@@ -295,8 +292,8 @@ export class TurnService {
     outcome = shown(outcome);
     try {
       if (!recorded) {
-        await live.settle();
         await this.stores.transaction(async (tx) => tx.agents.update(agent.id, await record(tx, outcome)));
+        committed();
       }
     } catch (error) {
       this.logger.error({ err: error, runId }, 'recording the run result failed');

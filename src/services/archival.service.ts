@@ -1,7 +1,7 @@
 import { CairnError, badRequest, conflict, invalidField, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso, toIso } from '../lib/time.js';
-import { formatInZone, isValidTimeZone, parseBound } from '../lib/zoned-time.js';
+import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
 import type { Embedders } from '../embedders/index.js';
 import { MAX_TOP_K, type Archive, type ArchiveCreate, type Passage, type PassageCreate, type SearchMode } from '../schemas/archival.js';
 import type { AgentRecord } from '../store/agent.store.js';
@@ -263,7 +263,7 @@ export class ArchivalService implements MemoryEvents {
       rows,
       inputs.map((i) => i.tags ?? []),
     );
-    // Embedding runs in the background: callers wake the indexer once their transaction has committed.
+    // Embedding runs in the background: callers wake the indexer once their transaction has committed (afterCommit).
     return rows.map((r) => ({ seq: 0, ...r }));
   }
 
@@ -274,9 +274,10 @@ export class ArchivalService implements MemoryEvents {
       const [row] = await this.insertRows(t, archive.id, [input]);
       return (await this.present([row!], t))[0]!;
     };
-    const passage = tx ? await work(tx) : await this.stores.transaction(work);
-    this.indexer.kick();
-    return passage;
+    return (tx ?? this.stores).transaction(async (t) => {
+      t.afterCommit(() => this.indexer.kick());
+      return work(t);
+    });
   }
 
   async insertIntoArchive(archiveId: string, inputs: PassageCreate[]): Promise<Passage[]> {
@@ -326,7 +327,7 @@ export class ArchivalService implements MemoryEvents {
   /** The agent's search results in Letta's shape, timestamps in the agent's timezone. */
   async search(agentId: string, options: ArchivalSearchOptions, tx: Stores = this.stores): Promise<ArchivalSearchResult[]> {
     const agent = await this.requireAgent(agentId, tx);
-    const timeZone = isValidTimeZone(agent.timezone) ? agent.timezone : 'UTC';
+    const timeZone = zoneOrUtc(agent.timezone);
     const hits = await this.rank(agent, options, tx);
     return hits.map((h) => ({ id: h.passage.id, timestamp: formatInZone(h.passage.created_at, timeZone), content: h.passage.text, tags: h.tags, relevance: h.score }));
   }
@@ -358,7 +359,7 @@ export class ArchivalService implements MemoryEvents {
   private async rankIn(archives: ArchiveRecord[], handle: string, agentTimeZone: string, options: ArchivalSearchOptions, tx: Stores = this.stores): Promise<ArchivalHit[]> {
     const topK = options.topK ?? DEFAULT_TOP_K;
     if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) throw invalidField(['query', 'top_k'], `top_k must be an integer between 1 and ${MAX_TOP_K}`, topK);
-    const timeZone = isValidTimeZone(agentTimeZone) ? agentTimeZone : 'UTC';
+    const timeZone = zoneOrUtc(agentTimeZone);
     const filter: PassageFilter = {
       archiveIds: archives.map((a) => a.id),
       tags: options.tags ?? undefined,
@@ -378,10 +379,9 @@ export class ArchivalService implements MemoryEvents {
 
     const terms = queryTerms(query);
     const period = mode === 'hybrid' ? periodFilter(query, filter, timeZone) : undefined;
-    const [lexical, vector, inPeriod] = await Promise.all([
-      mode === 'vector' ? [] : tx.archival.lexical(terms, filter, depth),
+    const [[lexical = [], inPeriod = []], vector] = await Promise.all([
+      mode === 'vector' ? [] : tx.archival.lexical(terms, period ? [filter, period] : [filter], depth),
       mode === 'lexical' ? [] : this.vectorRanks(handle, options.queryVector ?? query, filter, depth, tx),
-      period ? tx.archival.lexical(terms, period, depth) : [],
     ]);
 
     let scored: Ranked[];

@@ -53,7 +53,7 @@ export class CaptureService {
   private async insertNew(rows: NewMessage[]): Promise<CaptureResult> {
     return this.stores.transaction(async (tx) => {
       // A message with an otid has a stable id: one already stored is a redelivery.
-      const stored = new Set((await tx.messages.findByIds(rows.flatMap((r) => (r.otid ? [r.id] : [])))).map((r) => r.id));
+      const stored = await tx.messages.existingIds(rows.flatMap((r) => (r.otid ? [r.id] : [])));
       const fresh = rows.filter((r) => !stored.has(r.id));
       await tx.messages.insertMany(fresh);
       return { captured: fresh.length, skipped: rows.length - fresh.length, message_ids: fresh.map((r) => r.id) };

@@ -1,5 +1,5 @@
 import { invalidField, notFound } from '../lib/errors.js';
-import { formatInZone, isValidTimeZone, parseBound } from '../lib/zoned-time.js';
+import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
 import type { Stores } from '../store/index.js';
 import type { MessageRecord } from '../store/message.store.js';
 import type { RecallFilter } from '../store/recall.store.js';
@@ -43,7 +43,7 @@ export class RecallService {
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
     const limit = options.limit ?? 5;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalidField(['limit'], `limit must be an integer between 1 and ${MAX_LIMIT}`, limit);
-    const timeZone = isValidTimeZone(agent.timezone) ? agent.timezone : 'UTC';
+    const timeZone = zoneOrUtc(agent.timezone);
     const filter: RecallFilter = {
       agentId,
       roles: options.roles?.length ? options.roles : DEFAULT_ROLES,

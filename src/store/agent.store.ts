@@ -5,6 +5,8 @@ import { ownersTagged, setTags, tagsFor } from './tag-links.js';
 import { containsText } from './text-match.js';
 
 export type AgentRecord = Selectable<AgentRow>;
+/** Columns of an agent row to change. */
+export type AgentPatch = Partial<Omit<AgentRecord, 'seq' | 'id'>>;
 
 export interface AgentFilter {
   name?: string | undefined;
@@ -32,7 +34,7 @@ export class AgentStore {
     await this.db.insertInto('agents').values(row).execute();
   }
 
-  async update(id: string, patch: Partial<Omit<AgentRecord, 'seq' | 'id'>>): Promise<void> {
+  async update(id: string, patch: AgentPatch): Promise<void> {
     if (Object.keys(patch).length > 0) await this.db.updateTable('agents').set(patch).where('id', '=', id).execute();
   }
 

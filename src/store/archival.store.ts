@@ -219,14 +219,22 @@ export class ArchivalStore {
   /**
    * Full-text ranking, best first: BM25 from the in-process index (lexical-index.ts); searches with tag filters,
    * and those inside a transaction with writes the index has not seen, are ranked by the engine's own full-text
-   * index (FTS5 BM25, the same ranking; PostgreSQL `ts_rank_cd`).
+   * index: FTS5 BM25, whose corpus figures (document count, average length, document frequency) span the whole
+   * table rather than the searched archives, or PostgreSQL `ts_rank_cd`; so a tag filter can change the order.
+   * One list per filter. The filters of one call share their archives and tags and differ in their date range
+   * (a search and the period its query names); the in-process index scores them in one pass.
    */
-  async lexical(terms: string[], filter: PassageFilter, limit: number): Promise<Ranked[]> {
-    if (terms.length === 0 || filter.archiveIds.length === 0) return [];
-    if (!filter.tags?.length) {
-      const ranked = await this.lexicalIndex.rank(this.db, filter.archiveIds, terms, limit, filter);
+  async lexical(terms: string[], filters: PassageFilter[], limit: number): Promise<Ranked[][]> {
+    const [first] = filters;
+    if (terms.length === 0 || !first || first.archiveIds.length === 0) return filters.map(() => []);
+    if (!first.tags?.length) {
+      const ranked = await this.lexicalIndex.rank(this.db, first.archiveIds, terms, limit, filters);
       if (ranked) return ranked;
     }
+    return Promise.all(filters.map((filter) => this.lexicalByEngine(terms, filter, limit)));
+  }
+
+  private async lexicalByEngine(terms: string[], filter: PassageFilter, limit: number): Promise<Ranked[]> {
     const q = (this.db as Kysely<any>)
       .selectFrom(this.search.textMatches('passages', terms).as('m'))
       .innerJoin('passages', 'passages.seq', 'm.seq')

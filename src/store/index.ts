@@ -13,7 +13,7 @@ import type { Database } from './schema.js';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { queueingKysely } from './write-batch.js';
 
-/** Every store bound to one executor: the database, or one transaction. */
+/** Every store bound to one executor: the database, one transaction, or one write batch. */
 export interface Stores {
   agents: AgentStore;
   blocks: BlockStore;
@@ -30,12 +30,25 @@ export interface Stores {
   /**
    * Runs `work`'s writes as one atomic batch: queued while `work` runs, then sent together (PostgreSQL: one round
    * trip instead of one per statement plus `BEGIN` and `COMMIT`; SQLite: one transaction). `work` may only write: a
-   * read inside it throws. Inside a transaction the writes simply join it.
+   * read inside it throws, and a write's affected-row count is not known. Inside a transaction the writes simply
+   * join it.
    */
   writeBatch(work: (batch: Stores) => Promise<void>): Promise<void>;
+  /**
+   * Runs `effect` once the writes made so far are committed: at the end of the outermost transaction or batch (not
+   * at all if it rolls back), or at once outside any. For waking background workers that read those writes.
+   */
+  afterCommit(effect: () => void): void;
 }
 
-export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db, inTransaction = false): Stores {
+/** `committed`: inside a transaction or batch, the effects its commit runs. */
+export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db, committed?: (() => void)[]): Stores {
+  const atomically = async <T>(run: (effects: (() => void)[]) => Promise<T>): Promise<T> => {
+    const effects: (() => void)[] = [];
+    const result = await run(effects);
+    for (const effect of effects) effect();
+    return result;
+  };
   const stores: Stores = {
     agents: new AgentStore(db, dialect.likeOperator),
     blocks: new BlockStore(db, dialect.likeOperator),
@@ -47,12 +60,19 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
     messages: new MessageStore(db),
     conversations: new ConversationStore(db, dialect.likeOperator),
     runs: new RunStore(db),
-    transaction: (work) => (inTransaction ? work(stores) : db.transaction().execute((trx) => work(createStores(dialect, trx, true)))),
+    transaction: (work) =>
+      committed ? work(stores) : atomically((effects) => db.transaction().execute((trx) => work(createStores(dialect, trx, effects)))),
     writeBatch: async (work) => {
-      if (inTransaction) return work(stores);
-      const queued: CompiledQuery[] = [];
-      await work(createStores(dialect, queueingKysely(dialect.kysely, queued), true));
-      await dialect.runWrites(queued);
+      if (committed) return work(stores);
+      await atomically(async (effects) => {
+        const queued: CompiledQuery[] = [];
+        await work(createStores(dialect, queueingKysely(dialect.kysely, queued), effects));
+        await dialect.runWrites(queued);
+      });
+    },
+    afterCommit: (effect) => {
+      if (committed) committed.push(effect);
+      else effect();
     },
   };
   return stores;

@@ -123,11 +123,12 @@ export class LexicalIndex {
   private readonly refreshing = new Map<string, Promise<ArchiveTerms>>();
 
   /**
-   * The best `limit` passages of these archives for `terms` (lower-cased query words; stemmed here) created within
-   * `range`, or undefined when the index cannot answer for the state `db` sees (a transaction with writes the index
-   * has not seen). As in FTS5, the statistics are those of all passages; the range only decides who may rank.
+   * For each of `ranges`, the best `limit` passages of these archives for `terms` (lower-cased query words; stemmed
+   * here) created within it, scored in one pass; or undefined when the index cannot answer for the state `db` sees
+   * (a transaction with writes the index has not seen). As in FTS5, the statistics are those of all passages; a
+   * range only decides who may rank.
    */
-  async rank(db: Kysely<any>, archiveIds: string[], terms: string[], limit: number, range: CreatedRange = {}): Promise<LexicalHit[] | undefined> {
+  async rank(db: Kysely<any>, archiveIds: string[], terms: string[], limit: number, ranges: CreatedRange[]): Promise<LexicalHit[][] | undefined> {
     const versions = await readArchiveVersions(db, 'passage_text_versions', archiveIds);
     const indexes: ArchiveTerms[] = [];
     for (const archiveId of archiveIds) {
@@ -144,7 +145,7 @@ export class LexicalIndex {
       indexes.push(index);
     }
     this.evict(new Set(archiveIds));
-    return score(indexes, terms.flatMap((term) => [...documentTerms(term)]), limit, range);
+    return score(indexes, terms.flatMap((term) => [...documentTerms(term)]), limit, ranges);
   }
 
   /** Concurrent searches of a stale archive share one refresh. */
@@ -211,17 +212,17 @@ async function passageTextsBySeq(db: Kysely<any>, seqs: number[]): Promise<Passa
   return rows;
 }
 
-/** BM25 over the union of the archives, with collection statistics summed across them. */
-function score(indexes: ArchiveTerms[], terms: string[], limit: number, { start, end }: CreatedRange): LexicalHit[] {
+/** BM25 over the union of the archives, with collection statistics summed across them; one top list per range. */
+function score(indexes: ArchiveTerms[], terms: string[], limit: number, ranges: CreatedRange[]): LexicalHit[][] {
   const documents = indexes.reduce((n, index) => n + index.liveCount, 0);
-  if (documents === 0 || terms.length === 0) return [];
+  if (documents === 0 || terms.length === 0) return ranges.map(() => []);
   const averageLength = indexes.reduce((n, index) => n + index.liveLength, 0) / documents;
   const idf = terms.map((term) => {
     const frequency = indexes.reduce((n, index) => n + index.frequency(term), 0);
     const value = Math.log((documents - frequency + 0.5) / (frequency + 0.5));
     return value > 0 ? value : MIN_IDF;
   });
-  const top = new TopK(limit);
+  const tops = ranges.map(() => new TopK(limit));
   for (const index of indexes) {
     if (accumulator.length < index.seqs.length) accumulator = new Float64Array(index.seqs.length * 2);
     const scores = accumulator;
@@ -241,12 +242,14 @@ function score(indexes: ArchiveTerms[], terms: string[], limit: number, { start,
     for (const doc of touched) {
       if (!index.live[doc]) continue;
       const createdAt = index.createdAt[doc]!;
-      if ((start && createdAt < start) || (end && createdAt > end)) continue;
-      top.offer(index.seqs[doc]!, scores[doc]!);
+      ranges.forEach(({ start, end }, r) => {
+        if ((start && createdAt < start) || (end && createdAt > end)) return;
+        tops[r]!.offer(index.seqs[doc]!, scores[doc]!);
+      });
     }
     for (const doc of touched) scores[doc] = 0;
   }
-  return top.sorted();
+  return tops.map((top) => top.sorted());
 }
 
 /**

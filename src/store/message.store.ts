@@ -19,6 +19,13 @@ export class MessageStore {
     return this.db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Which of `ids` are stored. */
+  async existingIds(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.selectFrom('messages').select('id').where('id', 'in', ids).execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** Rows in the order of `ids` (an in-context list); unknown ids are skipped. */
   async findByIds(ids: string[]): Promise<MessageRecord[]> {
     if (ids.length === 0) return [];

@@ -151,12 +151,9 @@ export class RunStore {
       .execute();
   }
 
-  /** Takes the agent/thread turn lock; false when another run holds it. */
+  /** The run holding a thread's turn lock (`runs.thread_lock`), if any. */
   async lockHolder(lock: string): Promise<string | undefined> {
     const row = await this.db.selectFrom('runs').select('id').where('thread_lock', '=', lock).executeTakeFirst();
     return row?.id;
   }
-
-
-
 }

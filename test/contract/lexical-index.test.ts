@@ -42,7 +42,7 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
     }));
   }
   const indexed = (terms: string[], k = 10, stores = server.cairn.services.stores, range: { start?: string; end?: string } = {}) =>
-    stores.archival.lexical(terms, { archiveIds: [archiveId], ...range }, k);
+    stores.archival.lexical(terms, [{ archiveIds: [archiveId], ...range }], k).then(([ranked]) => ranked!);
   /** The engine's own full-text ranking (FTS5 BM25 / ts_rank_cd), straight from the dialect. */
   async function engine(terms: string[], k = 10, range: { start?: string; end?: string } = {}): Promise<{ seq: number; score: number }[]> {
     const rows = await (server.cairn.dialect.db as Kysely<any>)
@@ -93,6 +93,16 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
       expect(fast.map((r) => r.seq)).toEqual((await engine(terms, 20, range)).map((r) => r.seq));
     }
     expect(await indexed(['painting'], 20, server.cairn.services.stores, { start: '2030-01-01T00:00:00.000Z' })).toEqual([]);
+  });
+
+  it('ranks several date ranges of one search in one pass, each as it would alone', async () => {
+    const period = { start: '2024-01-10T00:00:00.000Z', end: '2024-01-20T12:00:00.000Z' };
+    const terms = ['beach', 'sunset', 'concert'];
+    const [whole, inPeriod] = await server.cairn.services.stores.archival.lexical(terms, [{ archiveIds: [archiveId] }, { archiveIds: [archiveId], ...period }], 20);
+    expect(whole).toEqual(await indexed(terms, 20));
+    expect(inPeriod).toEqual(await indexed(terms, 20, server.cairn.services.stores, period));
+    expect(inPeriod!.length).toBeGreaterThan(0);
+    expect(inPeriod).not.toEqual(whole);
   });
 
   it('finds what the engine finds, and nothing for unknown words', async () => {

@@ -53,8 +53,29 @@ describe.each(testDialects())('write batches [%s]', (name) => {
     expect((await sql<{ id: string }>`SELECT id FROM batch_probe WHERE id = 'a3'`.execute(dialect.db)).rows).toEqual([{ id: 'a3' }]);
   });
 
+  it('run effects registered with afterCommit once the outermost transaction or batch commits, and never on rollback', async () => {
+    const stores = createStores(dialect);
+    const log: string[] = [];
+    await stores.transaction(async (tx) => {
+      await tx.transaction(async (inner) => inner.afterCommit(() => log.push('nested')));
+      tx.afterCommit(() => log.push('outer'));
+      log.push('before commit');
+    });
+    await expect(
+      stores.transaction(async (tx) => {
+        tx.afterCommit(() => log.push('rolled back'));
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    await stores.writeBatch(async (batch) => batch.afterCommit(() => log.push('batch')));
+    stores.afterCommit(() => log.push('no transaction'));
+    expect(log).toEqual(['before commit', 'nested', 'outer', 'batch', 'no transaction']);
+  });
+
   it('refuse reads, which would have nothing to answer with', async () => {
     const stores = createStores(dialect);
     await expect(stores.writeBatch(async (batch) => void (await batch.agents.findById('agent-x')))).rejects.toThrow('a write batch cannot read');
+    const db = queueingKysely(dialect.kysely, []) as unknown as Kysely<any>;
+    await expect(probe(db).values({ id: 'r1', body: null, n: null }).returning('id').execute()).rejects.toThrow('a write batch cannot read');
   });
 });
