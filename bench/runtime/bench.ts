@@ -19,7 +19,7 @@
  * whatever else the machine is doing (the load average is printed); Cairn's CPU time is reported beside them.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -94,6 +94,10 @@ const pct = (values: number[], p: number) => {
 };
 const f1 = (n: number) => n.toFixed(1);
 const now = () => performance.now();
+const ownCpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
 
 async function postJson(url: string, body: unknown): Promise<{ status: number; text: string }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -121,6 +125,34 @@ async function freePort(): Promise<number> {
 function procCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * CPU time of the PostgreSQL processes running now (the benchmark's database server runs on this machine), in ms.
+ * The process list is read once: scanning /proc before every turn cost the benchmark ~0.7 ms of CPU per turn.
+ * Processes started later (autovacuum workers) are not counted.
+ */
+function postgresCpu(): () => number {
+  const pids = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && readComm(pid) === 'postgres');
+  return () => {
+    let total = 0;
+    for (const pid of pids) {
+      try {
+        total += procCpuMs(Number(pid));
+      } catch {
+        // the process has ended
+      }
+    }
+    return total;
+  };
+}
+
+function readComm(pid: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined; // the process ended between the listing and the read
+  }
 }
 
 async function startServer(dialect: TestDialect, env: Record<string, string>): Promise<Server> {
@@ -264,8 +296,12 @@ async function overhead(dialect: TestDialect): Promise<void> {
   // alone, from /proc; inprocess: this whole process). Unlike wall time it barely moves when other programs compete
   // for the cores, so on a busy machine it is the steadier measure of Cairn's own cost.
   console.log(`\nserver: ${args.server === 'inprocess' ? 'in this process' : 'own process (private build)'}`);
-  console.log('| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  // PostgreSQL: its server's CPU too (its processes on this machine, the trim's share subtracted like Cairn's).
+  let dbCpuMs = () => 0;
+  const dbColumn = dialect === 'postgres' ? ' PostgreSQL CPU per step, mean ms |' : '';
+  // The benchmark's own process (client and fake LLM; with trims, unlike the others) shares the cores too.
+  console.log(`| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |${dbColumn} client + fake LLM CPU per step, mean ms |`);
+  console.log(`|---:|---|---:|---:|---:|---:|---:|---:|---:|${dbColumn ? '---:|' : ''}---:|`);
   const s = await setup(dialect);
   try {
     let k = 0;
@@ -289,18 +325,29 @@ async function overhead(dialect: TestDialect): Promise<void> {
       const agentId = await createAgent(s.server, `bench-overhead-${size}`);
       await seedHistory(s.server, agentId, size);
       for (const shape of shapes) {
+        // Listed after the server's warm-up: its pool has all its connections by now.
+        if (dialect === 'postgres') dbCpuMs = postgresCpu();
         const samples: number[] = [];
         const llmSamples: number[] = [];
         let cpuAtStart = 0;
         let trimCpu = 0;
+        let dbCpuAtStart = 0;
+        let dbTrimCpu = 0;
+        let ownCpuAtStart = 0;
         let steps = 0;
         for (let i = 0; i < warmup + turns; i++) {
           const beforeTrim = s.server.cpuMs();
+          const dbBeforeTrim = dbCpuMs();
           await trimContext(s.server, agentId, 40);
-          if (i > warmup) trimCpu += s.server.cpuMs() - beforeTrim;
+          if (i > warmup) {
+            trimCpu += s.server.cpuMs() - beforeTrim;
+            dbTrimCpu += dbCpuMs() - dbBeforeTrim;
+          }
           if (i === warmup) {
             queryStats.clear();
             cpuAtStart = s.server.cpuMs();
+            dbCpuAtStart = dbCpuMs();
+            ownCpuAtStart = ownCpuMs();
           }
           const [wall, llmMs, turnSteps] = await turn(s, agentId, shape, i);
           if (i >= warmup) {
@@ -311,7 +358,7 @@ async function overhead(dialect: TestDialect): Promise<void> {
         }
         const stored = await s.server.stores.messages.count(agentId, { kind: 'all' });
         printQueryStats(turns, `${size} stored, ${shape}`);
-        console.log(`| ${size.toLocaleString('en')} (now ${stored.toLocaleString('en')}) | ${shape} | ${shape === 'sync-tool' ? 2 : 1} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${f1(Math.max(...samples))} | ${f1(pct(llmSamples, 50))} | ${f1((s.server.cpuMs() - cpuAtStart - trimCpu) / steps)} |`);
+        console.log(`| ${size.toLocaleString('en')} (now ${stored.toLocaleString('en')}) | ${shape} | ${shape === 'sync-tool' ? 2 : 1} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${f1(Math.max(...samples))} | ${f1(pct(llmSamples, 50))} | ${f1((s.server.cpuMs() - cpuAtStart - trimCpu) / steps)} |${dialect === 'postgres' ? ` ${f1((dbCpuMs() - dbCpuAtStart - dbTrimCpu) / steps)} |` : ''} ${f1((ownCpuMs() - ownCpuAtStart) / steps)} |`);
       }
     }
   } finally {

@@ -5,6 +5,7 @@ import { nowIso } from '../lib/time.js';
 import type { LlmProviders } from '../llm/types.js';
 import type { SendMessageBody } from '../schemas/message.js';
 import type { Stores } from '../store/index.js';
+import { newRunRow } from '../store/run.store.js';
 import { parseJson } from '../store/json.js';
 import { normalizeApprovals, resolveApproval, type RawApproval } from './approvals.js';
 import { turnErrorFor, type AgentLoop } from './loop.js';
@@ -36,6 +37,16 @@ const runMetadataFor = (mode: SendMode) => ({ run_type: mode === 'async' ? 'send
 
 /** The turn lock's key (`runs.thread_lock`): one turn at a time per agent and conversation. */
 const threadLock = (agentId: string, conversationId: string | null) => `${agentId}:${conversationId ?? 'default'}`;
+
+/** Everything a turn starts from, each read at once (none waits for another's answer: see `Stores.writeThenRead`). */
+const readThread = (s: Stores, agentId: string, conversationId: string | null, systemId: string | undefined) =>
+  Promise.all([
+    s.agents.findById(agentId),
+    conversationId === null ? undefined : s.conversations.findById(conversationId),
+    s.tools.listForAgents([agentId]),
+    systemId ? s.messages.findByIds([systemId]) : [],
+  ]);
+type ThreadRead = Awaited<ReturnType<typeof readThread>>;
 
 function toParts(content: unknown): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
@@ -115,16 +126,16 @@ export class TurnService {
     }
 
     const runId = newId('run');
-    await this.claim(runId, agentId, conversationId, requestBody, mode);
-    // The run holds the thread's turn lock now, and a cancel can name it: it is live from here on. What is read below
-    // (the agent, the thread's in-context ids) is what the previous turn committed, and the loop runs on it without
+    const read = await this.claim(runId, agentId, conversationId, requestBody, mode);
+    // The run holds the thread's turn lock now, and a cancel can name it: it is live from here on. What was read with
+    // it (the agent, the thread's in-context ids) is what the previous turn committed, and the loop runs on it without
     // reading it again. A send refused here removes its run, and the lock with it.
     const live = new LiveRun(runId, this.stores, mode === 'stream', this.logger);
     const abort = new AbortController();
     this.live.set(runId, { run: live, abort });
     let prepared: Awaited<ReturnType<TurnService['prepare']>>;
     try {
-      prepared = await this.prepare(agentId, conversationId, requestBody, inputs, rawApprovals, approvalOtid);
+      prepared = await this.prepare(read, agentId, conversationId, requestBody, inputs, rawApprovals, approvalOtid);
     } catch (error) {
       this.live.delete(runId);
       await this.stores.runs.deleteUnstarted(runId).catch((e: unknown) => this.logger.error({ err: e, runId }, 'removing a refused run failed'));
@@ -134,35 +145,39 @@ export class TurnService {
     return { runId, live, outcome };
   }
 
-  /** Creates the run, which takes the thread's turn lock: 409 while another run holds it, 404 for an unknown agent. */
-  private async claim(runId: string, agentId: string, conversationId: string | null, body: SendMessageBody, mode: SendMode): Promise<void> {
-    const now = nowIso();
+  /**
+   * Creates the run, which takes the thread's turn lock (409 while another run holds it, 404 for an unknown agent),
+   * and reads the thread with it: the agent, the conversation, the tools and the system row the thread had last time,
+   * in the insert's own round trip on PostgreSQL.
+   */
+  private async claim(runId: string, agentId: string, conversationId: string | null, body: SendMessageBody, mode: SendMode): Promise<ThreadRead> {
     const lock = threadLock(agentId, conversationId);
+    const systemId = this.loop.rows.systemIdOf(lock);
+    const read = (s: Stores) => readThread(s, agentId, conversationId, systemId);
+    const run = newRunRow({
+      id: runId,
+      agent_id: agentId,
+      conversation_id: conversationId,
+      status: mode === 'async' ? 'created' : 'running',
+      background: mode === 'async' || body.background === true ? 1 : 0,
+      streamed: mode === 'stream' ? 1 : 0,
+      metadata: JSON.stringify(runMetadataFor(mode)),
+      request_config: JSON.stringify({
+        use_assistant_message: body.use_assistant_message ?? true,
+        assistant_message_tool_name: body.assistant_message_tool_name ?? 'send_message',
+        assistant_message_tool_kwarg: body.assistant_message_tool_kwarg ?? 'message',
+        include_return_message_types: body.include_return_message_types ?? null,
+      }),
+      callback_url: body.callback_url ?? null,
+      created_at: nowIso(),
+      thread_lock: lock,
+    });
     try {
-      await this.stores.runs.insert({
-        id: runId,
-        agent_id: agentId,
-        conversation_id: conversationId,
-        status: mode === 'async' ? 'created' : 'running',
-        stop_reason: null,
-        background: mode === 'async' || body.background === true ? 1 : 0,
-        streamed: mode === 'stream' ? 1 : 0,
-        metadata: JSON.stringify(runMetadataFor(mode)),
-        request_config: JSON.stringify({
-          use_assistant_message: body.use_assistant_message ?? true,
-          assistant_message_tool_name: body.assistant_message_tool_name ?? 'send_message',
-          assistant_message_tool_kwarg: body.assistant_message_tool_kwarg ?? 'message',
-          include_return_message_types: body.include_return_message_types ?? null,
-        }),
-        callback_url: body.callback_url ?? null,
-        usage: '{}',
-        ttft_ns: null,
-        total_duration_ns: null,
-        created_at: now,
-        completed_at: null,
-        heartbeat_at: now,
-        thread_lock: lock,
-      });
+      const [, thread, previousHolder] = await this.stores.writeThenRead((s) => Promise.all([s.runs.insert(run), read(s), s.runs.lockHolder(lock, { than: runId })]));
+      // On PostgreSQL the reads share the insert's statement, and its view of the database: when the insert had to
+      // wait for the previous turn to release the lock, they still see that turn holding it, and not what it
+      // committed with the release. Read again then.
+      return previousHolder === undefined ? thread : await read(this.stores);
     } catch (error) {
       if (this.constraints.isForeignKeyViolation(error)) throw notFound(`Agent with id '${agentId}' not found`);
       if (!this.constraints.isUniqueViolation(error)) throw error;
@@ -175,19 +190,17 @@ export class TurnService {
     }
   }
 
-  /**
-   * Reads the thread under the run's lock (the agent, the conversation, the tools and the system row the thread had
-   * last time, all at once: one round trip on PostgreSQL) and checks the send against it (§5.6).
-   */
-  private async prepare(agentId: string, conversationId: string | null, requestBody: SendMessageBody, inputs: UserInput[], rawApprovals: RawApproval[], approvalOtid: string | null) {
+  /** Checks the send against the thread read under the run's lock (§5.6). */
+  private async prepare(
+    [agent, conversation, tools, system]: ThreadRead,
+    agentId: string,
+    conversationId: string | null,
+    requestBody: SendMessageBody,
+    inputs: UserInput[],
+    rawApprovals: RawApproval[],
+    approvalOtid: string | null,
+  ) {
     const lock = threadLock(agentId, conversationId);
-    const systemId = this.loop.rows.systemIdOf(lock);
-    const [agent, conversation, tools, system] = await Promise.all([
-      this.stores.agents.findById(agentId),
-      conversationId === null ? undefined : this.stores.conversations.findById(conversationId),
-      this.stores.tools.listForAgents([agentId]),
-      systemId ? this.stores.messages.findByIds([systemId]) : [],
-    ]);
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
     let ids = parseJson<string[]>(agent.message_ids, []);
     let model: string | null = null;

@@ -11,7 +11,7 @@ import { ToolStore } from './tool.store.js';
 import { RecallStore } from './recall.store.js';
 import type { Database } from './schema.js';
 import type { CompiledQuery, Kysely } from 'kysely';
-import { queueingKysely } from './write-batch.js';
+import { deferringKysely, queueingKysely } from './batching.js';
 
 /** Every store bound to one executor: the database, one transaction, or one write batch. */
 export interface Stores {
@@ -34,6 +34,14 @@ export interface Stores {
    * join it.
    */
   writeBatch(work: (batch: Stores) => Promise<void>): Promise<void>;
+  /**
+   * Runs `work`, which makes one write and then reads, all at once (no read may wait for another's answer), in one
+   * round trip where that saves any (PostgreSQL: `Dialect.writeThenRead`); elsewhere `work` simply runs. On
+   * PostgreSQL the reads see the database as the write's statement began: not the write, nor a commit the write
+   * waited for (a lock released by a transaction that also wrote what is read) — `work` must be able to tell.
+   * Inside a transaction `work` simply runs.
+   */
+  writeThenRead<T>(work: (s: Stores) => Promise<T>): Promise<T>;
   /**
    * Runs `effect` once the writes made so far are committed: at the end of the outermost transaction or batch (not
    * at all if it rolls back), or at once outside any. For waking background workers that read those writes.
@@ -68,6 +76,30 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
         const queued: CompiledQuery[] = [];
         await work(createStores(dialect, queueingKysely(dialect.kysely, queued), effects));
         await dialect.runWrites(queued);
+      });
+    },
+    writeThenRead: async (work) => {
+      const together = dialect.writeThenRead;
+      if (committed || !together) return work(stores);
+      return atomically(async (effects) => {
+        const deferring = deferringKysely(dialect.kysely, db);
+        const done = work(createStores(dialect, deferring.db, effects));
+        // Awaited below; until then a `work` that fails before its first query must not count as unhandled.
+        done.catch(() => {});
+        // Every query `work` makes before it awaits an answer is issued within microtasks; by the next macrotask
+        // they are all held.
+        await new Promise((resolve) => setImmediate(resolve));
+        const [write, ...reads] = deferring.take();
+        if (write) {
+          try {
+            const rows = await together(write.query, reads.map((read) => read.query));
+            write.settle({ rows: [] });
+            reads.forEach((read, i) => read.settle({ rows: rows[i]! }));
+          } catch (error) {
+            for (const query of [write, ...reads]) query.settle(error instanceof Error ? error : new Error(String(error)));
+          }
+        }
+        return done;
       });
     },
     afterCommit: (effect) => {

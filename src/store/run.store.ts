@@ -3,6 +3,26 @@ import { fetchPage, seqById, type PageSpec } from './paging.js';
 import type { Database, RunRow, StepRow } from './schema.js';
 
 export type RunRecord = Selectable<RunRow>;
+
+/** A new run's row: what `fields` leaves out is not known yet (no stop reason, usage, timings or lock). */
+export function newRunRow(fields: Pick<RunRecord, 'id' | 'agent_id' | 'status' | 'created_at'> & Partial<Omit<RunRecord, 'seq'>>): Omit<RunRecord, 'seq'> {
+  return {
+    conversation_id: null,
+    stop_reason: null,
+    background: 0,
+    streamed: 0,
+    metadata: null,
+    request_config: null,
+    callback_url: null,
+    usage: '{}',
+    ttft_ns: null,
+    total_duration_ns: null,
+    completed_at: null,
+    heartbeat_at: fields.created_at,
+    thread_lock: null,
+    ...fields,
+  };
+}
 export type StepRecord = Selectable<StepRow>;
 
 export interface RunFilter {
@@ -151,9 +171,11 @@ export class RunStore {
       .execute();
   }
 
-  /** The run holding a thread's turn lock (`runs.thread_lock`), if any. */
-  async lockHolder(lock: string): Promise<string | undefined> {
-    const row = await this.db.selectFrom('runs').select('id').where('thread_lock', '=', lock).executeTakeFirst();
+  /** The run holding a thread's turn lock (`runs.thread_lock`), if any; `other` ignores the run that asks. */
+  async lockHolder(lock: string, other?: { than: string }): Promise<string | undefined> {
+    let query = this.db.selectFrom('runs').select('id').where('thread_lock', '=', lock);
+    if (other) query = query.where('id', '<>', other.than);
+    const row = await query.executeTakeFirst();
     return row?.id;
   }
 }

@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createCairn } from '../../src/server.js';
 import { createTestDatabase } from '../support/cairn.js';
+import { runRecord } from '../support/rows.js';
 
 describe('runs left active by a dead process [sqlite]', () => {
   it('are marked failed, and their thread unlocked, when Cairn starts on the same database', async () => {
@@ -15,25 +16,8 @@ describe('runs left active by a dead process [sqlite]', () => {
       const now = new Date().toISOString();
       // What a process killed mid-turn leaves behind: a running run holding the thread's lock, and a run cancelled
       // while its turn was still going (its lock is released only when the turn ends).
-      const run = (id: string, status: string, thread: string) => ({
-        id,
-        agent_id: agent.id,
-        conversation_id: null,
-        status,
-        stop_reason: null,
-        background: 1,
-        streamed: 1,
-        metadata: null,
-        request_config: null,
-        callback_url: null,
-        usage: '{}',
-        ttft_ns: null,
-        total_duration_ns: null,
-        created_at: now,
-        completed_at: null,
-        heartbeat_at: now,
-        thread_lock: `${agent.id}:${thread}`,
-      });
+      const run = (id: string, status: string, thread: string) =>
+        runRecord({ id, agent_id: agent.id, status, background: 1, streamed: 1, created_at: now, heartbeat_at: now, thread_lock: `${agent.id}:${thread}` });
       await first.services.stores.runs.insert(run('run-00000000-0000-4000-8000-000000000001', 'running', 'default'));
       await first.services.stores.runs.insert(run('run-00000000-0000-4000-8000-000000000002', 'cancelled', 'conv-00000000-0000-4000-8000-000000000009'));
       await first.close();

@@ -12,8 +12,16 @@ export interface Dialect {
   readonly db: Kysely<Database>;
   /** The Kysely dialect behind `db`: its adapter and query compiler also compile queued writes (`Stores.writeBatch`). */
   readonly kysely: KyselyDialect;
-  /** Runs compiled writes as one transaction (PostgreSQL: one round trip). */
+  /** Runs compiled writes as one transaction (PostgreSQL: one round trip, each statement shape prepared once per connection). */
   runWrites(queries: readonly CompiledQuery[]): Promise<void>;
+  /**
+   * Where it saves round trips (PostgreSQL; absent on SQLite, which has none to save): runs a write, then reads, as
+   * one statement, and returns each read's rows. The reads see the database as it was when the statement began: not
+   * the write, nor what another transaction committed while the write waited for a lock. Rows come back through
+   * JSON, which carries text and numbers as the driver reads them (every column of Cairn's tables but vectors). The
+   * statement is prepared once per pooled connection and kept: callers pass queries of a fixed set of shapes.
+   */
+  writeThenRead?(write: CompiledQuery, reads: readonly CompiledQuery[]): Promise<unknown[][]>;
   /** Adds the monotonic `seq` primary key every ordered table uses for keyset pagination. */
   addSeqColumn<T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'seq'>;
   /** Column type for JSON stored as text. */

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { newId } from '../../src/lib/ids.js';
+import { messageRow } from '../../src/runtime/messages.js';
+import { createStores } from '../../src/store/index.js';
+import { testDialects } from '../support/cairn.js';
+import { runRecord } from '../support/rows.js';
+import { useRuntime, waitFor } from './harness.js';
+
+// PostgreSQL reads a turn's thread in the statement that inserts its run (the turn lock). When that insert waits for
+// the previous holder to release the lock, the statement's view of the database predates the holder's commit; the
+// turn must still start from what the holder committed with the release.
+describe.each(testDialects())('a send that waits for the thread’s lock [%s]', (dialect) => {
+  const h = useRuntime(dialect);
+
+  it('starts from what the previous holder committed when it released the lock', async () => {
+    const { client, cairn } = h.server;
+    const stores = cairn.services.stores;
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
+    const holder = newId('run');
+    await stores.runs.insert(runRecord({ id: holder, agent_id: agent.id }));
+    h.llm.setDefault({ text: 'Noted.' });
+
+    // The holder's last step, as its write batch commits it: a new message in context, and the lock released.
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let written!: () => void;
+    const writesDone = new Promise<void>((resolve) => (written = resolve));
+    const holderTurn = cairn.dialect.db.transaction().execute(async (trx) => {
+      const tx = createStores(cairn.dialect, trx);
+      const ids = JSON.parse((await tx.agents.findById(agent.id))!.message_ids) as string[];
+      const remembered = messageRow({ agentId: agent.id, conversationId: null, runId: holder, stepId: null, model: null }, 'assistant', [{ type: 'text', text: 'The answer is forty-two.' }]);
+      await tx.messages.insertMany([remembered]);
+      await tx.agents.update(agent.id, { message_ids: JSON.stringify([...ids, remembered.id]) });
+      await tx.runs.update(holder, { status: 'completed', stop_reason: 'end_turn', thread_lock: null });
+      written();
+      await committing;
+    });
+    await writesDone;
+
+    // SQLite has one connection: the send queues behind the open transaction instead of waiting on the lock.
+    const send = client.agents.messages.create(agent.id, { input: 'What is the answer?' });
+    if (dialect === 'postgres') {
+      // The send's insert is blocked on the holder's row: no model call until the holder commits.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(h.llm.calls).toHaveLength(0);
+    }
+    commit();
+    await holderTurn;
+    const response = await send;
+    expect(response.stop_reason?.stop_reason).toBe('end_turn');
+    const [call] = await waitFor(async () => (h.llm.calls.length > 0 ? h.llm.calls : undefined));
+    expect(JSON.stringify(call!.body.messages)).toContain('The answer is forty-two.');
+  });
+});

@@ -1,0 +1,185 @@
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseConfigFor, openDatabase } from '../../src/store/database.js';
+import type { Dialect } from '../../src/store/dialect/types.js';
+import { openPostgres } from '../../src/store/dialect/postgres.js';
+import { createStores, type Stores } from '../../src/store/index.js';
+import { queueingKysely } from '../../src/store/batching.js';
+import { newId } from '../../src/lib/ids.js';
+import { createTestDatabase, startCairn, testDialects, type TestCairn } from '../support/cairn.js';
+import { runRecord } from '../support/rows.js';
+
+describe.each(testDialects())('write batches [%s]', (name) => {
+  let dialect: Dialect;
+  let drop: () => Promise<void>;
+  // A scratch table the schema types do not know: reached through an untyped view of the batch's Kysely.
+  const probe = (db: Kysely<any>) => db.insertInto('batch_probe');
+
+  beforeAll(async () => {
+    const database = await createTestDatabase(name);
+    drop = database.drop;
+    dialect = await openDatabase(databaseConfigFor(database));
+    await sql`CREATE TABLE batch_probe (id text PRIMARY KEY, body text, n integer)`.execute(dialect.db);
+  });
+  afterAll(async () => {
+    await dialect.close();
+    await drop();
+  });
+
+  const queue = async (rows: { id: string; body: string | null; n: number | null }[]): Promise<CompiledQuery[]> => {
+    const queued: CompiledQuery[] = [];
+    const db = queueingKysely(dialect.kysely, queued) as unknown as Kysely<any>;
+    for (const row of rows) await probe(db).values(row).execute();
+    return queued;
+  };
+
+  it('write every value exactly as it was bound', async () => {
+    const awkward = [`it's`, 'back\\slash \\n and \\\\', 'new\nline\ttab', 'ünïcødé ✓ 🪨', '$1 $2 and ?', "'; DROP TABLE batch_probe; --", ''];
+    const rows: { id: string; body: string | null; n: number | null }[] = awkward.map((body, i) => ({ id: `v${i}`, body, n: i - 3 }));
+    rows.push({ id: 'nulls', body: null, n: null });
+    await dialect.runWrites(await queue(rows));
+    const stored = await sql<{ id: string; body: string | null; n: number | null }>`SELECT id, body, n FROM batch_probe WHERE id LIKE 'v%' OR id = 'nulls' ORDER BY id`.execute(dialect.db);
+    expect(stored.rows).toEqual([...rows].sort((a, b) => (a.id < b.id ? -1 : 1)));
+  });
+
+  it('are atomic: a failing statement leaves none of the batch behind', async () => {
+    const queued = await queue([
+      { id: 'a1', body: 'first', n: 1 },
+      { id: 'a2', body: 'second', n: 2 },
+      { id: 'a1', body: 'duplicate key', n: 3 },
+    ]);
+    await expect(dialect.runWrites(queued)).rejects.toThrow();
+    const stored = await sql<{ id: string }>`SELECT id FROM batch_probe WHERE id IN ('a1', 'a2')`.execute(dialect.db);
+    expect(stored.rows).toEqual([]);
+    // The connection is usable afterwards.
+    await dialect.runWrites(await queue([{ id: 'a3', body: 'after', n: 4 }]));
+    expect((await sql<{ id: string }>`SELECT id FROM batch_probe WHERE id = 'a3'`.execute(dialect.db)).rows).toEqual([{ id: 'a3' }]);
+  });
+
+  it('run effects registered with afterCommit once the outermost transaction or batch commits, and never on rollback', async () => {
+    const stores = createStores(dialect);
+    const log: string[] = [];
+    await stores.transaction(async (tx) => {
+      await tx.transaction(async (inner) => inner.afterCommit(() => log.push('nested')));
+      tx.afterCommit(() => log.push('outer'));
+      log.push('before commit');
+    });
+    await expect(
+      stores.transaction(async (tx) => {
+        tx.afterCommit(() => log.push('rolled back'));
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    await stores.writeBatch(async (batch) => batch.afterCommit(() => log.push('batch')));
+    stores.afterCommit(() => log.push('no transaction'));
+    expect(log).toEqual(['before commit', 'nested', 'outer', 'batch', 'no transaction']);
+  });
+
+  it('refuse reads, which would have nothing to answer with', async () => {
+    const stores = createStores(dialect);
+    await expect(stores.writeBatch(async (batch) => void (await batch.agents.findById('agent-x')))).rejects.toThrow('a write batch cannot read');
+    const db = queueingKysely(dialect.kysely, []) as unknown as Kysely<any>;
+    await expect(probe(db).values({ id: 'r1', body: null, n: null }).returning('id').execute()).rejects.toThrow('a write batch cannot read');
+  });
+});
+
+describe.each(testDialects())('a write, then reads, together [%s]', (name) => {
+  let t: TestCairn;
+  let stores: Stores;
+  let isUniqueViolation: (error: unknown) => boolean;
+  let isForeignKeyViolation: (error: unknown) => boolean;
+
+  beforeAll(async () => {
+    t = await startCairn(name);
+    stores = t.cairn.services.stores;
+    isUniqueViolation = (error) => t.cairn.dialect.isUniqueViolation(error);
+    isForeignKeyViolation = (error) => t.cairn.dialect.isForeignKeyViolation(error);
+  });
+  afterAll(() => t.close());
+
+  const createAgent = () => t.cairn.services.agents.create({ model: 'openai/gpt-4o-mini', system: `A prompt with 'quotes', "doubles", \\ and ünïcødé`, memory_blocks: [{ label: 'human', value: 'Ada' }] });
+
+  it('answer each read with the rows a read on its own returns, and make the write once', async () => {
+    const agent = await createAgent();
+    const systemId = (JSON.parse((await stores.agents.findById(agent.id))!.message_ids) as string[])[0]!;
+    const reads = (s: Stores) => [s.agents.findById(agent.id), s.tools.listForAgents([agent.id]), s.messages.findByIds([systemId])] as const;
+    const expected = await Promise.all(reads(stores));
+    const runId = newId('run');
+    const [, ...read] = await stores.writeThenRead((s) => Promise.all([s.runs.insert(runRecord({ id: runId, agent_id: agent.id })), ...reads(s)]));
+    expect(read).toEqual(expected);
+    expect(expected[1].get(agent.id)?.length).toBeGreaterThan(0);
+    expect((await stores.runs.list({ agentIds: [agent.id] }, { limit: 10, order: 'asc' })).map((r) => r.id)).toEqual([runId]);
+  });
+
+  it('fail every read with the write, which leaves nothing behind', async () => {
+    const agent = await createAgent();
+    const held = runRecord({ id: newId('run'), agent_id: agent.id });
+    await stores.runs.insert(held);
+    const second = stores.writeThenRead((s) => Promise.all([s.runs.insert(runRecord({ id: newId('run'), agent_id: agent.id })), s.agents.findById(agent.id)]));
+    await expect(second).rejects.toSatisfy(isUniqueViolation);
+    const orphan = newId('run');
+    const unknownAgent = stores.writeThenRead((s) => Promise.all([s.runs.insert(runRecord({ id: orphan, agent_id: 'agent-missing' })), s.agents.findById('agent-missing')]));
+    await expect(unknownAgent).rejects.toSatisfy(isForeignKeyViolation);
+    expect(await stores.runs.findById(orphan)).toBeUndefined();
+    expect((await stores.runs.list({ agentIds: [agent.id] }, { limit: 10, order: 'asc' })).map((r) => r.id)).toEqual([held.id]);
+  });
+
+  it('run a read that needs another read’s answer on its own, after the others', async () => {
+    const agent = await createAgent();
+    const found = await stores.writeThenRead(async (s) => {
+      const [, first] = await Promise.all([s.runs.insert(runRecord({ id: newId('run'), agent_id: agent.id })), s.agents.findById(agent.id)]);
+      return s.agents.findById(first!.id);
+    });
+    expect(found?.id).toBe(agent.id);
+  });
+});
+
+describe.runIf(testDialects().includes('postgres'))('write batches on one PostgreSQL connection [postgres]', () => {
+  let dialect: Dialect;
+  let drop: () => Promise<void>;
+  const prepared = async () =>
+    Number((await sql<{ n: string }>`SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE 'cairn_w%'`.execute(dialect.db)).rows[0]!.n);
+  // A statement shape per length: `IN` lists of different lengths are different SQL texts.
+  const deleteShape = async (length: number) => {
+    const queued: CompiledQuery[] = [];
+    const db = queueingKysely(dialect.kysely, queued) as unknown as Kysely<any>;
+    await db.deleteFrom('batch_probe').where('id', 'in', Array.from({ length }, (_, i) => `none-${i}`)).execute();
+    return queued;
+  };
+
+  beforeAll(async () => {
+    const database = await createTestDatabase('postgres');
+    drop = database.drop;
+    dialect = openPostgres(database.pgUri!, 1);
+    await sql`CREATE TABLE batch_probe (id text PRIMARY KEY, body text, n integer)`.execute(dialect.db);
+  });
+  afterAll(async () => {
+    await dialect.close();
+    await drop();
+  });
+
+  it('keep a bounded number of prepared statements, closing the least recently used', async () => {
+    for (let length = 1; length <= 130; length++) await dialect.runWrites(await deleteShape(length));
+    expect(await prepared()).toBe(100);
+    // Still answered correctly after evictions, by statements prepared again.
+    await dialect.runWrites([...(await deleteShape(1)), ...(await deleteShape(130))]);
+    expect(await prepared()).toBe(100);
+  });
+
+  it('forget what a failed batch may not have prepared, and leave nothing prepared behind', async () => {
+    const insert = async (id: string, n: number) => {
+      const queued: CompiledQuery[] = [];
+      const db = queueingKysely(dialect.kysely, queued) as unknown as Kysely<any>;
+      await db.insertInto('batch_probe').values({ id, body: null, n }).execute();
+      return queued;
+    };
+    await dialect.runWrites(await insert('taken', 0));
+    for (let k = 0; k < 10; k++) {
+      // The first new shape is prepared and runs; the insert fails; PostgreSQL skips the second new shape's Parse.
+      await expect(dialect.runWrites([...(await deleteShape(300 + k)), ...(await insert('taken', 1)), ...(await deleteShape(400 + k))])).rejects.toThrow('duplicate key');
+      await dialect.runWrites([...(await deleteShape(400 + k)), ...(await deleteShape(300 + k))]);
+    }
+    // As many on the server as the connection remembers (the bound, filled by the test before): none leaked.
+    expect(await prepared()).toBe(100);
+  });
+});
