@@ -123,35 +123,46 @@ async function freePort(): Promise<number> {
 
 /** utime + stime of a process from /proc, in ms (clock ticks of 10 ms: exact only summed over many turns). */
 function procCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return readStat(String(pid))?.ms ?? 0;
 }
 
 /**
- * CPU time of the PostgreSQL processes running now (the benchmark's database server runs on this machine), in ms.
- * The process list is read once: scanning /proc before every turn cost the benchmark ~0.7 ms of CPU per turn.
- * Processes started later (autovacuum workers) are not counted.
+ * CPU time of the PostgreSQL server on this machine (the benchmark's database runs here), in ms: its live processes,
+ * plus the children the postmaster has reaped (the pool closes idle connections, and their backends exit).
  */
 function postgresCpu(): () => number {
-  const pids = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && readComm(pid) === 'postgres');
+  // A process's name never changes here: read each one once (reading every name per turn cost ~0.7 ms of CPU).
+  const names = new Map<string, string | undefined>();
+  const nameOf = (pid: string) => {
+    if (!names.has(pid)) names.set(pid, readStat(pid)?.comm);
+    return names.get(pid);
+  };
   return () => {
     let total = 0;
-    for (const pid of pids) {
-      try {
-        total += procCpuMs(Number(pid));
-      } catch {
-        // the process has ended
-      }
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid) || nameOf(pid) !== 'postgres') continue;
+      const stat = readStat(pid);
+      if (!stat) continue;
+      total += stat.ms;
+      if (nameOf(String(stat.ppid)) !== 'postgres') total += stat.reapedChildrenMs;
     }
     return total;
   };
 }
 
-function readComm(pid: string): string | undefined {
+/** /proc/<pid>/stat: name, parent, own CPU and reaped children's CPU (clock ticks of 10 ms). */
+function readStat(pid: string): { comm: string; ppid: number; ms: number; reapedChildrenMs: number } | undefined {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
+    return {
+      comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')),
+      ppid: Number(fields[1]),
+      ms: (Number(fields[11]) + Number(fields[12])) * 10,
+      reapedChildrenMs: (Number(fields[13]) + Number(fields[14])) * 10,
+    };
   } catch {
-    return undefined; // the process ended between the listing and the read
+    return undefined; // the process has ended
   }
 }
 
@@ -246,18 +257,18 @@ async function seedHistory(server: Server, agentId: string, count: number): Prom
  * message so no tool call loses its return), as compaction would. Without it the window grows with every measured
  * turn and the numbers would measure prompt size, not stored history. Runs between turns, outside the timed region.
  */
-async function trimContext(server: Server, agentId: string, keep: number): Promise<void> {
+async function trimContext(server: Server, agentId: string, keep: number, measure: (trim: () => Promise<void>) => Promise<void> = (trim) => trim()): Promise<void> {
   const { stores } = server;
   const ids = JSON.parse((await stores.agents.findById(agentId))!.message_ids) as string[];
-  // Trimmed in bursts (back to `keep` once it passes `keep` + 20): the trim is a request of its own, and Cairn's CPU
-  // for it is subtracted from the turns' (see overhead()).
+  // Trimmed in bursts (back to `keep` once it passes `keep` + 20): the trim is a request of its own, and what it costs
+  // is measured apart (`measure`) and subtracted from the turns' (see overhead()).
   if (ids.length <= keep + 20) return;
   const tail = await stores.messages.findByIds(ids.slice(-keep));
   const firstUser = tail.findIndex((m) => m.role === 'user');
   if (firstUser < 0) return;
   // Written through Cairn's API, as a client would: a write on the bench's own SQLite connection would invalidate
   // the server connection's page cache before every measured turn, which no single-process deployment does.
-  await server.client.agents.update(agentId, { message_ids: [ids[0]!, ...tail.slice(firstUser).map((m) => m.id)] });
+  await measure(async () => void (await server.client.agents.update(agentId, { message_ids: [ids[0]!, ...tail.slice(firstUser).map((m) => m.id)] })));
 }
 
 type Shape = 'sync-text' | 'stream-text' | 'sync-tool';
@@ -297,7 +308,7 @@ async function overhead(dialect: TestDialect): Promise<void> {
   // for the cores, so on a busy machine it is the steadier measure of Cairn's own cost.
   console.log(`\nserver: ${args.server === 'inprocess' ? 'in this process' : 'own process (private build)'}`);
   // PostgreSQL: its server's CPU too (its processes on this machine, the trim's share subtracted like Cairn's).
-  let dbCpuMs = () => 0;
+  const dbCpuMs = dialect === 'postgres' ? postgresCpu() : () => 0;
   const dbColumn = dialect === 'postgres' ? ' PostgreSQL CPU per step, mean ms |' : '';
   // The benchmark's own process (client and fake LLM; with trims, unlike the others) shares the cores too.
   console.log(`| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |${dbColumn} client + fake LLM CPU per step, mean ms |`);
@@ -325,8 +336,6 @@ async function overhead(dialect: TestDialect): Promise<void> {
       const agentId = await createAgent(s.server, `bench-overhead-${size}`);
       await seedHistory(s.server, agentId, size);
       for (const shape of shapes) {
-        // Listed after the server's warm-up: its pool has all its connections by now.
-        if (dialect === 'postgres') dbCpuMs = postgresCpu();
         const samples: number[] = [];
         const llmSamples: number[] = [];
         let cpuAtStart = 0;
@@ -336,13 +345,17 @@ async function overhead(dialect: TestDialect): Promise<void> {
         let ownCpuAtStart = 0;
         let steps = 0;
         for (let i = 0; i < warmup + turns; i++) {
-          const beforeTrim = s.server.cpuMs();
-          const dbBeforeTrim = dbCpuMs();
-          await trimContext(s.server, agentId, 40);
-          if (i > warmup) {
-            trimCpu += s.server.cpuMs() - beforeTrim;
-            dbTrimCpu += dbCpuMs() - dbBeforeTrim;
-          }
+          // CPU is read only around the trims themselves: reading it costs the benchmark CPU too. The check before
+          // each trim (an agent read on the benchmark's own connection) stays in the PostgreSQL figure.
+          await trimContext(s.server, agentId, 40, async (trim) => {
+            const before = s.server.cpuMs();
+            const dbBefore = dbCpuMs();
+            await trim();
+            if (i > warmup) {
+              trimCpu += s.server.cpuMs() - before;
+              dbTrimCpu += dbCpuMs() - dbBefore;
+            }
+          });
           if (i === warmup) {
             queryStats.clear();
             cpuAtStart = s.server.cpuMs();

@@ -38,7 +38,7 @@ const runMetadataFor = (mode: SendMode) => ({ run_type: mode === 'async' ? 'send
 /** The turn lock's key (`runs.thread_lock`): one turn at a time per agent and conversation. */
 const threadLock = (agentId: string, conversationId: string | null) => `${agentId}:${conversationId ?? 'default'}`;
 
-/** Everything a turn starts from, each read at once (none waits for another's answer: see `Stores.writeThenRead`). */
+/** Everything a turn starts from, each read at once (none waits for another's answer: see `Stores.pipelined`). */
 const readThread = (s: Stores, agentId: string, conversationId: string | null, systemId: string | undefined) =>
   Promise.all([
     s.agents.findById(agentId),
@@ -153,7 +153,6 @@ export class TurnService {
   private async claim(runId: string, agentId: string, conversationId: string | null, body: SendMessageBody, mode: SendMode): Promise<ThreadRead> {
     const lock = threadLock(agentId, conversationId);
     const systemId = this.loop.rows.systemIdOf(lock);
-    const read = (s: Stores) => readThread(s, agentId, conversationId, systemId);
     const run = newRunRow({
       id: runId,
       agent_id: agentId,
@@ -173,11 +172,10 @@ export class TurnService {
       thread_lock: lock,
     });
     try {
-      const [, thread, previousHolder] = await this.stores.writeThenRead((s) => Promise.all([s.runs.insert(run), read(s), s.runs.lockHolder(lock, { than: runId })]));
-      // On PostgreSQL the reads share the insert's statement, and its view of the database: when the insert had to
-      // wait for the previous turn to release the lock, they still see that turn holding it, and not what it
-      // committed with the release. Read again then.
-      return previousHolder === undefined ? thread : await read(this.stores);
+      // The reads come after the insert, in its transaction: they see what the previous holder committed with the lock's
+      // release (which the insert may have waited for), and if one fails the run is not created.
+      const [, thread] = await this.stores.pipelined((s) => Promise.all([s.runs.insert(run), readThread(s, agentId, conversationId, systemId)]));
+      return thread;
     } catch (error) {
       if (this.constraints.isForeignKeyViolation(error)) throw notFound(`Agent with id '${agentId}' not found`);
       if (!this.constraints.isUniqueViolation(error)) throw error;

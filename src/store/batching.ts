@@ -9,7 +9,7 @@ import type { Database } from './schema.js';
 export function queueingKysely(dialect: KyselyDialect, queued: CompiledQuery[]): Kysely<Database> {
   return kyselyOn(dialect, {
     executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
-      if (isRead(query) || 'returning' in query.query) throw new Error('a write batch cannot read; read before it');
+      if (query.query.kind === 'SelectQueryNode' || 'returning' in query.query) throw new Error('a write batch cannot read; read before it');
       queued.push(query);
       return { rows: [] };
     },
@@ -27,7 +27,7 @@ export interface DeferredQuery {
 
 /**
  * A Kysely instance whose queries wait, unanswered, until `take()` hands them over to be run together
- * (`Stores.writeThenRead`); queries made after that run on `direct` as usual (a store method's second query, which
+ * (`Stores.pipelined`); queries made after that run on `direct` as usual (a store method's second query, which
  * needs the first one's answer).
  */
 export function deferringKysely(dialect: KyselyDialect, direct: Kysely<Database>): { db: Kysely<Database>; take(): DeferredQuery[] } {
@@ -52,10 +52,6 @@ export function deferringKysely(dialect: KyselyDialect, direct: Kysely<Database>
       return taken;
     },
   };
-}
-
-export function isRead(query: CompiledQuery): boolean {
-  return query.query.kind === 'SelectQueryNode';
 }
 
 /** A Kysely instance whose every query goes to `connection`, compiled by `dialect` (no pool, no transactions). */

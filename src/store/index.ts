@@ -35,13 +35,12 @@ export interface Stores {
    */
   writeBatch(work: (batch: Stores) => Promise<void>): Promise<void>;
   /**
-   * Runs `work`, which makes one write and then reads, all at once (no read may wait for another's answer), in one
-   * round trip where that saves any (PostgreSQL: `Dialect.writeThenRead`); elsewhere `work` simply runs. On
-   * PostgreSQL the reads see the database as the write's statement began: not the write, nor a commit the write
-   * waited for (a lock released by a transaction that also wrote what is read) — `work` must be able to tell.
-   * Inside a transaction `work` simply runs.
+   * Runs the queries `work` makes before it awaits any answer (say, a write and reads under `Promise.all`) in order,
+   * as one transaction: a failure fails them all and undoes their writes, and each sees what the ones before it wrote.
+   * On PostgreSQL they go in one round trip (`Dialect.runTogether`); a query `work` makes after an answer runs on its
+   * own. Inside a transaction `work` simply joins it.
    */
-  writeThenRead<T>(work: (s: Stores) => Promise<T>): Promise<T>;
+  pipelined<T>(work: (s: Stores) => Promise<T>): Promise<T>;
   /**
    * Runs `effect` once the writes made so far are committed: at the end of the outermost transaction or batch (not
    * at all if it rolls back), or at once outside any. For waking background workers that read those writes.
@@ -78,9 +77,9 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
         await dialect.runWrites(queued);
       });
     },
-    writeThenRead: async (work) => {
-      const together = dialect.writeThenRead;
-      if (committed || !together) return work(stores);
+    pipelined: async (work) => {
+      const together = dialect.runTogether;
+      if (committed || !together) return stores.transaction(work);
       return atomically(async (effects) => {
         const deferring = deferringKysely(dialect.kysely, db);
         const done = work(createStores(dialect, deferring.db, effects));
@@ -89,14 +88,13 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
         // Every query `work` makes before it awaits an answer is issued within microtasks; by the next macrotask
         // they are all held.
         await new Promise((resolve) => setImmediate(resolve));
-        const [write, ...reads] = deferring.take();
-        if (write) {
+        const held = deferring.take();
+        if (held.length > 0) {
           try {
-            const rows = await together(write.query, reads.map((read) => read.query));
-            write.settle({ rows: [] });
-            reads.forEach((read, i) => read.settle({ rows: rows[i]! }));
+            const results = await together(held.map((query) => query.query));
+            held.forEach((query, i) => query.settle(results[i]!));
           } catch (error) {
-            for (const query of [write, ...reads]) query.settle(error instanceof Error ? error : new Error(String(error)));
+            for (const query of held) query.settle(error instanceof Error ? error : new Error(String(error)));
           }
         }
         return done;

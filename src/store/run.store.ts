@@ -171,11 +171,9 @@ export class RunStore {
       .execute();
   }
 
-  /** The run holding a thread's turn lock (`runs.thread_lock`), if any; `other` ignores the run that asks. */
-  async lockHolder(lock: string, other?: { than: string }): Promise<string | undefined> {
-    let query = this.db.selectFrom('runs').select('id').where('thread_lock', '=', lock);
-    if (other) query = query.where('id', '<>', other.than);
-    const row = await query.executeTakeFirst();
+  /** The run holding a thread's turn lock (`runs.thread_lock`), if any. */
+  async lockHolder(lock: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('runs').select('id').where('thread_lock', '=', lock).executeTakeFirst();
     return row?.id;
   }
 }

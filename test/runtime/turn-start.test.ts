@@ -6,9 +6,8 @@ import { testDialects } from '../support/cairn.js';
 import { runRecord } from '../support/rows.js';
 import { useRuntime, waitFor } from './harness.js';
 
-// PostgreSQL reads a turn's thread in the statement that inserts its run (the turn lock). When that insert waits for
-// the previous holder to release the lock, the statement's view of the database predates the holder's commit; the
-// turn must still start from what the holder committed with the release.
+// A turn inserts its run (the turn lock) and reads its thread in one round trip on PostgreSQL. When the insert waits
+// for the previous holder to release the lock, the reads must still see what the holder committed with the release.
 describe.each(testDialects())('a send that waits for the thread’s lock [%s]', (dialect) => {
   const h = useRuntime(dialect);
 

@@ -83,7 +83,7 @@ describe.each(testDialects())('write batches [%s]', (name) => {
   });
 });
 
-describe.each(testDialects())('a write, then reads, together [%s]', (name) => {
+describe.each(testDialects())('queries made together [%s]', (name) => {
   let t: TestCairn;
   let stores: Stores;
   let isUniqueViolation: (error: unknown) => boolean;
@@ -105,7 +105,7 @@ describe.each(testDialects())('a write, then reads, together [%s]', (name) => {
     const reads = (s: Stores) => [s.agents.findById(agent.id), s.tools.listForAgents([agent.id]), s.messages.findByIds([systemId])] as const;
     const expected = await Promise.all(reads(stores));
     const runId = newId('run');
-    const [, ...read] = await stores.writeThenRead((s) => Promise.all([s.runs.insert(runRecord({ id: runId, agent_id: agent.id })), ...reads(s)]));
+    const [, ...read] = await stores.pipelined((s) => Promise.all([s.runs.insert(runRecord({ id: runId, agent_id: agent.id })), ...reads(s)]));
     expect(read).toEqual(expected);
     expect(expected[1].get(agent.id)?.length).toBeGreaterThan(0);
     expect((await stores.runs.list({ agentIds: [agent.id] }, { limit: 10, order: 'asc' })).map((r) => r.id)).toEqual([runId]);
@@ -115,18 +115,31 @@ describe.each(testDialects())('a write, then reads, together [%s]', (name) => {
     const agent = await createAgent();
     const held = runRecord({ id: newId('run'), agent_id: agent.id });
     await stores.runs.insert(held);
-    const second = stores.writeThenRead((s) => Promise.all([s.runs.insert(runRecord({ id: newId('run'), agent_id: agent.id })), s.agents.findById(agent.id)]));
+    const second = stores.pipelined((s) => Promise.all([s.runs.insert(runRecord({ id: newId('run'), agent_id: agent.id })), s.agents.findById(agent.id)]));
     await expect(second).rejects.toSatisfy(isUniqueViolation);
     const orphan = newId('run');
-    const unknownAgent = stores.writeThenRead((s) => Promise.all([s.runs.insert(runRecord({ id: orphan, agent_id: 'agent-missing' })), s.agents.findById('agent-missing')]));
+    const unknownAgent = stores.pipelined((s) => Promise.all([s.runs.insert(runRecord({ id: orphan, agent_id: 'agent-missing' })), s.agents.findById('agent-missing')]));
     await expect(unknownAgent).rejects.toSatisfy(isForeignKeyViolation);
     expect(await stores.runs.findById(orphan)).toBeUndefined();
     expect((await stores.runs.list({ agentIds: [agent.id] }, { limit: 10, order: 'asc' })).map((r) => r.id)).toEqual([held.id]);
   });
 
+  it('run in order, each seeing what the ones before it wrote, and fail together', async () => {
+    const agent = await createAgent();
+    const first = newId('run');
+    const [, seen] = await stores.pipelined((s) => Promise.all([s.runs.insert(runRecord({ id: first, agent_id: agent.id, thread_lock: null })), s.runs.findById(first)]));
+    expect(seen?.id).toBe(first);
+    const second = newId('run');
+    const clash = stores.pipelined((s) =>
+      Promise.all([s.runs.insert(runRecord({ id: second, agent_id: agent.id, thread_lock: null })), s.runs.insert(runRecord({ id: first, agent_id: agent.id, thread_lock: null }))]),
+    );
+    await expect(clash).rejects.toSatisfy(isUniqueViolation);
+    expect(await stores.runs.findById(second)).toBeUndefined();
+  });
+
   it('run a read that needs another read’s answer on its own, after the others', async () => {
     const agent = await createAgent();
-    const found = await stores.writeThenRead(async (s) => {
+    const found = await stores.pipelined(async (s) => {
       const [, first] = await Promise.all([s.runs.insert(runRecord({ id: newId('run'), agent_id: agent.id })), s.agents.findById(agent.id)]);
       return s.agents.findById(first!.id);
     });
@@ -138,7 +151,7 @@ describe.runIf(testDialects().includes('postgres'))('write batches on one Postgr
   let dialect: Dialect;
   let drop: () => Promise<void>;
   const prepared = async () =>
-    Number((await sql<{ n: string }>`SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE 'cairn_w%'`.execute(dialect.db)).rows[0]!.n);
+    Number((await sql<{ n: string }>`SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE 'cairn_p%'`.execute(dialect.db)).rows[0]!.n);
   // A statement shape per length: `IN` lists of different lengths are different SQL texts.
   const deleteShape = async (length: number) => {
     const queued: CompiledQuery[] = [];

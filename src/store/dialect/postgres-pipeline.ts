@@ -1,18 +1,28 @@
-import type { CompiledQuery } from 'kysely';
+import { createRequire } from 'node:module';
+import type { CompiledQuery, QueryResult } from 'kysely';
 import type pg from 'pg';
 
-/** Prepared statements each pooled connection keeps for write batches; the least recently used beyond it are closed. */
+/** Prepared statements each pooled connection keeps for pipelines; the least recently used beyond it are closed. */
 const PREPARED_PER_CONNECTION = 100;
 
+// node-postgres's own conversion of a bound value to its wire text (what its ordinary queries send).
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): unknown };
+
+export type TypeParser = (oid: number) => (text: string) => unknown;
+
 /**
- * Runs compiled writes in one round trip as one implicit transaction: every statement's Parse (first use on this
- * connection only), Bind and Execute, then a single Sync. PostgreSQL stops at the first error and rolls back what
- * ran before it. Statements are prepared under names each connection remembers (at most `PREPARED_PER_CONNECTION`),
- * so a statement shape is parsed and planned once per connection, and values travel as parameters.
+ * Runs compiled queries in one round trip, in order, as one implicit transaction: each statement's Parse (first use
+ * on this connection only), Bind, Describe and Execute, then a single Sync. PostgreSQL takes a fresh snapshot for
+ * each statement (READ COMMITTED), so a statement sees what the ones before it wrote and what others committed
+ * before it began; at the first error it skips the rest and rolls back what ran. Statements are prepared under
+ * names each connection remembers (at most `PREPARED_PER_CONNECTION`), so a statement shape is parsed and planned
+ * once per connection.
  */
-export function runPipelined(client: pg.PoolClient, queries: readonly CompiledQuery[]): Promise<void> {
+export function runPipelined(client: pg.PoolClient, queries: readonly CompiledQuery[], parserFor: TypeParser): Promise<QueryResult<unknown>[]> {
   return new Promise((resolve, reject) => {
-    client.query(new WritePipeline(queries, (error) => (error ? reject(error) : resolve())) as unknown as pg.QueryConfig);
+    const pipeline = new Pipeline(queries, parserFor);
+    pipeline.callback = (error, results) => (error ? reject(error) : resolve(results!));
+    client.query(pipeline as unknown as pg.QueryConfig);
   });
 }
 
@@ -20,13 +30,22 @@ export function runPipelined(client: pg.PoolClient, queries: readonly CompiledQu
 interface WireConnection {
   stream: { cork(): void; uncork(): void };
   parse(message: { text: string; name: string; types: number[] }): void;
-  bind(message: { statement: string; values: readonly unknown[]; valueMapper: (value: unknown) => unknown }): void;
+  bind(message: { statement: string; values: readonly unknown[] }): void;
+  describe(message: { type: 'P'; name: string }): void;
   execute(message: { portal: string; rows: number }): void;
   close(message: { type: 'S'; name: string }): void;
   sync(): void;
 }
 
-/** One connection's prepared write statements (SQL text → name, least recently used first) and names to close. */
+interface RowDescription {
+  fields: { name: string; dataTypeID: number }[];
+}
+
+interface CommandComplete {
+  text: string;
+}
+
+/** One connection's prepared statements (SQL text → name, least recently used first) and names to close. */
 interface PreparedStatements {
   names: Map<string, string>;
   toClose: string[];
@@ -39,18 +58,31 @@ let statementCounter = 0;
  * A node-postgres custom query ("submittable", as pg-cursor is): node-postgres hands it the connection when the
  * client is free and routes the server's replies to its `handle…` methods until ReadyForQuery.
  */
-class WritePipeline {
+class Pipeline {
   private failed = false;
   private parsedHere: string[] = [];
   private closedHere: string[] = [];
   private prepared: PreparedStatements | undefined;
+  private readonly results: QueryResult<unknown>[] = [];
+  private columns: { name: string; parse: (text: string) => unknown }[] = [];
+  private rows: Record<string, unknown>[] = [];
+  /** Called once with the outcome; node-postgres wraps it when a `query_timeout` applies. */
+  callback: ((error: Error | null, results?: QueryResult<unknown>[]) => void) | undefined;
 
   constructor(
     private readonly queries: readonly CompiledQuery[],
-    private readonly done: (error?: Error) => void,
+    private readonly parserFor: TypeParser,
   ) {}
 
-  submit(connection: WireConnection): null {
+  /** Returning an error (instead of throwing) lets node-postgres fail this query and keep the connection usable. */
+  submit(connection: WireConnection): Error | null {
+    let values: unknown[][];
+    try {
+      // Before anything is written: a value that cannot be sent must not leave half a pipeline without its Sync.
+      values = this.queries.map((query) => query.parameters.map(prepareValue));
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
     let prepared = preparedByConnection.get(connection);
     if (!prepared) preparedByConnection.set(connection, (prepared = { names: new Map(), toClose: [] }));
     this.prepared = prepared;
@@ -58,10 +90,10 @@ class WritePipeline {
     try {
       // Closing a statement that does not exist is no error: names whose fate an earlier failure left unknown go too.
       for (const name of prepared.toClose.splice(0)) connection.close({ type: 'S', name });
-      for (const query of this.queries) {
+      this.queries.forEach((query, i) => {
         let name = prepared.names.get(query.sql);
         if (name === undefined) {
-          name = `cairn_w${++statementCounter}`;
+          name = `cairn_p${++statementCounter}`;
           connection.parse({ text: query.sql, name, types: [] });
           this.parsedHere.push(name);
           if (prepared.names.size >= PREPARED_PER_CONNECTION) {
@@ -74,14 +106,41 @@ class WritePipeline {
           prepared.names.delete(query.sql);
         }
         prepared.names.set(query.sql, name);
-        connection.bind({ statement: name, values: query.parameters, valueMapper: wireValue });
+        connection.bind({ statement: name, values: values[i]! });
+        connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '', rows: 0 });
-      }
+      });
       connection.sync();
     } finally {
       connection.stream.uncork();
     }
     return null;
+  }
+
+  handleRowDescription(message: RowDescription): void {
+    this.columns = message.fields.map((field) => ({ name: field.name, parse: this.parserFor(field.dataTypeID) }));
+  }
+
+  handleDataRow(message: { fields: (string | null)[] }): void {
+    const row: Record<string, unknown> = {};
+    message.fields.forEach((text, i) => {
+      const column = this.columns[i]!;
+      row[column.name] = text === null ? null : column.parse(text);
+    });
+    this.rows.push(row);
+  }
+
+  handleCommandComplete(message: CommandComplete): void {
+    const [command = '', ...rest] = message.text.split(' ');
+    const count = rest.at(-1);
+    const writes = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
+    this.results.push({ rows: this.rows, ...(writes && count !== undefined ? { numAffectedRows: BigInt(count) } : {}) });
+    this.rows = [];
+    this.columns = [];
+  }
+
+  handleEmptyQuery(): void {
+    this.results.push({ rows: [] });
   }
 
   handleError(error: Error): void {
@@ -99,30 +158,15 @@ class WritePipeline {
       }
       prepared.toClose.push(...this.closedHere);
     }
-    this.done(error);
+    this.callback?.(error);
   }
 
   handleReadyForQuery(): void {
-    if (!this.failed) this.done();
+    if (!this.failed) this.callback?.(null, this.results);
   }
 
-  // Writes without RETURNING answer with no rows; the rest of the protocol carries nothing for a write batch.
-  handleRowDescription(): void {}
-  handleDataRow(): void {}
-  handleCommandComplete(): void {}
-  handleEmptyQuery(): void {}
+  // Nothing in a pipeline suspends a portal or copies.
   handlePortalSuspended(): void {}
   handleCopyInResponse(): void {}
   handleCopyData(): void {}
-}
-
-/** A parameter as text for the wire, as node-postgres writes the values Kysely binds. */
-function wireValue(value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-  if (value instanceof Date) return value.toISOString();
-  return JSON.stringify(value);
 }

@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
-import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { isRead } from '../batching.js';
 import type { Database } from '../schema.js';
-import { runPipelined } from './postgres-pipeline.js';
+import { runPipelined, type TypeParser } from './postgres-pipeline.js';
 import { postgresSearch } from './postgres-search.js';
 import type { Dialect } from './types.js';
 
 const INT8_OID = 20;
+
+// Counts and sequence ids are bigint; they stay far below 2^53, so read them as numbers.
+const parserFor: TypeParser = (oid) => (oid === INT8_OID ? Number : (pg.types.getTypeParser(oid, 'text') as (text: string) => unknown));
 
 export function openPostgres(connectionString: string, poolSize = 10, onConnectionError: (error: Error) => void = () => {}): Dialect {
   const pool = new pg.Pool({
@@ -15,17 +16,16 @@ export function openPostgres(connectionString: string, poolSize = 10, onConnecti
     max: poolSize,
     // pgvector 0.8: keep scanning the HNSW graph until a filtered (archive, model) query has its k rows.
     options: '-c hnsw.iterative_scan=relaxed_order',
-    // Counts and sequence ids are bigint; they stay far below 2^53, so read them as numbers.
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
+    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (format === 'binary' ? pg.types.getTypeParser(oid, format) : parserFor(oid))) as typeof pg.types.getTypeParser },
   });
   // An idle pooled connection can die (server restart, admin termination); the pool drops it and reconnects on
   // demand. Without a listener the 'error' event would crash the process.
   pool.on('error', onConnectionError);
+  // A connection that dies while checked out fails the query in flight with the same error; without a listener its
+  // 'error' event would crash the process too. (An idle one is reported by the pool's event above.)
+  pool.on('connect', (client) => client.on('error', () => {}));
   // Not pool.query(): it closes the connection of any query that fails, and a refused send (a unique violation) is
-  // routine here.
+  // routine here. A connection that broke is not queryable any more, and the pool drops it on release.
   const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     try {
@@ -42,26 +42,9 @@ export function openPostgres(connectionString: string, poolSize = 10, onConnecti
     kysely,
     runWrites: async (queries) => {
       if (queries.length === 0) return;
-      await withClient((client) => runPipelined(client, queries));
+      await withClient((client) => runPipelined(client, queries, parserFor));
     },
-    writeThenRead: async (write, reads) => {
-      if (isRead(write) || !reads.every(isRead)) throw new Error('writeThenRead takes one write, then reads');
-      const values: unknown[] = [];
-      // Each query numbers its parameters from $1; in the one statement they follow each other.
-      const renumbered = (query: CompiledQuery) => {
-        const offset = values.length;
-        values.push(...query.parameters);
-        return query.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-      };
-      // A data-modifying WITH runs exactly once whether or not the SELECT reads it; an error in it fails the whole
-      // statement, so the reads' rows never come back without the write.
-      const text = `with written as (${renumbered(write)}) select ${reads.map((read, i) => `(select coalesce(json_agg(read_rows), '[]') from (${renumbered(read)}) read_rows) as r${i}`).join(', ') || '1'}`;
-      // Named, so each pooled connection parses and plans it once (a one-step turn's start: ~0.3 ms less PostgreSQL
-      // CPU). Its result is json columns whatever the tables' columns are, so a migration never breaks the plan.
-      const name = `cairn_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-      const result = await withClient((client) => client.query<Record<string, unknown[]>>({ name, text, values }));
-      return reads.map((_, i) => result.rows[0]![`r${i}`]!);
-    },
+    runTogether: (queries) => withClient((client) => runPipelined(client, queries, parserFor)),
     addSeqColumn: (table) => table.addColumn('seq', 'bigserial', (col) => col.primaryKey()),
     textType: 'text',
     bigintType: 'bigint',

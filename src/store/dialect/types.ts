@@ -1,4 +1,4 @@
-import type { ColumnDefinitionBuilder, CompiledQuery, CreateTableBuilder, Dialect as KyselyDialect, Kysely, RawBuilder, SqlBool } from 'kysely';
+import type { ColumnDefinitionBuilder, CompiledQuery, CreateTableBuilder, Dialect as KyselyDialect, Kysely, QueryResult, RawBuilder, SqlBool } from 'kysely';
 import type { Database } from '../schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -15,13 +15,11 @@ export interface Dialect {
   /** Runs compiled writes as one transaction (PostgreSQL: one round trip, each statement shape prepared once per connection). */
   runWrites(queries: readonly CompiledQuery[]): Promise<void>;
   /**
-   * Where it saves round trips (PostgreSQL; absent on SQLite, which has none to save): runs a write, then reads, as
-   * one statement, and returns each read's rows. The reads see the database as it was when the statement began: not
-   * the write, nor what another transaction committed while the write waited for a lock. Rows come back through
-   * JSON, which carries text and numbers as the driver reads them (every column of Cairn's tables but vectors). The
-   * statement is prepared once per pooled connection and kept: callers pass queries of a fixed set of shapes.
+   * Where it saves round trips (PostgreSQL; absent on SQLite, which has none to save): runs queries in order, as one
+   * transaction, in one round trip, each seeing what the ones before it wrote, and returns each one's result. Each
+   * statement shape is prepared once per pooled connection.
    */
-  writeThenRead?(write: CompiledQuery, reads: readonly CompiledQuery[]): Promise<unknown[][]>;
+  runTogether?(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]>;
   /** Adds the monotonic `seq` primary key every ordered table uses for keyset pagination. */
   addSeqColumn<T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'seq'>;
   /** Column type for JSON stored as text. */
