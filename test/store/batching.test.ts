@@ -1,4 +1,4 @@
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseConfigFor, openDatabase } from '../../src/store/database.js';
 import type { Dialect } from '../../src/store/dialect/types.js';
@@ -177,6 +177,16 @@ describe.runIf(testDialects().includes('postgres'))('write batches on one Postgr
     // Still answered correctly after evictions, by statements prepared again.
     await dialect.runWrites([...(await deleteShape(1)), ...(await deleteShape(130))]);
     expect(await prepared()).toBe(100);
+  });
+
+  it('fail a batch holding a value that cannot be sent before sending any of it, and keep the connection', async () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const insert = CompiledQuery.raw('INSERT INTO batch_probe (id, body, n) VALUES ($1, $2, $3)', ['unsent', 'x', 1]);
+    const unsendable = CompiledQuery.raw('UPDATE batch_probe SET body = $1 WHERE id = $2', [cyclic, 'unsent']);
+    await expect(dialect.runWrites([insert, unsendable])).rejects.toThrow(/circular/);
+    // The one pooled connection answers at once, and nothing of the batch was written.
+    expect((await sql<{ id: string }>`SELECT id FROM batch_probe WHERE id = 'unsent'`.execute(dialect.db)).rows).toEqual([]);
   });
 
   it('forget what a failed batch may not have prepared, and leave nothing prepared behind', async () => {
