@@ -73,14 +73,21 @@ export class AiSdkLlmClient implements LlmClient {
     control.armTotal(this.settings.streamTimeoutMs);
     const out = new ResponseBuilder(this.model.modelId);
     const reader = stream.getReader();
+    // An abort (timeout, cancel) cancels the reader, which ends a pending read at once. (A race per part would leave
+    // one reaction per part on the attempt's abort promise until the call ends: thousands for a long answer.)
+    const stopReading = () => void reader.cancel().catch(() => undefined);
+    control.signal.addEventListener('abort', stopReading, { once: true });
     try {
       for (;;) {
+        if (control.signal.aborted) throw ABORTED;
         control.arm(this.settings.requestTimeoutMs, 'idle');
-        const { done, value } = await control.race(reader.read());
+        const { done, value } = await reader.read();
+        if (control.signal.aborted) throw ABORTED;
         if (done) break;
         out.addStreamPart(value, emit);
       }
     } finally {
+      control.signal.removeEventListener('abort', stopReading);
       reader.cancel().catch(() => undefined);
     }
     return out.build();
@@ -107,6 +114,11 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** Thrown when an attempt is aborted; `CallControl.explain` says why. Made once: an Error's stack costs. */
+const ABORTED = new Error('aborted');
+/** The abort reason once an attempt is over, which ends any request still open (a DOMException per call costs). */
+const CALL_OVER = new Error('the model call is over');
+
 /**
  * The abort signal and timers of one attempt. A timeout aborts the HTTP request (so a hung provider releases its
  * socket) and is reported as `timeout`; the caller's own signal is reported as `cancelled`.
@@ -114,6 +126,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 class CallControl {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  private timerPhase: 'request' | 'idle' | undefined;
   private totalTimer: NodeJS.Timeout | undefined;
   private timedOut: string | undefined;
   private readonly aborted: Promise<never>;
@@ -122,7 +135,7 @@ class CallControl {
   constructor(private readonly caller: AbortSignal | undefined) {
     if (caller?.aborted) this.controller.abort();
     caller?.addEventListener('abort', this.onCallerAbort, { once: true });
-    this.aborted = new Promise<never>((_, reject) => this.controller.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+    this.aborted = new Promise<never>((_, reject) => this.controller.signal.addEventListener('abort', () => reject(ABORTED), { once: true }));
     this.aborted.catch(() => undefined);
   }
 
@@ -131,7 +144,13 @@ class CallControl {
   }
 
   arm(ms: number, phase: 'request' | 'idle'): void {
+    // Re-armed for every stream part: the same timer restarts instead of a new one each time.
+    if (this.timer !== undefined && this.timerPhase === phase) {
+      this.timer.refresh();
+      return;
+    }
     clearTimeout(this.timer);
+    this.timerPhase = phase;
     this.timer = setTimeout(() => this.expire(phase === 'request' ? `did not answer within ${ms / 1000}s` : `stream stalled for ${ms / 1000}s`, 'LETTA_LLM_REQUEST_TIMEOUT_SECONDS'), ms);
   }
 
@@ -155,7 +174,7 @@ class CallControl {
     clearTimeout(this.totalTimer);
     this.caller?.removeEventListener('abort', this.onCallerAbort);
     // Ends any request still open (a stream the caller stopped reading, a failed attempt's body).
-    if (!this.controller.signal.aborted) this.controller.abort();
+    if (!this.controller.signal.aborted) this.controller.abort(CALL_OVER);
   }
 
   private expire(what: string, setting: string): void {
