@@ -42,9 +42,9 @@ const { values: args } = parseArgs({
     shapes: { type: 'string', default: 'sync-text,stream-text,sync-tool' },
     turns: { type: 'string', default: '150' },
     warmup: { type: 'string', default: '50' },
-    // Turns of each shape a fresh server runs before the first size (JIT tiers, heap growth): its CPU per step keeps
-    // falling for the first few hundred turns after start.
-    'server-warmup': { type: 'string', default: '150' },
+    // Turns of each shape a fresh server runs before the first size (JIT tiers, heap growth): its CPU per step (and
+    // this process's) keeps falling for the first ~1,500 turns after start, 150 per shape left it measuring that.
+    'server-warmup': { type: 'string', default: '500' },
     agents: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '3' },
     'token-ms': { type: 'string', default: '20' },
