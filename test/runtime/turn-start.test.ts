@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids.js';
 import { messageRow } from '../../src/runtime/messages.js';
@@ -49,5 +50,29 @@ describe.each(testDialects())('a send that waits for the thread’s lock [%s]', 
     expect(response.stop_reason?.stop_reason).toBe('end_turn');
     const [call] = await waitFor(async () => (h.llm.calls.length > 0 ? h.llm.calls : undefined));
     expect(JSON.stringify(call!.body.messages)).toContain('The answer is forty-two.');
+  });
+});
+
+describe.each(testDialects().filter((d) => d === 'postgres'))('turns after PostgreSQL lost its connections [%s]', (dialect) => {
+  const h = useRuntime(dialect);
+
+  it('start and commit after the database killed every pooled connection', async () => {
+    const { client, config } = h.server;
+    h.llm.setDefault({ text: 'Still here.' });
+    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
+    // Warm the pool: its connections now hold the turn's prepared statements.
+    for (let i = 0; i < 3; i++) expect((await client.agents.messages.create(agent.id, { input: `Turn ${i}` })).stop_reason?.stop_reason).toBe('end_turn');
+
+    const admin = new pg.Client({ connectionString: process.env.CAIRN_TEST_PG_URI });
+    await admin.connect();
+    const killed = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [new URL(config.pgUri!).pathname.slice(1)]);
+    await admin.end();
+    expect(killed.rowCount).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // New connections prepare the statements again; the turns start, commit and read back whole.
+    for (let i = 3; i < 6; i++) expect((await client.agents.messages.create(agent.id, { input: `Turn ${i}` })).stop_reason?.stop_reason).toBe('end_turn');
+    const history = (await client.agents.messages.list(agent.id, { limit: 50 })).getPaginatedItems();
+    expect(history.filter((m) => m.message_type === 'user_message')).toHaveLength(6);
   });
 });
