@@ -2,13 +2,12 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Letta from '@letta-ai/letta-client';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createCairn, type Cairn } from '../../src/server.js';
 import { migrations } from '../../src/store/migrations/index.js';
-import { createTestDatabase, testDialects } from '../support/cairn.js';
+import { createTestDatabase, terminateConnections, testDialects } from '../support/cairn.js';
 
 const silent = createLogger('silent');
 
@@ -63,11 +62,7 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('PostgreSQL connec
     const client = await listening(cairn);
     await client.agents.create({ name: 'before-kill', include_base_tools: false });
 
-    const admin = new pg.Client({ connectionString: process.env.CAIRN_TEST_PG_URI });
-    await admin.connect();
-    const killed = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [new URL(database.pgUri!).pathname.slice(1)]);
-    await admin.end();
-    expect(killed.rowCount).toBeGreaterThan(0);
+    expect(await terminateConnections(database.pgUri!)).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     expect((await client.agents.list({ name: 'before-kill' })).getPaginatedItems()).toHaveLength(1);

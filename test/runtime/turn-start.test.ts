@@ -1,9 +1,8 @@
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids.js';
 import { messageRow } from '../../src/runtime/messages.js';
 import { createStores } from '../../src/store/index.js';
-import { testDialects } from '../support/cairn.js';
+import { terminateConnections, testDialects } from '../support/cairn.js';
 import { runRecord } from '../support/rows.js';
 import { useRuntime, waitFor } from './harness.js';
 
@@ -63,11 +62,7 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('turns after Postg
     // Warm the pool: its connections now hold the turn's prepared statements.
     for (let i = 0; i < 3; i++) expect((await client.agents.messages.create(agent.id, { input: `Turn ${i}` })).stop_reason?.stop_reason).toBe('end_turn');
 
-    const admin = new pg.Client({ connectionString: process.env.CAIRN_TEST_PG_URI });
-    await admin.connect();
-    const killed = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [new URL(config.pgUri!).pathname.slice(1)]);
-    await admin.end();
-    expect(killed.rowCount).toBeGreaterThan(0);
+    expect(await terminateConnections(config.pgUri!)).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     // New connections prepare the statements again; the turns start, commit and read back whole.

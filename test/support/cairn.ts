@@ -72,3 +72,15 @@ export async function startCairn(dialect: TestDialect, overrides: Partial<CairnC
     },
   };
 }
+
+/** Has the test PostgreSQL server end every connection to `pgUri`'s database but its own; returns how many it ended. */
+export async function terminateConnections(pgUri: string): Promise<number> {
+  const admin = new pg.Client({ connectionString: process.env.CAIRN_TEST_PG_URI });
+  await admin.connect();
+  try {
+    const ended = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [new URL(pgUri).pathname.slice(1)]);
+    return ended.rowCount ?? 0;
+  } finally {
+    await admin.end();
+  }
+}
