@@ -23,6 +23,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { sql, type Kysely } from 'kysely';
 import Letta from '@letta-ai/letta-client';
 import { messageRow } from '../../src/runtime/messages.js';
 import { databaseConfigFor, openDatabase } from '../../src/store/database.js';
@@ -43,7 +44,7 @@ const { values: args } = parseArgs({
     turns: { type: 'string', default: '150' },
     warmup: { type: 'string', default: '50' },
     // Turns of each shape a fresh server runs before the first size (JIT tiers, heap growth): its CPU per step (and
-    // this process's) keeps falling for the first ~1,500 turns after start, 150 per shape left it measuring that.
+    // this process's) keeps falling for its first ~1,500 turns; with 150 per shape the first size measured that.
     'server-warmup': { type: 'string', default: '500' },
     agents: { type: 'string', default: '50' },
     rounds: { type: 'string', default: '3' },
@@ -110,6 +111,8 @@ interface Server {
   client: Letta;
   stores: Stores;
   cpuMs(): number;
+  /** PostgreSQL: the server process of one of the benchmark's own connections. */
+  databaseBackendPid(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -127,36 +130,33 @@ function procCpuMs(pid: number): number {
 }
 
 /**
- * CPU time of the PostgreSQL server on this machine (the benchmark's database runs here), in ms: its live processes,
- * plus the children the postmaster has reaped (the pool closes idle connections, and their backends exit).
+ * CPU time of the PostgreSQL server the benchmark's database runs on (on this machine), in ms: its postmaster (the
+ * parent of `backendPid`, one of the benchmark's own connections), the postmaster's live children, and the children
+ * it has reaped (the pool closes idle connections, and their backends exit). Other programs' processes are not
+ * counted, whatever their name.
  */
-function postgresCpu(): () => number {
-  // A process's name never changes here: read each one once (reading every name per turn cost ~0.7 ms of CPU).
-  const names = new Map<string, string | undefined>();
-  const nameOf = (pid: string) => {
-    if (!names.has(pid)) names.set(pid, readStat(pid)?.comm);
-    return names.get(pid);
-  };
+function postgresCpu(backendPid: number): () => number {
+  const postmaster = readStat(String(backendPid))?.ppid;
+  if (postmaster === undefined) throw new Error(`no process ${backendPid}: is PostgreSQL on this machine?`);
   return () => {
-    let total = 0;
+    const main = readStat(String(postmaster));
+    if (!main) return Number.NaN;
+    let total = main.ms + main.reapedChildrenMs;
     for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid) || nameOf(pid) !== 'postgres') continue;
+      if (!/^\d+$/.test(pid)) continue;
       const stat = readStat(pid);
-      if (!stat) continue;
-      total += stat.ms;
-      if (nameOf(String(stat.ppid)) !== 'postgres') total += stat.reapedChildrenMs;
+      if (stat?.ppid === postmaster) total += stat.ms;
     }
     return total;
   };
 }
 
-/** /proc/<pid>/stat: name, parent, own CPU and reaped children's CPU (clock ticks of 10 ms). */
-function readStat(pid: string): { comm: string; ppid: number; ms: number; reapedChildrenMs: number } | undefined {
+/** /proc/<pid>/stat: parent, own CPU and reaped children's CPU (clock ticks of 10 ms). */
+function readStat(pid: string): { ppid: number; ms: number; reapedChildrenMs: number } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
     return {
-      comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')),
       ppid: Number(fields[1]),
       ms: (Number(fields[11]) + Number(fields[12])) * 10,
       reapedChildrenMs: (Number(fields[13]) + Number(fields[14])) * 10,
@@ -166,6 +166,10 @@ function readStat(pid: string): { comm: string; ppid: number; ms: number; reaped
   }
 }
 
+async function backendPid(db: Kysely<any>): Promise<number> {
+  return (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
+}
+
 async function startServer(dialect: TestDialect, env: Record<string, string>): Promise<Server> {
   if (args.server === 'inprocess') {
     const t = await startCairn(dialect, {}, env);
@@ -173,7 +177,7 @@ async function startServer(dialect: TestDialect, env: Record<string, string>): P
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
     };
-    return { baseURL: t.baseURL, client: t.client, stores: t.cairn.services.stores, cpuMs: cpu, close: () => t.close() };
+    return { baseURL: t.baseURL, client: t.client, stores: t.cairn.services.stores, cpuMs: cpu, databaseBackendPid: () => backendPid(t.cairn.dialect.db), close: () => t.close() };
   }
   const dist = process.env.CAIRN_BENCH_DIST;
   if (!dist) throw new Error('CAIRN_BENCH_DIST is not set: run through bench/runtime/run.mjs');
@@ -205,6 +209,7 @@ async function startServer(dialect: TestDialect, env: Record<string, string>): P
     client: new Letta({ baseURL, apiKey: null, maxRetries: 0 }),
     stores: createStores(dialectHandle),
     cpuMs: () => procCpuMs(child.pid!),
+    databaseBackendPid: () => backendPid(dialectHandle.db),
     close: async () => {
       await dialectHandle.close();
       child.kill('SIGTERM');
@@ -308,13 +313,15 @@ async function overhead(dialect: TestDialect): Promise<void> {
   // for the cores, so on a busy machine it is the steadier measure of Cairn's own cost.
   console.log(`\nserver: ${args.server === 'inprocess' ? 'in this process' : 'own process (private build)'}`);
   // PostgreSQL: its server's CPU too (its processes on this machine, the trim's share subtracted like Cairn's).
-  const dbCpuMs = dialect === 'postgres' ? postgresCpu() : () => 0;
+  let dbCpuMs = () => 0;
+  const inProcess = args.server === 'inprocess';
   const dbColumn = dialect === 'postgres' ? ' PostgreSQL CPU per step, mean ms |' : '';
   // The benchmark's own process (client and fake LLM; with trims, unlike the others) shares the cores too.
   console.log(`| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |${dbColumn} client + fake LLM CPU per step, mean ms |`);
   console.log(`|---:|---|---:|---:|---:|---:|---:|---:|---:|${dbColumn ? '---:|' : ''}---:|`);
   const s = await setup(dialect);
   try {
+    if (dialect === 'postgres') dbCpuMs = postgresCpu(await s.server.databaseBackendPid());
     let k = 0;
     s.llm.setDefault((request) => {
       // sync-tool: the call that ends with the marked user message asks for memory_insert; the next one answers.
@@ -346,8 +353,9 @@ async function overhead(dialect: TestDialect): Promise<void> {
         let steps = 0;
         for (let i = 0; i < warmup + turns; i++) {
           // CPU is read only around the trims themselves: reading it costs the benchmark CPU too. The check before
-          // each trim (an agent read on the benchmark's own connection) stays in the PostgreSQL figure.
-          await trimContext(s.server, agentId, 40, async (trim) => {
+          // each trim (an agent read on the benchmark's own connection) stays in the PostgreSQL figure. In process,
+          // Cairn's CPU is this process's, and the whole trim (its reads included) is taken out of it.
+          const measured = async (trim: () => Promise<void>) => {
             const before = s.server.cpuMs();
             const dbBefore = dbCpuMs();
             await trim();
@@ -355,7 +363,9 @@ async function overhead(dialect: TestDialect): Promise<void> {
               trimCpu += s.server.cpuMs() - before;
               dbTrimCpu += dbCpuMs() - dbBefore;
             }
-          });
+          };
+          if (inProcess) await measured(() => trimContext(s.server, agentId, 40));
+          else await trimContext(s.server, agentId, 40, measured);
           if (i === warmup) {
             queryStats.clear();
             cpuAtStart = s.server.cpuMs();
@@ -369,9 +379,12 @@ async function overhead(dialect: TestDialect): Promise<void> {
             llmSamples.push(llmMs / turnSteps);
           }
         }
+        const cairnCpu = f1((s.server.cpuMs() - cpuAtStart - trimCpu) / steps);
+        const dbCpu = dialect === 'postgres' ? ` ${f1((dbCpuMs() - dbCpuAtStart - dbTrimCpu) / steps)} |` : '';
+        const ownCpu = inProcess ? '(same process)' : f1((ownCpuMs() - ownCpuAtStart) / steps);
         const stored = await s.server.stores.messages.count(agentId, { kind: 'all' });
         printQueryStats(turns, `${size} stored, ${shape}`);
-        console.log(`| ${size.toLocaleString('en')} (now ${stored.toLocaleString('en')}) | ${shape} | ${shape === 'sync-tool' ? 2 : 1} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${f1(Math.max(...samples))} | ${f1(pct(llmSamples, 50))} | ${f1((s.server.cpuMs() - cpuAtStart - trimCpu) / steps)} |${dialect === 'postgres' ? ` ${f1((dbCpuMs() - dbCpuAtStart - dbTrimCpu) / steps)} |` : ''} ${f1((ownCpuMs() - ownCpuAtStart) / steps)} |`);
+        console.log(`| ${size.toLocaleString('en')} (now ${stored.toLocaleString('en')}) | ${shape} | ${shape === 'sync-tool' ? 2 : 1} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${f1(Math.max(...samples))} | ${f1(pct(llmSamples, 50))} | ${cairnCpu} |${dbCpu} ${ownCpu} |`);
       }
     }
   } finally {

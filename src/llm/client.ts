@@ -165,7 +165,8 @@ class CallControl {
 
   explain(thrown: unknown, provider: string): ClassifiedError {
     if (this.caller?.aborted) return { error: new LlmError('cancelled', 'The request was cancelled.'), retryable: false };
-    if (this.timedOut) return { error: new LlmError('timeout', `${provider}: ${this.timedOut}`, undefined, { cause: thrown }), retryable: false };
+    // The shared ABORTED says nothing more than the timeout does, and its stack is the module's load.
+    if (this.timedOut) return { error: new LlmError('timeout', `${provider}: ${this.timedOut}`, undefined, thrown === ABORTED ? undefined : { cause: thrown }), retryable: false };
     return classifyError(thrown, provider);
   }
 

@@ -78,8 +78,11 @@ export async function terminateConnections(pgUri: string): Promise<number> {
   const admin = new pg.Client({ connectionString: process.env.CAIRN_TEST_PG_URI });
   await admin.connect();
   try {
-    const ended = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [new URL(pgUri).pathname.slice(1)]);
-    return ended.rowCount ?? 0;
+    const ended = await admin.query<{ n: string }>(
+      'select count(*) filter (where pg_terminate_backend(pid)) as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      [new URL(pgUri).pathname.slice(1)],
+    );
+    return Number(ended.rows[0]!.n);
   } finally {
     await admin.end();
   }
