@@ -1,7 +1,10 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
-/** Structured logs on stderr, so stdout stays free for protocols (MCP stdio, hooks). Credentials are redacted. */
-export function createLogger(level: string, destination: number = 2): Logger {
+/**
+ * Structured logs on stderr, so stdout stays free for protocols (MCP stdio, hooks). Credentials are redacted.
+ * `destination`: a file descriptor, or a stream (tests keep the lines).
+ */
+export function createLogger(level: string, destination: number | DestinationStream = 2): Logger {
   return pino(
     {
       level,
@@ -11,6 +14,6 @@ export function createLogger(level: string, destination: number = 2): Logger {
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: destination, sync: false }),
+    typeof destination === 'number' ? pino.destination({ fd: destination, sync: false }) : destination,
   );
 }

@@ -57,7 +57,8 @@ const { values: args } = parseArgs({
 
 /** SQL text → [executions, total ms], filled when --query-stats wraps better-sqlite3's statements. */
 const queryStats = new Map<string, [number, number]>();
-if (args['query-stats'] && args.server !== 'inprocess') throw new Error('--query-stats needs --server inprocess');
+const inProcess = args.server === 'inprocess';
+if (args['query-stats'] && !inProcess) throw new Error('--query-stats needs --server inprocess');
 if (args['query-stats']) {
   const { default: Database } = await import('better-sqlite3');
   const prepare = Database.prototype.prepare;
@@ -95,6 +96,7 @@ const pct = (values: number[], p: number) => {
 };
 const f1 = (n: number) => n.toFixed(1);
 const now = () => performance.now();
+/** This process's CPU time so far, in ms. */
 const ownCpuMs = () => {
   const usage = process.cpuUsage();
   return (usage.user + usage.system) / 1000;
@@ -171,13 +173,9 @@ async function backendPid(db: Kysely<any>): Promise<number> {
 }
 
 async function startServer(dialect: TestDialect, env: Record<string, string>): Promise<Server> {
-  if (args.server === 'inprocess') {
+  if (inProcess) {
     const t = await startCairn(dialect, {}, env);
-    const cpu = () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    };
-    return { baseURL: t.baseURL, client: t.client, stores: t.cairn.services.stores, cpuMs: cpu, databaseBackendPid: () => backendPid(t.cairn.dialect.db), close: () => t.close() };
+    return { baseURL: t.baseURL, client: t.client, stores: t.cairn.services.stores, cpuMs: ownCpuMs, databaseBackendPid: () => backendPid(t.cairn.dialect.db), close: () => t.close() };
   }
   const dist = process.env.CAIRN_BENCH_DIST;
   if (!dist) throw new Error('CAIRN_BENCH_DIST is not set: run through bench/runtime/run.mjs');
@@ -258,22 +256,27 @@ async function seedHistory(server: Server, agentId: string, count: number): Prom
 }
 
 /**
- * Keeps the agent's in-context window between ~`keep` and `keep` + 20 messages (system message + the newest turns, cut at a user
- * message so no tool call loses its return), as compaction would. Without it the window grows with every measured
- * turn and the numbers would measure prompt size, not stored history. Runs between turns, outside the timed region.
+ * The agent's in-context ids cut back to ~`keep` (system message + the newest turns, cut at a user message so no tool
+ * call loses its return), as compaction would, once they pass `keep` + 20; undefined while they have not. Held there,
+ * the window stays the same at every size and the numbers measure stored history, not prompt size. Read on the
+ * benchmark's own connection, between turns.
  */
-async function trimContext(server: Server, agentId: string, keep: number, measure: (trim: () => Promise<void>) => Promise<void> = (trim) => trim()): Promise<void> {
-  const { stores } = server;
-  const ids = JSON.parse((await stores.agents.findById(agentId))!.message_ids) as string[];
-  // Trimmed in bursts (back to `keep` once it passes `keep` + 20): the trim is a request of its own, and what it costs
-  // is measured apart (`measure`) and subtracted from the turns' (see overhead()).
-  if (ids.length <= keep + 20) return;
-  const tail = await stores.messages.findByIds(ids.slice(-keep));
+async function trimmedIds(server: Server, agentId: string, keep: number): Promise<string[] | undefined> {
+  const ids = JSON.parse((await server.stores.agents.findById(agentId))!.message_ids) as string[];
+  if (ids.length <= keep + 20) return undefined;
+  const tail = await server.stores.messages.findByIds(ids.slice(-keep));
   const firstUser = tail.findIndex((m) => m.role === 'user');
-  if (firstUser < 0) return;
-  // Written through Cairn's API, as a client would: a write on the bench's own SQLite connection would invalidate
-  // the server connection's page cache before every measured turn, which no single-process deployment does.
-  await measure(async () => void (await server.client.agents.update(agentId, { message_ids: [ids[0]!, ...tail.slice(firstUser).map((m) => m.id)] })));
+  return firstUser < 0 ? undefined : [ids[0]!, ...tail.slice(firstUser).map((m) => m.id)];
+}
+
+/**
+ * Keeps the window trimmed (`trimmedIds`), written through Cairn's API as a client would: a write on the benchmark's
+ * own SQLite connection would invalidate the server connection's page cache before every measured turn, which no
+ * single-process deployment does. `aroundWrite` wraps that write (to measure it).
+ */
+async function trimContext(server: Server, agentId: string, keep: number, aroundWrite = (write: () => Promise<void>) => write()): Promise<void> {
+  const ids = await trimmedIds(server, agentId, keep);
+  if (ids) await aroundWrite(async () => void (await server.client.agents.update(agentId, { message_ids: ids })));
 }
 
 type Shape = 'sync-text' | 'stream-text' | 'sync-tool';
@@ -283,7 +286,7 @@ async function turn(s: Setup, agentId: string, shape: Shape, i: number): Promise
   const url = `${s.server.baseURL}/v1/agents/${agentId}/messages`;
   const steps = shape === 'sync-tool' ? 2 : 1;
   const messages = [{ role: 'user', content: `${shape === 'sync-tool' ? '[tool] ' : ''}Message ${i}: how are you today?` }];
-  const from = s.llm.requests.length;
+  s.llm.requests.length = 0; // the fake's calls of this turn only, and memory flat over thousands of turns
   const started = now();
   const r = await postJson(url, shape === 'stream-text' ? { messages, streaming: true, stream_tokens: true } : { messages });
   const wall = now() - started;
@@ -295,10 +298,9 @@ async function turn(s: Setup, agentId: string, shape: Shape, i: number): Promise
     if (body.stop_reason?.stop_reason !== 'end_turn') throw new Error(`${shape}: ${r.text.slice(0, 400)}`);
     if (shape === 'sync-tool' && !body.messages.some((m) => m.message_type === 'tool_return_message')) throw new Error(`${shape}: no tool return: ${r.text.slice(0, 400)}`);
   }
-  const llmCalls = s.llm.requests.slice(from).filter((r) => r.method === 'POST');
+  const llmCalls = s.llm.calls;
   if (llmCalls.length !== steps) throw new Error(`${shape}: expected ${steps} LLM calls, saw ${llmCalls.length}`);
-  s.llm.requests.length = 0; // keep memory flat over thousands of turns
-  return [wall, llmCalls.reduce((sum, r) => sum + (r.ms ?? Number.NaN), 0), steps];
+  return [wall, llmCalls.reduce((sum, call) => sum + (call.ms ?? Number.NaN), 0), steps];
 }
 
 async function overhead(dialect: TestDialect): Promise<void> {
@@ -311,10 +313,9 @@ async function overhead(dialect: TestDialect): Promise<void> {
   // Cairn CPU: the server's CPU time over the measured turns divided by their steps (child mode: the Cairn process
   // alone, from /proc; inprocess: this whole process). Unlike wall time it barely moves when other programs compete
   // for the cores, so on a busy machine it is the steadier measure of Cairn's own cost.
-  console.log(`\nserver: ${args.server === 'inprocess' ? 'in this process' : 'own process (private build)'}`);
+  console.log(`\nserver: ${inProcess ? 'in this process' : 'own process (private build)'}`);
   // PostgreSQL: its server's CPU too (its processes on this machine, the trim's share subtracted like Cairn's).
   let dbCpuMs = () => 0;
-  const inProcess = args.server === 'inprocess';
   const dbColumn = dialect === 'postgres' ? ' PostgreSQL CPU per step, mean ms |' : '';
   // The benchmark's own process (client and fake LLM; with trims, unlike the others) shares the cores too.
   console.log(`| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |${dbColumn} client + fake LLM CPU per step, mean ms |`);
@@ -339,7 +340,7 @@ async function overhead(dialect: TestDialect): Promise<void> {
       }
     }
     for (const size of sizes) {
-      // One agent per size, its in-context window held at ~40 messages (trimContext): only the stored history differs.
+      // One agent per size, its in-context window held at 40–60 messages (trimContext): only the stored history differs.
       const agentId = await createAgent(s.server, `bench-overhead-${size}`);
       await seedHistory(s.server, agentId, size);
       for (const shape of shapes) {
@@ -352,20 +353,17 @@ async function overhead(dialect: TestDialect): Promise<void> {
         let ownCpuAtStart = 0;
         let steps = 0;
         for (let i = 0; i < warmup + turns; i++) {
-          // CPU is read only around the trims themselves: reading it costs the benchmark CPU too. The check before
-          // each trim (an agent read on the benchmark's own connection) stays in the PostgreSQL figure. In process,
-          // Cairn's CPU is this process's, and the whole trim (its reads included) is taken out of it.
-          const measured = async (trim: () => Promise<void>) => {
-            const before = s.server.cpuMs();
+          // The trim is a request of its own: what Cairn (and PostgreSQL) spend on it is taken out of the turns'.
+          // Cairn's CPU is one cheap read, taken around the whole trim (in process, the check is this process's work
+          // too); PostgreSQL's is a scan of /proc, taken only around the write (the check before it, one agent read
+          // on the benchmark's own connection, stays in its figure).
+          const before = s.server.cpuMs();
+          await trimContext(s.server, agentId, 40, async (write) => {
             const dbBefore = dbCpuMs();
-            await trim();
-            if (i > warmup) {
-              trimCpu += s.server.cpuMs() - before;
-              dbTrimCpu += dbCpuMs() - dbBefore;
-            }
-          };
-          if (inProcess) await measured(() => trimContext(s.server, agentId, 40));
-          else await trimContext(s.server, agentId, 40, measured);
+            await write();
+            if (i > warmup) dbTrimCpu += dbCpuMs() - dbBefore;
+          });
+          if (i > warmup) trimCpu += s.server.cpuMs() - before;
           if (i === warmup) {
             queryStats.clear();
             cpuAtStart = s.server.cpuMs();
@@ -453,13 +451,13 @@ async function concurrency(dialect: TestDialect): Promise<void> {
     s.llm.setDefault({ text, chunkDelayMs: tokenMs });
     const agents: string[] = [];
     for (let i = 0; i < n; i++) agents.push(await createAgent(s.server, `bench-stream-${i}`));
-    console.log(`\nserver: ${args.server === 'inprocess' ? 'in this process' : 'own process (private build)'}`);
+    console.log(`\nserver: ${inProcess ? 'in this process' : 'own process (private build)'}`);
     const all: StreamStats[] = [];
     console.log('| round | complete | first token p50 / max ms | max gap p50 / p95 / max ms | stream total p50 / max ms | wall ms | Cairn CPU ms (cores busy) | client + fake LLM process CPU (cores busy) |');
     console.log('|---:|---:|---|---|---|---:|---:|---:|');
     for (let round = 1; round <= rounds; round++) {
       const cpuAtStart = s.server.cpuMs();
-      const ownCpu = process.cpuUsage();
+      const ownCpuAtStart = ownCpuMs();
       const started = now();
       const stats = await Promise.all(
         agents.map((id, i) =>
@@ -468,14 +466,13 @@ async function concurrency(dialect: TestDialect): Promise<void> {
       );
       const wall = now() - started;
       const cpu = s.server.cpuMs() - cpuAtStart;
-      const own = process.cpuUsage(ownCpu);
-      const ownMs = (own.user + own.system) / 1000;
+      const ownMs = ownCpuMs() - ownCpuAtStart;
       all.push(...stats);
       const ok = stats.filter((x) => x.ok);
       for (const bad of stats.filter((x) => !x.ok)) console.log(`  FAILED stream: ${bad.problem}`);
       const gaps = ok.map((x) => x.maxGapMs);
       console.log(
-        `| ${round} | ${ok.length}/${n} | ${f1(pct(ok.map((x) => x.firstChunkMs), 50))} / ${f1(Math.max(...ok.map((x) => x.firstChunkMs)))} | ${f1(pct(gaps, 50))} / ${f1(pct(gaps, 95))} / ${f1(Math.max(...gaps))} | ${f1(pct(ok.map((x) => x.totalMs), 50))} / ${f1(Math.max(...ok.map((x) => x.totalMs)))} | ${f1(wall)} | ${cpu.toFixed(0)} (${(cpu / wall).toFixed(2)}) | ${args.server === 'inprocess' ? '(same process)' : `${ownMs.toFixed(0)} (${(ownMs / wall).toFixed(2)})`} |`,
+        `| ${round} | ${ok.length}/${n} | ${f1(pct(ok.map((x) => x.firstChunkMs), 50))} / ${f1(Math.max(...ok.map((x) => x.firstChunkMs)))} | ${f1(pct(gaps, 50))} / ${f1(pct(gaps, 95))} / ${f1(Math.max(...gaps))} | ${f1(pct(ok.map((x) => x.totalMs), 50))} / ${f1(Math.max(...ok.map((x) => x.totalMs)))} | ${f1(wall)} | ${cpu.toFixed(0)} (${(cpu / wall).toFixed(2)}) | ${inProcess ? '(same process)' : `${ownMs.toFixed(0)} (${(ownMs / wall).toFixed(2)})`} |`,
       );
     }
     const failed = all.filter((x) => !x.ok).length;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { notFound } from '../lib/errors.js';
 import type { MemoryEvents } from '../services/memory-events.js';
 import type { AgentPatch, AgentRecord } from '../store/agent.store.js';
+import type { ConversationRecord } from '../store/conversation.store.js';
 import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import type { NewMessage } from '../store/message.store.js';
@@ -12,7 +13,6 @@ import { packToolReturn, packedLogin } from './packing.js';
 import { compileMemory, compileMemoryMetadata, compileSystemPrompt } from './prompt.js';
 import type { ToolRule } from './tool-rules.js';
 
-/** Agent columns written alongside a thread's in-context ids. */
 export interface InitialMessage {
   role?: string;
   content?: unknown;
@@ -20,10 +20,15 @@ export interface InitialMessage {
 
 /** Where a thread keeps its in-context message ids: the agent row (default conversation) or a conversation row. */
 export async function inContextIds(tx: Stores, agent: AgentRecord, conversationId: string | null): Promise<string[]> {
-  if (conversationId === null) return parseJson<string[]>(agent.message_ids, []);
+  if (conversationId === null) return inContextIdsOf(agent);
   const conversation = await tx.conversations.findById(conversationId);
   if (!conversation) throw notFound(`Conversation with id '${conversationId}' not found`);
-  return parseJson<string[]>(conversation.in_context_message_ids, []);
+  return inContextIdsOf(agent, conversation);
+}
+
+/** A thread's in-context ids from rows already read: the conversation's, or the agent's own thread's. */
+export function inContextIdsOf(agent: AgentRecord, conversation?: ConversationRecord): string[] {
+  return parseJson<string[]>(conversation ? conversation.in_context_message_ids : agent.message_ids, []);
 }
 
 /** `agentPatch`: other agent columns written in the same statement when the thread is the agent's own. */
@@ -104,8 +109,8 @@ export class SystemPrompts implements MemoryEvents {
     if (!agent) return undefined;
     let result: string | undefined;
     const threads = [
-      { conversationId: null, ids: parseJson<string[]>(agent.message_ids, []) },
-      ...(await tx.conversations.listLive(agentId)).map((c) => ({ conversationId: c.id, ids: parseJson<string[]>(c.in_context_message_ids, []) })),
+      { conversationId: null, ids: inContextIdsOf(agent) },
+      ...(await tx.conversations.listLive(agentId)).map((c) => ({ conversationId: c.id, ids: inContextIdsOf(agent, c) })),
     ];
     const memory = await this.memoryString(tx, agent);
     let stats: { count: number; tags: string[] } | undefined;

@@ -14,7 +14,7 @@ import { CANCELLED_DENIAL } from './packing.js';
 import { toolReturnRow } from './toolset.js';
 import { LiveRun } from './run-stream.js';
 import type { AgentPatch } from '../store/agent.store.js';
-import { inContextIds, setInContextIds } from './system-prompt.js';
+import { inContextIds, inContextIdsOf, setInContextIds } from './system-prompt.js';
 import { emptyUsage, lettaResponse, modelHandleOf, runStatusFor, type ApprovalInput, type ThreadState, type TurnOutcome, type UserInput } from './turn-types.js';
 
 export type SendMode = 'sync' | 'stream' | 'async';
@@ -126,7 +126,8 @@ export class TurnService {
     }
 
     const runId = newId('run');
-    const read = await this.claim(runId, agentId, conversationId, requestBody, mode);
+    const lock = threadLock(agentId, conversationId);
+    const read = await this.claim(runId, lock, agentId, conversationId, requestBody, mode);
     // The run holds the thread's turn lock now, and a cancel can name it: it is live from here on. What was read with
     // it (the agent, the thread's in-context ids) is what the previous turn committed, and the loop runs on it without
     // reading it again. A send refused here removes its run, and the lock with it.
@@ -135,7 +136,7 @@ export class TurnService {
     this.live.set(runId, { run: live, abort });
     let prepared: Awaited<ReturnType<TurnService['prepare']>>;
     try {
-      prepared = await this.prepare(read, agentId, conversationId, requestBody, inputs, rawApprovals, approvalOtid);
+      prepared = await this.prepare(read, lock, agentId, conversationId, requestBody, inputs, rawApprovals, approvalOtid);
     } catch (error) {
       this.live.delete(runId);
       await this.stores.runs.deleteUnstarted(runId).catch((e: unknown) => this.logger.error({ err: e, runId }, 'removing a refused run failed'));
@@ -150,8 +151,7 @@ export class TurnService {
    * and reads the thread with it: the agent, the conversation, the tools and the system row the thread had last time,
    * in the insert's own round trip on PostgreSQL.
    */
-  private async claim(runId: string, agentId: string, conversationId: string | null, body: SendMessageBody, mode: SendMode): Promise<ThreadRead> {
-    const lock = threadLock(agentId, conversationId);
+  private async claim(runId: string, lock: string, agentId: string, conversationId: string | null, body: SendMessageBody, mode: SendMode): Promise<ThreadRead> {
     const systemId = this.loop.rows.systemIdOf(lock);
     const run = newRunRow({
       id: runId,
@@ -191,6 +191,7 @@ export class TurnService {
   /** Checks the send against the thread read under the run's lock (§5.6). */
   private async prepare(
     [agent, conversation, tools, system]: ThreadRead,
+    lock: string,
     agentId: string,
     conversationId: string | null,
     requestBody: SendMessageBody,
@@ -198,17 +199,11 @@ export class TurnService {
     rawApprovals: RawApproval[],
     approvalOtid: string | null,
   ) {
-    const lock = threadLock(agentId, conversationId);
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
-    let ids = parseJson<string[]>(agent.message_ids, []);
-    let model: string | null = null;
-    if (conversationId !== null) {
-      if (!conversation || conversation.agent_id !== agentId) throw notFound(`Conversation with id '${conversationId}' not found`);
-      ids = parseJson<string[]>(conversation.in_context_message_ids, []);
-      model = conversation.model;
-    }
+    if (conversationId !== null && (!conversation || conversation.agent_id !== agentId)) throw notFound(`Conversation with id '${conversationId}' not found`);
+    const ids = inContextIdsOf(agent, conversation);
     // A conversation may run on a model of its own.
-    const body = { ...requestBody, override_model: requestBody.override_model ?? model ?? undefined };
+    const body = { ...requestBody, override_model: requestBody.override_model ?? conversation?.model ?? undefined };
     this.providers().resolve(modelHandleOf(agent, body.override_model));
 
     // The system row is never kept between turns (a memory edit rewrites it); the one read above is current.

@@ -74,12 +74,12 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
       await atomically(async (effects) => {
         const queued: CompiledQuery[] = [];
         await work(createStores(dialect, queueingKysely(dialect.kysely, queued), effects));
-        await dialect.runWrites(queued);
+        if (queued.length > 0) await dialect.runTogether(queued);
       });
     },
     pipelined: async (work) => {
-      const together = dialect.runTogether;
-      if (committed || !together) return stores.transaction(work);
+      // In process, held-back queries would save nothing: `work` simply runs in a transaction.
+      if (committed || !dialect.remote) return stores.transaction(work);
       return atomically(async (effects) => {
         const deferring = deferringKysely(dialect.kysely, db);
         const done = work(createStores(dialect, deferring.db, effects));
@@ -91,7 +91,7 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
         const held = deferring.take();
         if (held.length > 0) {
           try {
-            const results = await together(held.map((query) => query.query));
+            const results = await dialect.runTogether(held.map((query) => query.query));
             held.forEach((query, i) => query.settle(results[i]!));
           } catch (error) {
             for (const query of held) query.settle(error instanceof Error ? error : new Error(String(error)));

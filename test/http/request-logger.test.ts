@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
-import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { lazyChildLogger } from '../../src/http/request-logger.js';
 import { createCairn, type Cairn } from '../../src/server.js';
 import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
 import { createTestDatabase } from '../support/cairn.js';
 
 /** A pino logger with Cairn's redaction that keeps its lines in memory. */
@@ -16,7 +16,7 @@ function memoryLogger(level: string) {
       done();
     },
   });
-  return { logger: pino({ level, redact: { paths: ['*.password'], censor: '[redacted]' } }, sink), lines };
+  return { logger: createLogger(level, sink), lines };
 }
 
 describe('request loggers', () => {

@@ -13,11 +13,10 @@ describe('runs left active by a dead process [sqlite]', () => {
     try {
       const first = await createCairn(config, logger);
       const agent = await first.services.agents.create({ model: 'openai/gpt-4o-mini' });
-      const now = new Date().toISOString();
       // What a process killed mid-turn leaves behind: a running run holding the thread's lock, and a run cancelled
       // while its turn was still going (its lock is released only when the turn ends).
       const run = (id: string, status: string, thread: string) =>
-        runRecord({ id, agent_id: agent.id, status, background: 1, streamed: 1, created_at: now, heartbeat_at: now, thread_lock: `${agent.id}:${thread}` });
+        runRecord({ id, agent_id: agent.id, status, background: 1, streamed: 1, thread_lock: `${agent.id}:${thread}` });
       await first.services.stores.runs.insert(run('run-00000000-0000-4000-8000-000000000001', 'running', 'default'));
       await first.services.stores.runs.insert(run('run-00000000-0000-4000-8000-000000000002', 'cancelled', 'conv-00000000-0000-4000-8000-000000000009'));
       await first.close();

@@ -4,7 +4,7 @@ import { messageRow } from '../../src/runtime/messages.js';
 import { createStores } from '../../src/store/index.js';
 import { terminateConnections, testDialects } from '../support/cairn.js';
 import { runRecord } from '../support/rows.js';
-import { useRuntime, waitFor } from './harness.js';
+import { useRuntime } from './harness.js';
 
 // A turn inserts its run (the turn lock) and reads its thread in one round trip on PostgreSQL. When the insert waits
 // for the previous holder to release the lock, the reads must still see what the holder committed with the release.
@@ -47,8 +47,7 @@ describe.each(testDialects())('a send that waits for the thread’s lock [%s]', 
     await holderTurn;
     const response = await send;
     expect(response.stop_reason?.stop_reason).toBe('end_turn');
-    const [call] = await waitFor(async () => (h.llm.calls.length > 0 ? h.llm.calls : undefined));
-    expect(JSON.stringify(call!.body.messages)).toContain('The answer is forty-two.');
+    expect(JSON.stringify(h.llm.calls[0]!.body.messages)).toContain('The answer is forty-two.');
   });
 });
 

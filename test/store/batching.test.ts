@@ -9,35 +9,42 @@ import { newId } from '../../src/lib/ids.js';
 import { createTestDatabase, startCairn, testDialects, type TestCairn } from '../support/cairn.js';
 import { runRecord } from '../support/rows.js';
 
+/** The writes `build` makes through a queueing Kysely, compiled for `dialect` (an untyped view: the probe table is not in the schema). */
+async function queuedBy(dialect: Dialect, build: (db: Kysely<any>) => Promise<unknown>): Promise<CompiledQuery[]> {
+  const queued: CompiledQuery[] = [];
+  await build(queueingKysely(dialect.kysely, queued) as unknown as Kysely<any>);
+  return queued;
+}
+
+/** A scratch table the schema types do not know. */
+const createProbeTable = (dialect: Dialect) => sql`CREATE TABLE batch_probe (id text PRIMARY KEY, body text, n integer)`.execute(dialect.db);
+
 describe.each(testDialects())('write batches [%s]', (name) => {
   let dialect: Dialect;
   let drop: () => Promise<void>;
-  // A scratch table the schema types do not know: reached through an untyped view of the batch's Kysely.
   const probe = (db: Kysely<any>) => db.insertInto('batch_probe');
 
   beforeAll(async () => {
     const database = await createTestDatabase(name);
     drop = database.drop;
     dialect = await openDatabase(databaseConfigFor(database));
-    await sql`CREATE TABLE batch_probe (id text PRIMARY KEY, body text, n integer)`.execute(dialect.db);
+    await createProbeTable(dialect);
   });
   afterAll(async () => {
     await dialect.close();
     await drop();
   });
 
-  const queue = async (rows: { id: string; body: string | null; n: number | null }[]): Promise<CompiledQuery[]> => {
-    const queued: CompiledQuery[] = [];
-    const db = queueingKysely(dialect.kysely, queued) as unknown as Kysely<any>;
-    for (const row of rows) await probe(db).values(row).execute();
-    return queued;
-  };
+  const queue = (rows: { id: string; body: string | null; n: number | null }[]) =>
+    queuedBy(dialect, async (db) => {
+      for (const row of rows) await probe(db).values(row).execute();
+    });
 
   it('write every value exactly as it was bound', async () => {
     const awkward = [`it's`, 'back\\slash \\n and \\\\', 'new\nline\ttab', 'ünïcødé ✓ 🪨', '$1 $2 and ?', "'; DROP TABLE batch_probe; --", ''];
     const rows: { id: string; body: string | null; n: number | null }[] = awkward.map((body, i) => ({ id: `v${i}`, body, n: i - 3 }));
     rows.push({ id: 'nulls', body: null, n: null });
-    await dialect.runWrites(await queue(rows));
+    await dialect.runTogether(await queue(rows));
     const stored = await sql<{ id: string; body: string | null; n: number | null }>`SELECT id, body, n FROM batch_probe WHERE id LIKE 'v%' OR id = 'nulls' ORDER BY id`.execute(dialect.db);
     expect(stored.rows).toEqual([...rows].sort((a, b) => (a.id < b.id ? -1 : 1)));
   });
@@ -48,11 +55,11 @@ describe.each(testDialects())('write batches [%s]', (name) => {
       { id: 'a2', body: 'second', n: 2 },
       { id: 'a1', body: 'duplicate key', n: 3 },
     ]);
-    await expect(dialect.runWrites(queued)).rejects.toThrow();
+    await expect(dialect.runTogether(queued)).rejects.toThrow();
     const stored = await sql<{ id: string }>`SELECT id FROM batch_probe WHERE id IN ('a1', 'a2')`.execute(dialect.db);
     expect(stored.rows).toEqual([]);
     // The connection is usable afterwards.
-    await dialect.runWrites(await queue([{ id: 'a3', body: 'after', n: 4 }]));
+    await dialect.runTogether(await queue([{ id: 'a3', body: 'after', n: 4 }]));
     expect((await sql<{ id: string }>`SELECT id FROM batch_probe WHERE id = 'a3'`.execute(dialect.db)).rows).toEqual([{ id: 'a3' }]);
   });
 
@@ -153,18 +160,14 @@ describe.runIf(testDialects().includes('postgres'))('write batches on one Postgr
   const prepared = async () =>
     Number((await sql<{ n: string }>`SELECT count(*) AS n FROM pg_prepared_statements WHERE name LIKE 'cairn_p%'`.execute(dialect.db)).rows[0]!.n);
   // A statement shape per length: `IN` lists of different lengths are different SQL texts.
-  const deleteShape = async (length: number) => {
-    const queued: CompiledQuery[] = [];
-    const db = queueingKysely(dialect.kysely, queued) as unknown as Kysely<any>;
-    await db.deleteFrom('batch_probe').where('id', 'in', Array.from({ length }, (_, i) => `none-${i}`)).execute();
-    return queued;
-  };
+  const deleteShape = (length: number) =>
+    queuedBy(dialect, (db) => db.deleteFrom('batch_probe').where('id', 'in', Array.from({ length }, (_, i) => `none-${i}`)).execute());
 
   beforeAll(async () => {
     const database = await createTestDatabase('postgres');
     drop = database.drop;
     dialect = openPostgres(database.pgUri!, 1);
-    await sql`CREATE TABLE batch_probe (id text PRIMARY KEY, body text, n integer)`.execute(dialect.db);
+    await createProbeTable(dialect);
   });
   afterAll(async () => {
     await dialect.close();
@@ -172,10 +175,10 @@ describe.runIf(testDialects().includes('postgres'))('write batches on one Postgr
   });
 
   it('keep a bounded number of prepared statements, closing the least recently used', async () => {
-    for (let length = 1; length <= 130; length++) await dialect.runWrites(await deleteShape(length));
+    for (let length = 1; length <= 130; length++) await dialect.runTogether(await deleteShape(length));
     expect(await prepared()).toBe(100);
     // Still answered correctly after evictions, by statements prepared again.
-    await dialect.runWrites([...(await deleteShape(1)), ...(await deleteShape(130))]);
+    await dialect.runTogether([...(await deleteShape(1)), ...(await deleteShape(130))]);
     expect(await prepared()).toBe(100);
   });
 
@@ -184,23 +187,18 @@ describe.runIf(testDialects().includes('postgres'))('write batches on one Postgr
     cyclic.self = cyclic;
     const insert = CompiledQuery.raw('INSERT INTO batch_probe (id, body, n) VALUES ($1, $2, $3)', ['unsent', 'x', 1]);
     const unsendable = CompiledQuery.raw('UPDATE batch_probe SET body = $1 WHERE id = $2', [cyclic, 'unsent']);
-    await expect(dialect.runWrites([insert, unsendable])).rejects.toThrow(/circular/);
+    await expect(dialect.runTogether([insert, unsendable])).rejects.toThrow(/circular/);
     // The one pooled connection answers at once, and nothing of the batch was written.
     expect((await sql<{ id: string }>`SELECT id FROM batch_probe WHERE id = 'unsent'`.execute(dialect.db)).rows).toEqual([]);
   });
 
   it('forget what a failed batch may not have prepared, and leave nothing prepared behind', async () => {
-    const insert = async (id: string, n: number) => {
-      const queued: CompiledQuery[] = [];
-      const db = queueingKysely(dialect.kysely, queued) as unknown as Kysely<any>;
-      await db.insertInto('batch_probe').values({ id, body: null, n }).execute();
-      return queued;
-    };
-    await dialect.runWrites(await insert('taken', 0));
+    const insert = (id: string, n: number) => queuedBy(dialect, (db) => db.insertInto('batch_probe').values({ id, body: null, n }).execute());
+    await dialect.runTogether(await insert('taken', 0));
     for (let k = 0; k < 10; k++) {
       // The first new shape is prepared and runs; the insert fails; PostgreSQL skips the second new shape's Parse.
-      await expect(dialect.runWrites([...(await deleteShape(300 + k)), ...(await insert('taken', 1)), ...(await deleteShape(400 + k))])).rejects.toThrow('duplicate key');
-      await dialect.runWrites([...(await deleteShape(400 + k)), ...(await deleteShape(300 + k))]);
+      await expect(dialect.runTogether([...(await deleteShape(300 + k)), ...(await insert('taken', 1)), ...(await deleteShape(400 + k))])).rejects.toThrow('duplicate key');
+      await dialect.runTogether([...(await deleteShape(400 + k)), ...(await deleteShape(300 + k))]);
     }
     // As many on the server as the connection remembers (the bound, filled by the test before): none leaked.
     expect(await prepared()).toBe(100);

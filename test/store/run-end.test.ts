@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/store/run.store.js';
 import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
+import { runRecord } from '../support/rows.js';
 
 describe.each(testDialects())('a run’s recorded end [%s]', (dialect) => {
   let server: TestCairn;
@@ -12,10 +13,7 @@ describe.each(testDialects())('a run’s recorded end [%s]', (dialect) => {
   afterAll(async () => server?.close());
 
   const runs = () => server.cairn.services.stores.runs;
-  const start = async (id: string, thread: string) => {
-    const now = new Date().toISOString();
-    await runs().insert({ id, agent_id: agentId, conversation_id: null, status: 'running', stop_reason: null, background: 0, streamed: 0, metadata: '{"run_type":"send_message"}', request_config: null, callback_url: null, usage: '{}', ttft_ns: null, total_duration_ns: null, created_at: now, completed_at: null, heartbeat_at: now, thread_lock: `${agentId}:${thread}` });
-  };
+  const start = (id: string, thread: string) => runs().insert(runRecord({ id, agent_id: agentId, metadata: '{"run_type":"send_message"}', thread_lock: `${agentId}:${thread}` }));
   const end = { status: 'completed', stop_reason: 'end_turn', completed_at: '2026-11-24T12:00:00.000Z', metadata: '{"run_type":"send_message","result":{}}', usage: '{"step_count":1}', total_duration_ns: 5_000_000, ttft_ns: 1_000_000 };
 
   it('moves an active run to its final status and releases the turn lock, in a write batch', async () => {

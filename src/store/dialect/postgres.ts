@@ -40,10 +40,7 @@ export function openPostgres(connectionString: string, poolSize = 10, onConnecti
     name: 'postgres',
     db,
     kysely,
-    runWrites: async (queries) => {
-      if (queries.length === 0) return;
-      await withClient((client) => runPipelined(client, queries, parserFor));
-    },
+    remote: true,
     runTogether: (queries) => withClient((client) => runPipelined(client, queries, parserFor)),
     addSeqColumn: (table) => table.addColumn('seq', 'bigserial', (col) => col.primaryKey()),
     textType: 'text',

@@ -28,12 +28,13 @@ export function openSqlite(file: string, onBackgroundError: (error: Error) => vo
     db,
     kysely,
     // In-process: one transaction costs no round trips, only its commit.
-    runWrites: async (queries) => {
-      if (queries.length === 0) return;
-      await db.transaction().execute(async (trx) => {
-        for (const query of queries) await trx.executeQuery(query);
-      });
-    },
+    remote: false,
+    runTogether: (queries) =>
+      db.transaction().execute(async (trx) => {
+        const results = [];
+        for (const query of queries) results.push(await trx.executeQuery(query));
+        return results;
+      }),
     addSeqColumn: (table) => table.addColumn('seq', 'integer', (col) => col.primaryKey().autoIncrement()),
     textType: 'text',
     bigintType: 'integer',

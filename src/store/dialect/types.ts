@@ -10,16 +10,15 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Dialect {
   readonly name: DialectName;
   readonly db: Kysely<Database>;
-  /** The Kysely dialect behind `db`: its adapter and query compiler also compile queued writes (`Stores.writeBatch`). */
+  /** The Kysely dialect behind `db`: its adapter and query compiler also compile held-back queries (`Stores`). */
   readonly kysely: KyselyDialect;
-  /** Runs compiled writes as one transaction (PostgreSQL: one round trip, each statement shape prepared once per connection). */
-  runWrites(queries: readonly CompiledQuery[]): Promise<void>;
+  /** Whether every statement costs a network round trip (PostgreSQL), so sending several together pays. */
+  readonly remote: boolean;
   /**
-   * Where it saves round trips (PostgreSQL; absent on SQLite, which has none to save): runs queries in order, as one
-   * transaction, in one round trip, each seeing what the ones before it wrote, and returns each one's result. Each
-   * statement shape is prepared once per pooled connection.
+   * Runs compiled queries in order, as one transaction, each seeing what the ones before it wrote, and returns each
+   * one's result. PostgreSQL: one round trip, each statement shape prepared once per pooled connection.
    */
-  runTogether?(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]>;
+  runTogether(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]>;
   /** Adds the monotonic `seq` primary key every ordered table uses for keyset pagination. */
   addSeqColumn<T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'seq'>;
   /** Column type for JSON stored as text. */
