@@ -9,7 +9,8 @@
  *              compaction keeps it), the same at every size. Three turn shapes: sync text (1 step), streamed text with
  *              stream_tokens (Letta Code's path, 1 step), sync memory_insert + reply (2 steps). Before the first
  *              size, `--server-warmup` turns of each shape on an agent of their own warm the server up; each shape
- *              then has its own `--warmup` turns before it is measured.
+ *              then has its own `--warmup` turns before it is measured. `--repeat N` measures the whole matrix N
+ *              times and adds a table pooling each cell's turns over the rounds.
  * concurrency  N agents (50) stream one turn each at the same moment; the fake LLM paces tokens (20 ms × ~50 tokens).
  *              Per stream: first ping, stop_reason, usage_statistics and [DONE] must arrive, the text must be whole;
  *              the largest gap between consecutive chunks is the stall measure.
@@ -47,7 +48,9 @@ const { values: args } = parseArgs({
     // this process's) keeps falling for its first ~1,500 turns; with 150 per shape the first size measured that.
     'server-warmup': { type: 'string', default: '500' },
     agents: { type: 'string', default: '50' },
+    // concurrency: rounds of N streams; overhead: `repeat` passes over every size × shape, then a pooled summary.
     rounds: { type: 'string', default: '3' },
+    repeat: { type: 'string', default: '1' },
     'token-ms': { type: 'string', default: '20' },
     tokens: { type: 'string', default: '50' },
     // Diagnostics: time every SQLite statement and print the costliest per measured turn (SQLite, --server inprocess).
@@ -303,13 +306,73 @@ async function turn(s: Setup, agentId: string, shape: Shape, i: number): Promise
   return [wall, llmCalls.reduce((sum, call) => sum + (call.ms ?? Number.NaN), 0), steps];
 }
 
+interface CellResult {
+  samples: number[];
+  llmSamples: number[];
+  cairnCpu: number;
+  dbCpu: number;
+  ownCpu: number;
+  stored: number;
+}
+
+/**
+ * One shape's turns on one agent: `--warmup` turns, then `--turns` measured ones, the window trimmed before each
+ * (`trimContext`). CPU figures are per step over the measured turns, the trims' share taken out.
+ */
+async function measureCell(s: Setup, agentId: string, shape: Shape, dbCpuMs: () => number): Promise<CellResult> {
+  const turns = Number(args.turns);
+  const warmup = Number(args.warmup);
+  const samples: number[] = [];
+  const llmSamples: number[] = [];
+  let cpuAtStart = 0;
+  let trimCpu = 0;
+  let dbCpuAtStart = 0;
+  let dbTrimCpu = 0;
+  let ownCpuAtStart = 0;
+  let steps = 0;
+  for (let i = 0; i < warmup + turns; i++) {
+    // The trim is a request of its own: what Cairn (and PostgreSQL) spend on it is taken out of the turns'.
+    // Cairn's CPU is one cheap read, taken around the whole trim (in process, the check is this process's work
+    // too); PostgreSQL's is a scan of /proc, taken only around the write (the check before it, one agent read
+    // on the benchmark's own connection, stays in its figure).
+    const before = s.server.cpuMs();
+    await trimContext(s.server, agentId, 40, async (write) => {
+      const dbBefore = dbCpuMs();
+      await write();
+      if (i > warmup) dbTrimCpu += dbCpuMs() - dbBefore;
+    });
+    if (i > warmup) trimCpu += s.server.cpuMs() - before;
+    if (i === warmup) {
+      queryStats.clear();
+      cpuAtStart = s.server.cpuMs();
+      dbCpuAtStart = dbCpuMs();
+      ownCpuAtStart = ownCpuMs();
+    }
+    const [wall, llmMs, turnSteps] = await turn(s, agentId, shape, i);
+    if (i >= warmup) {
+      steps += turnSteps;
+      samples.push((wall - llmMs) / turnSteps);
+      llmSamples.push(llmMs / turnSteps);
+    }
+  }
+  return {
+    samples,
+    llmSamples,
+    cairnCpu: (s.server.cpuMs() - cpuAtStart - trimCpu) / steps,
+    dbCpu: (dbCpuMs() - dbCpuAtStart - dbTrimCpu) / steps,
+    ownCpu: (ownCpuMs() - ownCpuAtStart) / steps,
+    stored: await s.server.stores.messages.count(agentId, { kind: 'all' }),
+  };
+}
+
 async function overhead(dialect: TestDialect): Promise<void> {
   const sizes = args.sizes!.split(',').map(Number);
   const turns = Number(args.turns);
   const warmup = Number(args.warmup);
+  const repeat = Number(args.repeat);
   const shapes = args.shapes!.split(',') as Shape[];
   for (const shape of shapes) if (!['sync-text', 'stream-text', 'sync-tool'].includes(shape)) throw new Error(`unknown turn shape '${shape}'`);
-  console.log(`\n## overhead per step (${dialect}; ${turns} measured turns per shape and size after ${warmup} warm-up turns)`);
+  console.log(`\n## overhead per step (${dialect}; ${turns} measured turns per shape and size after ${warmup} warm-up turns${repeat > 1 ? `, ${repeat} rounds` : ''})`);
   // Cairn CPU: the server's CPU time over the measured turns divided by their steps (child mode: the Cairn process
   // alone, from /proc; inprocess: this whole process). Unlike wall time it barely moves when other programs compete
   // for the cores, so on a busy machine it is the steadier measure of Cairn's own cost.
@@ -317,9 +380,6 @@ async function overhead(dialect: TestDialect): Promise<void> {
   // PostgreSQL: its server's CPU too (its processes on this machine, the trim's share subtracted like Cairn's).
   let dbCpuMs = () => 0;
   const dbColumn = dialect === 'postgres' ? ' PostgreSQL CPU per step, mean ms |' : '';
-  // The benchmark's own process (client and fake LLM; with trims, unlike the others) shares the cores too.
-  console.log(`| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |${dbColumn} client + fake LLM CPU per step, mean ms |`);
-  console.log(`|---:|---|---:|---:|---:|---:|---:|---:|---:|${dbColumn ? '---:|' : ''}---:|`);
   const s = await setup(dialect);
   try {
     if (dialect === 'postgres') dbCpuMs = postgresCpu(await s.server.databaseBackendPid());
@@ -339,50 +399,47 @@ async function overhead(dialect: TestDialect): Promise<void> {
         await turn(s, warmAgent, shape, i);
       }
     }
+    // One agent per size, its in-context window held at 40–60 messages (trimContext): only the stored history differs.
+    const agents = new Map<number, string>();
     for (const size of sizes) {
-      // One agent per size, its in-context window held at 40–60 messages (trimContext): only the stored history differs.
       const agentId = await createAgent(s.server, `bench-overhead-${size}`);
       await seedHistory(s.server, agentId, size);
-      for (const shape of shapes) {
-        const samples: number[] = [];
-        const llmSamples: number[] = [];
-        let cpuAtStart = 0;
-        let trimCpu = 0;
-        let dbCpuAtStart = 0;
-        let dbTrimCpu = 0;
-        let ownCpuAtStart = 0;
-        let steps = 0;
-        for (let i = 0; i < warmup + turns; i++) {
-          // The trim is a request of its own: what Cairn (and PostgreSQL) spend on it is taken out of the turns'.
-          // Cairn's CPU is one cheap read, taken around the whole trim (in process, the check is this process's work
-          // too); PostgreSQL's is a scan of /proc, taken only around the write (the check before it, one agent read
-          // on the benchmark's own connection, stays in its figure).
-          const before = s.server.cpuMs();
-          await trimContext(s.server, agentId, 40, async (write) => {
-            const dbBefore = dbCpuMs();
-            await write();
-            if (i > warmup) dbTrimCpu += dbCpuMs() - dbBefore;
-          });
-          if (i > warmup) trimCpu += s.server.cpuMs() - before;
-          if (i === warmup) {
-            queryStats.clear();
-            cpuAtStart = s.server.cpuMs();
-            dbCpuAtStart = dbCpuMs();
-            ownCpuAtStart = ownCpuMs();
-          }
-          const [wall, llmMs, turnSteps] = await turn(s, agentId, shape, i);
-          if (i >= warmup) {
-            steps += turnSteps;
-            samples.push((wall - llmMs) / turnSteps);
-            llmSamples.push(llmMs / turnSteps);
-          }
+      agents.set(size, agentId);
+    }
+    // Rounds run the whole size × shape matrix one after another, so a slow stretch of the host lands in one
+    // round's cells rather than in one cell of every round.
+    const pooled = new Map<string, { samples: number[]; p95s: number[]; cairnCpus: number[] }>();
+    for (let round = 1; round <= repeat; round++) {
+      if (repeat > 1) console.log(`\nround ${round} of ${repeat} (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+      // The benchmark's own process (client and fake LLM; with trims, unlike the others) shares the cores too.
+      console.log(`| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |${dbColumn} client + fake LLM CPU per step, mean ms |`);
+      console.log(`|---:|---|---:|---:|---:|---:|---:|---:|---:|${dbColumn ? '---:|' : ''}---:|`);
+      for (const size of sizes) {
+        for (const shape of shapes) {
+          const cell = await measureCell(s, agents.get(size)!, shape, dbCpuMs);
+          const { samples, llmSamples } = cell;
+          const dbCpu = dialect === 'postgres' ? ` ${f1(cell.dbCpu)} |` : '';
+          printQueryStats(turns, `${size} stored, ${shape}`);
+          console.log(`| ${size.toLocaleString('en')} (now ${cell.stored.toLocaleString('en')}) | ${shape} | ${shape === 'sync-tool' ? 2 : 1} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${f1(Math.max(...samples))} | ${f1(pct(llmSamples, 50))} | ${f1(cell.cairnCpu)} |${dbCpu} ${inProcess ? '(same process)' : f1(cell.ownCpu)} |`);
+          const key = `${size}|${shape}`;
+          const all = pooled.get(key) ?? { samples: [], p95s: [], cairnCpus: [] };
+          all.samples.push(...samples);
+          all.p95s.push(pct(samples, 95));
+          all.cairnCpus.push(cell.cairnCpu);
+          pooled.set(key, all);
         }
-        const cairnCpu = f1((s.server.cpuMs() - cpuAtStart - trimCpu) / steps);
-        const dbCpu = dialect === 'postgres' ? ` ${f1((dbCpuMs() - dbCpuAtStart - dbTrimCpu) / steps)} |` : '';
-        const ownCpu = inProcess ? '(same process)' : f1((ownCpuMs() - ownCpuAtStart) / steps);
-        const stored = await s.server.stores.messages.count(agentId, { kind: 'all' });
-        printQueryStats(turns, `${size} stored, ${shape}`);
-        console.log(`| ${size.toLocaleString('en')} (now ${stored.toLocaleString('en')}) | ${shape} | ${shape === 'sync-tool' ? 2 : 1} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${f1(Math.max(...samples))} | ${f1(pct(llmSamples, 50))} | ${cairnCpu} |${dbCpu} ${ownCpu} |`);
+      }
+    }
+    if (repeat > 1) {
+      console.log(`\nall ${repeat} rounds: every measured turn of a cell pooled, and the range of the rounds' own figures`);
+      console.log('| stored messages | turn shape | turns | pooled p50 ms | pooled p95 ms | pooled p99 ms | rounds\' p95 min–max ms | rounds\' Cairn CPU per step min–max ms |');
+      console.log('|---:|---|---:|---:|---:|---:|---|---|');
+      const range = (values: number[]) => `${f1(Math.min(...values))}–${f1(Math.max(...values))}`;
+      for (const size of sizes) {
+        for (const shape of shapes) {
+          const { samples, p95s, cairnCpus } = pooled.get(`${size}|${shape}`)!;
+          console.log(`| ${size.toLocaleString('en')} | ${shape} | ${samples.length} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${range(p95s)} | ${range(cairnCpus)} |`);
+        }
       }
     }
   } finally {
