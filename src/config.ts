@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_EMBEDDING_HANDLE } from './services/model-config.js';
+import { DEFAULT_PG_POOL, type PgPoolSettings } from './store/database.js';
 
 export interface CairnConfig {
   host: string;
@@ -8,6 +9,8 @@ export interface CairnConfig {
   dataDir: string;
   /** `LETTA_PG_URI`: PostgreSQL instead of the embedded SQLite database. */
   pgUri: string | undefined;
+  /** Letta's pool settings: `LETTA_PG_POOL_SIZE`, `LETTA_PG_MAX_OVERFLOW`, `LETTA_PG_POOL_TIMEOUT`, `LETTA_PG_POOL_RECYCLE`. */
+  pgPool: PgPoolSettings;
   /** `LETTA_SERVER_PASSWORD`: when set, every route but health needs it. */
   password: string | undefined;
   /** Binding beyond loopback without a password needs this explicit opt-in. */
@@ -29,6 +32,28 @@ export interface ServeFlags {
 
 const truthy = (value: string | undefined) => value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`invalid ${name}: '${raw}' (a whole number, at least ${min})`);
+  return value;
+}
+
+/**
+ * Letta's meaning of its settings: `size` connections stay open while idle, up to `overflow` more open under load
+ * and close once idle; a request waits at most `timeout` seconds for a connection; a connection is replaced after
+ * `recycle` seconds.
+ */
+function pgPoolSettings(env: NodeJS.ProcessEnv): PgPoolSettings {
+  return {
+    size: wholeNumber(env, 'LETTA_PG_POOL_SIZE', DEFAULT_PG_POOL.size, 1),
+    overflow: wholeNumber(env, 'LETTA_PG_MAX_OVERFLOW', DEFAULT_PG_POOL.overflow, 0),
+    timeoutSeconds: wholeNumber(env, 'LETTA_PG_POOL_TIMEOUT', DEFAULT_PG_POOL.timeoutSeconds, 1),
+    recycleSeconds: wholeNumber(env, 'LETTA_PG_POOL_RECYCLE', DEFAULT_PG_POOL.recycleSeconds, 1),
+  };
+}
+
 export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = process.env): CairnConfig {
   const port = Number(flags.port ?? env.PORT ?? 8283);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`invalid port: ${String(flags.port ?? env.PORT)}`);
@@ -37,6 +62,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     port,
     dataDir: flags.dataDir ?? env.CAIRN_HOME ?? join(homedir(), '.cairn'),
     pgUri: env.LETTA_PG_URI || undefined,
+    pgPool: pgPoolSettings(env),
     password: env.LETTA_SERVER_PASSWORD || undefined,
     allowInsecureRemote: flags.allowInsecureRemote ?? truthy(env.CAIRN_ALLOW_INSECURE_REMOTE),
     logLevel: env.LOG_LEVEL ?? 'info',

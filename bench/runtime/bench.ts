@@ -11,6 +11,8 @@
  *              size, `--server-warmup` turns of each shape on an agent of their own warm the server up; each shape
  *              then has its own `--warmup` turns before it is measured. `--repeat N` measures the whole matrix N
  *              times and adds a table pooling each cell's turns over the rounds.
+ * idle         (only with --only idle) a sync-text turn after each of `--rounds` pauses of `--pause-s` seconds,
+ *              against turns back to back.
  * concurrency  N agents (50) stream one turn each at the same moment; the fake LLM paces tokens (20 ms × ~50 tokens).
  *              Per stream: first ping, stop_reason, usage_statistics and [DONE] must arrive, the text must be whole;
  *              the largest gap between consecutive chunks is the stall measure.
@@ -48,9 +50,10 @@ const { values: args } = parseArgs({
     // this process's) keeps falling for its first ~1,500 turns; with 150 per shape the first size measured that.
     'server-warmup': { type: 'string', default: '500' },
     agents: { type: 'string', default: '50' },
-    // concurrency: rounds of N streams; overhead: `repeat` passes over every size × shape, then a pooled summary.
+    // concurrency: rounds of N streams; idle: pauses. overhead: `repeat` passes over every size × shape, then pooled.
     rounds: { type: 'string', default: '3' },
     repeat: { type: 'string', default: '1' },
+    'pause-s': { type: 'string', default: '11' },
     'token-ms': { type: 'string', default: '20' },
     tokens: { type: 'string', default: '50' },
     // Diagnostics: time every SQLite statement and print the costliest per measured turn (SQLite, --server inprocess).
@@ -495,6 +498,42 @@ async function timedStream(url: string, body: unknown, expectedText: string): Pr
   return { ok: problems.length === 0, problem: problems.join(', ') || undefined, firstChunkMs: (arrivals[firstContent] ?? NaN) - started, maxGapMs, totalMs, chunks: data.length };
 }
 
+/**
+ * An interactive user's turns come after pauses. Each of `--rounds` rounds runs ten sync-text turns back to back,
+ * then one more after `--pause-s` seconds of silence; the pause is longer than pg-pool's default idle timeout (10 s),
+ * after which a pool without kept connections opens a new one (and prepares its statements again).
+ */
+async function afterIdle(dialect: TestDialect): Promise<void> {
+  const rounds = Number(args.rounds);
+  const pauseMs = Number(args['pause-s']) * 1000;
+  console.log(`\n## a turn after an idle pause (${dialect}; ${rounds} rounds, ${pauseMs / 1000} s pauses)`);
+  const s = await setup(dialect);
+  try {
+    s.llm.setDefault(() => ({ text: 'I am fine, thank you for asking.' }));
+    const agentId = await createAgent(s.server, 'bench-idle');
+    // The window held at 40–60 messages, as in the overhead benchmark.
+    const trimmedTurn = async (i: number) => {
+      await trimContext(s.server, agentId, 40);
+      const [wall, llmMs] = await turn(s, agentId, 'sync-text', i);
+      return wall - llmMs;
+    };
+    for (let i = 0; i < Number(args['server-warmup']); i++) await trimmedTurn(i);
+    const busy: number[] = [];
+    const afterPause: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < 10; i++) busy.push(await trimmedTurn(i));
+      await trimContext(s.server, agentId, 40);
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      afterPause.push(await trimmedTurn(round));
+    }
+    console.log('| turns | overhead p50 ms | max ms |\n|---|---:|---:|');
+    console.log(`| back to back (${busy.length}) | ${f1(pct(busy, 50))} | ${f1(Math.max(...busy))} |`);
+    console.log(`| after a ${pauseMs / 1000} s pause (${afterPause.length}) | ${f1(pct(afterPause, 50))} | ${f1(Math.max(...afterPause))} |`);
+  } finally {
+    await s.close();
+  }
+}
+
 async function concurrency(dialect: TestDialect): Promise<void> {
   const n = Number(args.agents);
   const rounds = Number(args.rounds);
@@ -549,3 +588,4 @@ console.log(`load average at start: ${load()}`);
 process.on('beforeExit', () => console.log(`\nload average at end: ${load()}`));
 if (!args.only || args.only === 'overhead') await overhead(dialect);
 if (!args.only || args.only === 'concurrency') await concurrency(dialect);
+if (args.only === 'idle') await afterIdle(dialect);

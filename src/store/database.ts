@@ -3,10 +3,20 @@ import { Migrator, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './dialect/types.js';
 import { migrations } from './migrations/index.js';
 
-export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; uri: string; poolSize?: number };
+/** PostgreSQL connection pool: `size` kept open, `overflow` more under load, seconds to wait for one and to keep one. */
+export interface PgPoolSettings {
+  size: number;
+  overflow: number;
+  timeoutSeconds: number;
+  recycleSeconds: number;
+}
 
-export function databaseConfigFor(options: { pgUri?: string | undefined; dataDir: string }): DatabaseConfig {
-  return options.pgUri ? { kind: 'postgres', uri: options.pgUri } : { kind: 'sqlite', file: join(options.dataDir, 'cairn.db') };
+export const DEFAULT_PG_POOL: PgPoolSettings = { size: 2, overflow: 8, timeoutSeconds: 30, recycleSeconds: 1800 };
+
+export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; uri: string; pool: PgPoolSettings };
+
+export function databaseConfigFor(options: { pgUri?: string | undefined; pgPool?: PgPoolSettings | undefined; dataDir: string }): DatabaseConfig {
+  return options.pgUri ? { kind: 'postgres', uri: options.pgUri, pool: options.pgPool ?? DEFAULT_PG_POOL } : { kind: 'sqlite', file: join(options.dataDir, 'cairn.db') };
 }
 
 /** `onBackgroundError`: failures outside any request (a PostgreSQL pool connection lost, a SQLite WAL checkpoint). */
@@ -15,7 +25,7 @@ export async function openDatabase(config: DatabaseConfig, onBackgroundError: (e
   const dialect =
     config.kind === 'sqlite'
       ? (await import('./dialect/sqlite.js')).openSqlite(config.file, onBackgroundError)
-      : (await import('./dialect/postgres.js')).openPostgres(config.uri, config.poolSize, onBackgroundError);
+      : (await import('./dialect/postgres.js')).openPostgres(config.uri, config.pool, onBackgroundError);
   try {
     await migrate(dialect);
   } catch (error) {

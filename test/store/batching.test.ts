@@ -1,6 +1,6 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseConfigFor, openDatabase } from '../../src/store/database.js';
+import { databaseConfigFor, DEFAULT_PG_POOL, openDatabase } from '../../src/store/database.js';
 import type { Dialect } from '../../src/store/dialect/types.js';
 import { openPostgres } from '../../src/store/dialect/postgres.js';
 import { createStores, type Stores } from '../../src/store/index.js';
@@ -166,7 +166,7 @@ describe.runIf(testDialects().includes('postgres'))('write batches on one Postgr
   beforeAll(async () => {
     const database = await createTestDatabase('postgres');
     drop = database.drop;
-    dialect = openPostgres(database.pgUri!, 1);
+    dialect = openPostgres(database.pgUri!, { ...DEFAULT_PG_POOL, size: 1, overflow: 0 });
     await createProbeTable(dialect);
   });
   afterAll(async () => {
@@ -174,8 +174,13 @@ describe.runIf(testDialects().includes('postgres'))('write batches on one Postgr
     await drop();
   });
 
+  /** Runs `count` statement shapes not run before on the pool's one connection: past 100 the cache is full. */
+  const runShapes = async (from: number, count: number) => {
+    for (let length = from; length < from + count; length++) await dialect.runTogether(await deleteShape(length));
+  };
+
   it('keep a bounded number of prepared statements, closing the least recently used', async () => {
-    for (let length = 1; length <= 130; length++) await dialect.runTogether(await deleteShape(length));
+    await runShapes(1, 130);
     expect(await prepared()).toBe(100);
     // Still answered correctly after evictions, by statements prepared again.
     await dialect.runTogether([...(await deleteShape(1)), ...(await deleteShape(130))]);
@@ -194,13 +199,14 @@ describe.runIf(testDialects().includes('postgres'))('write batches on one Postgr
 
   it('forget what a failed batch may not have prepared, and leave nothing prepared behind', async () => {
     const insert = (id: string, n: number) => queuedBy(dialect, (db) => db.insertInto('batch_probe').values({ id, body: null, n }).execute());
+    await runShapes(500, 101);
     await dialect.runTogether(await insert('taken', 0));
     for (let k = 0; k < 10; k++) {
       // The first new shape is prepared and runs; the insert fails; PostgreSQL skips the second new shape's Parse.
       await expect(dialect.runTogether([...(await deleteShape(300 + k)), ...(await insert('taken', 1)), ...(await deleteShape(400 + k))])).rejects.toThrow('duplicate key');
       await dialect.runTogether([...(await deleteShape(400 + k)), ...(await deleteShape(300 + k))]);
     }
-    // As many on the server as the connection remembers (the bound, filled by the test before): none leaked.
+    // As many on the server as the connection remembers (the bound, filled above): none leaked.
     expect(await prepared()).toBe(100);
   });
 });
