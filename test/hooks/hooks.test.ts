@@ -1,17 +1,17 @@
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBuiltCairn } from '../support/build.js';
 import { FIXTURES, payload, runHookProcess } from './support.js';
+import { tempDir } from '../support/cli.js';
 
 const PASSWORD = 'hooks-test-password';
 const live = useBuiltCairn(PASSWORD);
 let root: string;
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'cairn-hooks-'));
+  root = tempDir('cairn-hooks-');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

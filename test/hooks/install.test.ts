@@ -1,15 +1,15 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBuiltCairn } from '../support/build.js';
+import { tempDir } from '../support/cli.js';
 
 const PASSWORD = 'install-test-password';
 const live = useBuiltCairn(PASSWORD);
 let root: string;
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'cairn-install-'));
+  root = tempDir('cairn-install-');
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -1,14 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { openSqlite } from '../../src/store/dialect/sqlite.js';
 import { migrations } from '../../src/store/migrations/index.js';
+import { tempDir } from '../support/cli.js';
 
 describe('migration 0008 (the turn lock moves into runs)', () => {
   it('carries the locks held in turn_locks over to their runs and drops the table', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cairn-mig-'));
+    const dir = tempDir('cairn-mig-');
     const dialect = openSqlite(join(dir, 'cairn.db'));
     try {
       const names = Object.keys(migrations).sort();
