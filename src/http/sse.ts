@@ -40,7 +40,15 @@ export function writeSse(reply: FastifyReply, runId: string, includePings: boole
   };
   const ping = (withSeq: boolean) =>
     write(`data: ${JSON.stringify({ id: `ping-${randomUUID()}`, date: lettaDate(new Date().toISOString()), message_type: 'ping', run_id: runId, ...(withSeq ? { seq_id: lastSeqId } : {}) })}\n\n`);
-  if (includePings) ping(false);
+  // The first ping waits until the work already queued has run, so the model request the turn just started leaves
+  // before it (the model call is on the turn's critical path, the ping is not); it still precedes every chunk.
+  let opened = !includePings;
+  const open = () => {
+    if (opened) return;
+    opened = true;
+    ping(false);
+  };
+  setImmediate(open);
 
   return new Promise<void>((resolve) => {
     let stop: () => void = () => {};
@@ -49,6 +57,7 @@ export function writeSse(reply: FastifyReply, runId: string, includePings: boole
     }, Math.min(1000, keepAliveMs()));
     const finish = () => {
       if (closed) return;
+      open();
       write('data: [DONE]\n\n');
       closed = true;
       clearInterval(interval);
@@ -64,6 +73,7 @@ export function writeSse(reply: FastifyReply, runId: string, includePings: boole
     });
     stop = source.start(
       (chunk) => {
+        open();
         lastSeqId = chunk.seqId;
         write(chunk.error ? `event: error\ndata: ${chunk.data}\n\n` : `data: ${chunk.data}\n\n`);
       },
