@@ -30,6 +30,7 @@ import { sql, type Kysely } from 'kysely';
 import Letta from '@letta-ai/letta-client';
 import { messageRow } from '../../src/runtime/messages.js';
 import { databaseConfigFor, openDatabase } from '../../src/store/database.js';
+import type { Dialect } from '../../src/store/dialect/types.js';
 import { createStores, type Stores } from '../../src/store/index.js';
 import { createTestDatabase, startCairn, type TestDialect } from '../../test/support/cairn.js';
 import { startFakeLlm, type FakeLlm } from '../../test/support/fake-llm.js';
@@ -121,7 +122,20 @@ interface Server {
   cpuMs(): number;
   /** PostgreSQL: the server process of one of the benchmark's own connections. */
   databaseBackendPid(): Promise<number>;
+  /** After the bulk seed: see `settle`. */
+  settle(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Does now what the database would do in the background about a bulk seed: PostgreSQL's autovacuum (VACUUM and
+ * ANALYZE of the seeded rows, which otherwise ran during the first measured round and raised its Cairn and
+ * PostgreSQL CPU per step), SQLite's WAL checkpoint. A deployment does not bulk-load thousands of messages right
+ * before its turns.
+ */
+async function settle(dialect: Dialect): Promise<void> {
+  if (dialect.name === 'postgres') await sql`VACUUM ANALYZE`.execute(dialect.db);
+  else await sql`PRAGMA wal_checkpoint(PASSIVE)`.execute(dialect.db);
 }
 
 async function freePort(): Promise<number> {
@@ -181,7 +195,15 @@ async function backendPid(db: Kysely<any>): Promise<number> {
 async function startServer(dialect: TestDialect, env: Record<string, string>): Promise<Server> {
   if (inProcess) {
     const t = await startCairn(dialect, {}, env);
-    return { baseURL: t.baseURL, client: t.client, stores: t.cairn.services.stores, cpuMs: ownCpuMs, databaseBackendPid: () => backendPid(t.cairn.dialect.db), close: () => t.close() };
+    return {
+      baseURL: t.baseURL,
+      client: t.client,
+      stores: t.cairn.services.stores,
+      cpuMs: ownCpuMs,
+      databaseBackendPid: () => backendPid(t.cairn.dialect.db),
+      settle: () => settle(t.cairn.dialect),
+      close: () => t.close(),
+    };
   }
   const dist = process.env.CAIRN_BENCH_DIST;
   if (!dist) throw new Error('CAIRN_BENCH_DIST is not set: run through bench/runtime/run.mjs');
@@ -214,6 +236,7 @@ async function startServer(dialect: TestDialect, env: Record<string, string>): P
     stores: createStores(dialectHandle),
     cpuMs: () => procCpuMs(child.pid!),
     databaseBackendPid: () => backendPid(dialectHandle.db),
+    settle: () => settle(dialectHandle),
     close: async () => {
       await dialectHandle.close();
       child.kill('SIGTERM');
@@ -409,6 +432,7 @@ async function overhead(dialect: TestDialect): Promise<void> {
       await seedHistory(s.server, agentId, size);
       agents.set(size, agentId);
     }
+    await s.server.settle();
     // Rounds run the whole size × shape matrix one after another, so a slow stretch of the host lands in one
     // round's cells rather than in one cell of every round.
     const pooled = new Map<string, { samples: number[]; p95s: number[]; cairnCpus: number[] }>();
