@@ -34,25 +34,25 @@ export function openPostgres(connectionString: string, settings: PgPoolSettings,
   // 'error' event would crash the process too. (An idle one is reported by the pool's event above.)
   pool.on('connect', (client) => client.on('error', () => {}));
   // Waiting longer than LETTA_PG_POOL_TIMEOUT for a connection is overload (or an unreachable server), not a bug:
-  // the request gets 503, which the SDKs retry, instead of an opaque 500.
-  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
-  pool.connect = (() =>
-    connect().catch((error: unknown) => {
+  // the request gets 503, which the SDKs retry, instead of an opaque 500. Kysely and `withClient` check out through
+  // this; the pg pool itself is left as it is.
+  const connect = (): Promise<pg.PoolClient> =>
+    pool.connect().catch((error: unknown) => {
       throw POOL_TIMEOUTS.has(error instanceof Error ? error.message : '')
         ? new CairnError(503, `The database is busy: no connection could be had within ${settings.timeoutSeconds} s (LETTA_PG_POOL_TIMEOUT). Try again.`)
         : error;
-    })) as typeof pool.connect;
+    });
   // Not pool.query(): it closes the connection of any query that fails, and a refused send (a unique violation) is
   // routine here. A connection that broke is not queryable any more, and the pool drops it on release.
   const withClient = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
+    const client = await connect();
     try {
       return await work(client);
     } finally {
       client.release();
     }
   };
-  const kysely = new PostgresDialect({ pool });
+  const kysely = new PostgresDialect({ pool: { connect, end: () => pool.end() } });
   const db = new Kysely<Database>({ dialect: kysely });
   return {
     name: 'postgres',
