@@ -9,7 +9,7 @@ export interface CairnConfig {
   dataDir: string;
   /** `LETTA_PG_URI`: PostgreSQL instead of the embedded SQLite database. */
   pgUri: string | undefined;
-  /** Letta's pool settings: `LETTA_PG_POOL_SIZE`, `LETTA_PG_MAX_OVERFLOW`, `LETTA_PG_POOL_TIMEOUT`, `LETTA_PG_POOL_RECYCLE`. */
+  /** `LETTA_PG_POOL_SIZE`, `LETTA_PG_MAX_OVERFLOW`, `LETTA_PG_POOL_TIMEOUT`, `LETTA_PG_POOL_RECYCLE` (`pgPoolSettings`). */
   pgPool: PgPoolSettings;
   /** `LETTA_SERVER_PASSWORD`: when set, every route but health needs it. */
   password: string | undefined;
@@ -32,25 +32,29 @@ export interface ServeFlags {
 
 const truthy = (value: string | undefined) => value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const raw = env[name];
+/** Node's timers hold at most 2^31 − 1 ms; a longer one fires at once. */
+const MAX_TIMER_SECONDS = 2_147_483;
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`invalid ${name}: '${raw}' (a whole number, at least ${min})`);
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new Error(`invalid ${name}: '${raw}' (a whole number from ${min} to ${max})`);
   return value;
 }
 
 /**
- * Letta's meaning of its settings: `size` connections stay open while idle, up to `overflow` more open under load
- * and close once idle; a request waits at most `timeout` seconds for a connection; a connection is replaced after
- * `recycle` seconds.
+ * Letta's settings, with their meaning there (SQLAlchemy's pool): `size` connections are not closed for being idle,
+ * up to `overflow` more open under load and close once idle, a request waits at most `timeout` seconds for a
+ * connection, and a connection is replaced once it is `recycle` seconds old (`-1`: never).
  */
 function pgPoolSettings(env: NodeJS.ProcessEnv): PgPoolSettings {
+  const neverRecycle = env.LETTA_PG_POOL_RECYCLE?.trim() === '-1';
   return {
     size: wholeNumber(env, 'LETTA_PG_POOL_SIZE', DEFAULT_PG_POOL.size, 1),
     overflow: wholeNumber(env, 'LETTA_PG_MAX_OVERFLOW', DEFAULT_PG_POOL.overflow, 0),
-    timeoutSeconds: wholeNumber(env, 'LETTA_PG_POOL_TIMEOUT', DEFAULT_PG_POOL.timeoutSeconds, 1),
-    recycleSeconds: wholeNumber(env, 'LETTA_PG_POOL_RECYCLE', DEFAULT_PG_POOL.recycleSeconds, 1),
+    timeoutSeconds: wholeNumber(env, 'LETTA_PG_POOL_TIMEOUT', DEFAULT_PG_POOL.timeoutSeconds, 1, MAX_TIMER_SECONDS),
+    recycleSeconds: neverRecycle ? 0 : wholeNumber(env, 'LETTA_PG_POOL_RECYCLE', DEFAULT_PG_POOL.recycleSeconds, 1, MAX_TIMER_SECONDS),
   };
 }
 

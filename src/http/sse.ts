@@ -48,12 +48,13 @@ export function writeSse(reply: FastifyReply, runId: string, includePings: boole
     opened = true;
     ping(false);
   };
-  setImmediate(open);
+  if (!opened) setImmediate(open);
 
   return new Promise<void>((resolve) => {
     let stop: () => void = () => {};
     const interval = setInterval(() => {
-      if (includePings && Date.now() - lastWrite >= keepAliveMs()) ping(true);
+      if (!opened) open();
+      else if (includePings && Date.now() - lastWrite >= keepAliveMs()) ping(true);
     }, Math.min(1000, keepAliveMs()));
     const finish = () => {
       if (closed) return;

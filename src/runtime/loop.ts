@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { CairnError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
 import { LlmError, type LlmClient, type LlmMessage, type LlmProviders, type LlmResponse, type LlmStreamEvent, type LlmToolChoice } from '../llm/types.js';
@@ -50,6 +51,8 @@ export function turnErrorFor(error: unknown): { stop: StopReason; error: TurnErr
     const status = error.kind === 'rate_limit' ? 429 : error.kind === 'timeout' ? 504 : error.kind === 'bad_request' || error.kind === 'context_window_exceeded' ? 400 : 502;
     return { stop, error: { error_type: ERROR_TYPES[error.kind] ?? 'llm_error', message: `LLM error: ${error.message}`, detail: error.message, status } };
   }
+  // Cairn's own errors keep their status: a database that gave no connection in time is a 503 mid-turn as well.
+  if (error instanceof CairnError) return { stop: 'error', error: { error_type: 'internal_error', message: error.message, detail: error.message, status: error.status } };
   return { stop: 'error', error: { error_type: 'internal_error', message: 'An unknown error occurred', detail: error instanceof Error ? error.message : String(error), status: 500 } };
 }
 

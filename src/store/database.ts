@@ -3,7 +3,7 @@ import { Migrator, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './dialect/types.js';
 import { migrations } from './migrations/index.js';
 
-/** PostgreSQL connection pool: `size` kept open, `overflow` more under load, seconds to wait for one and to keep one. */
+/** The PostgreSQL connection pool (`pgPoolSettings` in src/config.ts says what each means); `recycleSeconds` 0: never. */
 export interface PgPoolSettings {
   size: number;
   overflow: number;

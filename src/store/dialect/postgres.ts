@@ -17,8 +17,9 @@ const parserFor: TypeParser = (oid) => (oid === INT8_OID ? Number : (pg.types.ge
 export function openPostgres(connectionString: string, settings: PgPoolSettings, onConnectionError: (error: Error) => void = () => {}): Dialect {
   const pool = new pg.Pool({
     connectionString,
-    // The kept connections outlive idle spells: with pg-pool's default every connection closed after 10 s idle, so an
-    // interactive turn after a pause paid a new connection (TCP, TLS, authentication) and re-prepared its statements.
+    // `min` connections are not closed for being idle (pg-pool opens none ahead and replaces an expired one when next
+    // needed): with pg-pool's default every connection closed after 10 s idle, so an interactive turn after a pause
+    // paid a new connection (TCP, TLS, authentication) and prepared its statements again.
     min: settings.size,
     max: settings.size + settings.overflow,
     connectionTimeoutMillis: settings.timeoutSeconds * 1000,
@@ -39,7 +40,7 @@ export function openPostgres(connectionString: string, settings: PgPoolSettings,
   const connect = (): Promise<pg.PoolClient> =>
     pool.connect().catch((error: unknown) => {
       throw POOL_TIMEOUTS.has(error instanceof Error ? error.message : '')
-        ? new CairnError(503, `The database is busy: no connection could be had within ${settings.timeoutSeconds} s (LETTA_PG_POOL_TIMEOUT). Try again.`)
+        ? new CairnError(503, `The database is busy or unreachable: no connection could be had within ${settings.timeoutSeconds} s (LETTA_PG_POOL_TIMEOUT). Try again.`)
         : error;
     });
   // Not pool.query(): it closes the connection of any query that fails, and a refused send (a unique violation) is
