@@ -27,6 +27,8 @@ export interface StartedTurn {
 
 const HEARTBEAT_MS = 10_000;
 const STALE_MS = 60_000;
+/** Pauses before the second and third attempts to record a turn's end. */
+const RECORD_RETRY_MS = [500, 2_000];
 
 export interface ConstraintErrors {
   isUniqueViolation(error: unknown): boolean;
@@ -296,17 +298,21 @@ export class TurnService {
       outcome = { stopReason: failure.stop, usage: emptyUsage(), messages: [], error: failure.error };
     }
     outcome = shown(outcome);
-    try {
-      if (!recorded) {
+    // A turn that failed because the database did not answer may find it back moments later: its end (and the thread's
+    // lock release) is tried again before it is left to the stale-run sweeper, which would hold the thread for a minute.
+    for (let attempt = 1; !recorded; attempt++) {
+      try {
         await this.stores.transaction(async (tx) => tx.agents.update(agent.id, await record(tx, outcome)));
         committed();
+      } catch (error) {
+        const last = attempt >= RECORD_RETRY_MS.length + 1;
+        this.logger.error({ err: error, runId, attempt }, last ? 'recording the run result failed' : 'recording the run result failed; trying again');
+        if (last) break;
+        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS[attempt - 1]));
       }
-    } catch (error) {
-      this.logger.error({ err: error, runId }, 'recording the run result failed');
-    } finally {
-      this.live.delete(runId);
-      await live.close();
     }
+    this.live.delete(runId);
+    await live.close();
     if (hasCallbackUrl(body)) void this.callback(body.callback_url!, runId);
     return outcome;
   }

@@ -89,35 +89,52 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('PostgreSQL connec
     expect((await client.agents.list()).items.map((a) => a.name).sort()).toEqual(['after-the-wait', 'before-the-wait']);
   });
 
-  it('a turn whose step cannot be written in time ends with 503, writes none of the step, and frees the thread', async () => {
+  /**
+   * A sync turn during which the pool's only connection is taken for `holdMs` from the moment the model is called
+   * (the turn has started and given its connection back by then); returns the turn's response and the agent.
+   */
+  async function turnDuringHold(holdMs: number) {
     llm = await startFakeLlm();
     server = await startCairn(dialect, {}, llm.env(onePooledConnection));
     const { client, cairn, baseURL } = server;
     const agent = await client.agents.create({ model: 'openai/gpt-4o-mini', include_base_tools: false });
     const before = (await client.agents.messages.list(agent.id)).getPaginatedItems().length;
-
-    // The model is called once the turn has started (and given its connection back); the connection is then taken
-    // for 1.5 s, so the step's write waits out the 1 s timeout while the run's final record, tried after it, gets in.
     let hold: Promise<{ release(): Promise<void> }> | undefined;
     llm.script(() => {
       hold = holdTheConnection(cairn);
-      void hold.then((h) => setTimeout(() => void h.release(), 1500));
+      void hold.then((h) => setTimeout(() => void h.release(), holdMs));
       return { text: 'never stored', delayMs: 50 };
     });
-    const failed = await http('POST', `${baseURL}/v1/agents/${agent.id}/messages`, { input: 'lost in the wait' });
-    expect(failed.status).toBe(503);
-    expect(failed.body.detail).toContain('LETTA_PG_POOL_TIMEOUT');
+    const response = await http('POST', `${baseURL}/v1/agents/${agent.id}/messages`, { input: 'lost in the wait' });
     await (await hold!).release();
+    return { response, agent, before, client: server.client, baseURL };
+  }
 
+  async function expectFailedAndFree({ agent, before, client, baseURL }: Awaited<ReturnType<typeof turnDuringHold>>) {
     const run = (await client.runs.list({ agent_id: agent.id })).getPaginatedItems()[0]!;
     expect(run).toMatchObject({ status: 'failed', stop_reason: 'error' });
-    const texts = (await client.agents.messages.list(agent.id)).getPaginatedItems();
-    expect(texts).toHaveLength(before);
-    expect(JSON.stringify(texts)).not.toContain('lost in the wait');
-
-    llm.script({ text: 'back again' });
+    const messages = (await client.agents.messages.list(agent.id)).getPaginatedItems();
+    expect(messages).toHaveLength(before);
+    expect(JSON.stringify(messages)).not.toContain('lost in the wait');
+    llm!.script({ text: 'back again' });
     const after = await http('POST', `${baseURL}/v1/agents/${agent.id}/messages`, { input: 'hello again' });
     expect(after.status).toBe(200);
     expect(JSON.stringify(after.body)).toContain('back again');
+  }
+
+  it('a turn whose step cannot be written in time ends with 503, writes none of the step, and frees the thread', async () => {
+    // 1.5 s: the step's write waits out the 1 s timeout; the run's final record, tried after it, gets in.
+    const turn = await turnDuringHold(1500);
+    expect(turn.response.status).toBe(503);
+    expect(turn.response.body.detail).toContain('LETTA_PG_POOL_TIMEOUT');
+    await expectFailedAndFree(turn);
+  });
+
+  it("records the turn's end on a later attempt when the first also finds no connection", async () => {
+    // 2.4 s: the step's write and the first attempt at the run's end both time out; the retry 0.5 s later gets in, so
+    // the thread is not left locked for the stale-run sweeper.
+    const turn = await turnDuringHold(2400);
+    expect(turn.response.status).toBe(503);
+    await expectFailedAndFree(turn);
   });
 });
