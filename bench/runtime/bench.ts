@@ -437,7 +437,7 @@ async function overhead(dialect: TestDialect): Promise<void> {
     // round's cells rather than in one cell of every round.
     const pooled = new Map<string, { samples: number[]; p95s: number[]; cairnCpus: number[] }>();
     for (let round = 1; round <= repeat; round++) {
-      if (repeat > 1) console.log(`\nround ${round} of ${repeat} (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+      if (repeat > 1) console.log(`\nround ${round} of ${repeat} (load average ${load()})`);
       // The benchmark's own process (client and fake LLM; with trims, unlike the others) shares the cores too.
       console.log(`| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |${dbColumn} client + fake LLM CPU per step, mean ms |`);
       console.log(`|---:|---|---:|---:|---:|---:|---:|---:|---:|${dbColumn ? '---:|' : ''}---:|`);
@@ -535,11 +535,14 @@ async function afterIdle(dialect: TestDialect): Promise<void> {
   try {
     s.llm.setDefault(() => ({ text: 'I am fine, thank you for asking.' }));
     const agentId = await createAgent(s.server, 'bench-idle');
+    const timedTurn = async (i: number) => {
+      const [wall, llmMs] = await turn(s, agentId, 'sync-text', i);
+      return wall - llmMs;
+    };
     // The window held at 40–60 messages, as in the overhead benchmark.
     const trimmedTurn = async (i: number) => {
       await trimContext(s.server, agentId, 40);
-      const [wall, llmMs] = await turn(s, agentId, 'sync-text', i);
-      return wall - llmMs;
+      return timedTurn(i);
     };
     for (let i = 0; i < Number(args['server-warmup']); i++) await trimmedTurn(i);
     const busy: number[] = [];
@@ -549,8 +552,7 @@ async function afterIdle(dialect: TestDialect): Promise<void> {
       await trimContext(s.server, agentId, 40);
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
       // No trim check here: in process it would read through the server's pool and open its connection first.
-      const [wall, llmMs] = await turn(s, agentId, 'sync-text', round);
-      afterPause.push(wall - llmMs);
+      afterPause.push(await timedTurn(round));
     }
     console.log('| turns | overhead p50 ms | max ms |\n|---|---:|---:|');
     console.log(`| back to back (${busy.length}) | ${f1(pct(busy, 50))} | ${f1(Math.max(...busy))} |`);

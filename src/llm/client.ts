@@ -79,9 +79,10 @@ export class AiSdkLlmClient implements LlmClient {
     control.signal.addEventListener('abort', stopReading, { once: true });
     try {
       for (;;) {
-        if (control.signal.aborted) throw ABORTED;
         control.arm(this.settings.requestTimeoutMs, 'idle');
         const { done, value } = await reader.read();
+        // Checked after the read: an abort before it either cancelled the reader (the read ends at once) or came
+        // before the listener, and the first read's answer is not used.
         if (control.signal.aborted) throw ABORTED;
         if (done) break;
         out.addStreamPart(value, emit);

@@ -300,15 +300,14 @@ export class TurnService {
     outcome = shown(outcome);
     // A turn that failed because the database did not answer may find it back moments later: its end (and the thread's
     // lock release) is tried again before it is left to the stale-run sweeper, which would hold the thread for a minute.
-    for (let attempt = 1; !recorded; attempt++) {
+    for (const pause of [...RECORD_RETRY_MS, undefined]) {
+      if (recorded) break;
       try {
         await this.stores.transaction(async (tx) => tx.agents.update(agent.id, await record(tx, outcome)));
         committed();
       } catch (error) {
-        const last = attempt >= RECORD_RETRY_MS.length + 1;
-        this.logger.error({ err: error, runId, attempt }, last ? 'recording the run result failed' : 'recording the run result failed; trying again');
-        if (last) break;
-        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS[attempt - 1]));
+        this.logger.error({ err: error, runId }, pause === undefined ? 'recording the run result failed' : 'recording the run result failed; trying again');
+        if (pause !== undefined) await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
     this.live.delete(runId);
