@@ -30,16 +30,24 @@ export interface ServeFlags {
   allowInsecureRemote?: boolean | undefined;
 }
 
-const truthy = (value: string | undefined) => value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
+const truthy = (value: string | undefined) =>
+  value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.toLowerCase());
 
 /** Node's timers hold at most 2^31 − 1 ms; a longer one fires at once. */
 const MAX_TIMER_SECONDS = 2_147_483;
 
-function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function wholeNumber(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(value >= min && value <= max)) throw new Error(`invalid ${name}: '${raw}' (a whole number from ${min} to ${max})`);
+  if (!(value >= min && value <= max))
+    throw new Error(`invalid ${name}: '${raw}' (a whole number from ${min} to ${max})`);
   return value;
 }
 
@@ -54,13 +62,16 @@ function pgPoolSettings(env: NodeJS.ProcessEnv): PgPoolSettings {
     size: wholeNumber(env, 'LETTA_PG_POOL_SIZE', DEFAULT_PG_POOL.size, 1),
     overflow: wholeNumber(env, 'LETTA_PG_MAX_OVERFLOW', DEFAULT_PG_POOL.overflow, 0),
     timeoutSeconds: wholeNumber(env, 'LETTA_PG_POOL_TIMEOUT', DEFAULT_PG_POOL.timeoutSeconds, 1, MAX_TIMER_SECONDS),
-    recycleSeconds: neverRecycle ? 0 : wholeNumber(env, 'LETTA_PG_POOL_RECYCLE', DEFAULT_PG_POOL.recycleSeconds, 1, MAX_TIMER_SECONDS),
+    recycleSeconds: neverRecycle
+      ? 0
+      : wholeNumber(env, 'LETTA_PG_POOL_RECYCLE', DEFAULT_PG_POOL.recycleSeconds, 1, MAX_TIMER_SECONDS),
   };
 }
 
 export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = process.env): CairnConfig {
   const port = Number(flags.port ?? env.PORT ?? 8283);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`invalid port: ${String(flags.port ?? env.PORT)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`invalid port: ${String(flags.port ?? env.PORT)}`);
   return {
     host: flags.host ?? env.HOST ?? '127.0.0.1',
     port,

@@ -10,7 +10,15 @@ export function createLogger(level: string, destination: number | DestinationStr
       level,
       base: { service: 'cairn' },
       redact: {
-        paths: ['req.headers.authorization', 'req.headers["x-bare-password"]', 'headers.authorization', 'headers["x-bare-password"]', '*.password', '*.apiKey', '*.api_key'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers["x-bare-password"]',
+          'headers.authorization',
+          'headers["x-bare-password"]',
+          '*.password',
+          '*.apiKey',
+          '*.api_key',
+        ],
         censor: '[redacted]',
       },
     },

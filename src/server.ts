@@ -17,10 +17,17 @@ export interface Cairn {
 
 /** Opens the database (running migrations), wires the services and builds the HTTP app, without listening. */
 export async function createCairn(config: CairnConfig, logger: Logger): Promise<Cairn> {
-  const dialect = await openDatabase(databaseConfigFor(config), (error) => logger.warn({ err: error }, 'database error outside a request'));
+  const dialect = await openDatabase(databaseConfigFor(config), (error) =>
+    logger.warn({ err: error }, 'database error outside a request'),
+  );
   try {
     const services = createServices(dialect, config, logger);
-    services.llm.set(createLlmProviders(config.llmEnv, { defaultHandle: config.defaultLlmHandle, logger: logger.child({ component: 'llm' }) }));
+    services.llm.set(
+      createLlmProviders(config.llmEnv, {
+        defaultHandle: config.defaultLlmHandle,
+        logger: logger.child({ component: 'llm' }),
+      }),
+    );
     await services.tools.ensureBuiltinTools(dialect.isUniqueViolation);
     services.runtime.start(dialect.name === 'sqlite');
     const app = await buildApp({ services, logger, password: config.password, bodyLimitBytes: config.bodyLimitBytes });
@@ -59,7 +66,15 @@ export async function serve(config: CairnConfig, logger: Logger): Promise<Cairn>
   assertSafeBinding(config);
   const cairn = await createCairn(config, logger);
   await cairn.app.listen({ host: config.host, port: config.port });
-  logger.info({ host: config.host, port: config.port, database: config.pgUri ? 'postgres' : 'sqlite', secured: Boolean(config.password) }, 'cairn listening');
+  logger.info(
+    {
+      host: config.host,
+      port: config.port,
+      database: config.pgUri ? 'postgres' : 'sqlite',
+      secured: Boolean(config.password),
+    },
+    'cairn listening',
+  );
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');

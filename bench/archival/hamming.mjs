@@ -22,7 +22,8 @@ const words = Number(args.bits) / 32;
 const { hammingCodes } = await import('../../dist/store/dialect/hamming-kernel.js');
 
 const paths = { js: hammingCodes(count, words, false), wasm: hammingCodes(count, words) };
-if (paths.wasm.constructor.name !== 'WasmCodes') console.warn('WASM kernel unavailable here: both rows measure the JS loop');
+if (paths.wasm.constructor.name !== 'WasmCodes')
+  console.warn('WASM kernel unavailable here: both rows measure the JS loop');
 paths.wasm.codes.set(randomFillSync(paths.js.codes));
 
 const queries = Array.from({ length: 64 }, () => randomFillSync(new Uint32Array(words)));
@@ -46,9 +47,15 @@ for (const query of queries) {
 }
 
 const p50 = (name) => percentile(timings[name], 50);
-console.log(`${count} codes × ${args.bits} bits, ${timings.js.length} scans per path, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `${count} codes × ${args.bits} bits, ${timings.js.length} scans per path, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 for (const name of ['js', 'wasm']) {
   const t = timings[name];
-  console.log(`  ${name.padEnd(4)}  p50 ${p50(name).toFixed(3)} ms  p95 ${percentile(t, 95).toFixed(3)} ms  min ${Math.min(...t).toFixed(3)} ms`);
+  console.log(
+    `  ${name.padEnd(4)}  p50 ${p50(name).toFixed(3)} ms  p95 ${percentile(t, 95).toFixed(3)} ms  min ${Math.min(...t).toFixed(3)} ms`,
+  );
 }
 console.log(`  speed-up (p50): ${(p50('js') / p50('wasm')).toFixed(1)}×`);

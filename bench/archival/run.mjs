@@ -18,7 +18,10 @@ import { percentile } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
-    data: { type: 'string', default: process.env.LOCOMO_PATH ?? new URL('../../../shared/bench-data/locomo10.json', import.meta.url).pathname },
+    data: {
+      type: 'string',
+      default: process.env.LOCOMO_PATH ?? new URL('../../../shared/bench-data/locomo10.json', import.meta.url).pathname,
+    },
     dialect: { type: 'string', default: 'sqlite' },
     sizes: { type: 'string', default: '1000,10000,100000' },
     'ingest-passages': { type: 'string', default: '1000' },
@@ -53,7 +56,11 @@ const base = `http://127.0.0.1:${cairn.app.server.address().port}/v1`;
 const { archival, stores, embedders } = cairn.services;
 
 async function call(method, path, body) {
-  const response = await fetch(`${base}${path}`, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text.slice(0, 200)}`);
   return text ? JSON.parse(text) : undefined;
@@ -70,7 +77,8 @@ if (!args['skip-ingest']) {
   const n = Number(args['ingest-passages']);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) await call('POST', `/agents/${agent.id}/archival-memory`, { text: turns[i % turns.length] });
+  for (let i = 0; i < n; i++)
+    await call('POST', `/agents/${agent.id}/archival-memory`, { text: turns[i % turns.length] });
   const written = performance.now();
   while ((await archival.embeddingStatus(agent.id)).pending > 0) await new Promise((r) => setTimeout(r, 50));
   const done = performance.now();
@@ -89,14 +97,21 @@ if (!args['skip-ingest']) {
     const t = performance.now();
     const [passage] = await call('POST', `/agents/${agent.id}/archival-memory`, { text });
     for (;;) {
-      const r = await call('GET', `/agents/${agent.id}/archival-memory/search?${new URLSearchParams({ query: text, top_k: '1', mode: 'vector' })}`);
+      const r = await call(
+        'GET',
+        `/agents/${agent.id}/archival-memory/search?${new URLSearchParams({ query: text, top_k: '1', mode: 'vector' })}`,
+      );
       if (r.results[0]?.id === passage.id) break;
       if (performance.now() - t > 10_000) throw new Error('not visible after 10 s');
     }
     visibility.push(performance.now() - t);
     await new Promise((r) => setTimeout(r, 100));
   }
-  report.visibility_ms = { p50: round(percentile(visibility, 50)), p95: round(percentile(visibility, 95)), max: round(Math.max(...visibility)) };
+  report.visibility_ms = {
+    p50: round(percentile(visibility, 50)),
+    p95: round(percentile(visibility, 95)),
+    max: round(Math.max(...visibility)),
+  };
   console.error('visibility', JSON.stringify(report.visibility_ms));
 }
 
@@ -105,7 +120,9 @@ const local = embedders.get('local/use-lite');
 const baseTexts = turns.slice(0, 2000);
 const baseVectors = [];
 for (let i = 0; i < baseTexts.length; i += 64) baseVectors.push(...(await local.embed(baseTexts.slice(i, i + 64))));
-const queryTexts = questions.filter((_, i) => i % Math.ceil(questions.length / Number(args.queries)) === 0).slice(0, Number(args.queries));
+const queryTexts = questions
+  .filter((_, i) => i % Math.ceil(questions.length / Number(args.queries)) === 0)
+  .slice(0, Number(args.queries));
 const queryVectors = await local.embed(queryTexts);
 
 const agent = await call('POST', '/agents/', { name: 'bulk', include_base_tools: false });
@@ -147,8 +164,18 @@ async function growTo(size) {
         embed_error: null,
       });
     }
-    await stores.transaction(async (tx) => tx.archival.insertPassages(rows, rows.map(() => [])));
-    await stores.archival.storeVectors(rows.map((r, j) => ({ claim: { id: r.id, archive_id: r.archive_id, text: r.text, model: 'local/use-lite' }, vector: derived(count + j) })));
+    await stores.transaction(async (tx) =>
+      tx.archival.insertPassages(
+        rows,
+        rows.map(() => []),
+      ),
+    );
+    await stores.archival.storeVectors(
+      rows.map((r, j) => ({
+        claim: { id: r.id, archive_id: r.archive_id, text: r.text, model: 'local/use-lite' },
+        vector: derived(count + j),
+      })),
+    );
     count += batch;
   }
   return (performance.now() - start) / 1000;
@@ -164,8 +191,15 @@ async function prefilterRecall() {
   let total = 0;
   for (let q = 0; q < Math.min(50, queryVectors.length); q++) {
     const blob = Buffer.from(queryVectors[q].buffer, queryVectors[q].byteOffset, queryVectors[q].byteLength);
-    const exact = await sql`SELECT p.seq FROM passage_vectors v JOIN passages p ON p.id = v.passage_id WHERE v.archive_id = ${archive.id} ORDER BY vec_distance_cosine(v.embedding, ${blob}) LIMIT 100`.execute(cairn.dialect.db);
-    const got = new Set((await stores.archival.nearest('local/use-lite', queryVectors[q], { archiveIds: [archive.id] }, 100)).map((r) => r.seq));
+    const exact =
+      await sql`SELECT p.seq FROM passage_vectors v JOIN passages p ON p.id = v.passage_id WHERE v.archive_id = ${archive.id} ORDER BY vec_distance_cosine(v.embedding, ${blob}) LIMIT 100`.execute(
+        cairn.dialect.db,
+      );
+    const got = new Set(
+      (await stores.archival.nearest('local/use-lite', queryVectors[q], { archiveIds: [archive.id] }, 100)).map(
+        (r) => r.seq,
+      ),
+    );
     found += exact.rows.filter((r) => got.has(Number(r.seq))).length;
     total += exact.rows.length;
   }
@@ -175,7 +209,8 @@ async function prefilterRecall() {
 report.search = [];
 for (const size of args.sizes.split(',').map(Number)) {
   const seconds = await growTo(size);
-  if (args.dialect === 'postgres') await cairn.dialect.db.executeQuery({ sql: 'ANALYZE', parameters: [], query: { kind: 'RawNode' } }).catch(() => {});
+  if (args.dialect === 'postgres')
+    await cairn.dialect.db.executeQuery({ sql: 'ANALYZE', parameters: [], query: { kind: 'RawNode' } }).catch(() => {});
   const row = { size, bulk_load_s: round(seconds) };
   // The first search after the bulk load builds the in-process indexes (lexical postings, vector sign codes); it is
   // reported on its own, and the measured searches run warm, as in a server that has been up for a while.

@@ -33,7 +33,11 @@ const dataDir = mkdtempSync(join(tmpdir(), 'cairn-bench-core-'));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const results = {};
-console.log(`${availableParallelism()} CPUs, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `${availableParallelism()} CPUs, node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 // Cold start, five times each: on a fresh data directory (migrations run) and on an existing one.
 const fresh = [];
@@ -48,8 +52,15 @@ for (let i = 0; i < 5; i++) {
   rmSync(dir, { recursive: true, force: true });
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-results.coldStartMs = { freshMedian: median(fresh), freshRuns: fresh, existingMedian: median(existing), existingRuns: existing };
-console.log(`cold start to first healthy response: fresh data dir median ${median(fresh).toFixed(0)} ms [${fresh.map((t) => t.toFixed(0)).join(', ')}], existing median ${median(existing).toFixed(0)} ms [${existing.map((t) => t.toFixed(0)).join(', ')}]`);
+results.coldStartMs = {
+  freshMedian: median(fresh),
+  freshRuns: fresh,
+  existingMedian: median(existing),
+  existingRuns: existing,
+};
+console.log(
+  `cold start to first healthy response: fresh data dir median ${median(fresh).toFixed(0)} ms [${fresh.map((t) => t.toFixed(0)).join(', ')}], existing median ${median(existing).toFixed(0)} ms [${existing.map((t) => t.toFixed(0)).join(', ')}]`,
+);
 
 const { child: server } = await startServer(dataDir);
 try {
@@ -57,7 +68,13 @@ try {
   results.idleRssMb = rssMb(server.pid);
   console.log(`idle RSS ${results.idleRssMb.toFixed(1)} MB`);
 
-  const agent = await api('POST', '/v1/agents/', { name: 'bench', memory_blocks: [{ label: 'human', value: 'Name: Ada. Likes: compilers, tea.' }, { label: 'persona', value: 'A helpful assistant.' }] });
+  const agent = await api('POST', '/v1/agents/', {
+    name: 'bench',
+    memory_blocks: [
+      { label: 'human', value: 'Name: Ada. Likes: compilers, tea.' },
+      { label: 'persona', value: 'A helpful assistant.' },
+    ],
+  });
   const blockPath = `/v1/agents/${agent.id}/core-memory/blocks/human`;
   results.getBlock = await load('GET core-memory block by label', { url: base + blockPath });
 
@@ -65,20 +82,42 @@ try {
   // Every PATCH writes a new value, so each one is a real write (and a new row version).
   const patching = (path) => ({
     url: base + path,
-    requests: [{ method: 'PATCH', headers: { 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ value: `Name: Ada. Visit ${n++}.` }) }) }],
+    requests: [
+      {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: JSON.stringify({ value: `Name: Ada. Visit ${n++}.` }) }),
+      },
+    ],
   });
   results.patchBlock = await load('PATCH core-memory block by label', patching(blockPath));
-  results.patchBlockById = await load('PATCH /v1/blocks/{id}', patching(`/v1/blocks/${(await api('GET', blockPath)).id}`));
+  results.patchBlockById = await load(
+    'PATCH /v1/blocks/{id}',
+    patching(`/v1/blocks/${(await api('GET', blockPath)).id}`),
+  );
 
   const seedStart = performance.now();
   await seedAgents(agentCount - 1);
   results.seedAgentsPerSecond = (agentCount - 1) / ((performance.now() - seedStart) / 1000);
   console.log(`seeded ${agentCount} agents through the API at ${results.seedAgentsPerSecond.toFixed(0)}/s`);
   results.agentCount = await api('GET', '/v1/agents/count');
-  results.listAgents = await load(`GET /v1/agents/ (default limit 50, ${results.agentCount} agents)`, { url: `${base}/v1/agents/` });
-  results.listAgentsSequential = await sequential(`GET /v1/agents/ sequential, ${results.agentCount} agents`, `${base}/v1/agents/`, 500);
-  results.listAgentsLegacy = await load('GET /v1/agents/ (legacy client: all relationships)', { url: `${base}/v1/agents/`, headers: { 'user-agent': 'python-requests/2.31' } });
-  results.listAgentsLastPage = await sequential('GET /v1/agents/?after=<second oldest>&order=asc', `${base}/v1/agents/?order=asc&after=${(await api('GET', '/v1/agents/?order=asc&limit=2'))[1].id}`, 200);
+  results.listAgents = await load(`GET /v1/agents/ (default limit 50, ${results.agentCount} agents)`, {
+    url: `${base}/v1/agents/`,
+  });
+  results.listAgentsSequential = await sequential(
+    `GET /v1/agents/ sequential, ${results.agentCount} agents`,
+    `${base}/v1/agents/`,
+    500,
+  );
+  results.listAgentsLegacy = await load('GET /v1/agents/ (legacy client: all relationships)', {
+    url: `${base}/v1/agents/`,
+    headers: { 'user-agent': 'python-requests/2.31' },
+  });
+  results.listAgentsLastPage = await sequential(
+    'GET /v1/agents/?after=<second oldest>&order=asc',
+    `${base}/v1/agents/?order=asc&after=${(await api('GET', '/v1/agents/?order=asc&limit=2'))[1].id}`,
+    200,
+  );
   results.loadedRssMb = rssMb(server.pid);
   console.log(`RSS after the load ${results.loadedRssMb.toFixed(1)} MB`);
 } finally {
@@ -90,7 +129,10 @@ if (args.json) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`)
 
 async function startServer(dir) {
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--data-dir', dir], { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [cli, 'serve', '--port', String(port), '--data-dir', dir], {
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     try {
@@ -116,7 +158,11 @@ function rssMb(pid) {
 }
 
 async function api(method, path, body) {
-  const response = await fetch(base + path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const response = await fetch(base + path, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return response.json();
 }
@@ -127,13 +173,21 @@ async function load(title, options) {
   const result = await autocannon({ ...options, connections, duration });
   const summary = {
     requestsPerSecond: result.requests.average,
-    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p97_5: result.latency.p97_5, p99: result.latency.p99, max: result.latency.max },
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p97_5: result.latency.p97_5,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
     non2xx: result.non2xx,
     errors: result.errors,
     connections,
     durationSeconds: duration,
   };
-  console.log(`${title}: ${summary.requestsPerSecond.toFixed(0)} req/s, p50 ${summary.latencyMs.p50} ms, p97.5 ${summary.latencyMs.p97_5} ms, p99 ${summary.latencyMs.p99} ms, non-2xx ${summary.non2xx}, errors ${summary.errors}`);
+  console.log(
+    `${title}: ${summary.requestsPerSecond.toFixed(0)} req/s, p50 ${summary.latencyMs.p50} ms, p97.5 ${summary.latencyMs.p97_5} ms, p99 ${summary.latencyMs.p99} ms, non-2xx ${summary.non2xx}, errors ${summary.errors}`,
+  );
   if (summary.non2xx || summary.errors) throw new Error(`${title}: failed requests`);
   return summary;
 }
@@ -151,8 +205,13 @@ async function sequential(title, url, count) {
   }
   times.sort((a, b) => a - b);
   const at = (p) => Number(times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))].toFixed(2));
-  const summary = { requests: count, latencyMs: { p50: at(50), p95: at(95), p99: at(99), max: Number(times.at(-1).toFixed(2)) } };
-  console.log(`${title}: p50 ${summary.latencyMs.p50} ms, p95 ${summary.latencyMs.p95} ms, p99 ${summary.latencyMs.p99} ms`);
+  const summary = {
+    requests: count,
+    latencyMs: { p50: at(50), p95: at(95), p99: at(99), max: Number(times.at(-1).toFixed(2)) },
+  };
+  console.log(
+    `${title}: p50 ${summary.latencyMs.p50} ms, p95 ${summary.latencyMs.p95} ms, p99 ${summary.latencyMs.p99} ms`,
+  );
   return summary;
 }
 

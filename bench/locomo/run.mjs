@@ -16,7 +16,10 @@ import { percentile } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
-    data: { type: 'string', default: process.env.LOCOMO_PATH ?? new URL('../../../shared/bench-data/locomo10.json', import.meta.url).pathname },
+    data: {
+      type: 'string',
+      default: process.env.LOCOMO_PATH ?? new URL('../../../shared/bench-data/locomo10.json', import.meta.url).pathname,
+    },
     'data-dir': { type: 'string' },
     modes: { type: 'string', default: 'lexical,vector,hybrid' },
     'limit-convs': { type: 'string' },
@@ -31,14 +34,29 @@ const { loadConfig } = await import('../../dist/config.js');
 const { createLogger } = await import('../../dist/logger.js');
 const archival = await import('../../dist/services/archival.service.js');
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
 /** "1:56 pm on 8 May, 2023" → ISO (read as UTC; only the order and the day matter). */
 function sessionDate(text) {
   const m = /(\d{1,2}):(\d{2})\s*(am|pm)\s+on\s+(\d{1,2})\s+([A-Za-z]+),?\s+(\d{4})/i.exec(text);
   if (!m) throw new Error(`unparseable session date: ${text}`);
   let hour = Number(m[1]) % 12;
   if (m[3].toLowerCase() === 'pm') hour += 12;
-  return new Date(Date.UTC(Number(m[6]), MONTHS.indexOf(m[5].toLowerCase()), Number(m[4]), hour, Number(m[2]))).toISOString();
+  return new Date(
+    Date.UTC(Number(m[6]), MONTHS.indexOf(m[5].toLowerCase()), Number(m[4]), hour, Number(m[2])),
+  ).toISOString();
 }
 
 function turnsOf(sample) {
@@ -74,8 +92,10 @@ async function call(base, method, path, body) {
   return text ? JSON.parse(text) : undefined;
 }
 
-
-const samples = JSON.parse(readFileSync(args.data, 'utf8')).slice(0, args['limit-convs'] ? Number(args['limit-convs']) : undefined);
+const samples = JSON.parse(readFileSync(args.data, 'utf8')).slice(
+  0,
+  args['limit-convs'] ? Number(args['limit-convs']) : undefined,
+);
 const dataDir = args['data-dir'] ?? mkdtempSync(join(tmpdir(), 'cairn-locomo-'));
 const reuse = args['data-dir'] !== undefined && existsSync(join(dataDir, 'cairn.db'));
 const config = { ...loadConfig({ port: 0, host: '127.0.0.1', dataDir }, { LOG_LEVEL: 'warn' }), pgUri: undefined };
@@ -97,7 +117,10 @@ let ingest;
     if (!agent) {
       agent = await call(base, 'POST', '/agents/', { name: sample.sample_id, include_base_tools: false });
       for (const turn of turns) {
-        const [p] = await call(base, 'POST', `/agents/${agent.id}/archival-memory`, { text: turn.text, created_at: turn.created_at });
+        const [p] = await call(base, 'POST', `/agents/${agent.id}/archival-memory`, {
+          text: turn.text,
+          created_at: turn.created_at,
+        });
         byPassage.set(p.id, turn);
         passages++;
       }
@@ -116,7 +139,15 @@ let ingest;
     }
   }
   const embedded = performance.now();
-  ingest = passages > 0 ? { passages, writeSeconds: (written - started) / 1000, totalSeconds: (embedded - started) / 1000, perSecond: passages / ((embedded - started) / 1000) } : { reused: true };
+  ingest =
+    passages > 0
+      ? {
+          passages,
+          writeSeconds: (written - started) / 1000,
+          totalSeconds: (embedded - started) / 1000,
+          perSecond: passages / ((embedded - started) / 1000),
+        }
+      : { reused: true };
 }
 
 // ---- questions ----------------------------------------------------------------------------------------------
@@ -149,12 +180,27 @@ function score(q, ids) {
   }
   const hitAt = (k) => (firstGold >= 0 && firstGold < k ? 1 : 0);
   const sessionHitAt = (k) => (sessions.slice(0, k).some((s) => goldSessions.has(s)) ? 1 : 0);
-  return { r1: hitAt(1), r5: hitAt(5), r10: hitAt(10), s5: sessionHitAt(5), s10: sessionHitAt(10), rr: firstGold >= 0 ? 1 / (firstGold + 1) : 0 };
+  return {
+    r1: hitAt(1),
+    r5: hitAt(5),
+    r10: hitAt(10),
+    s5: sessionHitAt(5),
+    s10: sessionHitAt(10),
+    rr: firstGold >= 0 ? 1 / (firstGold + 1) : 0,
+  };
 }
 
 function summarise(rows) {
   const mean = (key) => rows.reduce((a, r) => a + r[key], 0) / rows.length;
-  return { n: rows.length, turn_r1: mean('r1'), turn_r5: mean('r5'), turn_r10: mean('r10'), session_r5: mean('s5'), session_r10: mean('s10'), mrr: mean('rr') };
+  return {
+    n: rows.length,
+    turn_r1: mean('r1'),
+    turn_r5: mean('r5'),
+    turn_r10: mean('r10'),
+    session_r5: mean('s5'),
+    session_r10: mean('s10'),
+    mrr: mean('rr'),
+  };
 }
 
 const results = {};
@@ -167,7 +213,8 @@ for (const mode of args.modes.split(',')) {
     rows.push({ ...score(q, ids), category: q.qa.category });
   }
   results[mode] = { ...summarise(rows), p50_ms: percentile(latencies, 50), p95_ms: percentile(latencies, 95) };
-  for (const c of [1, 2, 3, 4]) results[mode][`cat${c}_turn_r10`] = summarise(rows.filter((r) => r.category === c)).turn_r10;
+  for (const c of [1, 2, 3, 4])
+    results[mode][`cat${c}_turn_r10`] = summarise(rows.filter((r) => r.category === c)).turn_r10;
   console.error(`${mode}: ${JSON.stringify(results[mode])}`);
 }
 
@@ -181,23 +228,38 @@ if (args.tune) {
   const { queryPeriod } = await import('../../dist/services/search-text.js');
   const LATER = [0, 7, 14, 31];
   const cache = args['tune-cache'];
-  const passageOf = new Map(convs.map((conv) => [conv, new Map([...conv.byPassage].map(([id, turn]) => [turn.dia, id]))]));
+  const passageOf = new Map(
+    convs.map((conv) => [conv, new Map([...conv.byPassage].map(([id, turn]) => [turn.dia, id]))]),
+  );
   let lists;
   if (cache && existsSync(cache)) {
     const cached = JSON.parse(readFileSync(cache, 'utf8'));
     const ids = (q, dias) => dias.map((d) => passageOf.get(q.conv).get(d));
-    lists = questions.map((q, i) => ({ q, lex: ids(q, cached[i].lex), vec: ids(q, cached[i].vec), period: ids(q, cached[i].period) }));
+    lists = questions.map((q, i) => ({
+      q,
+      lex: ids(q, cached[i].lex),
+      vec: ids(q, cached[i].vec),
+      period: ids(q, cached[i].period),
+    }));
   } else {
     lists = [];
     for (const q of questions) {
       const [lex, vec] = await Promise.all([ranked('lexical', q, 100), ranked('vector', q, 100)]);
       // The widest window once; narrower ones are its prefix filtered by date.
       const widest = queryPeriod(q.qa.question, Math.max(...LATER));
-      const period = widest ? await ranked('lexical', q, 100, { start_datetime: widest.start, end_datetime: widest.end }) : { ids: [] };
+      const period = widest
+        ? await ranked('lexical', q, 100, { start_datetime: widest.start, end_datetime: widest.end })
+        : { ids: [] };
       lists.push({ q, lex: lex.ids, vec: vec.ids, period: period.ids });
     }
     const dias = (q, ids) => ids.map((id) => q.conv.byPassage.get(id).dia);
-    if (cache) writeFileSync(cache, JSON.stringify(lists.map(({ q, lex, vec, period }) => ({ lex: dias(q, lex), vec: dias(q, vec), period: dias(q, period) }))));
+    if (cache)
+      writeFileSync(
+        cache,
+        JSON.stringify(
+          lists.map(({ q, lex, vec, period }) => ({ lex: dias(q, lex), vec: dias(q, vec), period: dias(q, period) })),
+        ),
+      );
   }
   const position = new Map();
   for (const conv of convs) {
@@ -234,7 +296,8 @@ if (args.tune) {
       if (share > 0) {
         for (const [id, v] of base) {
           const o = position.get(id);
-          for (const n of [o.ids[o.i - 1], o.ids[o.i + 1]]) if (n && position.get(n).at === o.at) s.set(n, (s.get(n) ?? 0) + share * v);
+          for (const n of [o.ids[o.i - 1], o.ids[o.i + 1]])
+            if (n && position.get(n).at === o.at) s.set(n, (s.get(n) ?? 0) + share * v);
         }
       }
       if (sameTime > 0) {
@@ -245,12 +308,23 @@ if (args.tune) {
         }
         for (const [id, v] of [...s]) s.set(id, v + sameTime * (best.get(position.get(id).at) ?? 0));
       }
-      return score(q, [...s].sort((a, b) => b[1] - a[1]).slice(0, K).map(([id]) => id));
+      return score(
+        q,
+        [...s]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, K)
+          .map(([id]) => id),
+      );
     });
     grid.push({ later, wl, k, share, sameTime, agg, ...summarise(rows) });
   }
-  const service = (g) => g.wl === archival.FUSION.lexicalWeight && g.k === archival.FUSION.rrfK && g.share === archival.FUSION.neighbourShare && g.sameTime === archival.FUSION.sameTimeShare && g.agg === 'sum';
-  console.error('the service\'s fusion, by days after a named period (off: no period channel):');
+  const service = (g) =>
+    g.wl === archival.FUSION.lexicalWeight &&
+    g.k === archival.FUSION.rrfK &&
+    g.share === archival.FUSION.neighbourShare &&
+    g.sameTime === archival.FUSION.sameTimeShare &&
+    g.agg === 'sum';
+  console.error("the service's fusion, by days after a named period (off: no period channel):");
   for (const g of grid.filter(service)) console.error(JSON.stringify(g));
   grid.sort((a, b) => b.turn_r10 + b.session_r5 - (a.turn_r10 + a.session_r5));
   console.error('best fusion settings (turn@10 + session@5):');

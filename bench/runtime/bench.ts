@@ -93,7 +93,10 @@ function printQueryStats(turns: number, label: string): void {
   if (!args['query-stats']) return;
   const top = [...queryStats].sort((a, b) => b[1][1] - a[1][1]).slice(0, 12);
   console.log(`\n  SQLite statements, ${label}, per measured turn (top 12 by time):`);
-  for (const [sql, [n, ms]] of top) console.log(`  ${(ms / turns).toFixed(3).padStart(8)} ms ${(n / turns).toFixed(1).padStart(5)}× ${sql.replace(/\s+/g, ' ').slice(0, 160)}`);
+  for (const [sql, [n, ms]] of top)
+    console.log(
+      `  ${(ms / turns).toFixed(3).padStart(8)} ms ${(n / turns).toFixed(1).padStart(5)}× ${sql.replace(/\s+/g, ' ').slice(0, 160)}`,
+    );
   queryStats.clear();
 }
 
@@ -110,7 +113,11 @@ const ownCpuMs = () => {
 };
 
 async function postJson(url: string, body: unknown): Promise<{ status: number; text: string }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, text: await response.text() };
 }
 
@@ -211,20 +218,40 @@ async function startServer(dialect: TestDialect, env: Record<string, string>): P
   const port = await freePort();
   // e.g. CAIRN_BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir /tmp/prof' profiles the server alone.
   const nodeArgs = process.env.CAIRN_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, `${dist}/cli/main.js`, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', database.dataDir], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      LOG_LEVEL: 'warn',
-      ...(database.pgUri ? { LETTA_PG_URI: database.pgUri } : {}),
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      `${dist}/cli/main.js`,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      database.dataDir,
+    ],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        LOG_LEVEL: 'warn',
+        ...(database.pgUri ? { LETTA_PG_URI: database.pgUri } : {}),
+        ...env,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   const baseURL = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`cairn exited with ${child.exitCode}`);
-    if (await fetch(`${baseURL}/v1/health`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${baseURL}/v1/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (i > 300) throw new Error('cairn did not start in 30 s');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -267,7 +294,14 @@ async function setup(dialect: TestDialect): Promise<Setup> {
 }
 
 async function createAgent(server: Server, name: string): Promise<string> {
-  const agent = await server.client.agents.create({ name, model: 'openai/gpt-4o-mini', memory_blocks: [{ label: 'human', value: 'Name: Ada', limit: 100_000 }, { label: 'persona', value: 'A helpful agent.' }] });
+  const agent = await server.client.agents.create({
+    name,
+    model: 'openai/gpt-4o-mini',
+    memory_blocks: [
+      { label: 'human', value: 'Name: Ada', limit: 100_000 },
+      { label: 'persona', value: 'A helpful agent.' },
+    ],
+  });
   return agent.id;
 }
 
@@ -303,7 +337,12 @@ async function trimmedIds(server: Server, agentId: string, keep: number): Promis
  * own SQLite connection would invalidate the server connection's page cache before every measured turn, which no
  * single-process deployment does. `aroundWrite` wraps that write (to measure it).
  */
-async function trimContext(server: Server, agentId: string, keep: number, aroundWrite = (write: () => Promise<void>) => write()): Promise<void> {
+async function trimContext(
+  server: Server,
+  agentId: string,
+  keep: number,
+  aroundWrite = (write: () => Promise<void>) => write(),
+): Promise<void> {
   const ids = await trimmedIds(server, agentId, keep);
   if (ids) await aroundWrite(async () => void (await server.client.agents.update(agentId, { message_ids: ids })));
 }
@@ -314,18 +353,25 @@ type Shape = 'sync-text' | 'stream-text' | 'sync-tool';
 async function turn(s: Setup, agentId: string, shape: Shape, i: number): Promise<[number, number, number]> {
   const url = `${s.server.baseURL}/v1/agents/${agentId}/messages`;
   const steps = shape === 'sync-tool' ? 2 : 1;
-  const messages = [{ role: 'user', content: `${shape === 'sync-tool' ? '[tool] ' : ''}Message ${i}: how are you today?` }];
+  const messages = [
+    { role: 'user', content: `${shape === 'sync-tool' ? '[tool] ' : ''}Message ${i}: how are you today?` },
+  ];
   s.llm.requests.length = 0; // the fake's calls of this turn only, and memory flat over thousands of turns
   const started = now();
-  const r = await postJson(url, shape === 'stream-text' ? { messages, streaming: true, stream_tokens: true } : { messages });
+  const r = await postJson(
+    url,
+    shape === 'stream-text' ? { messages, streaming: true, stream_tokens: true } : { messages },
+  );
   const wall = now() - started;
   if (r.status !== 200) throw new Error(`${shape} → ${r.status} ${r.text.slice(0, 300)}`);
   if (shape === 'stream-text') {
-    if (!r.text.includes('"stop_reason":"end_turn"') || !r.text.trimEnd().endsWith('data: [DONE]')) throw new Error(`${shape}: ${r.text.slice(-300)}`);
+    if (!r.text.includes('"stop_reason":"end_turn"') || !r.text.trimEnd().endsWith('data: [DONE]'))
+      throw new Error(`${shape}: ${r.text.slice(-300)}`);
   } else {
     const body = JSON.parse(r.text) as { messages: { message_type: string }[]; stop_reason?: { stop_reason?: string } };
     if (body.stop_reason?.stop_reason !== 'end_turn') throw new Error(`${shape}: ${r.text.slice(0, 400)}`);
-    if (shape === 'sync-tool' && !body.messages.some((m) => m.message_type === 'tool_return_message')) throw new Error(`${shape}: no tool return: ${r.text.slice(0, 400)}`);
+    if (shape === 'sync-tool' && !body.messages.some((m) => m.message_type === 'tool_return_message'))
+      throw new Error(`${shape}: no tool return: ${r.text.slice(0, 400)}`);
   }
   const llmCalls = s.llm.calls;
   if (llmCalls.length !== steps) throw new Error(`${shape}: expected ${steps} LLM calls, saw ${llmCalls.length}`);
@@ -397,8 +443,11 @@ async function overhead(dialect: TestDialect): Promise<void> {
   const warmup = Number(args.warmup);
   const repeat = Number(args.repeat);
   const shapes = args.shapes!.split(',') as Shape[];
-  for (const shape of shapes) if (!['sync-text', 'stream-text', 'sync-tool'].includes(shape)) throw new Error(`unknown turn shape '${shape}'`);
-  console.log(`\n## overhead per step (${dialect}; ${turns} measured turns per shape and size after ${warmup} warm-up turns${repeat > 1 ? `, ${repeat} rounds` : ''})`);
+  for (const shape of shapes)
+    if (!['sync-text', 'stream-text', 'sync-tool'].includes(shape)) throw new Error(`unknown turn shape '${shape}'`);
+  console.log(
+    `\n## overhead per step (${dialect}; ${turns} measured turns per shape and size after ${warmup} warm-up turns${repeat > 1 ? `, ${repeat} rounds` : ''})`,
+  );
   // Cairn CPU: the server's CPU time over the measured turns divided by their steps (child mode: the Cairn process
   // alone, from /proc; inprocess: this whole process). Unlike wall time it barely moves when other programs compete
   // for the cores, so on a busy machine it is the steadier measure of Cairn's own cost.
@@ -414,7 +463,12 @@ async function overhead(dialect: TestDialect): Promise<void> {
       // sync-tool: the call that ends with the marked user message asks for memory_insert; the next one answers.
       const last = request.body.messages.at(-1);
       const wantsTool = last?.role === 'user' && JSON.stringify(last.content).includes('[tool]');
-      if (wantsTool) return { toolCalls: [{ id: `call_${k++}`, name: 'memory_insert', arguments: { label: 'human', new_str: `fact ${k}` } }] };
+      if (wantsTool)
+        return {
+          toolCalls: [
+            { id: `call_${k++}`, name: 'memory_insert', arguments: { label: 'human', new_str: `fact ${k}` } },
+          ],
+        };
       return { text: 'I am fine, thank you for asking.' };
     });
     // The server's own warm-up (JIT), on an agent of its own: without it the first size measured carries it.
@@ -439,7 +493,9 @@ async function overhead(dialect: TestDialect): Promise<void> {
     for (let round = 1; round <= repeat; round++) {
       if (repeat > 1) console.log(`\nround ${round} of ${repeat} (load average ${load()})`);
       // The benchmark's own process (client and fake LLM; with trims, unlike the others) shares the cores too.
-      console.log(`| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |${dbColumn} client + fake LLM CPU per step, mean ms |`);
+      console.log(
+        `| stored messages | turn shape | steps | wall overhead p50 ms | p95 ms | p99 ms | max ms | LLM-side p50 ms | Cairn CPU per step, mean ms |${dbColumn} client + fake LLM CPU per step, mean ms |`,
+      );
       console.log(`|---:|---|---:|---:|---:|---:|---:|---:|---:|${dbColumn ? '---:|' : ''}---:|`);
       for (const size of sizes) {
         for (const shape of shapes) {
@@ -447,7 +503,9 @@ async function overhead(dialect: TestDialect): Promise<void> {
           const { samples, llmSamples } = cell;
           const dbCpu = dialect === 'postgres' ? ` ${f1(cell.dbCpu)} |` : '';
           printQueryStats(turns, `${size} stored, ${shape}`);
-          console.log(`| ${size.toLocaleString('en')} (now ${cell.stored.toLocaleString('en')}) | ${shape} | ${shape === 'sync-tool' ? 2 : 1} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${f1(Math.max(...samples))} | ${f1(pct(llmSamples, 50))} | ${f1(cell.cairnCpu)} |${dbCpu} ${inProcess ? '(same process)' : f1(cell.ownCpu)} |`);
+          console.log(
+            `| ${size.toLocaleString('en')} (now ${cell.stored.toLocaleString('en')}) | ${shape} | ${shape === 'sync-tool' ? 2 : 1} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${f1(Math.max(...samples))} | ${f1(pct(llmSamples, 50))} | ${f1(cell.cairnCpu)} |${dbCpu} ${inProcess ? '(same process)' : f1(cell.ownCpu)} |`,
+          );
           const key = `${size}|${shape}`;
           const all = pooled.get(key) ?? { samples: [], p95s: [], cairnCpus: [] };
           all.samples.push(...samples);
@@ -458,14 +516,20 @@ async function overhead(dialect: TestDialect): Promise<void> {
       }
     }
     if (repeat > 1) {
-      console.log(`\nall ${repeat} rounds: every measured turn of a cell pooled, and the range of the rounds' own figures`);
-      console.log('| stored messages at start | turn shape | turns | pooled p50 ms | pooled p95 ms | pooled p99 ms | rounds\' p95 min–max ms | rounds\' Cairn CPU per step min–max ms |');
+      console.log(
+        `\nall ${repeat} rounds: every measured turn of a cell pooled, and the range of the rounds' own figures`,
+      );
+      console.log(
+        "| stored messages at start | turn shape | turns | pooled p50 ms | pooled p95 ms | pooled p99 ms | rounds' p95 min–max ms | rounds' Cairn CPU per step min–max ms |",
+      );
       console.log('|---:|---|---:|---:|---:|---:|---|---|');
       const range = (values: number[]) => `${f1(Math.min(...values))}–${f1(Math.max(...values))}`;
       for (const size of sizes) {
         for (const shape of shapes) {
           const { samples, p95s, cairnCpus } = pooled.get(`${size}|${shape}`)!;
-          console.log(`| ${size.toLocaleString('en')} | ${shape} | ${samples.length} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${range(p95s)} | ${range(cairnCpus)} |`);
+          console.log(
+            `| ${size.toLocaleString('en')} | ${shape} | ${samples.length} | ${f1(pct(samples, 50))} | ${f1(pct(samples, 95))} | ${f1(pct(samples, 99))} | ${range(p95s)} | ${range(cairnCpus)} |`,
+          );
         }
       }
     }
@@ -486,8 +550,20 @@ interface StreamStats {
 /** One streamed turn, read frame by frame as it arrives, with the arrival time of each data frame. */
 async function timedStream(url: string, body: unknown, expectedText: string): Promise<StreamStats> {
   const started = now();
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (response.status !== 200 || !response.body) return { ok: false, problem: `status ${response.status}: ${await response.text()}`, firstChunkMs: NaN, maxGapMs: NaN, totalMs: NaN, chunks: 0 };
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 200 || !response.body)
+    return {
+      ok: false,
+      problem: `status ${response.status}: ${await response.text()}`,
+      firstChunkMs: NaN,
+      maxGapMs: NaN,
+      totalMs: NaN,
+      chunks: 0,
+    };
   const decoder = new TextDecoder();
   let buffer = '';
   const arrivals: number[] = [];
@@ -504,9 +580,14 @@ async function timedStream(url: string, body: unknown, expectedText: string): Pr
     buffer = buffer.slice(cut + 2);
   }
   const totalMs = now() - started;
-  const data = frames.filter((f) => f.event === undefined && f.data !== '[DONE]').map((f) => JSON.parse(f.data) as Record<string, any>);
+  const data = frames
+    .filter((f) => f.event === undefined && f.data !== '[DONE]')
+    .map((f) => JSON.parse(f.data) as Record<string, any>);
   const types = data.map((d) => d.message_type as string);
-  const text = data.filter((d) => d.message_type === 'assistant_message').map((d) => d.content as string).join('');
+  const text = data
+    .filter((d) => d.message_type === 'assistant_message')
+    .map((d) => d.content as string)
+    .join('');
   const problems = [
     types[0] !== 'ping' && 'no leading ping',
     !data.some((d) => d.message_type === 'stop_reason' && d.stop_reason === 'end_turn') && 'no end_turn stop_reason',
@@ -518,8 +599,16 @@ async function timedStream(url: string, body: unknown, expectedText: string): Pr
   // Gaps between consecutive frames after the first content chunk (the wait before it is the LLM's first token).
   const firstContent = frames.findIndex((f) => f.event === undefined && f.data.includes('"assistant_message"'));
   let maxGapMs = 0;
-  for (let i = Math.max(1, firstContent + 1); i < arrivals.length; i++) maxGapMs = Math.max(maxGapMs, arrivals[i]! - arrivals[i - 1]!);
-  return { ok: problems.length === 0, problem: problems.join(', ') || undefined, firstChunkMs: (arrivals[firstContent] ?? NaN) - started, maxGapMs, totalMs, chunks: data.length };
+  for (let i = Math.max(1, firstContent + 1); i < arrivals.length; i++)
+    maxGapMs = Math.max(maxGapMs, arrivals[i]! - arrivals[i - 1]!);
+  return {
+    ok: problems.length === 0,
+    problem: problems.join(', ') || undefined,
+    firstChunkMs: (arrivals[firstContent] ?? NaN) - started,
+    maxGapMs,
+    totalMs,
+    chunks: data.length,
+  };
 }
 
 /**
@@ -556,7 +645,9 @@ async function afterIdle(dialect: TestDialect): Promise<void> {
     }
     console.log('| turns | overhead p50 ms | max ms |\n|---|---:|---:|');
     console.log(`| back to back (${busy.length}) | ${f1(pct(busy, 50))} | ${f1(Math.max(...busy))} |`);
-    console.log(`| after a ${pauseMs / 1000} s pause (${afterPause.length}) | ${f1(pct(afterPause, 50))} | ${f1(Math.max(...afterPause))} |`);
+    console.log(
+      `| after a ${pauseMs / 1000} s pause (${afterPause.length}) | ${f1(pct(afterPause, 50))} | ${f1(Math.max(...afterPause))} |`,
+    );
   } finally {
     await s.close();
   }
@@ -569,7 +660,9 @@ async function concurrency(dialect: TestDialect): Promise<void> {
   const tokens = Number(args.tokens);
   const text = Array.from({ length: tokens }, (_, i) => `word${i}`).join(' ');
   const ideal = (tokens - 1) * tokenMs;
-  console.log(`\n## ${n} concurrent streams (${dialect}; ${tokens} tokens at ${tokenMs} ms each, ideal stream ≈ ${ideal} ms; ${rounds} rounds)`);
+  console.log(
+    `\n## ${n} concurrent streams (${dialect}; ${tokens} tokens at ${tokenMs} ms each, ideal stream ≈ ${ideal} ms; ${rounds} rounds)`,
+  );
   const s = await setup(dialect);
   try {
     s.llm.setDefault({ text, chunkDelayMs: tokenMs });
@@ -577,7 +670,9 @@ async function concurrency(dialect: TestDialect): Promise<void> {
     for (let i = 0; i < n; i++) agents.push(await createAgent(s.server, `bench-stream-${i}`));
     console.log(`\nserver: ${inProcess ? 'in this process' : 'own process (private build)'}`);
     const all: StreamStats[] = [];
-    console.log('| round | complete | first token p50 / max ms | max gap p50 / p95 / max ms | stream total p50 / max ms | wall ms | Cairn CPU ms (cores busy) | client + fake LLM process CPU (cores busy) |');
+    console.log(
+      '| round | complete | first token p50 / max ms | max gap p50 / p95 / max ms | stream total p50 / max ms | wall ms | Cairn CPU ms (cores busy) | client + fake LLM process CPU (cores busy) |',
+    );
     console.log('|---:|---:|---|---|---|---:|---:|---:|');
     for (let round = 1; round <= rounds; round++) {
       const cpuAtStart = s.server.cpuMs();
@@ -585,7 +680,14 @@ async function concurrency(dialect: TestDialect): Promise<void> {
       const started = now();
       const stats = await Promise.all(
         agents.map((id, i) =>
-          timedStream(`${s.server.baseURL}/v1/agents/${id}/messages/stream`, { messages: [{ role: 'user', content: `Round ${round}, agent ${i}: tell me something.` }], stream_tokens: true }, text),
+          timedStream(
+            `${s.server.baseURL}/v1/agents/${id}/messages/stream`,
+            {
+              messages: [{ role: 'user', content: `Round ${round}, agent ${i}: tell me something.` }],
+              stream_tokens: true,
+            },
+            text,
+          ),
         ),
       );
       const wall = now() - started;
@@ -596,11 +698,23 @@ async function concurrency(dialect: TestDialect): Promise<void> {
       for (const bad of stats.filter((x) => !x.ok)) console.log(`  FAILED stream: ${bad.problem}`);
       const gaps = ok.map((x) => x.maxGapMs);
       console.log(
-        `| ${round} | ${ok.length}/${n} | ${f1(pct(ok.map((x) => x.firstChunkMs), 50))} / ${f1(Math.max(...ok.map((x) => x.firstChunkMs)))} | ${f1(pct(gaps, 50))} / ${f1(pct(gaps, 95))} / ${f1(Math.max(...gaps))} | ${f1(pct(ok.map((x) => x.totalMs), 50))} / ${f1(Math.max(...ok.map((x) => x.totalMs)))} | ${f1(wall)} | ${cpu.toFixed(0)} (${(cpu / wall).toFixed(2)}) | ${inProcess ? '(same process)' : `${ownMs.toFixed(0)} (${(ownMs / wall).toFixed(2)})`} |`,
+        `| ${round} | ${ok.length}/${n} | ${f1(
+          pct(
+            ok.map((x) => x.firstChunkMs),
+            50,
+          ),
+        )} / ${f1(Math.max(...ok.map((x) => x.firstChunkMs)))} | ${f1(pct(gaps, 50))} / ${f1(pct(gaps, 95))} / ${f1(Math.max(...gaps))} | ${f1(
+          pct(
+            ok.map((x) => x.totalMs),
+            50,
+          ),
+        )} / ${f1(Math.max(...ok.map((x) => x.totalMs)))} | ${f1(wall)} | ${cpu.toFixed(0)} (${(cpu / wall).toFixed(2)}) | ${inProcess ? '(same process)' : `${ownMs.toFixed(0)} (${(ownMs / wall).toFixed(2)})`} |`,
       );
     }
     const failed = all.filter((x) => !x.ok).length;
-    console.log(`\nstreams: ${all.length - failed}/${all.length} complete; largest inter-chunk gap ${f1(Math.max(...all.filter((x) => x.ok).map((x) => x.maxGapMs)))} ms (token pacing ${tokenMs} ms)`);
+    console.log(
+      `\nstreams: ${all.length - failed}/${all.length} complete; largest inter-chunk gap ${f1(Math.max(...all.filter((x) => x.ok).map((x) => x.maxGapMs)))} ms (token pacing ${tokenMs} ms)`,
+    );
     if (failed > 0) process.exitCode = 1;
   } finally {
     await s.close();
@@ -609,9 +723,14 @@ async function concurrency(dialect: TestDialect): Promise<void> {
 
 const dialect = args.dialect as TestDialect;
 console.log(`# Cairn runtime benchmark — ${new Date().toISOString()}`);
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, node ${process.version}, ${dialect}`);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, node ${process.version}, ${dialect}`,
+);
 // The machine is shared; the load average says how much of what follows is contention rather than Cairn.
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 console.log(`load average at start: ${load()}`);
 process.on('beforeExit', () => console.log(`\nload average at end: ${load()}`));
 if (!args.only || args.only === 'overhead') await overhead(dialect);

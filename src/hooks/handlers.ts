@@ -1,13 +1,26 @@
 import Letta from '@letta-ai/letta-client';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { archivalSearch, captureMessages, conversationSearch, type CapturedMessage, type RecallItem } from '../mcp/ops.js';
+import {
+  archivalSearch,
+  captureMessages,
+  conversationSearch,
+  type CapturedMessage,
+  type RecallItem,
+} from '../mcp/ops.js';
 import { clip, shortHash } from '../mcp/output.js';
 import { sanitize } from './redact.js';
 import { HookState, type SessionState } from './state.js';
 import { readTranscriptDelta } from './transcript.js';
 
-export const HOOK_EVENTS = ['session-start', 'user-prompt-submit', 'stop', 'pre-compact', 'session-end', 'post-tool-use'] as const;
+export const HOOK_EVENTS = [
+  'session-start',
+  'user-prompt-submit',
+  'stop',
+  'pre-compact',
+  'session-end',
+  'post-tool-use',
+] as const;
 export type HookEvent = (typeof HOOK_EVENTS)[number];
 
 /** Claude Code's cap is 10,000 characters (longer output becomes a file breadcrumb); stay clearly under it. */
@@ -92,7 +105,11 @@ async function resolveAgent(run: HookRun, session: SessionState): Promise<string
         tags: [tag, 'source:claude-code'],
         include_base_tools: false,
         memory_blocks: [
-          { label: 'project', value: '', description: 'What this project is: purpose, architecture, conventions and decisions worth remembering.' },
+          {
+            label: 'project',
+            value: '',
+            description: 'What this project is: purpose, architecture, conventions and decisions worth remembering.',
+          },
           { label: 'human', value: '', description: "The user's preferences and working style." },
         ],
       })
@@ -111,7 +128,8 @@ function digest(block: Block): string {
 export function renderBlocks(blocks: Block[], header: string, max: number): string {
   const open = `<cairn_memory>\n${header}\n`;
   const close = '</cairn_memory>';
-  const frame = (b: Block) => [`<block label="${b.label ?? ''}" chars="${b.value.length}/${b.limit ?? '-'}">\n`, '\n</block>\n'] as const;
+  const frame = (b: Block) =>
+    [`<block label="${b.label ?? ''}" chars="${b.value.length}/${b.limit ?? '-'}">\n`, '\n</block>\n'] as const;
   let room = max - open.length - close.length - blocks.reduce((n, b) => n + frame(b).join('').length, 0);
   const sorted = [...blocks].sort((a, b) => a.value.length - b.value.length);
   const allowed = new Map<Block, number>();
@@ -140,7 +158,9 @@ async function sessionStart(run: HookRun): Promise<HookOutput> {
   if (session.conversationId === undefined) {
     // One conversation per Claude Code session; a server without conversations records to the default thread.
     session.conversationId = await run.client.conversations
-      .create({ agent_id: agentId, summary: `Claude Code session ${sid}` } as Parameters<Letta['conversations']['create']>[0])
+      .create({ agent_id: agentId, summary: `Claude Code session ${sid}` } as Parameters<
+        Letta['conversations']['create']
+      >[0])
       .then((c) => c.id)
       .catch((error: unknown) => {
         run.state.log(run.event, 'no conversation; recording to the default thread', { error: String(error) });
@@ -176,7 +196,8 @@ function searchMode(env: NodeJS.ProcessEnv): 'hybrid' | 'lexical' | 'vector' {
   return mode === 'hybrid' || mode === 'vector' ? mode : 'lexical';
 }
 
-const TRIVIAL = /^(y|yes|n|no|ok|okay|k|sure|thanks|thank you|thx|continue|go on|go ahead|proceed|lgtm|done|next|retry|again|stop)[.!]*$/i;
+const TRIVIAL =
+  /^(y|yes|n|no|ok|okay|k|sure|thanks|thank you|thx|continue|go on|go ahead|proceed|lgtm|done|next|retry|again|stop)[.!]*$/i;
 const OPT_OUT = /(^|\s)#(nomem|no-memory|private)\b|<private>/i;
 
 /** Prompts not worth a search: short acknowledgements, slash commands, and explicit opt-outs. */
@@ -195,24 +216,41 @@ async function userPromptSubmit(run: HookRun): Promise<HookOutput> {
   const [archival, recall, blocks] = await Promise.allSettled([
     archivalSearch(run.client, agentId, { query, top_k: 3, mode: searchMode(run.env) }),
     conversationSearch(run.client, agentId, { query, limit: 4 }),
-    session.injected ? run.client.agents.blocks.list(agentId, { limit: 100 }).then((p) => p.getPaginatedItems()) : Promise.resolve([]),
+    session.injected
+      ? run.client.agents.blocks.list(agentId, { limit: 100 }).then((p) => p.getPaginatedItems())
+      : Promise.resolve([]),
   ]);
   const failed = [archival, recall, blocks].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   // All failed: the server is unreachable or broken (the caller trips the breaker). Some failed: a server without
   // one of these endpoints; use the rest.
   if (failed.length === 3) throw failed[0];
   if (failed.length) run.state.log(run.event, 'partial search failure', { error: String(failed[0]) });
-  const passages = archival.status === 'fulfilled' ? (archival.value.data as { content: string; timestamp: string }[]) : [];
+  const passages =
+    archival.status === 'fulfilled' ? (archival.value.data as { content: string; timestamp: string }[]) : [];
   const normalized = prompt.trim();
-  const messages = recall.status === 'fulfilled' ? (recall.value.data as RecallItem[]).filter((m) => m.content.trim() !== normalized) : [];
-  const changed = blocks.status === 'fulfilled' ? blocks.value.filter((b) => session.injected?.[b.label ?? ''] !== digest(b)) : [];
+  const messages =
+    recall.status === 'fulfilled'
+      ? (recall.value.data as RecallItem[]).filter((m) => m.content.trim() !== normalized)
+      : [];
+  const changed =
+    blocks.status === 'fulfilled' ? blocks.value.filter((b) => session.injected?.[b.label ?? ''] !== digest(b)) : [];
 
   const lines: string[] = [];
-  if (passages.length) lines.push('Archival memories:', ...passages.map((p) => `- [${p.timestamp.slice(0, 10)}] ${clip(p.content, 400)}`));
-  if (messages.length) lines.push('From past sessions:', ...messages.map((m) => `- [${m.created_at.slice(0, 10)} ${m.role}] ${clip(m.content, 300)}`));
-  if (changed.length) lines.push('Core memory changed since last shown:', ...changed.map((b) => `- ${b.label}: ${clip(b.value, 500)}`));
+  if (passages.length)
+    lines.push('Archival memories:', ...passages.map((p) => `- [${p.timestamp.slice(0, 10)}] ${clip(p.content, 400)}`));
+  if (messages.length)
+    lines.push(
+      'From past sessions:',
+      ...messages.map((m) => `- [${m.created_at.slice(0, 10)} ${m.role}] ${clip(m.content, 300)}`),
+    );
+  if (changed.length)
+    lines.push('Core memory changed since last shown:', ...changed.map((b) => `- ${b.label}: ${clip(b.value, 500)}`));
   if (changed.length) {
-    run.state.saveSession(sid, { ...session, agentId, injected: { ...session.injected, ...Object.fromEntries(changed.map((b) => [b.label ?? '', digest(b)])) } });
+    run.state.saveSession(sid, {
+      ...session,
+      agentId,
+      injected: { ...session.injected, ...Object.fromEntries(changed.map((b) => [b.label ?? '', digest(b)])) },
+    });
   }
   if (lines.length === 0) return undefined;
   const open = '<cairn_memory hint="possibly relevant; from persistent memory">\n';
@@ -259,7 +297,13 @@ async function record(run: HookRun): Promise<HookOutput> {
       await captureMessages(run.client, agentId, batch, undefined);
     }
   }
-  run.state.saveSession(sid, { ...session, agentId, conversationId: conversationId ?? null, ...(path ? { transcriptPath: path } : {}), offset: nextOffset });
+  run.state.saveSession(sid, {
+    ...session,
+    agentId,
+    conversationId: conversationId ?? null,
+    ...(path ? { transcriptPath: path } : {}),
+    offset: nextOffset,
+  });
   run.state.log(run.event, 'recorded', { messages: messages.length });
   return undefined;
 }
@@ -273,12 +317,18 @@ async function postToolUse(run: HookRun): Promise<HookOutput> {
   if (typeof tool !== 'string' || !EDIT_TOOLS.has(tool)) return undefined;
   const input = run.input.tool_input ?? {};
   const file = input.file_path ?? input.notebook_path ?? 'unknown file';
-  const change = typeof input.new_string === 'string' ? input.new_string : typeof input.content === 'string' ? input.content : '';
+  const change =
+    typeof input.new_string === 'string' ? input.new_string : typeof input.content === 'string' ? input.content : '';
   const content = sanitize(`[edit] ${tool} ${file}${change ? `: ${clip(change, 300)}` : ''}`);
   const sid = sessionId(run);
   const session = run.state.session(sid);
   const agentId = await resolveAgent(run, session);
   const otid = typeof run.input.tool_use_id === 'string' ? run.input.tool_use_id : `${sid}:${shortHash(content)}`;
-  await captureMessages(run.client, agentId, [{ role: 'assistant', content, otid }], session.conversationId ?? undefined);
+  await captureMessages(
+    run.client,
+    agentId,
+    [{ role: 'assistant', content, otid }],
+    session.conversationId ?? undefined,
+  );
   return undefined;
 }

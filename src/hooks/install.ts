@@ -39,16 +39,25 @@ interface MatcherGroup {
 }
 
 /** Timeouts are in SECONDS (Claude Code's unit); SessionEnd is declared so that its 1.5 s shared default is explicit. */
-const EVENTS: { event: string; sub: string; matcher?: string; timeout: number; async?: boolean; optional?: boolean }[] = [
-  { event: 'SessionStart', sub: 'session-start', matcher: 'startup|resume|clear|compact', timeout: 5 },
-  { event: 'UserPromptSubmit', sub: 'user-prompt-submit', timeout: 5 },
-  { event: 'Stop', sub: 'stop', timeout: 30, async: true },
-  { event: 'PreCompact', sub: 'pre-compact', timeout: 10 },
-  { event: 'SessionEnd', sub: 'session-end', timeout: 5 },
-  { event: 'PostToolUse', sub: 'post-tool-use', matcher: 'Edit|MultiEdit|Write|NotebookEdit', timeout: 10, async: true, optional: true },
-];
+const EVENTS: { event: string; sub: string; matcher?: string; timeout: number; async?: boolean; optional?: boolean }[] =
+  [
+    { event: 'SessionStart', sub: 'session-start', matcher: 'startup|resume|clear|compact', timeout: 5 },
+    { event: 'UserPromptSubmit', sub: 'user-prompt-submit', timeout: 5 },
+    { event: 'Stop', sub: 'stop', timeout: 30, async: true },
+    { event: 'PreCompact', sub: 'pre-compact', timeout: 10 },
+    { event: 'SessionEnd', sub: 'session-end', timeout: 5 },
+    {
+      event: 'PostToolUse',
+      sub: 'post-tool-use',
+      matcher: 'Edit|MultiEdit|Write|NotebookEdit',
+      timeout: 10,
+      async: true,
+      optional: true,
+    },
+  ];
 
-const OURS = /(hooks\.js"?|cairn(\.js)?"? hooks) (session-start|user-prompt-submit|stop|pre-compact|session-end|post-tool-use)\b/;
+const OURS =
+  /(hooks\.js"?|cairn(\.js)?"? hooks) (session-start|user-prompt-submit|stop|pre-compact|session-end|post-tool-use)\b/;
 
 export function isCairnHookCommand(command: unknown): boolean {
   return typeof command === 'string' && OURS.test(command);
@@ -56,7 +65,11 @@ export function isCairnHookCommand(command: unknown): boolean {
 
 const quote = (s: string) => (/^[\w./:@=-]+$/.test(s) ? s : JSON.stringify(s));
 
-export function hookCommand(options: Pick<InstallOptions, 'hooksScript' | 'baseURL'>, sub: string, extra: string[] = []): string {
+export function hookCommand(
+  options: Pick<InstallOptions, 'hooksScript' | 'baseURL'>,
+  sub: string,
+  extra: string[] = [],
+): string {
   const args = [quote(process.execPath), quote(options.hooksScript), sub, ...extra];
   if (options.baseURL) args.push('--base-url', quote(options.baseURL));
   return args.join(' ');
@@ -67,7 +80,8 @@ function readJson(path: string): Record<string, any> {
   const text = readFileSync(path, 'utf8');
   if (!text.trim()) return {};
   const parsed = JSON.parse(text) as unknown;
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${path} does not hold a JSON object; not touching it`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`${path} does not hold a JSON object; not touching it`);
   return parsed as Record<string, any>;
 }
 
@@ -79,15 +93,26 @@ function writeIfChanged(path: string, before: Record<string, any>, after: Record
 }
 
 /** Merges Cairn's hooks into a settings object: other hooks and keys stay; Cairn's previous entries are replaced. */
-export function mergeHooks(settings: Record<string, any>, options: Pick<InstallOptions, 'hooksScript' | 'baseURL' | 'postToolUse'>): Record<string, any> {
+export function mergeHooks(
+  settings: Record<string, any>,
+  options: Pick<InstallOptions, 'hooksScript' | 'baseURL' | 'postToolUse'>,
+): Record<string, any> {
   const next = structuredClone(settings);
   const hooks: Record<string, MatcherGroup[]> = next.hooks && typeof next.hooks === 'object' ? next.hooks : {};
   for (const spec of EVENTS) {
     const groups = (Array.isArray(hooks[spec.event]) ? hooks[spec.event]! : [])
-      .map((g) => ({ ...g, hooks: (Array.isArray(g.hooks) ? g.hooks : []).filter((h) => !isCairnHookCommand(h.command)) }))
+      .map((g) => ({
+        ...g,
+        hooks: (Array.isArray(g.hooks) ? g.hooks : []).filter((h) => !isCairnHookCommand(h.command)),
+      }))
       .filter((g) => g.hooks.length > 0);
     if (!spec.optional || options.postToolUse) {
-      const hook: HookCommand = { type: 'command', command: hookCommand(options, spec.sub, spec.optional ? ['--enable'] : []), timeout: spec.timeout, ...(spec.async ? { async: true } : {}) };
+      const hook: HookCommand = {
+        type: 'command',
+        command: hookCommand(options, spec.sub, spec.optional ? ['--enable'] : []),
+        timeout: spec.timeout,
+        ...(spec.async ? { async: true } : {}),
+      };
       groups.push({ ...(spec.matcher ? { matcher: spec.matcher } : {}), hooks: [hook] });
     }
     if (groups.length > 0) hooks[spec.event] = groups;
@@ -99,7 +124,10 @@ export function mergeHooks(settings: Record<string, any>, options: Pick<InstallO
 
 export function install(options: InstallOptions): InstallReport {
   const home = options.home ?? homedir();
-  const settingsFile = options.scope === 'user' ? join(home, '.claude', 'settings.json') : join(options.projectDir, '.claude', 'settings.json');
+  const settingsFile =
+    options.scope === 'user'
+      ? join(home, '.claude', 'settings.json')
+      : join(options.projectDir, '.claude', 'settings.json');
   const changed: string[] = [];
   const settings = readJson(settingsFile);
   if (writeIfChanged(settingsFile, settings, mergeHooks(settings, options))) changed.push(settingsFile);

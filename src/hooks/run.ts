@@ -53,7 +53,11 @@ export interface HookProcessResult {
  * non-zero exit or stray output from a hook reaches Claude as "hook error". After a network failure the breaker
  * keeps later hooks off the network for a while (CAIRN_HOOKS_BREAKER_SECONDS, default 60).
  */
-export async function runHook(event: HookEvent, rawInput: string, env: NodeJS.ProcessEnv = process.env): Promise<HookProcessResult> {
+export async function runHook(
+  event: HookEvent,
+  rawInput: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HookProcessResult> {
   const state = HookState.fromEnv(env);
   const started = Date.now();
   try {
@@ -72,7 +76,11 @@ export async function runHook(event: HookEvent, rawInput: string, env: NodeJS.Pr
       state.log(event, 'skipped: circuit breaker open');
       return { stdout: undefined };
     }
-    const client = createClient(resolveConnection({}, env), { timeoutMs: BUDGET_MS[event], maxRetries: 0, fetch: nodeHttpFetch });
+    const client = createClient(resolveConnection({}, env), {
+      timeoutMs: BUDGET_MS[event],
+      maxRetries: 0,
+      fetch: nodeHttpFetch,
+    });
     try {
       const stdout = await runEvent({ event, input, state, client, env });
       state.resetBreaker();
@@ -82,7 +90,10 @@ export async function runHook(event: HookEvent, rawInput: string, env: NodeJS.Pr
       if (isNetworkFailure(error)) state.tripBreaker(Number(env.CAIRN_HOOKS_BREAKER_SECONDS ?? 60) * 1000);
       // A remembered agent (or conversation) was deleted on the server: forget the mapping, the next hook re-resolves.
       if (error instanceof Letta.NotFoundError) state.forget((input as { session_id?: unknown }).session_id);
-      state.log(event, 'failed', { ms: Date.now() - started, error: error instanceof Error ? error.message : String(error) });
+      state.log(event, 'failed', {
+        ms: Date.now() - started,
+        error: error instanceof Error ? error.message : String(error),
+      });
       return { stdout: undefined };
     }
   } catch (error) {

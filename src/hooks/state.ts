@@ -44,7 +44,13 @@ export class HookState {
 
   forget(sessionId: unknown): void {
     this.write('agents.json', {});
-    if (typeof sessionId === 'string' && sessionId) this.saveSession(sessionId, { ...this.session(sessionId), agentId: undefined, conversationId: undefined, injected: undefined });
+    if (typeof sessionId === 'string' && sessionId)
+      this.saveSession(sessionId, {
+        ...this.session(sessionId),
+        agentId: undefined,
+        conversationId: undefined,
+        injected: undefined,
+      });
   }
 
   log(event: string, message: string, extra: Record<string, unknown> = {}): void {
@@ -53,7 +59,10 @@ export class HookState {
       const file = this.path('hooks.log');
       // Bounded: past 1 MB the log rotates to one `.old` generation.
       if ((statSafe(file)?.size ?? 0) > 1_000_000) renameSync(file, `${file}.old`);
-      appendFileSync(file, `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, event, msg: message, ...extra })}\n`);
+      appendFileSync(
+        file,
+        `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, event, msg: message, ...extra })}\n`,
+      );
     } catch {
       // Logging must never be the reason a hook fails.
     }

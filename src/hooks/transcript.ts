@@ -17,7 +17,10 @@ const MAX_READ_BYTES = 4 * 1024 * 1024;
  * Reads the complete JSONL lines appended after `offset` (a partial last line, still being written, is left for
  * next time) and returns the conversation they hold plus the offset to resume from.
  */
-export function readTranscriptDelta(path: string, offset: number): { messages: TranscriptMessage[]; nextOffset: number } {
+export function readTranscriptDelta(
+  path: string,
+  offset: number,
+): { messages: TranscriptMessage[]; nextOffset: number } {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;

@@ -22,7 +22,8 @@ class LazyChildLogger {
   }
 
   write(level: Level, args: unknown[]): void {
-    if (!this.made && (this.parent as { isLevelEnabled?(level: string): boolean }).isLevelEnabled?.(level) === false) return;
+    if (!this.made && (this.parent as { isLevelEnabled?(level: string): boolean }).isLevelEnabled?.(level) === false)
+      return;
     (this.real[level] as (...a: unknown[]) => void)(...args);
   }
 
@@ -49,7 +50,11 @@ for (const level of LEVELS) {
 }
 
 /** Fastify's `childLoggerFactory`. A route with its own log level or serializers gets a real child at once. */
-export function lazyChildLogger(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
+export function lazyChildLogger(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger {
   if (Object.keys(options).length > 0) return logger.child(bindings, options);
   return new LazyChildLogger(logger, bindings) as unknown as FastifyBaseLogger;
 }

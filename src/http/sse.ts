@@ -19,7 +19,12 @@ export interface SseSource {
 export function writeSse(reply: FastifyReply, runId: string, includePings: boolean, source: SseSource): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   let lastSeqId = 0;
   let lastWrite = Date.now();
   let closed = false;
@@ -39,7 +44,9 @@ export function writeSse(reply: FastifyReply, runId: string, includePings: boole
     raw.write(text);
   };
   const ping = (withSeq: boolean) =>
-    write(`data: ${JSON.stringify({ id: `ping-${randomUUID()}`, date: lettaDate(new Date().toISOString()), message_type: 'ping', run_id: runId, ...(withSeq ? { seq_id: lastSeqId } : {}) })}\n\n`);
+    write(
+      `data: ${JSON.stringify({ id: `ping-${randomUUID()}`, date: lettaDate(new Date().toISOString()), message_type: 'ping', run_id: runId, ...(withSeq ? { seq_id: lastSeqId } : {}) })}\n\n`,
+    );
   // The first ping waits until the work already queued has run, so the model request the turn just started leaves
   // before it (the model call is on the turn's critical path, the ping is not); it still precedes every chunk.
   let opened = !includePings;
@@ -52,10 +59,13 @@ export function writeSse(reply: FastifyReply, runId: string, includePings: boole
 
   return new Promise<void>((resolve) => {
     let stop: () => void = () => {};
-    const interval = setInterval(() => {
-      if (!opened) open();
-      else if (includePings && Date.now() - lastWrite >= keepAliveMs()) ping(true);
-    }, Math.min(1000, keepAliveMs()));
+    const interval = setInterval(
+      () => {
+        if (!opened) open();
+        else if (includePings && Date.now() - lastWrite >= keepAliveMs()) ping(true);
+      },
+      Math.min(1000, keepAliveMs()),
+    );
     const finish = () => {
       if (closed) return;
       open();
@@ -72,13 +82,10 @@ export function writeSse(reply: FastifyReply, runId: string, includePings: boole
       stop();
       resolve();
     });
-    stop = source.start(
-      (chunk) => {
-        open();
-        lastSeqId = chunk.seqId;
-        write(chunk.error ? `event: error\ndata: ${chunk.data}\n\n` : `data: ${chunk.data}\n\n`);
-      },
-      finish,
-    );
+    stop = source.start((chunk) => {
+      open();
+      lastSeqId = chunk.seqId;
+      write(chunk.error ? `event: error\ndata: ${chunk.data}\n\n` : `data: ${chunk.data}\n\n`);
+    }, finish);
   });
 }

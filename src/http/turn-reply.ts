@@ -5,9 +5,16 @@ import type { StartedTurn } from '../runtime/turns.js';
 import { writeSse } from './sse.js';
 
 /** Sends a started turn as SSE (the live chunks from seq 1) or, for a sync send, as a `LettaResponse` (§4.7). */
-export async function replyWithTurn(reply: FastifyReply, turn: StartedTurn, streaming: boolean, includePings: boolean): Promise<unknown> {
+export async function replyWithTurn(
+  reply: FastifyReply,
+  turn: StartedTurn,
+  streaming: boolean,
+  includePings: boolean,
+): Promise<unknown> {
   if (streaming) {
-    await writeSse(reply, turn.runId, includePings, { start: (emit, end) => turn.live.subscribe(0, (c) => (c ? emit(c) : end())) });
+    await writeSse(reply, turn.runId, includePings, {
+      start: (emit, end) => turn.live.subscribe(0, (c) => (c ? emit(c) : end())),
+    });
     return reply;
   }
   const outcome = await turn.outcome;

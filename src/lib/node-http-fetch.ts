@@ -10,13 +10,22 @@ const NO_BODY = new Set([101, 204, 205, 304]);
 function decoded(res: http.IncomingMessage): Readable {
   const encoding = res.headers['content-encoding'];
   const decoder =
-    encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined;
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? zlib.createGunzip()
+      : encoding === 'deflate'
+        ? zlib.createInflate()
+        : encoding === 'br'
+          ? zlib.createBrotliDecompress()
+          : undefined;
   return decoder ? pipeline(res, decoder, () => {}) : res;
 }
 
 function plainHeaders(headers: RequestInit['headers']): Record<string, string> {
   if (!headers) return {};
-  const entries = headers instanceof Headers || Array.isArray(headers) ? [...(headers as Iterable<[string, string]>)] : Object.entries(headers as Record<string, string | undefined>);
+  const entries =
+    headers instanceof Headers || Array.isArray(headers)
+      ? [...(headers as Iterable<[string, string]>)]
+      : Object.entries(headers as Record<string, string | undefined>);
   return Object.fromEntries(entries.filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
@@ -32,7 +41,8 @@ function plainHeaders(headers: RequestInit['headers']): Record<string, string> {
 export const nodeHttpFetch: typeof fetch = (input, init = {}) => {
   const body = init.body ?? undefined;
   const target = typeof input === 'string' ? input : input instanceof URL ? input.href : undefined;
-  if (target === undefined || (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array))) return fetch(input, init);
+  if (target === undefined || (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)))
+    return fetch(input, init);
   const url = new URL(target);
   const transport = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
   if (!transport) return fetch(input, init);
@@ -50,8 +60,12 @@ export const nodeHttpFetch: typeof fetch = (input, init = {}) => {
         return;
       }
       const responseHeaders = new Headers();
-      for (let i = 0; i < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
-      const stream = NO_BODY.has(status) || init.method === 'HEAD' ? null : (Readable.toWeb(decoded(res)) as ReadableStream<Uint8Array>);
+      for (let i = 0; i < res.rawHeaders.length; i += 2)
+        responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+      const stream =
+        NO_BODY.has(status) || init.method === 'HEAD'
+          ? null
+          : (Readable.toWeb(decoded(res)) as ReadableStream<Uint8Array>);
       res.once('close', () => signal?.removeEventListener('abort', onAbort));
       resolve(new Response(stream, { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
     });

@@ -13,7 +13,16 @@ const MAX_FORMATTERS = 256;
 function formatterFor(timeZone: string): Intl.DateTimeFormat {
   let formatter = formatters.get(timeZone);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
     // Keyed by the spelling asked for (Intl accepts case variants): bounded, so stored zones cannot grow it forever.
     if (formatters.size >= MAX_FORMATTERS) formatters.delete(formatters.keys().next().value!);
     formatters.set(timeZone, formatter);
@@ -48,19 +57,33 @@ export function isValidTimeZone(timeZone: string): boolean {
  */
 export function parseBound(value: string, bound: 'start' | 'end', timeZone: string, loc: (string | number)[]): string {
   const m = ISO.exec(value.trim());
-  if (!m) throw invalidField(loc, `Invalid datetime '${value}': expected ISO 8601, e.g. 2024-05-01 or 2024-05-01T13:45:00+02:00`, value);
+  if (!m)
+    throw invalidField(
+      loc,
+      `Invalid datetime '${value}': expected ISO 8601, e.g. 2024-05-01 or 2024-05-01T13:45:00+02:00`,
+      value,
+    );
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   const dateOnly = h === undefined;
   const ms = frac ? Math.round(Number(`0.${frac}`) * 1000) : 0;
   let wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), ms);
   const check = new Date(wall);
-  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59) {
+  if (
+    check.getUTCDate() !== Number(d) ||
+    check.getUTCMonth() !== Number(mo) - 1 ||
+    Number(h ?? 0) > 23 ||
+    Number(mi ?? 0) > 59 ||
+    Number(s ?? 0) > 59
+  ) {
     throw invalidField(loc, `Invalid datetime '${value}': no such date or time`, value);
   }
   if (dateOnly && bound === 'end') wall += 86_400_000 - 1;
   let utc: number;
   if (zone) {
-    const z = zone.toUpperCase() === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2))) * 60_000;
+    const z =
+      zone.toUpperCase() === 'Z'
+        ? 0
+        : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(-2))) * 60_000;
     utc = wall - z;
   } else {
     // Two passes settle the offset across DST transitions.

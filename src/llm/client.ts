@@ -1,9 +1,27 @@
-import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3FinishReason, LanguageModelV3StreamPart, LanguageModelV3Usage, SharedV3ProviderMetadata } from '@ai-sdk/provider';
+import type {
+  LanguageModelV3,
+  LanguageModelV3CallOptions,
+  LanguageModelV3Content,
+  LanguageModelV3FinishReason,
+  LanguageModelV3StreamPart,
+  LanguageModelV3Usage,
+  SharedV3ProviderMetadata,
+} from '@ai-sdk/provider';
 import type { Logger } from 'pino';
 import { classifyError, type ClassifiedError } from './errors.js';
 import { toCallOptions } from './prompt.js';
 import type { LlmCallSettings, ProviderSettings } from './settings.js';
-import { LlmError, type LlmClient, type LlmFinishReason, type LlmReasoning, type LlmRequest, type LlmResponse, type LlmStreamEvent, type LlmToolCall, type LlmUsage } from './types.js';
+import {
+  LlmError,
+  type LlmClient,
+  type LlmFinishReason,
+  type LlmReasoning,
+  type LlmRequest,
+  type LlmResponse,
+  type LlmStreamEvent,
+  type LlmToolCall,
+  type LlmUsage,
+} from './types.js';
 
 /**
  * One model behind the seam. It calls the AI SDK provider model's `doGenerate`/`doStream` directly rather than
@@ -34,14 +52,30 @@ export class AiSdkLlmClient implements LlmClient {
       let wait: number | undefined;
       try {
         const response = emit ? await this.stream(options, control, emit) : await this.generate(options, control);
-        this.logger.debug({ handle: request.handle, attempt, ms: Date.now() - started, usage: response.usage }, 'llm call');
+        this.logger.debug(
+          { handle: request.handle, attempt, ms: Date.now() - started, usage: response.usage },
+          'llm call',
+        );
         return requireContent(response, this.provider.name);
       } catch (thrown) {
         const failure = control.explain(thrown, this.provider.name);
         // Deltas already sent to the client cannot be taken back, so a call that streamed anything is not retried.
-        wait = failure.retryable && !streamed && attempt < this.settings.maxRetries ? this.backoff(attempt, failure) : undefined;
+        wait =
+          failure.retryable && !streamed && attempt < this.settings.maxRetries
+            ? this.backoff(attempt, failure)
+            : undefined;
         if (wait === undefined) throw failure.error;
-        this.logger.warn({ handle: request.handle, attempt: attempt + 1, kind: failure.error.kind, status: failure.error.status, waitMs: Math.round(wait), err: failure.error.message }, 'llm call failed; retrying');
+        this.logger.warn(
+          {
+            handle: request.handle,
+            attempt: attempt + 1,
+            kind: failure.error.kind,
+            status: failure.error.status,
+            waitMs: Math.round(wait),
+            err: failure.error.message,
+          },
+          'llm call failed; retrying',
+        );
       } finally {
         control.dispose();
       }
@@ -51,7 +85,10 @@ export class AiSdkLlmClient implements LlmClient {
 
   /** Exponential backoff with jitter, or the provider's `retry-after` when it gave one (unless it is too long). */
   private backoff(attempt: number, failure: ClassifiedError): number | undefined {
-    if (failure.retryAfterMs !== undefined) return failure.retryAfterMs > this.settings.maxRetryWaitMs ? undefined : failure.retryAfterMs + Math.random() * 0.1 * failure.retryAfterMs;
+    if (failure.retryAfterMs !== undefined)
+      return failure.retryAfterMs > this.settings.maxRetryWaitMs
+        ? undefined
+        : failure.retryAfterMs + Math.random() * 0.1 * failure.retryAfterMs;
     const ceiling = this.settings.retryBaseMs * 2 ** attempt;
     return Math.min(ceiling / 2 + (Math.random() * ceiling) / 2, this.settings.maxRetryWaitMs);
   }
@@ -65,7 +102,11 @@ export class AiSdkLlmClient implements LlmClient {
     return out.build();
   }
 
-  private async stream(options: LanguageModelV3CallOptions, control: CallControl, emit: (event: LlmStreamEvent) => void): Promise<LlmResponse> {
+  private async stream(
+    options: LanguageModelV3CallOptions,
+    control: CallControl,
+    emit: (event: LlmStreamEvent) => void,
+  ): Promise<LlmResponse> {
     // Until the response starts, the request timeout applies; then the request timeout bounds each silence between
     // chunks (a stalled stream) and the stream timeout bounds the whole stream.
     control.arm(this.settings.requestTimeoutMs, 'request');
@@ -97,7 +138,10 @@ export class AiSdkLlmClient implements LlmClient {
 
 function requireContent(response: LlmResponse, provider: string): LlmResponse {
   if (response.text.trim() || response.toolCalls.length || response.reasoning.length) return response;
-  throw new LlmError('empty_response', `${provider}: the model returned no content and no tool calls (finish reason: ${response.finishReason})`);
+  throw new LlmError(
+    'empty_response',
+    `${provider}: the model returned no content and no tool calls (finish reason: ${response.finishReason})`,
+  );
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -136,7 +180,9 @@ class CallControl {
   constructor(private readonly caller: AbortSignal | undefined) {
     if (caller?.aborted) this.controller.abort();
     caller?.addEventListener('abort', this.onCallerAbort, { once: true });
-    this.aborted = new Promise<never>((_, reject) => this.controller.signal.addEventListener('abort', () => reject(ABORTED), { once: true }));
+    this.aborted = new Promise<never>((_, reject) =>
+      this.controller.signal.addEventListener('abort', () => reject(ABORTED), { once: true }),
+    );
     this.aborted.catch(() => undefined);
   }
 
@@ -152,11 +198,21 @@ class CallControl {
     }
     clearTimeout(this.timer);
     this.timerPhase = phase;
-    this.timer = setTimeout(() => this.expire(phase === 'request' ? `did not answer within ${ms / 1000}s` : `stream stalled for ${ms / 1000}s`, 'LETTA_LLM_REQUEST_TIMEOUT_SECONDS'), ms);
+    this.timer = setTimeout(
+      () =>
+        this.expire(
+          phase === 'request' ? `did not answer within ${ms / 1000}s` : `stream stalled for ${ms / 1000}s`,
+          'LETTA_LLM_REQUEST_TIMEOUT_SECONDS',
+        ),
+      ms,
+    );
   }
 
   armTotal(ms: number): void {
-    this.totalTimer = setTimeout(() => this.expire(`stream did not finish within ${ms / 1000}s`, 'LETTA_LLM_STREAM_TIMEOUT_SECONDS'), ms);
+    this.totalTimer = setTimeout(
+      () => this.expire(`stream did not finish within ${ms / 1000}s`, 'LETTA_LLM_STREAM_TIMEOUT_SECONDS'),
+      ms,
+    );
   }
 
   /** Settles with `work`, or rejects as soon as the attempt is aborted (a pending fetch or read may not notice). */
@@ -165,9 +221,19 @@ class CallControl {
   }
 
   explain(thrown: unknown, provider: string): ClassifiedError {
-    if (this.caller?.aborted) return { error: new LlmError('cancelled', 'The request was cancelled.'), retryable: false };
+    if (this.caller?.aborted)
+      return { error: new LlmError('cancelled', 'The request was cancelled.'), retryable: false };
     // The shared ABORTED says nothing more than the timeout does, and its stack is the module's load.
-    if (this.timedOut) return { error: new LlmError('timeout', `${provider}: ${this.timedOut}`, undefined, thrown === ABORTED ? undefined : { cause: thrown }), retryable: false };
+    if (this.timedOut)
+      return {
+        error: new LlmError(
+          'timeout',
+          `${provider}: ${this.timedOut}`,
+          undefined,
+          thrown === ABORTED ? undefined : { cause: thrown },
+        ),
+        retryable: false,
+      };
     return classifyError(thrown, provider);
   }
 
@@ -215,8 +281,10 @@ class ResponseBuilder {
 
   addContent(part: LanguageModelV3Content): void {
     if (part.type === 'text') this.text += part.text;
-    else if (part.type === 'reasoning') this.addReasoning(String(this.reasoning.size), part.text, part.providerMetadata);
-    else if (part.type === 'tool-call' && !part.providerExecuted) this.toolCalls.push({ id: part.toolCallId, name: part.toolName, arguments: part.input });
+    else if (part.type === 'reasoning')
+      this.addReasoning(String(this.reasoning.size), part.text, part.providerMetadata);
+    else if (part.type === 'tool-call' && !part.providerExecuted)
+      this.toolCalls.push({ id: part.toolCallId, name: part.toolName, arguments: part.input });
   }
 
   addStreamPart(part: LanguageModelV3StreamPart, emit: (event: LlmStreamEvent) => void): void {
@@ -279,7 +347,14 @@ class ResponseBuilder {
 
   build(): LlmResponse {
     const reasoning = [...this.reasoning.values()].filter((r) => r.text || r.redacted !== undefined);
-    return { text: this.text, reasoning, toolCalls: this.toolCalls, finishReason: this.finishReason, usage: this.usage, model: this.model };
+    return {
+      text: this.text,
+      reasoning,
+      toolCalls: this.toolCalls,
+      finishReason: this.finishReason,
+      usage: this.usage,
+      model: this.model,
+    };
   }
 
   private addReasoning(id: string, text: string, meta: SharedV3ProviderMetadata | undefined): void {

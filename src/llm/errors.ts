@@ -38,7 +38,11 @@ function providerMessage(body: unknown): { message?: string; type?: string } {
   if (typeof record.error === 'string') return { message: record.error };
   return {
     ...(typeof record.message === 'string' ? { message: record.message } : {}),
-    ...(typeof record.code === 'string' ? { type: record.code } : typeof record.type === 'string' ? { type: record.type } : {}),
+    ...(typeof record.code === 'string'
+      ? { type: record.code }
+      : typeof record.type === 'string'
+        ? { type: record.type }
+        : {}),
   };
 }
 
@@ -64,11 +68,24 @@ export function retryAfterMs(headers: Record<string, string> | undefined): numbe
 }
 
 /** Errors by HTTP status, once the provider's message is known. */
-function byStatus(provider: string, status: number | undefined, message: string, type: string | undefined, headers?: Record<string, string>): ClassifiedError {
+function byStatus(
+  provider: string,
+  status: number | undefined,
+  message: string,
+  type: string | undefined,
+  headers?: Record<string, string>,
+): ClassifiedError {
   const text = `${provider}: ${message}`;
-  if (isContextOverflowText(message) || (type !== undefined && isContextOverflowText(type))) return { error: new LlmError('context_window_exceeded', text, status), retryable: false };
-  if (status === 401 || status === 403 || /authentication|permission/.test(type ?? '')) return { error: new LlmError('authentication', text, status), retryable: false };
-  if (status === 429 || /rate_limit/.test(type ?? '')) return { error: new LlmError('rate_limit', text, status ?? 429), retryable: true, retryAfterMs: retryAfterMs(headers) };
+  if (isContextOverflowText(message) || (type !== undefined && isContextOverflowText(type)))
+    return { error: new LlmError('context_window_exceeded', text, status), retryable: false };
+  if (status === 401 || status === 403 || /authentication|permission/.test(type ?? ''))
+    return { error: new LlmError('authentication', text, status), retryable: false };
+  if (status === 429 || /rate_limit/.test(type ?? ''))
+    return {
+      error: new LlmError('rate_limit', text, status ?? 429),
+      retryable: true,
+      retryAfterMs: retryAfterMs(headers),
+    };
   if (status === 408 || (status ?? 0) >= 500 || /overloaded|server_error|api_error/.test(type ?? '')) {
     return { error: new LlmError('server', text, status), retryable: true, retryAfterMs: retryAfterMs(headers) };
   }
@@ -86,12 +103,26 @@ export function classifyError(error: unknown, provider: string): ClassifiedError
     const detail = message ?? (typeof body === 'string' && body ? body.slice(0, 500) : error.message);
     if (error.statusCode === undefined) {
       // No HTTP answer at all: connection refused, reset, DNS. Worth retrying, and the URL helps the operator.
-      return { error: new LlmError('server', `${provider}: could not reach ${error.url}: ${error.message}`, undefined, { cause: error }), retryable: error.isRetryable };
+      return {
+        error: new LlmError('server', `${provider}: could not reach ${error.url}: ${error.message}`, undefined, {
+          cause: error,
+        }),
+        retryable: error.isRetryable,
+      };
     }
     return byStatus(provider, error.statusCode, detail, type, error.responseHeaders);
   }
-  if (TypeValidationError.isInstance(error) || JSONParseError.isInstance(error) || InvalidResponseDataError.isInstance(error)) {
-    return { error: new LlmError('invalid_response', `${provider}: unexpected response: ${error.message}`, undefined, { cause: error }), retryable: false };
+  if (
+    TypeValidationError.isInstance(error) ||
+    JSONParseError.isInstance(error) ||
+    InvalidResponseDataError.isInstance(error)
+  ) {
+    return {
+      error: new LlmError('invalid_response', `${provider}: unexpected response: ${error.message}`, undefined, {
+        cause: error,
+      }),
+      retryable: false,
+    };
   }
   if (error && typeof error === 'object' && !(error instanceof Error)) {
     // A stream's error event: the provider's error object, without an HTTP status.

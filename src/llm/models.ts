@@ -11,7 +11,12 @@ import type { LlmSettings, ProviderSettings } from './settings.js';
  */
 export const KNOWN_MODELS: Record<string, string[]> = {
   openai: ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5-mini', 'o4-mini'],
-  anthropic: ['claude-sonnet-4-5-20250929', 'claude-haiku-4-5-20251001', 'claude-opus-4-1-20250805', 'claude-sonnet-4-20250514'],
+  anthropic: [
+    'claude-sonnet-4-5-20250929',
+    'claude-haiku-4-5-20251001',
+    'claude-opus-4-1-20250805',
+    'claude-sonnet-4-20250514',
+  ],
 };
 
 const DISCOVERY_TIMEOUT_MS = 3000;
@@ -51,7 +56,9 @@ export class ModelCatalog {
     // Letta Code takes the first handle as its default model, so the server's default comes first.
     if (defaultHandle) addHandle(defaultHandle);
     this.settings.extraHandles.forEach(addHandle);
-    providers.forEach((p, i) => [...(KNOWN_MODELS[p.name] ?? []), ...discovered[i]!].forEach((m) => addHandle(`${p.name}/${m}`)));
+    providers.forEach((p, i) =>
+      [...(KNOWN_MODELS[p.name] ?? []), ...discovered[i]!].forEach((m) => addHandle(`${p.name}/${m}`)),
+    );
     return [...out.values()];
   }
 
@@ -61,9 +68,15 @@ export class ModelCatalog {
     if (cached && Date.now() - cached.at < DISCOVERY_TTL_MS) return cached.models;
     const url = provider.listingUrl ?? `${provider.baseUrl}/models`;
     try {
-      const response = await fetch(url, { headers: provider.apiKey ? { authorization: `Bearer ${provider.apiKey}` } : {}, signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) });
+      const response = await fetch(url, {
+        headers: provider.apiKey ? { authorization: `Bearer ${provider.apiKey}` } : {},
+        signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
+      });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = (await response.json()) as { data?: { id?: unknown }[]; models?: { name?: unknown; model?: unknown }[] };
+      const body = (await response.json()) as {
+        data?: { id?: unknown }[];
+        models?: { name?: unknown; model?: unknown }[];
+      };
       const models =
         provider.listing === 'ollama-tags'
           ? (body.models ?? []).map((m) => m.name ?? m.model).filter((m): m is string => typeof m === 'string')
@@ -72,7 +85,10 @@ export class ModelCatalog {
       return models;
     } catch (error) {
       // An unreachable local server must not break the listing of everything else.
-      this.logger.warn({ provider: provider.name, url, err: error instanceof Error ? error.message : String(error) }, 'could not list models');
+      this.logger.warn(
+        { provider: provider.name, url, err: error instanceof Error ? error.message : String(error) },
+        'could not list models',
+      );
       return [];
     }
   }

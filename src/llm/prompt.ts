@@ -1,4 +1,10 @@
-import type { JSONSchema7, LanguageModelV3CallOptions, LanguageModelV3Message, LanguageModelV3ToolChoice, SharedV3ProviderOptions } from '@ai-sdk/provider';
+import type {
+  JSONSchema7,
+  LanguageModelV3CallOptions,
+  LanguageModelV3Message,
+  LanguageModelV3ToolChoice,
+  SharedV3ProviderOptions,
+} from '@ai-sdk/provider';
 import type { LlmContentPart, LlmMessage, LlmRequest, LlmToolChoice } from './types.js';
 import type { ProviderSettings } from './settings.js';
 
@@ -32,16 +38,38 @@ function toModelMessage(message: LlmMessage): LanguageModelV3Message {
     case 'user':
       return { role: 'user', content: userParts(message.content) };
     case 'tool':
-      return { role: 'tool', content: [{ type: 'tool-result', toolCallId: message.toolCallId, toolName: message.toolName, output: { type: 'text', value: message.content } }] };
+      return {
+        role: 'tool',
+        content: [
+          {
+            type: 'tool-result',
+            toolCallId: message.toolCallId,
+            toolName: message.toolName,
+            output: { type: 'text', value: message.content },
+          },
+        ],
+      };
     case 'assistant': {
       // Anthropic requires thinking blocks (with their signatures) to come back first and unchanged.
       const reasoning = (message.reasoning ?? []).map((r) => ({
         type: 'reasoning' as const,
         text: r.text,
-        providerOptions: { anthropic: r.redacted !== undefined ? { redactedData: r.redacted } : r.signature !== undefined ? { signature: r.signature } : {} },
+        providerOptions: {
+          anthropic:
+            r.redacted !== undefined
+              ? { redactedData: r.redacted }
+              : r.signature !== undefined
+                ? { signature: r.signature }
+                : {},
+        },
       }));
       const text = message.content ? [{ type: 'text' as const, text: message.content }] : [];
-      const calls = (message.toolCalls ?? []).map((c) => ({ type: 'tool-call' as const, toolCallId: c.id, toolName: c.name, input: argumentsObject(c.arguments) }));
+      const calls = (message.toolCalls ?? []).map((c) => ({
+        type: 'tool-call' as const,
+        toolCallId: c.id,
+        toolName: c.name,
+        input: argumentsObject(c.arguments),
+      }));
       return { role: 'assistant', content: [...reasoning, ...text, ...calls] };
     }
   }
@@ -57,24 +85,36 @@ function providerOptions(request: LlmRequest, provider: ProviderSettings): Share
   if (provider.kind === 'anthropic') {
     return {
       anthropic: {
-        ...(request.thinkingBudgetTokens ? { thinking: { type: 'enabled', budgetTokens: request.thinkingBudgetTokens } } : {}),
+        ...(request.thinkingBudgetTokens
+          ? { thinking: { type: 'enabled', budgetTokens: request.thinkingBudgetTokens } }
+          : {}),
         ...(hasTools && request.parallelToolCalls === false ? { disableParallelToolUse: true } : {}),
       },
     };
   }
-  if (provider.kind === 'openai') return hasTools && request.parallelToolCalls !== undefined ? { openai: { parallelToolCalls: request.parallelToolCalls } } : {};
+  if (provider.kind === 'openai')
+    return hasTools && request.parallelToolCalls !== undefined
+      ? { openai: { parallelToolCalls: request.parallelToolCalls } }
+      : {};
   // Local OpenAI-compatible servers often reject or ignore `parallel_tool_calls`; it is not sent to them.
   return {};
 }
 
 export function toCallOptions(request: LlmRequest, provider: ProviderSettings): LanguageModelV3CallOptions {
-  const tools = request.tools.map((t) => ({ type: 'function' as const, name: t.name, description: t.description, inputSchema: t.parameters as JSONSchema7 }));
+  const tools = request.tools.map((t) => ({
+    type: 'function' as const,
+    name: t.name,
+    description: t.description,
+    inputSchema: t.parameters as JSONSchema7,
+  }));
   return {
     prompt: request.messages.map(toModelMessage),
     ...(tools.length ? { tools, toolChoice: toolChoice(request.toolChoice) } : {}),
     ...(request.maxOutputTokens !== undefined ? { maxOutputTokens: request.maxOutputTokens } : {}),
     // Extended thinking rejects any temperature but the default.
-    ...(request.temperature !== undefined && !(provider.kind === 'anthropic' && request.thinkingBudgetTokens) ? { temperature: request.temperature } : {}),
+    ...(request.temperature !== undefined && !(provider.kind === 'anthropic' && request.thinkingBudgetTokens)
+      ? { temperature: request.temperature }
+      : {}),
     providerOptions: providerOptions(request, provider),
   };
 }

@@ -33,7 +33,13 @@ async function loadModel(provider: ProviderSettings, id: string): Promise<Langua
     }
     case 'openai-compatible': {
       const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
-      return createOpenAICompatible({ name: provider.name, baseURL: provider.baseUrl, apiKey: provider.apiKey, includeUsage: true, fetch: nodeHttpFetch }).chatModel(id);
+      return createOpenAICompatible({
+        name: provider.name,
+        baseURL: provider.baseUrl,
+        apiKey: provider.apiKey,
+        includeUsage: true,
+        fetch: nodeHttpFetch,
+      }).chatModel(id);
     }
   }
 }
@@ -81,7 +87,12 @@ export class CairnLlmProviders implements LlmProviders {
     if (!provider) throw this.notConfigured(name, handle, target);
     let factory = this.factories.get(name);
     if (!factory) this.factories.set(name, (factory = factoryFor(provider)));
-    const client = new AiSdkLlmClient(factory(parsed.model), provider, this.settings.call, this.logger.child({ provider: name }));
+    const client = new AiSdkLlmClient(
+      factory(parsed.model),
+      provider,
+      this.settings.call,
+      this.logger.child({ provider: name }),
+    );
     this.clients.set(target, client);
     return client;
   }
@@ -104,7 +115,8 @@ export class CairnLlmProviders implements LlmProviders {
   private notConfigured(name: string, handle: string, target: string): CairnError {
     const via = target === handle ? '' : ` ('${handle}' stands for LETTA_DEFAULT_LLM_HANDLE '${target}')`;
     const requirement = this.settings.requirements.get(name);
-    if (requirement) return new CairnError(400, `Provider '${name}' is not configured: set ${requirement.setting}${via}`);
+    if (requirement)
+      return new CairnError(400, `Provider '${name}' is not configured: set ${requirement.setting}${via}`);
     const known = [...this.settings.providers.keys(), ...this.settings.requirements.keys()].join(', ');
     return new CairnError(400, `Unknown model provider '${name}' in handle '${target}'${via}: Cairn serves ${known}`);
   }

@@ -72,40 +72,99 @@ export function readLlmSettings(env: NodeJS.ProcessEnv): LlmSettings {
   const openaiKey = get('OPENAI_API_KEY');
   if (openaiKey) {
     const baseUrl = trimSlash(get('OPENAI_BASE_URL') ?? get('OPENAI_API_BASE') ?? 'https://api.openai.com/v1');
-    add({ name: 'openai', kind: 'openai', providerType: 'openai', endpointType: 'openai', baseUrl, apiKey: openaiKey, listing: 'none' });
+    add({
+      name: 'openai',
+      kind: 'openai',
+      providerType: 'openai',
+      endpointType: 'openai',
+      baseUrl,
+      apiKey: openaiKey,
+      listing: 'none',
+    });
   } else need('openai', 'OPENAI_API_KEY');
 
   const anthropicKey = get('ANTHROPIC_API_KEY');
   if (anthropicKey) {
     // Anthropic's own SDKs take the host without `/v1`; the AI SDK wants it with.
     const baseUrl = withV1(get('ANTHROPIC_BASE_URL') ?? 'https://api.anthropic.com');
-    add({ name: 'anthropic', kind: 'anthropic', providerType: 'anthropic', endpointType: 'anthropic', baseUrl, apiKey: anthropicKey, listing: 'none' });
+    add({
+      name: 'anthropic',
+      kind: 'anthropic',
+      providerType: 'anthropic',
+      endpointType: 'anthropic',
+      baseUrl,
+      apiKey: anthropicKey,
+      listing: 'none',
+    });
   } else need('anthropic', 'ANTHROPIC_API_KEY');
 
   const ollama = get('OLLAMA_BASE_URL');
   if (ollama) {
-    add({ name: 'ollama', kind: 'openai-compatible', providerType: 'ollama', endpointType: 'ollama', baseUrl: withV1(ollama), apiKey: undefined, listing: 'ollama-tags', listingUrl: `${withoutV1(ollama)}/api/tags` });
+    add({
+      name: 'ollama',
+      kind: 'openai-compatible',
+      providerType: 'ollama',
+      endpointType: 'ollama',
+      baseUrl: withV1(ollama),
+      apiKey: undefined,
+      listing: 'ollama-tags',
+      listingUrl: `${withoutV1(ollama)}/api/tags`,
+    });
   } else need('ollama', 'OLLAMA_BASE_URL (e.g. http://localhost:11434)');
 
   const openrouterKey = get('OPENROUTER_API_KEY');
   if (openrouterKey) {
     const baseUrl = trimSlash(get('OPENROUTER_BASE_URL') ?? 'https://openrouter.ai/api/v1');
-    add({ name: 'openrouter', kind: 'openai-compatible', providerType: 'openrouter', endpointType: 'openrouter', baseUrl, apiKey: openrouterKey, listing: 'none' });
+    add({
+      name: 'openrouter',
+      kind: 'openai-compatible',
+      providerType: 'openrouter',
+      endpointType: 'openrouter',
+      baseUrl,
+      apiKey: openrouterKey,
+      listing: 'none',
+    });
   } else need('openrouter', 'OPENROUTER_API_KEY');
 
   const vllm = get('VLLM_API_BASE') ?? get('VLLM_BASE_URL');
-  if (vllm) add({ name: 'vllm', kind: 'openai-compatible', providerType: 'vllm', endpointType: 'vllm', baseUrl: withV1(vllm), apiKey: get('VLLM_API_KEY'), listing: 'openai-models' });
+  if (vllm)
+    add({
+      name: 'vllm',
+      kind: 'openai-compatible',
+      providerType: 'vllm',
+      endpointType: 'vllm',
+      baseUrl: withV1(vllm),
+      apiKey: get('VLLM_API_KEY'),
+      listing: 'openai-models',
+    });
   else need('vllm', 'VLLM_API_BASE (e.g. http://localhost:8000)');
 
   const lmstudio = get('LMSTUDIO_BASE_URL');
-  if (lmstudio) add({ name: 'lmstudio', kind: 'openai-compatible', providerType: 'lmstudio_openai', endpointType: 'lmstudio', baseUrl: withV1(lmstudio), apiKey: undefined, listing: 'openai-models' });
+  if (lmstudio)
+    add({
+      name: 'lmstudio',
+      kind: 'openai-compatible',
+      providerType: 'lmstudio_openai',
+      endpointType: 'lmstudio',
+      baseUrl: withV1(lmstudio),
+      apiKey: undefined,
+      listing: 'openai-models',
+    });
   else need('lmstudio', 'LMSTUDIO_BASE_URL (e.g. http://localhost:1234)');
 
   // Any other OpenAI-compatible server (llama.cpp's llama-server, TGI, a proxy …), under a prefix the operator picks.
   const genericName = get('CAIRN_OPENAI_COMPATIBLE_NAME') ?? GENERIC_PROVIDER_NAME;
   const generic = get('CAIRN_OPENAI_COMPATIBLE_BASE_URL');
   if (generic) {
-    add({ name: genericName, kind: 'openai-compatible', providerType: 'openai', endpointType: genericName === 'llama.cpp' ? 'llamacpp' : 'openai', baseUrl: trimSlash(generic), apiKey: get('CAIRN_OPENAI_COMPATIBLE_API_KEY'), listing: 'openai-models' });
+    add({
+      name: genericName,
+      kind: 'openai-compatible',
+      providerType: 'openai',
+      endpointType: genericName === 'llama.cpp' ? 'llamacpp' : 'openai',
+      baseUrl: trimSlash(generic),
+      apiKey: get('CAIRN_OPENAI_COMPATIBLE_API_KEY'),
+      listing: 'openai-models',
+    });
   } else need(genericName, 'CAIRN_OPENAI_COMPATIBLE_BASE_URL (its OpenAI API root, e.g. http://localhost:8080/v1)');
 
   return {

@@ -37,9 +37,13 @@ This summary should be thorough in capturing technical details, code patterns, a
   closing('Be concise but thorough', 500);
 
 /** Mode `sliding_window` (the default): summarise the evicted head of the context. */
-export const SLIDING_PROMPT = `The following messages are being evicted from the BEGINNING of your context window. Write a detailed summary that captures what happened in these messages to appear BEFORE the remaining recent messages in context, providing background for what comes after. Include the following sections:
+export const SLIDING_PROMPT =
+  `The following messages are being evicted from the BEGINNING of your context window. Write a detailed summary that captures what happened in these messages to appear BEFORE the remaining recent messages in context, providing background for what comes after. Include the following sections:
 
-` + GOALS_TO_ERRORS + `5. ${LOOKUP_HINTS}` + closing('Be thorough and detailed', 300);
+` +
+  GOALS_TO_ERRORS +
+  `5. ${LOOKUP_HINTS}` +
+  closing('Be thorough and detailed', 300);
 
 /** Sent as an assistant turn before the transcript when `prompt_acknowledgement` is on. */
 export const MESSAGE_SUMMARY_REQUEST_ACK =

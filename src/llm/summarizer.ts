@@ -38,8 +38,13 @@ export function formatTranscript(messages: LlmMessage[], toolReturnChars?: numbe
   for (const message of messages) {
     let content: string;
     if (message.role === 'system') continue;
-    if (message.role === 'user') content = typeof message.content === 'string' ? message.content : message.content.map(partText).join(' ');
-    else if (message.role === 'tool') content = toolReturnChars !== undefined && message.content.length > toolReturnChars ? `${message.content.slice(0, toolReturnChars)}...` : message.content;
+    if (message.role === 'user')
+      content = typeof message.content === 'string' ? message.content : message.content.map(partText).join(' ');
+    else if (message.role === 'tool')
+      content =
+        toolReturnChars !== undefined && message.content.length > toolReturnChars
+          ? `${message.content.slice(0, toolReturnChars)}...`
+          : message.content;
     else {
       content = message.content ?? '';
       const calls = (message.toolCalls ?? []).map((c) => `${c.name}(${c.arguments})`);
@@ -58,8 +63,14 @@ export function formatTranscript(messages: LlmMessage[], toolReturnChars?: numbe
  */
 export async function summarize(options: SummarizeOptions): Promise<string> {
   const system = options.prompt ?? (options.mode === 'all' ? ALL_PROMPT : SLIDING_PROMPT);
-  const maxOutputTokens = Math.max(64, Math.min(options.maxOutputTokens ?? 4096, Math.floor(options.contextWindow / 4)));
-  const preamble: LlmMessage[] = [{ role: 'system', content: system }, ...(options.acknowledge ? [{ role: 'assistant' as const, content: MESSAGE_SUMMARY_REQUEST_ACK }] : [])];
+  const maxOutputTokens = Math.max(
+    64,
+    Math.min(options.maxOutputTokens ?? 4096, Math.floor(options.contextWindow / 4)),
+  );
+  const preamble: LlmMessage[] = [
+    { role: 'system', content: system },
+    ...(options.acknowledge ? [{ role: 'assistant' as const, content: MESSAGE_SUMMARY_REQUEST_ACK }] : []),
+  ];
   const fixedTokens = estimateTokens(preamble) * APPROX_TOKEN_SAFETY_MARGIN;
   const budgetTokens = Math.max(0, options.contextWindow - maxOutputTokens - fixedTokens);
 

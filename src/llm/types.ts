@@ -3,7 +3,10 @@
  * types; providers translate them to the AI SDK. Tests swap in the scripted fake LLM server behind a real provider.
  */
 
-export type LlmContentPart = { type: 'text'; text: string } | { type: 'image'; mediaType: string; data: string /* base64 */ } | { type: 'image'; url: string };
+export type LlmContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image'; mediaType: string; data: string /* base64 */ }
+  | { type: 'image'; url: string };
 
 export interface LlmToolCall {
   id: string;
@@ -22,7 +25,12 @@ export interface LlmReasoning {
 export type LlmMessage =
   | { role: 'system'; content: string }
   | { role: 'user'; content: string | LlmContentPart[] }
-  | { role: 'assistant'; content: string | null; toolCalls?: LlmToolCall[] | undefined; reasoning?: LlmReasoning[] | undefined }
+  | {
+      role: 'assistant';
+      content: string | null;
+      toolCalls?: LlmToolCall[] | undefined;
+      reasoning?: LlmReasoning[] | undefined;
+    }
   | { role: 'tool'; toolCallId: string; toolName: string; content: string };
 
 export interface LlmToolDefinition {
@@ -82,7 +90,16 @@ export interface LlmClient {
 }
 
 /** Why a provider call failed; maps onto Letta's stream `error_type`s and stop reasons. */
-export type LlmErrorKind = 'rate_limit' | 'timeout' | 'authentication' | 'context_window_exceeded' | 'bad_request' | 'server' | 'empty_response' | 'invalid_response' | 'cancelled';
+export type LlmErrorKind =
+  | 'rate_limit'
+  | 'timeout'
+  | 'authentication'
+  | 'context_window_exceeded'
+  | 'bad_request'
+  | 'server'
+  | 'empty_response'
+  | 'invalid_response'
+  | 'cancelled';
 
 export class LlmError extends Error {
   constructor(

@@ -6,11 +6,23 @@ import type { AddressInfo } from 'node:net';
  * The MCP SDK, the Letta client and the tool definitions load on the first `/mcp` request: they cost ~250 ms
  * and ~15 MB that a server nobody connects an MCP client to should not pay at start-up.
  */
-let modules: Promise<{ Letta: typeof Letta; Transport: typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js').StreamableHTTPServerTransport; mcp: typeof import('./server.js') }> | undefined;
+let modules:
+  | Promise<{
+      Letta: typeof Letta;
+      Transport: typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js').StreamableHTTPServerTransport;
+      mcp: typeof import('./server.js');
+    }>
+  | undefined;
 const loadModules = () =>
-  (modules ??= Promise.all([import('@letta-ai/letta-client'), import('@modelcontextprotocol/sdk/server/streamableHttp.js'), import('./server.js')]).then(
-    ([letta, transport, mcp]) => ({ Letta: letta.default, Transport: transport.StreamableHTTPServerTransport, mcp }),
-  ));
+  (modules ??= Promise.all([
+    import('@letta-ai/letta-client'),
+    import('@modelcontextprotocol/sdk/server/streamableHttp.js'),
+    import('./server.js'),
+  ]).then(([letta, transport, mcp]) => ({
+    Letta: letta.default,
+    Transport: transport.StreamableHTTPServerTransport,
+    mcp,
+  })));
 
 export interface McpHttpOptions {
   /** The server's own password: the in-process SDK client presents it to the server it runs in. */
@@ -31,8 +43,18 @@ export async function mcpRoutes(app: FastifyInstance, options: McpHttpOptions): 
     if (client) return client;
     const address = app.server.address() as AddressInfo | null;
     if (!address || typeof address === 'string') throw new Error('MCP needs the server to listen on TCP');
-    const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    client = new LettaClient({ baseURL: `http://${host}:${address.port}`, apiKey: options.password ?? null, maxRetries: 0, timeout: 120_000 });
+    const host =
+      address.address === '0.0.0.0' || address.address === '::'
+        ? '127.0.0.1'
+        : address.family === 'IPv6'
+          ? `[${address.address}]`
+          : address.address;
+    client = new LettaClient({
+      baseURL: `http://${host}:${address.port}`,
+      apiKey: options.password ?? null,
+      maxRetries: 0,
+      timeout: 120_000,
+    });
     return client;
   };
 
@@ -48,7 +70,12 @@ export async function mcpRoutes(app: FastifyInstance, options: McpHttpOptions): 
     }
     const header = request.headers['x-letta-agent-id'];
     const defaultAgentId = query.agent_id || (typeof header === 'string' && header) || undefined;
-    const server = mcp.createMcpServer({ client: selfClient(LettaClient), defaultAgentId, profile, askAgent: mcp.askAgentEnabled() });
+    const server = mcp.createMcpServer({
+      client: selfClient(LettaClient),
+      defaultAgentId,
+      profile,
+      askAgent: mcp.askAgentEnabled(),
+    });
     const transport = new Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.hijack();
     reply.raw.on('close', () => {
@@ -69,7 +96,14 @@ export async function mcpRoutes(app: FastifyInstance, options: McpHttpOptions): 
 
   // No server push and no sessions: GET (an SSE stream) and DELETE (end a session) are not offered.
   const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.code(405).header('allow', 'POST').send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST' }, id: null });
+    reply
+      .code(405)
+      .header('allow', 'POST')
+      .send({
+        jsonrpc: '2.0',
+        error: { code: -32000, message: 'Method not allowed: this server is stateless; use POST' },
+        id: null,
+      });
 
   app.post('/mcp', handlePost);
   app.get('/mcp', notAllowed);

@@ -7,8 +7,23 @@ import { clip, paginate, ToolError, type ToolOutput } from './output.js';
  * tools, the hooks and the CLI: one implementation per behaviour, whichever surface asks for it.
  */
 
-type AgentLike = { id: string; name: string; description?: string | null; tags?: string[] | null; model?: string | null; created_at?: string | null; last_run_completion?: string | null };
-type BlockLike = { id?: string | null; label?: string | null; description?: string | null; value: string; limit?: number; read_only?: boolean };
+type AgentLike = {
+  id: string;
+  name: string;
+  description?: string | null;
+  tags?: string[] | null;
+  model?: string | null;
+  created_at?: string | null;
+  last_run_completion?: string | null;
+};
+type BlockLike = {
+  id?: string | null;
+  label?: string | null;
+  description?: string | null;
+  value: string;
+  limit?: number;
+  read_only?: boolean;
+};
 
 export function agentSummary(agent: AgentLike) {
   return {
@@ -89,11 +104,17 @@ export async function updateBlock(client: Letta, agentId: string, args: UpdateBl
     if (!args.old_text) throw new ToolError('mode "str_replace" needs old_text (and new_text, empty to delete)');
     const count = block.value.split(args.old_text).length - 1;
     if (count === 0) throw new ToolError(`old_text was not found in block '${args.label}'`);
-    if (count > 1) throw new ToolError(`old_text occurs ${count} times in block '${args.label}'; include more context so it is unique`);
+    if (count > 1)
+      throw new ToolError(
+        `old_text occurs ${count} times in block '${args.label}'; include more context so it is unique`,
+      );
     value = block.value.replace(args.old_text, () => args.new_text ?? '');
   }
   const limit = block.limit ?? Infinity;
-  if (value.length > limit) throw new ToolError(`Edit failed: exceeds the ${limit} character limit of block '${args.label}' (requested ${value.length})`);
+  if (value.length > limit)
+    throw new ToolError(
+      `Edit failed: exceeds the ${limit} character limit of block '${args.label}' (requested ${value.length})`,
+    );
   const updated = await client.agents.blocks.update(args.label, { agent_id: agentId, value });
   return { data: blockView(updated) };
 }
@@ -108,7 +129,11 @@ export interface CreateBlockArgs {
 }
 
 /** Creates a block and, given an agent, attaches it so that it is part of that agent's core memory at once. */
-export async function createBlock(client: Letta, agentId: string | undefined, args: CreateBlockArgs): Promise<ToolOutput> {
+export async function createBlock(
+  client: Letta,
+  agentId: string | undefined,
+  args: CreateBlockArgs,
+): Promise<ToolOutput> {
   const block = await client.blocks.create({
     label: args.label,
     value: args.value ?? '',
@@ -124,11 +149,26 @@ export async function createBlock(client: Letta, agentId: string | undefined, ar
 type PassageLike = { id?: string | null; text: string; tags?: string[] | null; created_at?: string | null };
 
 export function passageView(p: PassageLike, textMax?: number) {
-  return { id: p.id ?? null, text: textMax === undefined ? p.text : clip(p.text, textMax), tags: p.tags ?? [], created_at: p.created_at ?? null };
+  return {
+    id: p.id ?? null,
+    text: textMax === undefined ? p.text : clip(p.text, textMax),
+    tags: p.tags ?? [],
+    created_at: p.created_at ?? null,
+  };
 }
 
-export async function archivalInsert(client: Letta, agentId: string, text: string, tags?: string[], createdAt?: string): Promise<ToolOutput> {
-  const created = await client.agents.passages.create(agentId, { text, ...(tags?.length ? { tags } : {}), ...(createdAt ? { created_at: createdAt } : {}) });
+export async function archivalInsert(
+  client: Letta,
+  agentId: string,
+  text: string,
+  tags?: string[],
+  createdAt?: string,
+): Promise<ToolOutput> {
+  const created = await client.agents.passages.create(agentId, {
+    text,
+    ...(tags?.length ? { tags } : {}),
+    ...(createdAt ? { created_at: createdAt } : {}),
+  });
   return { data: created.map((p) => passageView(p)) };
 }
 
@@ -143,7 +183,12 @@ export interface ArchivalSearchArgs {
   mode?: 'hybrid' | 'lexical' | 'vector' | undefined;
 }
 
-export async function archivalSearch(client: Letta, agentId: string, args: ArchivalSearchArgs, options: { timeout?: number } = {}): Promise<ToolOutput> {
+export async function archivalSearch(
+  client: Letta,
+  agentId: string,
+  args: ArchivalSearchArgs,
+  options: { timeout?: number } = {},
+): Promise<ToolOutput> {
   const response = await client.agents.passages.search(
     agentId,
     {
@@ -156,7 +201,14 @@ export async function archivalSearch(client: Letta, agentId: string, args: Archi
     } as Parameters<Letta['agents']['passages']['search']>[1],
     options,
   );
-  return { data: response.results.map((r) => ({ id: r.id ?? null, content: r.content, tags: r.tags ?? [], timestamp: r.timestamp })) };
+  return {
+    data: response.results.map((r) => ({
+      id: r.id ?? null,
+      content: r.content,
+      tags: r.tags ?? [],
+      timestamp: r.timestamp,
+    })),
+  };
 }
 
 export async function archivalDelete(client: Letta, agentId: string, passageId: string): Promise<ToolOutput> {
@@ -205,7 +257,12 @@ export interface RecallItem {
 }
 
 /** Recall (conversation history) search: `POST /v1/messages/search` filtered to one agent. */
-export async function conversationSearch(client: Letta, agentId: string, args: ConversationSearchArgs, options: { timeout?: number } = {}): Promise<ToolOutput> {
+export async function conversationSearch(
+  client: Letta,
+  agentId: string,
+  args: ConversationSearchArgs,
+  options: { timeout?: number } = {},
+): Promise<ToolOutput> {
   const body = {
     query: args.query,
     agent_id: agentId,
@@ -230,7 +287,13 @@ export async function conversationSearch(client: Letta, agentId: string, args: C
 export type CapturedMessage = CaptureInput;
 
 /** Records messages in the agent's history without running it (`POST /v1/agents/{id}/messages/capture`). */
-export function captureMessages(client: Letta, agentId: string, messages: CapturedMessage[], conversationId?: string, options: { timeout?: number } = {}): Promise<CaptureResult> {
+export function captureMessages(
+  client: Letta,
+  agentId: string,
+  messages: CapturedMessage[],
+  conversationId?: string,
+  options: { timeout?: number } = {},
+): Promise<CaptureResult> {
   return client.post(`/v1/agents/${encodeURIComponent(agentId)}/messages/capture`, {
     body: { messages, ...(conversationId ? { conversation_id: conversationId } : {}) },
     ...options,
@@ -240,6 +303,10 @@ export function captureMessages(client: Letta, agentId: string, messages: Captur
 /** One turn of the agent (costs LLM calls); returns what it said. */
 export async function askAgent(client: Letta, agentId: string, message: string): Promise<ToolOutput> {
   const response = await client.agents.messages.create(agentId, { messages: [{ role: 'user', content: message }] });
-  const said = response.messages.flatMap((m) => (m.message_type === 'assistant_message' ? [typeof m.content === 'string' ? m.content : m.content.map((c) => ('text' in c ? c.text : '')).join('')] : []));
+  const said = response.messages.flatMap((m) =>
+    m.message_type === 'assistant_message'
+      ? [typeof m.content === 'string' ? m.content : m.content.map((c) => ('text' in c ? c.text : '')).join('')]
+      : [],
+  );
   return { data: { reply: said.join('\n'), stop_reason: response.stop_reason?.stop_reason ?? null } };
 }

@@ -63,16 +63,21 @@ export function renderResult(output: ToolOutput, extra: Record<string, unknown> 
     text = build(clipStrings(output.data, max), output.next_offset, true);
     if (text.length <= MAX_RESULT_CHARS) return text;
   }
-  return JSON.stringify({ success: true, ...extra, truncated: true, data: clip(JSON.stringify(output.data), MAX_RESULT_CHARS - 200) });
+  return JSON.stringify({
+    success: true,
+    ...extra,
+    truncated: true,
+    data: clip(JSON.stringify(output.data), MAX_RESULT_CHARS - 200),
+  });
 }
 
 function clipStrings(value: unknown, max: number): unknown {
   if (typeof value === 'string') return clip(value, max);
   if (Array.isArray(value)) return value.map((v) => clipStrings(v, max));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clipStrings(v, max)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clipStrings(v, max)]));
   return value;
 }
-
 
 /** A short stable digest (FNV-1a) for idempotency keys and change detection; not security-relevant. */
 export function shortHash(text: string): string {

@@ -70,21 +70,34 @@ export function createMcpServer(options: McpServerOptions): Server {
   const ctx: ToolContext = { client: options.client, defaultAgentId: options.defaultAgentId };
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: tools.map(({ def, schema }) => ({ name: def.name, description: def.description, inputSchema: schema as { type: 'object' }, annotations: def.annotations })),
+    tools: tools.map(({ def, schema }) => ({
+      name: def.name,
+      description: def.description,
+      inputSchema: schema as { type: 'object' },
+      annotations: def.annotations,
+    })),
   }));
 
   server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
     const tool = byName.get(request.params.name);
     if (!tool) return failure(`unknown tool '${request.params.name}'`);
     const parsed = tool.def.input.safeParse(request.params.arguments ?? {});
-    if (!parsed.success) return failure(`invalid arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      return failure(
+        `invalid arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      );
     const args = parsed.data as Record<string, unknown>;
     const operation = typeof args.operation === 'string' ? { operation: args.operation } : {};
     try {
       const output = await tool.def.run(args, ctx);
-      return { content: [{ type: 'text', text: renderResult(output, operation, typeof args.offset === 'number' ? args.offset : 0) }] };
+      return {
+        content: [
+          { type: 'text', text: renderResult(output, operation, typeof args.offset === 'number' ? args.offset : 0) },
+        ],
+      };
     } catch (error) {
-      if (error instanceof ToolError || error instanceof Letta.APIError) return failure(error instanceof ToolError ? error.message : describeError(error), operation);
+      if (error instanceof ToolError || error instanceof Letta.APIError)
+        return failure(error instanceof ToolError ? error.message : describeError(error), operation);
       throw error;
     }
   });
@@ -92,5 +105,8 @@ export function createMcpServer(options: McpServerOptions): Server {
 }
 
 function failure(message: string, extra: Record<string, unknown> = {}): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: JSON.stringify({ success: false, ...extra, error: message }) }] };
+  return {
+    isError: true,
+    content: [{ type: 'text', text: JSON.stringify({ success: false, ...extra, error: message }) }],
+  };
 }

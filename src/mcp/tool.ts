@@ -51,14 +51,16 @@ const COMBINATORS = ['anyOf', 'oneOf', 'allOf', 'not', '$ref', '$defs', 'definit
 
 /** Throws naming the first rule a schema breaks; run on every tool at server construction and in tests. */
 export function assertClaudeCompatible(name: string, schema: Record<string, unknown>): void {
-  if (schema.type !== 'object' || typeof schema.properties !== 'object' || schema.properties === null) throw new Error(`${name}: inputSchema must be {type:"object", properties}`);
+  if (schema.type !== 'object' || typeof schema.properties !== 'object' || schema.properties === null)
+    throw new Error(`${name}: inputSchema must be {type:"object", properties}`);
   if ('$schema' in schema) throw new Error(`${name}: inputSchema must not declare $schema`);
   const walk = (node: unknown, path: string): void => {
     if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${path}[${i}]`));
     if (typeof node !== 'object' || node === null) return;
     for (const [key, value] of Object.entries(node)) {
       // `properties` maps parameter names, which may legitimately be called `not` or `anyOf`.
-      if (COMBINATORS.includes(key) && !path.endsWith('.properties')) throw new Error(`${name}: ${key} at ${path || 'top level'}`);
+      if (COMBINATORS.includes(key) && !path.endsWith('.properties'))
+        throw new Error(`${name}: ${key} at ${path || 'top level'}`);
       walk(value, `${path}.${key}`);
     }
   };
@@ -67,6 +69,9 @@ export function assertClaudeCompatible(name: string, schema: Record<string, unkn
 
 export function requireAgent(agentId: string | undefined, ctx: ToolContext): string {
   const id = agentId || ctx.defaultAgentId;
-  if (!id) throw new ToolError('agent_id is required: pass it, or set a default agent (LETTA_AGENT_ID, header X-Letta-Agent-Id or ?agent_id=)');
+  if (!id)
+    throw new ToolError(
+      'agent_id is required: pass it, or set a default agent (LETTA_AGENT_ID, header X-Letta-Agent-Id or ?agent_id=)',
+    );
   return id;
 }

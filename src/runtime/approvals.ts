@@ -1,7 +1,14 @@
 import { badRequest } from '../lib/errors.js';
 import type { NewMessage } from '../store/message.store.js';
 import type { ToolContext, ToolDispatcher, ToolExecutionResult } from '../tools/executor.js';
-import { messageRow, toolCallsOf, toolReturnClip, type ApprovalEntry, type MessageContext, type MessageLike } from './messages.js';
+import {
+  messageRow,
+  toolCallsOf,
+  toolReturnClip,
+  type ApprovalEntry,
+  type MessageContext,
+  type MessageLike,
+} from './messages.js';
 import { DENIED, KEEP_ALIVE_PING } from './packing.js';
 import type { ToolRulesSolver } from './tool-rules.js';
 import { parseArguments, toolReturnRow, type Toolset } from './toolset.js';
@@ -21,16 +28,29 @@ export interface RawApproval {
 
 function returnText(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.map((p: { type?: string; text?: string }) => (p?.type === 'text' ? (p.text ?? '') : '')).join('\n');
+  if (Array.isArray(value))
+    return value.map((p: { type?: string; text?: string }) => (p?.type === 'text' ? (p.text ?? '') : '')).join('\n');
   return value === undefined || value === null ? '' : JSON.stringify(value);
 }
 
 export function normalizeApprovals(items: RawApproval[]): ApprovalEntry[] {
   return items.map((a): ApprovalEntry => {
     if (a.type === 'tool' || (a.type !== 'approval' && a.tool_return !== undefined)) {
-      return { type: 'tool', tool_call_id: a.tool_call_id ?? '', status: a.status === 'error' ? 'error' : 'success', tool_return: returnText(a.tool_return), stdout: a.stdout ?? null, stderr: a.stderr ?? null };
+      return {
+        type: 'tool',
+        tool_call_id: a.tool_call_id ?? '',
+        status: a.status === 'error' ? 'error' : 'success',
+        tool_return: returnText(a.tool_return),
+        stdout: a.stdout ?? null,
+        stderr: a.stderr ?? null,
+      };
     }
-    return { type: 'approval', tool_call_id: a.tool_call_id ?? '', approve: a.approve !== false, reason: a.reason ?? null };
+    return {
+      type: 'approval',
+      tool_call_id: a.tool_call_id ?? '',
+      approve: a.approve !== false,
+      reason: a.reason ?? null,
+    };
   });
 }
 
@@ -52,7 +72,9 @@ export async function resolveApproval(
   const expected = pending.map((c) => c.id).sort();
   const got = entries.map((e) => e.tool_call_id).sort();
   if (expected.length !== got.length || expected.some((id, i) => id !== got[i])) {
-    throw badRequest(`Invalid tool call IDs. Expected '${JSON.stringify(expected)}', but received '${JSON.stringify(got)}'. Invalid tool call ids in approval response.`);
+    throw badRequest(
+      `Invalid tool call IDs. Expected '${JSON.stringify(expected)}', but received '${JSON.stringify(got)}'. Invalid tool call ids in approval response.`,
+    );
   }
   return { kind: 'reply', request: last!, entries, otid };
 }
@@ -89,12 +111,20 @@ export async function processApproval(input: ApprovalInput, deps: ApprovalDeps):
     const entry = byId.get(call.id)!;
     let result: ToolExecutionResult;
     if (entry.type === 'tool') {
-      result = { status: entry.status, funcReturn: entry.tool_return.slice(0, clip), stdout: entry.stdout ?? null, stderr: entry.stderr ?? null };
+      result = {
+        status: entry.status,
+        funcReturn: entry.tool_return.slice(0, clip),
+        stdout: entry.stdout ?? null,
+        stderr: entry.stderr ?? null,
+      };
     } else if (!entry.approve) {
       result = { status: 'error', funcReturn: DENIED(entry.reason) };
     } else {
       const parsed = parseArguments(call.function.arguments);
-      result = 'error' in parsed ? { status: 'error', funcReturn: parsed.error } : await deps.toolset.execute(deps.dispatcher, call.id, call.function.name, parsed.args, deps.toolCtx);
+      result =
+        'error' in parsed
+          ? { status: 'error', funcReturn: parsed.error }
+          : await deps.toolset.execute(deps.dispatcher, call.id, call.function.name, parsed.args, deps.toolCtx);
       result = { ...result, funcReturn: deps.toolset.shape(call.function.name, result.funcReturn) };
     }
     deps.solver.record(call.function.name, result.funcReturn);

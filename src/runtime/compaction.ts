@@ -52,7 +52,10 @@ export interface CompactionResult {
  * boundary, summarise them with a separate, budgeted LLM call and insert the summary right after the system
  * message. A failed summary falls back to plain eviction. Evicted rows stay stored, listable and searchable.
  */
-export async function compactThread(deps: { stores: Stores; prompts: SystemPrompts; logger: Logger }, input: CompactionInput): Promise<CompactionResult | undefined> {
+export async function compactThread(
+  deps: { stores: Stores; prompts: SystemPrompts; logger: Logger },
+  input: CompactionInput,
+): Promise<CompactionResult | undefined> {
   const [system, ...rest] = input.context;
   if (!system || rest.length < 2) return undefined;
   const tokensBefore = estimateThreadTokens(input.context, input.window);
@@ -61,7 +64,8 @@ export async function compactThread(deps: { stores: Stores; prompts: SystemPromp
   if (input.mode !== 'all') {
     for (let pct = 0.3; pct <= 1.0001 && cutoff === undefined; pct += 0.1) {
       const candidate = cutoffAt(rest, Math.ceil(rest.length * pct));
-      if (candidate !== undefined && estimateThreadTokens([system, ...rest.slice(candidate)], input.window) <= target) cutoff = candidate;
+      if (candidate !== undefined && estimateThreadTokens([system, ...rest.slice(candidate)], input.window) <= target)
+        cutoff = candidate;
     }
   }
   // `all`: keep only a trailing approval request, which must survive to be answered.
@@ -74,7 +78,16 @@ export async function compactThread(deps: { stores: Stores; prompts: SystemPromp
   let summary: string | undefined;
   try {
     // The summarizer sizes its own request to its window (transcript shrunk first), so it cannot overflow itself.
-    summary = (await summarize({ client: input.client, handle: input.handle, messages: toLlmMessages([system, ...evicted], input.window).slice(1), contextWindow: input.window, mode: input.mode ?? 'sliding_window' })).trim() || undefined;
+    summary =
+      (
+        await summarize({
+          client: input.client,
+          handle: input.handle,
+          messages: toLlmMessages([system, ...evicted], input.window).slice(1),
+          contextWindow: input.window,
+          mode: input.mode ?? 'sliding_window',
+        })
+      ).trim() || undefined;
   } catch (error) {
     deps.logger.warn({ err: error, agentId: input.agent.id }, 'summarizer failed; evicting without a summary');
   }
@@ -94,7 +107,13 @@ export async function compactThread(deps: { stores: Stores; prompts: SystemPromp
     messages_count_after: kept.length + 2,
   };
   const row = messageRow(
-    { agentId: input.agent.id, conversationId: input.conversationId, runId: input.runId, stepId: null, model: input.handle },
+    {
+      agentId: input.agent.id,
+      conversationId: input.conversationId,
+      runId: input.runId,
+      stepId: null,
+      model: input.handle,
+    },
     input.includeCompaction ? 'summary' : 'user',
     [{ type: 'text', text: packedSystemAlert(message, input.agent.timezone, { compaction_stats: stats }) }],
   );
@@ -106,5 +125,11 @@ export async function compactThread(deps: { stores: Stores; prompts: SystemPromp
     await deps.prompts.rebuild(tx, input.agent.id, true);
   });
   const refreshed = await deps.stores.messages.findById(system.id);
-  return { context: refreshed ? [refreshed, row, ...kept] : context, ids, summary: summary ?? note, evicted: evicted.length, tokensBefore };
+  return {
+    context: refreshed ? [refreshed, row, ...kept] : context,
+    ids,
+    summary: summary ?? note,
+    evicted: evicted.length,
+    tokensBefore,
+  };
 }

@@ -88,9 +88,22 @@ export class Runtime {
     const handle = modelHandleOf(agent);
     const result = await compactThread(
       { stores, prompts: this.prompts, logger: this.deps.logger },
-      { agent, conversationId, context, client: this.deps.providers().resolve(handle), handle, window: contextWindowOf(agent), trigger: 'manual', runId: null, mode },
+      {
+        agent,
+        conversationId,
+        context,
+        client: this.deps.providers().resolve(handle),
+        handle,
+        window: contextWindowOf(agent),
+        trigger: 'manual',
+        runId: null,
+        mode,
+      },
     );
-    if (!result) throw badRequest('Summarization failed to reduce the number of messages: there are too few messages to summarize.');
+    if (!result)
+      throw badRequest(
+        'Summarization failed to reduce the number of messages: there are too few messages to summarize.',
+      );
     return { summary: result.summary, num_messages_before: context.length, num_messages_after: result.context.length };
   }
 
@@ -98,7 +111,15 @@ export class Runtime {
    * `POST /agents/{id}/generate`: one raw model call with the agent's model (or `override_model`): no memory, no
    * tools, nothing stored. A `response_schema` is enforced by forcing a call to a tool with that schema.
    */
-  async generate(agentId: string, input: { prompt: string; system_prompt?: string | null | undefined; override_model?: string | null | undefined; response_schema?: Record<string, unknown> | null | undefined }) {
+  async generate(
+    agentId: string,
+    input: {
+      prompt: string;
+      system_prompt?: string | null | undefined;
+      override_model?: string | null | undefined;
+      response_schema?: Record<string, unknown> | null | undefined;
+    },
+  ) {
     const agent = await this.deps.stores.agents.findById(agentId);
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
     const handle = modelHandleOf(agent, input.override_model);
@@ -106,15 +127,35 @@ export class Runtime {
     const schema = input.response_schema ?? undefined;
     const response = await client.complete({
       handle,
-      messages: [...(input.system_prompt ? [{ role: 'system' as const, content: input.system_prompt }] : []), { role: 'user', content: input.prompt }],
-      tools: schema ? [{ name: 'structured_response', description: 'Respond with output matching this schema.', parameters: schema }] : [],
+      messages: [
+        ...(input.system_prompt ? [{ role: 'system' as const, content: input.system_prompt }] : []),
+        { role: 'user', content: input.prompt },
+      ],
+      tools: schema
+        ? [
+            {
+              name: 'structured_response',
+              description: 'Respond with output matching this schema.',
+              parameters: schema,
+            },
+          ]
+        : [],
       toolChoice: schema ? { name: 'structured_response' } : 'none',
     });
     const u = response.usage;
     return {
       content: schema ? (response.toolCalls[0]?.arguments ?? response.text) : response.text,
       model: response.model,
-      usage: { ...emptyUsage(), completion_tokens: u.completionTokens, prompt_tokens: u.promptTokens, total_tokens: u.totalTokens, step_count: 1, cached_input_tokens: u.cachedInputTokens ?? null, cache_write_tokens: u.cacheWriteTokens ?? null, reasoning_tokens: u.reasoningTokens ?? null },
+      usage: {
+        ...emptyUsage(),
+        completion_tokens: u.completionTokens,
+        prompt_tokens: u.promptTokens,
+        total_tokens: u.totalTokens,
+        step_count: 1,
+        cached_input_tokens: u.cachedInputTokens ?? null,
+        cache_write_tokens: u.cacheWriteTokens ?? null,
+        reasoning_tokens: u.reasoningTokens ?? null,
+      },
     };
   }
 
@@ -127,15 +168,27 @@ export class Runtime {
     const ids = parseJson<string[]>(agent.message_ids, []);
     const rows = await stores.messages.findByIds(ids);
     const tools = (await stores.tools.listForAgents([agentId])).get(agentId) ?? [];
-    const functions = tools.map((t) => ({ type: 'function', function: parseJson<Record<string, unknown>>(t.json_schema, {}) }));
+    const functions = tools.map((t) => ({
+      type: 'function',
+      function: parseJson<Record<string, unknown>>(t.json_schema, {}),
+    }));
     const tokens = (text: string) => Math.ceil(Buffer.byteLength(text) / 4);
-    const system = rows[0] && rows[0].role === 'system' ? contentOf(rows[0]).map((p) => (p.type === 'text' ? p.text : '')).join('') : '';
+    const system =
+      rows[0] && rows[0].role === 'system'
+        ? contentOf(rows[0])
+            .map((p) => (p.type === 'text' ? p.text : ''))
+            .join('')
+        : '';
     const memory = await this.prompts.memoryString(stores, agent);
     const rules = renderToolRules(parseJson<ToolRule[]>(agent.tool_rules, [])).join('\n');
     const metadataStart = system.indexOf('<memory_metadata>');
     const external = metadataStart >= 0 ? system.slice(metadataStart) : '';
     const messages = rows.slice(1) as MessageLike[];
-    const summary = messages.find((m) => m.role === 'summary' || (m.role === 'user' && contentOf(m).some((p) => p.type === 'text' && p.text.includes('"system_alert"'))));
+    const summary = messages.find(
+      (m) =>
+        m.role === 'summary' ||
+        (m.role === 'user' && contentOf(m).some((p) => p.type === 'text' && p.text.includes('"system_alert"'))),
+    );
     const total = await stores.messages.count(agentId, { kind: 'default' });
     const archival = (await this.deps.archival()?.stats(agentId, stores)) ?? { count: 0, tags: [] };
     const numTokensMessages = messages.length ? estimateThreadTokens(messages, window) : 0;
@@ -159,8 +212,18 @@ export class Runtime {
       tool_usage_rules: rules || null,
       num_tokens_directories: 0,
       directories: null,
-      num_tokens_summary_memory: summary ? tokens(contentOf(summary).map((p) => (p.type === 'text' ? p.text : '')).join('')) : 0,
-      summary_memory: summary ? contentOf(summary).map((p) => (p.type === 'text' ? p.text : '')).join('') : null,
+      num_tokens_summary_memory: summary
+        ? tokens(
+            contentOf(summary)
+              .map((p) => (p.type === 'text' ? p.text : ''))
+              .join(''),
+          )
+        : 0,
+      summary_memory: summary
+        ? contentOf(summary)
+            .map((p) => (p.type === 'text' ? p.text : ''))
+            .join('')
+        : null,
       num_tokens_functions_definitions: numTokensFunctions,
       functions_definitions: functions,
       num_tokens_messages: numTokensMessages,

@@ -15,7 +15,8 @@ export function otidFor(messageId: string, index: number): string {
 export const lettaDate = (iso: string): string => `${iso.slice(0, 19)}Z`;
 
 /** memgpt-style agents speak through `send_message`; letta_v1 agents through plain text. */
-export const usesSendMessage = (agentType: string): boolean => agentType === 'memgpt_agent' || agentType === 'memgpt_v2_agent';
+export const usesSendMessage = (agentType: string): boolean =>
+  agentType === 'memgpt_agent' || agentType === 'memgpt_v2_agent';
 
 function unwrapUser(text: string): string {
   if (!text.startsWith('{')) return text;
@@ -50,7 +51,10 @@ export function toLettaMessages(row: MessageLike, options: ConvertOptions): Lett
   const out: LettaMessage[] = [];
   switch (row.role) {
     case 'system':
-      out.push({ ...base(0, 'system_message', true), content: parts.map((p) => (p.type === 'text' ? p.text : '')).join('') });
+      out.push({
+        ...base(0, 'system_message', true),
+        content: parts.map((p) => (p.type === 'text' ? p.text : '')).join(''),
+      });
       break;
     case 'user': {
       const onlyText = parts.every((p) => p.type === 'text');
@@ -62,7 +66,11 @@ export function toLettaMessages(row: MessageLike, options: ConvertOptions): Lett
       const text = parts.map((p) => (p.type === 'text' ? p.text : '')).join('');
       if (options.includeCompaction) {
         const packed = parseJson<{ message?: string; compaction_stats?: unknown } | null>(text, null);
-        out.push({ ...base(0, 'summary_message'), summary: packed?.message ?? text, compaction_stats: packed?.compaction_stats ?? null });
+        out.push({
+          ...base(0, 'summary_message'),
+          summary: packed?.message ?? text,
+          compaction_stats: packed?.compaction_stats ?? null,
+        });
       } else out.push({ ...base(0, 'user_message'), content: text });
       break;
     }
@@ -70,16 +78,30 @@ export function toLettaMessages(row: MessageLike, options: ConvertOptions): Lett
       const memgpt = usesSendMessage(options.agentType);
       let i = 0;
       for (const p of parts) {
-        if (p.type === 'reasoning') out.push({ ...base(i++, 'reasoning_message'), source: 'reasoner_model', reasoning: p.reasoning, signature: p.signature ?? null });
-        else if (p.type === 'redacted_reasoning') out.push({ ...base(i++, 'hidden_reasoning_message'), state: 'redacted', hidden_reasoning: p.data });
+        if (p.type === 'reasoning')
+          out.push({
+            ...base(i++, 'reasoning_message'),
+            source: 'reasoner_model',
+            reasoning: p.reasoning,
+            signature: p.signature ?? null,
+          });
+        else if (p.type === 'redacted_reasoning')
+          out.push({ ...base(i++, 'hidden_reasoning_message'), state: 'redacted', hidden_reasoning: p.data });
         else if (p.type === 'text' && p.text) {
-          out.push(memgpt ? { ...base(i++, 'reasoning_message'), source: 'non_reasoner_model', reasoning: p.text, signature: null } : { ...base(i++, 'assistant_message'), content: p.text });
+          out.push(
+            memgpt
+              ? { ...base(i++, 'reasoning_message'), source: 'non_reasoner_model', reasoning: p.text, signature: null }
+              : { ...base(i++, 'assistant_message'), content: p.text },
+          );
         }
       }
       for (const c of toolCallsOf(row)) {
         if (memgpt && c.function.name === 'send_message') {
           const args = parseJson<{ message?: unknown }>(c.function.arguments, {});
-          out.push({ ...base(i++, 'assistant_message'), content: typeof args.message === 'string' ? args.message : '' });
+          out.push({
+            ...base(i++, 'assistant_message'),
+            content: typeof args.message === 'string' ? args.message : '',
+          });
         } else {
           const call = toolCallOut(c);
           out.push({ ...base(i++, 'tool_call_message'), tool_call: call, tool_calls: [call] });
@@ -100,7 +122,14 @@ export function toLettaMessages(row: MessageLike, options: ConvertOptions): Lett
         tool_call_id: row.tool_call_id,
         stdout: r?.stdout ?? null,
         stderr: r?.stderr ?? null,
-        tool_returns: returns.map((x) => ({ type: 'tool', tool_call_id: x.tool_call_id, status: x.status, tool_return: x.func_response, stdout: x.stdout, stderr: x.stderr })),
+        tool_returns: returns.map((x) => ({
+          type: 'tool',
+          tool_call_id: x.tool_call_id,
+          status: x.status,
+          tool_return: x.func_response,
+          stdout: x.stdout,
+          stderr: x.stderr,
+        })),
       });
       break;
     }
@@ -108,7 +137,12 @@ export function toLettaMessages(row: MessageLike, options: ConvertOptions): Lett
       const calls = toolCallsOf(row);
       if (calls.length > 0) {
         const outCalls = calls.map(toolCallOut);
-        out.push({ ...base(0, 'approval_request_message'), otid: row.otid ?? otidFor(row.id, 0), tool_call: outCalls[0], tool_calls: outCalls });
+        out.push({
+          ...base(0, 'approval_request_message'),
+          otid: row.otid ?? otidFor(row.id, 0),
+          tool_call: outCalls[0],
+          tool_calls: outCalls,
+        });
       } else {
         const approvals = parseJson<ApprovalEntry[]>(row.approvals, []);
         out.push({

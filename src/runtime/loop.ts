@@ -2,7 +2,15 @@ import type { Logger } from 'pino';
 import { CairnError } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
-import { LlmError, type LlmClient, type LlmMessage, type LlmProviders, type LlmResponse, type LlmStreamEvent, type LlmToolChoice } from '../llm/types.js';
+import {
+  LlmError,
+  type LlmClient,
+  type LlmMessage,
+  type LlmProviders,
+  type LlmResponse,
+  type LlmStreamEvent,
+  type LlmToolChoice,
+} from '../llm/types.js';
 import { estimateRequestTokens } from '../llm/tokens.js';
 import type { BlockService } from '../services/block.service.js';
 import type { AgentRecord } from '../store/agent.store.js';
@@ -14,12 +22,28 @@ import { processApproval } from './approvals.js';
 import { compactThread } from './compaction.js';
 import { lettaDate, otidFor, toLettaMessages, usesSendMessage, type LettaMessage } from './letta-messages.js';
 import { InContextRows } from './message-cache.js';
-import { messageRow, reasoningParts, storedToolCalls, toLlmMessages, type ContentPart, type MessageContext, type MessageLike } from './messages.js';
+import {
+  messageRow,
+  reasoningParts,
+  storedToolCalls,
+  toLlmMessages,
+  type ContentPart,
+  type MessageContext,
+  type MessageLike,
+} from './messages.js';
 import { HEARTBEAT_FAILED_REASON, HEARTBEAT_REASON, packedHeartbeat } from './packing.js';
 import { setInContextIds, type SystemPrompts } from './system-prompt.js';
 import { constraintError, ToolRulesSolver, type ToolRule } from './tool-rules.js';
 import { parseArguments, toolReturnRow, Toolset } from './toolset.js';
-import { contextWindowOf, emptyUsage, modelHandleOf, type StopReason, type TurnError, type TurnOutcome, type TurnRequest } from './turn-types.js';
+import {
+  contextWindowOf,
+  emptyUsage,
+  modelHandleOf,
+  type StopReason,
+  type TurnError,
+  type TurnOutcome,
+  type TurnRequest,
+} from './turn-types.js';
 
 export interface LoopDeps {
   stores: Stores;
@@ -47,13 +71,41 @@ const ERROR_TYPES: Record<string, string> = {
 
 export function turnErrorFor(error: unknown): { stop: StopReason; error: TurnError } {
   if (error instanceof LlmError) {
-    const stop: StopReason = error.kind === 'invalid_response' || error.kind === 'empty_response' ? 'invalid_llm_response' : 'llm_api_error';
-    const status = error.kind === 'rate_limit' ? 429 : error.kind === 'timeout' ? 504 : error.kind === 'bad_request' || error.kind === 'context_window_exceeded' ? 400 : 502;
-    return { stop, error: { error_type: ERROR_TYPES[error.kind] ?? 'llm_error', message: `LLM error: ${error.message}`, detail: error.message, status } };
+    const stop: StopReason =
+      error.kind === 'invalid_response' || error.kind === 'empty_response' ? 'invalid_llm_response' : 'llm_api_error';
+    const status =
+      error.kind === 'rate_limit'
+        ? 429
+        : error.kind === 'timeout'
+          ? 504
+          : error.kind === 'bad_request' || error.kind === 'context_window_exceeded'
+            ? 400
+            : 502;
+    return {
+      stop,
+      error: {
+        error_type: ERROR_TYPES[error.kind] ?? 'llm_error',
+        message: `LLM error: ${error.message}`,
+        detail: error.message,
+        status,
+      },
+    };
   }
   // Cairn's own errors keep their status: a database that gave no connection in time is a 503 mid-turn as well.
-  if (error instanceof CairnError) return { stop: 'error', error: { error_type: 'internal_error', message: error.message, detail: error.message, status: error.status } };
-  return { stop: 'error', error: { error_type: 'internal_error', message: 'An unknown error occurred', detail: error instanceof Error ? error.message : String(error), status: 500 } };
+  if (error instanceof CairnError)
+    return {
+      stop: 'error',
+      error: { error_type: 'internal_error', message: error.message, detail: error.message, status: error.status },
+    };
+  return {
+    stop: 'error',
+    error: {
+      error_type: 'internal_error',
+      message: 'An unknown error occurred',
+      detail: error instanceof Error ? error.message : String(error),
+      status: 500,
+    },
+  };
 }
 
 /**
@@ -100,7 +152,13 @@ export class AgentLoop {
         await this.deps.prompts.rebuild(tx, agentId, true);
       },
     };
-    const msgCtx = (stepId: string | null): MessageContext => ({ agentId: agent.id, conversationId: req.conversationId, runId: req.runId, stepId, model: handle });
+    const msgCtx = (stepId: string | null): MessageContext => ({
+      agentId: agent.id,
+      conversationId: req.conversationId,
+      runId: req.runId,
+      stepId,
+      model: handle,
+    });
     const show = (row: MessageLike, emit: boolean) => {
       for (const m of toLettaMessages(row, { agentType: agent.agent_type, includeCompaction: req.includeCompaction })) {
         produced.push(m);
@@ -110,31 +168,65 @@ export class AgentLoop {
 
     // Input rows are persisted with the first successful step, never before (§5.3 step 1).
     let pending: NewMessage[] = req.inputs.map((input) =>
-      messageRow(msgCtx(null), input.role, input.content, { otid: input.otid, name: input.name, sender_id: input.senderId, group_id: input.groupId }),
+      messageRow(msgCtx(null), input.role, input.content, {
+        otid: input.otid,
+        name: input.name,
+        sender_id: input.senderId,
+        group_id: input.groupId,
+      }),
     );
     if (req.approval) {
-      const rows = await processApproval(req.approval, { ctx: msgCtx(null), toolCtx, toolset, dispatcher: this.deps.dispatcher, solver, timezone: agent.timezone, window });
+      const rows = await processApproval(req.approval, {
+        ctx: msgCtx(null),
+        toolCtx,
+        toolset,
+        dispatcher: this.deps.dispatcher,
+        solver,
+        timezone: agent.timezone,
+        window,
+      });
       for (const row of rows) if (row.role === 'tool') show(row, true);
       pending = [...rows, ...pending];
     }
 
-    const finish = (stopReason: StopReason, error?: TurnError): TurnOutcome => ({ stopReason, usage, messages: produced, error, ttftNs });
+    const finish = (stopReason: StopReason, error?: TurnError): TurnOutcome => ({
+      stopReason,
+      usage,
+      messages: produced,
+      error,
+      ttftNs,
+    });
     let overflowRetries = 0;
     for (let step = 0; step < req.maxSteps; step++) {
       // A cancel through this process aborts the signal; one through another process is seen in the run's status.
       // The run was created moments before the first step, so its status is read from the second step on.
-      if (req.signal.aborted || (step > 0 && (await stores.runs.statusOf(req.runId)) === 'cancelled')) return finish('cancelled');
+      if (req.signal.aborted || (step > 0 && (await stores.runs.statusOf(req.runId)) === 'cancelled'))
+        return finish('cancelled');
       const stepId = newId('step');
       const stepStart = performance.now();
       const allowed = solver.allowed(toolset.names());
       const toolChoice: LlmToolChoice =
-        allowed.names.length === 0 ? 'none' : allowed.forced ? (allowed.names.length === 1 ? { name: allowed.names[0]! } : 'required') : memgpt ? 'required' : 'auto';
+        allowed.names.length === 0
+          ? 'none'
+          : allowed.forced
+            ? allowed.names.length === 1
+              ? { name: allowed.names[0]! }
+              : 'required'
+            : memgpt
+              ? 'required'
+              : 'auto';
       let messages = this.requestMessages([...context, ...pending], window, req);
       const toolDefs = toolChoice === 'none' ? [] : toolset.definitions(allowed.names);
       if (usage.step_count === 0) {
         // Before the provider has reported usage, Letta's local estimate decides (§10.1).
         const systemTokens = estimateRequestTokens(messages.slice(0, 1));
-        if (systemTokens >= window) return finish('context_window_overflow_in_system_prompt', { error_type: 'context_window_overflow_in_system_prompt', message: `The system prompt alone (${systemTokens} tokens) exceeds the context window (${window} tokens).`, detail: 'context_window_overflow_in_system_prompt', status: 400 });
+        if (systemTokens >= window)
+          return finish('context_window_overflow_in_system_prompt', {
+            error_type: 'context_window_overflow_in_system_prompt',
+            message: `The system prompt alone (${systemTokens} tokens) exceeds the context window (${window} tokens).`,
+            detail: 'context_window_overflow_in_system_prompt',
+            status: 400,
+          });
         if (estimateRequestTokens(messages, toolDefs) > Math.floor(window * 0.9)) {
           const compacted = await this.compact(agent, req, context, client, window, 'context_window_limit', handle);
           if (compacted) {
@@ -193,12 +285,17 @@ export class AgentLoop {
       usage.total_tokens += response.usage.totalTokens;
       usage.step_count += 1;
       usage.context_tokens = response.usage.totalTokens;
-      if (response.usage.cachedInputTokens) usage.cached_input_tokens = (usage.cached_input_tokens ?? 0) + response.usage.cachedInputTokens;
-      if (response.usage.reasoningTokens) usage.reasoning_tokens = (usage.reasoning_tokens ?? 0) + response.usage.reasoningTokens;
+      if (response.usage.cachedInputTokens)
+        usage.cached_input_tokens = (usage.cached_input_tokens ?? 0) + response.usage.cachedInputTokens;
+      if (response.usage.reasoningTokens)
+        usage.reasoning_tokens = (usage.reasoning_tokens ?? 0) + response.usage.reasoningTokens;
 
       const ctx = msgCtx(stepId);
       const stepRows: NewMessage[] = [];
-      const parts: ContentPart[] = [...reasoningParts(response.reasoning), ...(response.text ? [{ type: 'text' as const, text: response.text }] : [])];
+      const parts: ContentPart[] = [
+        ...reasoningParts(response.reasoning),
+        ...(response.text ? [{ type: 'text' as const, text: response.text }] : []),
+      ];
       const serverCalls = response.toolCalls.filter((c) => !needsApproval(c.name));
       const approvalCalls = response.toolCalls.filter((c) => needsApproval(c.name));
       let stop: StopReason | undefined;
@@ -206,7 +303,10 @@ export class AgentLoop {
       let failedCall = false;
 
       if (parts.length > 0 || serverCalls.length > 0) {
-        const row = messageRow(ctx, 'assistant', parts, { id: assistantId, ...(serverCalls.length ? { tool_calls: JSON.stringify(storedToolCalls(serverCalls)) } : {}) });
+        const row = messageRow(ctx, 'assistant', parts, {
+          id: assistantId,
+          ...(serverCalls.length ? { tool_calls: JSON.stringify(storedToolCalls(serverCalls)) } : {}),
+        });
         stepRows.push(row);
         show(row, !streamer.streamed);
       }
@@ -224,7 +324,8 @@ export class AgentLoop {
         const parsed = parseArguments(call.arguments);
         let result;
         if ('error' in parsed) result = { status: 'error' as const, funcReturn: parsed.error };
-        else if (!allowed.names.includes(call.name)) result = { status: 'error' as const, funcReturn: constraintError(call.name, allowed.names) };
+        else if (!allowed.names.includes(call.name))
+          result = { status: 'error' as const, funcReturn: constraintError(call.name, allowed.names) };
         else {
           const args = { ...(solver.initArgs(call.name) ?? {}), ...parsed.args };
           result = await toolset.execute(this.deps.dispatcher, call.id, call.name, args, toolCtx);
@@ -240,7 +341,11 @@ export class AgentLoop {
         show(row, true);
       }
       if (approvalCalls.length > 0) {
-        const row = messageRow(ctx, 'approval', [], { id: approvalId, otid: otidFor(approvalId, 0), tool_calls: JSON.stringify(storedToolCalls(approvalCalls)) });
+        const row = messageRow(ctx, 'approval', [], {
+          id: approvalId,
+          otid: otidFor(approvalId, 0),
+          tool_calls: JSON.stringify(storedToolCalls(approvalCalls)),
+        });
         stepRows.push(row);
         show(row, !streamer.streamed);
         stop = 'requires_approval';
@@ -307,7 +412,10 @@ export class AgentLoop {
     if (first?.role === 'system') {
       let text = req.overrideSystem ?? first.content;
       if (req.clientSkills.length > 0) {
-        const skills = req.clientSkills.map((s) => `<skill>\n<name>${s.name}</name>\n<description>${s.description ?? ''}</description>\n<location>${s.location ?? ''}</location>\n</skill>`);
+        const skills = req.clientSkills.map(
+          (s) =>
+            `<skill>\n<name>${s.name}</name>\n<description>${s.description ?? ''}</description>\n<location>${s.location ?? ''}</location>\n</skill>`,
+        );
         text += `\n\n<available_skills>\n${skills.join('\n')}\n</available_skills>`;
       }
       messages[0] = { role: 'system', content: text };
@@ -315,7 +423,15 @@ export class AgentLoop {
     return messages;
   }
 
-  private async compact(agent: AgentRecord, req: TurnRequest, context: MessageLike[], client: LlmClient, window: number, trigger: string, handle: string) {
+  private async compact(
+    agent: AgentRecord,
+    req: TurnRequest,
+    context: MessageLike[],
+    client: LlmClient,
+    window: number,
+    trigger: string,
+    handle: string,
+  ) {
     try {
       const result = await compactThread(
         { stores: this.deps.stores, prompts: this.deps.prompts, logger: this.deps.logger },
@@ -324,7 +440,14 @@ export class AgentLoop {
       // The summary row is new to the cache; the next turn finds it there.
       if (result) this.rows.remember(result.context);
       if (result && req.includeCompaction) {
-        req.emit({ id: newId('message'), date: lettaDate(nowIso()), message_type: 'event_message', event_type: 'compaction', event_data: { trigger, context_token_estimate: result.tokensBefore, context_window: window }, run_id: req.runId });
+        req.emit({
+          id: newId('message'),
+          date: lettaDate(nowIso()),
+          message_type: 'event_message',
+          event_type: 'compaction',
+          event_data: { trigger, context_token_estimate: result.tokensBefore, context_window: window },
+          run_id: req.runId,
+        });
       }
       return result;
     } catch (error) {
@@ -350,10 +473,24 @@ class DeltaStreamer {
 
   on(event: LlmStreamEvent): void {
     this.streamed = true;
-    const base = (id: string, index: number, type: string) => ({ id, date: this.date, message_type: type, otid: otidFor(id, index), step_id: this.stepId, name: null, sender_id: null, is_err: null });
+    const base = (id: string, index: number, type: string) => ({
+      id,
+      date: this.date,
+      message_type: type,
+      otid: otidFor(id, index),
+      step_id: this.stepId,
+      name: null,
+      sender_id: null,
+      is_err: null,
+    });
     switch (event.type) {
       case 'reasoning-delta':
-        this.req.emit({ ...base(this.assistantId, 0, 'reasoning_message'), source: 'reasoner_model', reasoning: event.delta, signature: null });
+        this.req.emit({
+          ...base(this.assistantId, 0, 'reasoning_message'),
+          source: 'reasoner_model',
+          reasoning: event.delta,
+          signature: null,
+        });
         break;
       case 'text-delta':
         this.req.emit({ ...base(this.assistantId, 1, 'assistant_message'), content: event.delta });
@@ -363,12 +500,18 @@ class DeltaStreamer {
         const name = event.type === 'tool-call-start' ? event.name : this.toolNames.get(event.id);
         if (event.type === 'tool-call-start') this.toolNames.set(event.id, event.name);
         const approval = name !== undefined && this.needsApproval(name);
-        const delta = event.type === 'tool-call-start' ? { name: event.name, arguments: '', tool_call_id: event.id } : { name: null, arguments: event.argumentsDelta, tool_call_id: event.id };
+        const delta =
+          event.type === 'tool-call-start'
+            ? { name: event.name, arguments: '', tool_call_id: event.id }
+            : { name: null, arguments: event.argumentsDelta, tool_call_id: event.id };
         const id = approval ? this.approvalId : this.assistantId;
-        this.req.emit({ ...base(id, approval ? 0 : 2, approval ? 'approval_request_message' : 'tool_call_message'), tool_call: delta, tool_calls: [delta] });
+        this.req.emit({
+          ...base(id, approval ? 0 : 2, approval ? 'approval_request_message' : 'tool_call_message'),
+          tool_call: delta,
+          tool_calls: [delta],
+        });
         break;
       }
     }
   }
 }
-

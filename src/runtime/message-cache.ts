@@ -4,7 +4,12 @@ import type { MessageLike } from './messages.js';
 const MAX_ROWS = 4096;
 const MAX_CHARS = 32 * 1024 * 1024;
 
-const sizeOf = (row: MessageLike): number => row.content.length + row.text.length + (row.tool_calls?.length ?? 0) + (row.tool_returns?.length ?? 0) + (row.approvals?.length ?? 0);
+const sizeOf = (row: MessageLike): number =>
+  row.content.length +
+  row.text.length +
+  (row.tool_calls?.length ?? 0) +
+  (row.tool_returns?.length ?? 0) +
+  (row.approvals?.length ?? 0);
 
 /**
  * The in-context rows of recent turns, kept by id so a turn does not re-read and re-parse its whole window from the

@@ -27,7 +27,14 @@ export interface StoredToolReturn {
 
 export type ApprovalEntry =
   | { type: 'approval'; tool_call_id: string; approve: boolean; reason?: string | null }
-  | { type: 'tool'; tool_call_id: string; status: 'success' | 'error'; tool_return: string; stdout?: string[] | null; stderr?: string[] | null };
+  | {
+      type: 'tool';
+      tool_call_id: string;
+      status: 'success' | 'error';
+      tool_return: string;
+      stdout?: string[] | null;
+      stderr?: string[] | null;
+    };
 
 /** A stored row, or one built for this step and not yet inserted. */
 export type MessageLike = Omit<MessageRecord, 'seq'>;
@@ -54,7 +61,12 @@ export function messageRow(
   const calls = extra.tool_calls ? parseJson<StoredToolCall[]>(extra.tool_calls, []) : [];
   // The compiled system prompt is not conversation: left out of recall search, it also costs no full-text
   // re-index each time a block edit recompiles it.
-  const text = role === 'system' ? '' : [plainText(content), ...calls.map((c) => `${c.function.name}(${c.function.arguments})`)].filter(Boolean).join('\n');
+  const text =
+    role === 'system'
+      ? ''
+      : [plainText(content), ...calls.map((c) => `${c.function.name}(${c.function.arguments})`)]
+          .filter(Boolean)
+          .join('\n');
   return {
     id: extra.id ?? newId('message'),
     agent_id: ctx.agentId,
@@ -100,14 +112,19 @@ export function toolCallsOf(row: Pick<MessageRecord, 'tool_calls'>): StoredToolC
   if (!calls) parsedCalls.set(row, (calls = parseJson<StoredToolCall[]>(row.tool_calls, [])));
   return calls;
 }
-export const textOf = (row: Pick<MessageRecord, 'content'>): string => plainText(contentOf(row).filter((p) => p.type === 'text'));
+export const textOf = (row: Pick<MessageRecord, 'content'>): string =>
+  plainText(contentOf(row).filter((p) => p.type === 'text'));
 
 export function storedToolCalls(calls: LlmToolCall[]): StoredToolCall[] {
   return calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } }));
 }
 
 export function reasoningParts(reasoning: LlmReasoning[]): ContentPart[] {
-  return reasoning.map((r) => (r.redacted ? { type: 'redacted_reasoning', data: r.redacted } : { type: 'reasoning', is_native: true, reasoning: r.text, signature: r.signature ?? null }));
+  return reasoning.map((r) =>
+    r.redacted
+      ? { type: 'redacted_reasoning', data: r.redacted }
+      : { type: 'reasoning', is_native: true, reasoning: r.text, signature: r.signature ?? null },
+  );
 }
 
 /** Is this row an approval request still waiting for its answer (a `role=approval` row with tool calls)? */
@@ -120,7 +137,8 @@ function toLlmUserContent(parts: ContentPart[]): string | LlmContentPart[] {
     if (p.type === 'image') {
       const s = p.source as { type?: string; url?: string; media_type?: string; data?: string };
       if (s.type === 'url' && s.url) return [{ type: 'image', url: s.url }];
-      if (s.type === 'base64' && s.data) return [{ type: 'image', mediaType: s.media_type ?? 'image/png', data: s.data }];
+      if (s.type === 'base64' && s.data)
+        return [{ type: 'image', mediaType: s.media_type ?? 'image/png', data: s.data }];
     }
     return [];
   });
@@ -170,13 +188,19 @@ export function toLlmMessages(rows: MessageLike[], contextWindow: number): LlmMe
         for (const c of calls) called.set(c.id, c.function.name);
         const text = plainText(parts.filter((p) => p.type === 'text'));
         const reasoning: LlmReasoning[] = parts.flatMap((p): LlmReasoning[] =>
-          p.type === 'reasoning' ? [{ text: p.reasoning, signature: p.signature ?? undefined }] : p.type === 'redacted_reasoning' ? [{ text: '', redacted: p.data }] : [],
+          p.type === 'reasoning'
+            ? [{ text: p.reasoning, signature: p.signature ?? undefined }]
+            : p.type === 'redacted_reasoning'
+              ? [{ text: '', redacted: p.data }]
+              : [],
         );
         if (!text && calls.length === 0) break;
         out.push({
           role: 'assistant',
           content: text || null,
-          ...(calls.length ? { toolCalls: calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })) } : {}),
+          ...(calls.length
+            ? { toolCalls: calls.map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })) }
+            : {}),
           ...(reasoning.length ? { reasoning } : {}),
         });
         break;

@@ -10,7 +10,14 @@ export function archivalPort(archival: ArchivalService): ArchivalPort {
       await archival.insert(agentId, { text, tags }, tx);
     },
     search: (agentId, q) =>
-      archival.search(agentId, { query: q.query, tags: q.tags, tagMatchMode: q.tagMatchMode, topK: q.topK, startDatetime: q.start, endDatetime: q.end }),
+      archival.search(agentId, {
+        query: q.query,
+        tags: q.tags,
+        tagMatchMode: q.tagMatchMode,
+        topK: q.topK,
+        startDatetime: q.start,
+        endDatetime: q.end,
+      }),
     stats: async (agentId, tx) => {
       const archives = await tx.archival.archivesOf(agentId);
       return { count: archives.length ? await tx.archival.countPassages(archives.map((a) => a.id)) : 0, tags: [] };

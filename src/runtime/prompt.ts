@@ -15,8 +15,17 @@ function lineNumbered(agentType: string, endpointType: string): boolean {
 }
 
 function renderBlock(block: BlockRecord, numbered: boolean): string {
-  const metadata = [...(block.read_only ? ['- read_only=true'] : []), `- chars_current=${block.value.length}`, `- chars_limit=${block.char_limit}`];
-  const value = numbered ? block.value.split('\n').map((line, i) => `${i + 1}→ ${line}`).join('\n') : block.value;
+  const metadata = [
+    ...(block.read_only ? ['- read_only=true'] : []),
+    `- chars_current=${block.value.length}`,
+    `- chars_limit=${block.char_limit}`,
+  ];
+  const value = numbered
+    ? block.value
+        .split('\n')
+        .map((line, i) => `${i + 1}→ ${line}`)
+        .join('\n')
+    : block.value;
   return [
     `<${block.label}>`,
     '<description>',
@@ -34,14 +43,20 @@ function renderBlock(block: BlockRecord, numbered: boolean): string {
 }
 
 /** `Memory.compile`: `<memory_blocks>`, then `<tool_usage_rules>` when any rule renders a line (§7.1–7.2). */
-export function compileMemory(blocks: BlockRecord[], rules: ToolRule[], agentType: string, endpointType: string): string {
+export function compileMemory(
+  blocks: BlockRecord[],
+  rules: ToolRule[],
+  agentType: string,
+  endpointType: string,
+): string {
   const numbered = lineNumbered(agentType, endpointType);
   let out = '';
   if (blocks.length > 0) {
     out = `<memory_blocks>\nThe following memory blocks are currently engaged in your core memory unit:\n\n${blocks.map((b) => renderBlock(b, numbered)).join('\n\n')}\n\n</memory_blocks>`;
   }
   const ruleLines = renderToolRules(rules);
-  if (ruleLines.length > 0) out += `\n\n<tool_usage_rules>\n${TOOL_RULES_DESCRIPTION}\n\n${ruleLines.join('\n')}\n</tool_usage_rules>`;
+  if (ruleLines.length > 0)
+    out += `\n\n<tool_usage_rules>\n${TOOL_RULES_DESCRIPTION}\n\n${ruleLines.join('\n')}\n</tool_usage_rules>`;
   return out;
 }
 
@@ -70,7 +85,17 @@ function formattersFor(timezone: string): ZoneFormatters {
     const zone = zoneOrUtc(timezone);
     f = {
       zone,
-      parts: new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h12', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }),
+      parts: new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        hourCycle: 'h12',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        timeZoneName: 'short',
+      }),
       offset: new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }),
     };
     formatters.set(timezone, f);
@@ -98,7 +123,10 @@ export function compileMemoryMetadata(input: MetadataInput): string {
     `- System prompt last recompiled: ${formatLettaTime(input.recompiledAt, input.timezone)}`,
     `- ${input.recallCount} previous messages between you and the user are stored in recall memory`,
   ];
-  if (input.archivalCount > 0) lines.push(`- ${input.archivalCount} total memories you created are stored in archival memory (use tools to access them)`);
+  if (input.archivalCount > 0)
+    lines.push(
+      `- ${input.archivalCount} total memories you created are stored in archival memory (use tools to access them)`,
+    );
   if (input.archivalTags.length > 0) lines.push(`- Available archival memory tags: ${input.archivalTags.join(', ')}`);
   lines.push('</memory_metadata>');
   return lines.join('\n');

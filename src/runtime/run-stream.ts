@@ -47,7 +47,11 @@ export class LiveRun {
   }
 
   private chunkOf(payload: Record<string, unknown>, seqId: number): RunChunk {
-    return { seqId, data: JSON.stringify({ ...payload, run_id: this.runId, seq_id: seqId }), error: payload.message_type === 'error_message' };
+    return {
+      seqId,
+      data: JSON.stringify({ ...payload, run_id: this.runId, seq_id: seqId }),
+      error: payload.message_type === 'error_message',
+    };
   }
 
   get lastSeqId(): number {
@@ -61,7 +65,11 @@ export class LiveRun {
     this.unflushed = [];
     if (batch.length === 0) return this.writing;
     this.writing = this.writing.then(() =>
-      this.stores.runs.appendChunks(this.runId, batch).catch((error: unknown) => this.logger.error({ err: error, runId: this.runId }, 'storing stream chunks failed')),
+      this.stores.runs
+        .appendChunks(this.runId, batch)
+        .catch((error: unknown) =>
+          this.logger.error({ err: error, runId: this.runId }, 'storing stream chunks failed'),
+        ),
     );
     return this.writing;
   }
@@ -144,7 +152,16 @@ export async function followStoredRun(
     if (TERMINAL.has(run.status)) {
       // The owner writes its final chunks right after the status; give it a moment before synthesizing them.
       if (++idleAfterEnd > Math.max(3, Math.ceil(2000 / options.pollMs))) {
-        emit({ seqId: cursor + 1, data: JSON.stringify({ message_type: 'stop_reason', stop_reason: run.stop_reason ?? 'error', run_id: runId, seq_id: cursor + 1 }), error: false });
+        emit({
+          seqId: cursor + 1,
+          data: JSON.stringify({
+            message_type: 'stop_reason',
+            stop_reason: run.stop_reason ?? 'error',
+            run_id: runId,
+            seq_id: cursor + 1,
+          }),
+          error: false,
+        });
         return;
       }
     }

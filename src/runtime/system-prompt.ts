@@ -32,9 +32,20 @@ export function inContextIdsOf(agent: AgentRecord, conversation?: ConversationRe
 }
 
 /** `agentPatch`: other agent columns written in the same statement when the thread is the agent's own. */
-export async function setInContextIds(tx: Stores, agentId: string, conversationId: string | null, ids: string[], now: string, agentPatch: AgentPatch = {}): Promise<void> {
+export async function setInContextIds(
+  tx: Stores,
+  agentId: string,
+  conversationId: string | null,
+  ids: string[],
+  now: string,
+  agentPatch: AgentPatch = {},
+): Promise<void> {
   if (conversationId === null) return tx.agents.update(agentId, { message_ids: JSON.stringify(ids), ...agentPatch });
-  await tx.conversations.update(conversationId, { in_context_message_ids: JSON.stringify(ids), updated_at: now, last_message_at: now });
+  await tx.conversations.update(conversationId, {
+    in_context_message_ids: JSON.stringify(ids),
+    updated_at: now,
+    last_message_at: now,
+  });
   await tx.agents.update(agentId, agentPatch);
 }
 
@@ -48,7 +59,12 @@ export class SystemPrompts implements MemoryEvents {
   async memoryString(tx: Stores, agent: AgentRecord): Promise<string> {
     const blocks = await tx.blocks.listForAgent(agent.id);
     const llm = parseJson<{ model_endpoint_type?: string }>(agent.llm_config, {});
-    return compileMemory(blocks, parseJson<ToolRule[]>(agent.tool_rules, []), agent.agent_type, llm.model_endpoint_type ?? 'openai');
+    return compileMemory(
+      blocks,
+      parseJson<ToolRule[]>(agent.tool_rules, []),
+      agent.agent_type,
+      llm.model_endpoint_type ?? 'openai',
+    );
   }
 
   /** The agent's archival figures for `<memory_metadata>`: the same for every thread. */
@@ -65,7 +81,10 @@ export class SystemPrompts implements MemoryEvents {
     shared?: { memory: string; stats: { count: number; tags: string[] } },
   ): Promise<{ memory: string; system: string }> {
     const memory = shared?.memory ?? (await this.memoryString(tx, agent));
-    const total = await tx.messages.count(agent.id, conversationId === null ? { kind: 'default' } : { kind: 'conversation', id: conversationId });
+    const total = await tx.messages.count(
+      agent.id,
+      conversationId === null ? { kind: 'default' } : { kind: 'conversation', id: conversationId },
+    );
     const stats = shared?.stats ?? (await this.archivalStats(tx, agent.id));
     const metadata = compileMemoryMetadata({
       agentId: agent.id,
@@ -80,16 +99,30 @@ export class SystemPrompts implements MemoryEvents {
   }
 
   /** Starts a thread: the compiled system message, then the boot sequence or the caller's initial messages (§5.4). */
-  async startThread(tx: Stores, agent: AgentRecord, conversationId: string | null, initial?: InitialMessage[] | null): Promise<string[]> {
+  async startThread(
+    tx: Stores,
+    agent: AgentRecord,
+    conversationId: string | null,
+    initial?: InitialMessage[] | null,
+  ): Promise<string[]> {
     const ctx: MessageContext = { agentId: agent.id, conversationId, runId: null, stepId: null, model: agent.model };
-    const rest = initial != null ? initialMessages(ctx, initial) : usesSendMessage(agent.agent_type) ? bootMessages(ctx, agent.timezone) : [];
+    const rest =
+      initial != null
+        ? initialMessages(ctx, initial)
+        : usesSendMessage(agent.agent_type)
+          ? bootMessages(ctx, agent.timezone)
+          : [];
     const { system } = await this.compile(tx, agent, conversationId, 1 + rest.length);
     const rows = [messageRow(ctx, 'system', [{ type: 'text', text: system }]), ...rest];
     await tx.messages.insertMany(rows);
     return rows.map((r) => r.id);
   }
 
-  async agentCreated(tx: Stores, agentId: string, options?: { initialMessages?: InitialMessage[] | null }): Promise<void> {
+  async agentCreated(
+    tx: Stores,
+    agentId: string,
+    options?: { initialMessages?: InitialMessage[] | null },
+  ): Promise<void> {
     const agent = await tx.agents.findById(agentId);
     if (!agent) return;
     const ids = await this.startThread(tx, agent, null, options?.initialMessages);
@@ -110,7 +143,10 @@ export class SystemPrompts implements MemoryEvents {
     let result: string | undefined;
     const threads = [
       { conversationId: null, ids: inContextIdsOf(agent) },
-      ...(await tx.conversations.listLive(agentId)).map((c) => ({ conversationId: c.id, ids: inContextIdsOf(agent, c) })),
+      ...(await tx.conversations.listLive(agentId)).map((c) => ({
+        conversationId: c.id,
+        ids: inContextIdsOf(agent, c),
+      })),
     ];
     const memory = await this.memoryString(tx, agent);
     let stats: { count: number; tags: string[] } | undefined;
@@ -138,7 +174,9 @@ function initialMessages(ctx: MessageContext, initial: InitialMessage[]): NewMes
       typeof m.content === 'string'
         ? [{ type: 'text', text: m.content }]
         : Array.isArray(m.content)
-          ? m.content.flatMap((p: { type?: string; text?: string }) => (p?.type === 'text' && typeof p.text === 'string' ? [{ type: 'text' as const, text: p.text }] : []))
+          ? m.content.flatMap((p: { type?: string; text?: string }) =>
+              p?.type === 'text' && typeof p.text === 'string' ? [{ type: 'text' as const, text: p.text }] : [],
+            )
           : [];
     return messageRow(ctx, role, parts);
   });
@@ -147,16 +185,26 @@ function initialMessages(ctx: MessageContext, initial: InitialMessage[]): NewMes
 /** `get_initial_boot_messages` for memgpt-style agents. */
 function bootMessages(ctx: MessageContext, timezone: string): NewMessage[] {
   const callId = randomUUID();
-  const call = { id: callId, type: 'function', function: { name: 'send_message', arguments: JSON.stringify({ message: 'More human than human is our motto.' }) } };
+  const call = {
+    id: callId,
+    type: 'function',
+    function: { name: 'send_message', arguments: JSON.stringify({ message: 'More human than human is our motto.' }) },
+  };
   const ret = packToolReturn(true, null, timezone);
   return [
-    messageRow(ctx, 'assistant', [{ type: 'text', text: 'Bootup sequence complete. Persona activated. Testing messaging functionality.' }], { tool_calls: JSON.stringify([call]) }),
+    messageRow(
+      ctx,
+      'assistant',
+      [{ type: 'text', text: 'Bootup sequence complete. Persona activated. Testing messaging functionality.' }],
+      { tool_calls: JSON.stringify([call]) },
+    ),
     messageRow(ctx, 'tool', [{ type: 'text', text: ret }], {
       name: 'send_message',
       tool_call_id: callId,
-      tool_returns: JSON.stringify([{ tool_call_id: callId, status: 'success', stdout: null, stderr: null, func_response: 'None' }]),
+      tool_returns: JSON.stringify([
+        { tool_call_id: callId, status: 'success', stdout: null, stderr: null, func_response: 'None' },
+      ]),
     }),
     messageRow(ctx, 'user', [{ type: 'text', text: packedLogin(timezone) }]),
   ];
 }
-

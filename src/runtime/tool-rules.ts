@@ -58,7 +58,8 @@ export class ToolRulesSolver {
   /** The allowed subset of `available` now, and whether the model must call one of them. */
   allowed(available: string[]): { names: string[]; forced: boolean } {
     const init = this.of('run_first').map((r) => r.tool_name);
-    if (this.history.length === 0 && init.length > 0) return { names: available.filter((n) => init.includes(n)), forced: true };
+    if (this.history.length === 0 && init.length > 0)
+      return { names: available.filter((n) => init.includes(n)), forced: true };
     let names = [...available];
     let forced = false;
     const last = this.history.at(-1);
@@ -97,7 +98,10 @@ export class ToolRulesSolver {
   }
 
   isContinue(toolName: string): boolean {
-    return this.of('continue_loop').some((r) => r.tool_name === toolName) || this.of('constrain_child_tools').some((r) => r.tool_name === toolName);
+    return (
+      this.of('continue_loop').some((r) => r.tool_name === toolName) ||
+      this.of('constrain_child_tools').some((r) => r.tool_name === toolName)
+    );
   }
 
   requiresApproval(toolName: string): boolean {

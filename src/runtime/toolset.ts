@@ -47,7 +47,11 @@ export class Toolset {
     for (const c of clientTools) {
       this.byName.set(c.name, {
         name: c.name,
-        definition: { name: c.name, description: c.description ?? '', parameters: c.parameters ?? { type: 'object', properties: {} } },
+        definition: {
+          name: c.name,
+          description: c.description ?? '',
+          parameters: c.parameters ?? { type: 'object', properties: {} },
+        },
         toolType: 'client',
         returnCharLimit: Number.MAX_SAFE_INTEGER,
         client: true,
@@ -71,7 +75,13 @@ export class Toolset {
     return this.byName.get(name)?.client ?? false;
   }
 
-  async execute(dispatcher: ToolDispatcher, id: string, name: string, args: Record<string, unknown>, ctx: ToolContext): Promise<ToolExecutionResult> {
+  async execute(
+    dispatcher: ToolDispatcher,
+    id: string,
+    name: string,
+    args: Record<string, unknown>,
+    ctx: ToolContext,
+  ): Promise<ToolExecutionResult> {
     const entry = this.byName.get(name);
     if (!entry) return { status: 'error', funcReturn: `Tool ${name} not found` };
     return dispatcher.execute({ id, name, args }, entry.toolType, ctx);
@@ -86,15 +96,33 @@ export class Toolset {
 }
 
 function withHeartbeat(parameters: Record<string, unknown>): Record<string, unknown> {
-  const props = { ...((parameters.properties as Record<string, unknown>) ?? {}), request_heartbeat: { type: 'boolean', description: REQUEST_HEARTBEAT_DESCRIPTION } };
-  const required = [...(((parameters.required as string[]) ?? []).filter((r) => r !== 'request_heartbeat')), 'request_heartbeat'];
+  const props = {
+    ...((parameters.properties as Record<string, unknown>) ?? {}),
+    request_heartbeat: { type: 'boolean', description: REQUEST_HEARTBEAT_DESCRIPTION },
+  };
+  const required = [
+    ...((parameters.required as string[]) ?? []).filter((r) => r !== 'request_heartbeat'),
+    'request_heartbeat',
+  ];
   return { ...parameters, properties: props, required };
 }
 
 /** The stored `role=tool` row for a result: the status/message/time envelope the model sees, the bare return the API shows. */
-export function toolReturnRow(ctx: MessageContext, timezone: string, toolCallId: string, name: string, result: ToolExecutionResult): NewMessage {
+export function toolReturnRow(
+  ctx: MessageContext,
+  timezone: string,
+  toolCallId: string,
+  name: string,
+  result: ToolExecutionResult,
+): NewMessage {
   const ok = result.status === 'success';
-  const ret: StoredToolReturn = { tool_call_id: toolCallId, status: result.status, stdout: result.stdout ?? null, stderr: result.stderr ?? null, func_response: result.funcReturn };
+  const ret: StoredToolReturn = {
+    tool_call_id: toolCallId,
+    status: result.status,
+    stdout: result.stdout ?? null,
+    stderr: result.stderr ?? null,
+    func_response: result.funcReturn,
+  };
   return messageRow(ctx, 'tool', [{ type: 'text', text: packToolReturn(ok, result.funcReturn, timezone) }], {
     name,
     tool_call_id: toolCallId,
@@ -109,9 +137,12 @@ export function parseArguments(raw: string): { args: Record<string, unknown>; he
   try {
     parsed = raw.trim() === '' ? {} : JSON.parse(raw);
   } catch (error) {
-    return { error: `Error: Invalid JSON in tool call arguments: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      error: `Error: Invalid JSON in tool call arguments: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { error: 'Error: tool call arguments must be a JSON object' };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return { error: 'Error: tool call arguments must be a JSON object' };
   const { request_heartbeat, thinking: _thinking, ...args } = parsed as Record<string, unknown>;
   return { args, heartbeat: request_heartbeat === true || request_heartbeat === 'true' };
 }

@@ -62,7 +62,8 @@ export interface UserInput {
 }
 
 /** A validated reply to the pending approval request, or the idempotent-retry keep-alive (§5.6). */
-export type ApprovalInput = { kind: 'reply'; request: MessageLike; entries: ApprovalEntry[]; otid: string | null } | { kind: 'keep_alive' };
+export type ApprovalInput =
+  { kind: 'reply'; request: MessageLike; entries: ApprovalEntry[]; otid: string | null } | { kind: 'keep_alive' };
 
 export interface TurnError {
   error_type: string;
@@ -115,7 +116,13 @@ export interface TurnOutcome {
 
 /** A turn's `LettaResponse` (§4.7): the sync reply's body, and the result a run keeps. */
 export function lettaResponse(outcome: TurnOutcome) {
-  return { messages: outcome.messages, stop_reason: { message_type: 'stop_reason', stop_reason: outcome.stopReason }, usage: outcome.usage, logprobs: null, turns: null };
+  return {
+    messages: outcome.messages,
+    stop_reason: { message_type: 'stop_reason', stop_reason: outcome.stopReason },
+    usage: outcome.usage,
+    logprobs: null,
+    turns: null,
+  };
 }
 
 /** The model a turn or call runs on: an override, else the agent's (its `llm_config.handle` for rows without `model`). */

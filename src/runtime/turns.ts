@@ -15,7 +15,16 @@ import { toolReturnRow } from './toolset.js';
 import { LiveRun } from './run-stream.js';
 import type { AgentPatch } from '../store/agent.store.js';
 import { inContextIds, inContextIdsOf, setInContextIds } from './system-prompt.js';
-import { emptyUsage, lettaResponse, modelHandleOf, runStatusFor, type ApprovalInput, type ThreadState, type TurnOutcome, type UserInput } from './turn-types.js';
+import {
+  emptyUsage,
+  lettaResponse,
+  modelHandleOf,
+  runStatusFor,
+  type ApprovalInput,
+  type ThreadState,
+  type TurnOutcome,
+  type UserInput,
+} from './turn-types.js';
 
 export type SendMode = 'sync' | 'stream' | 'async';
 
@@ -55,7 +64,8 @@ function toParts(content: unknown): ContentPart[] {
   if (!Array.isArray(content)) return [];
   return content.flatMap((p: Record<string, unknown>): ContentPart[] => {
     if (p.type === 'text' && typeof p.text === 'string') return [{ type: 'text', text: p.text }];
-    if (p.type === 'image' && p.source && typeof p.source === 'object') return [{ type: 'image', source: p.source as Record<string, unknown> }];
+    if (p.type === 'image' && p.source && typeof p.source === 'object')
+      return [{ type: 'image', source: p.source as Record<string, unknown> }];
     return [];
   });
 }
@@ -110,17 +120,44 @@ export class TurnService {
     return this.live.get(runId)?.run;
   }
 
-  async start(agentId: string, conversationId: string | null, requestBody: SendMessageBody, mode: SendMode): Promise<StartedTurn> {
+  async start(
+    agentId: string,
+    conversationId: string | null,
+    requestBody: SendMessageBody,
+    mode: SendMode,
+  ): Promise<StartedTurn> {
     const inputs: UserInput[] = [];
     const rawApprovals: RawApproval[] = [];
     let approvalOtid: string | null = null;
-    if (requestBody.input !== undefined && requestBody.input !== null) inputs.push({ role: 'user', content: toParts(requestBody.input), otid: null, name: null, senderId: null, groupId: null });
+    if (requestBody.input !== undefined && requestBody.input !== null)
+      inputs.push({
+        role: 'user',
+        content: toParts(requestBody.input),
+        otid: null,
+        name: null,
+        senderId: null,
+        groupId: null,
+      });
     for (const m of requestBody.messages ?? []) {
-      if (m.type === 'message') inputs.push({ role: m.role, content: toParts(m.content), otid: m.otid ?? null, name: m.name ?? null, senderId: m.sender_id ?? null, groupId: m.group_id ?? null });
+      if (m.type === 'message')
+        inputs.push({
+          role: m.role,
+          content: toParts(m.content),
+          otid: m.otid ?? null,
+          name: m.name ?? null,
+          senderId: m.sender_id ?? null,
+          groupId: m.group_id ?? null,
+        });
       else if (m.type === 'approval') {
         approvalOtid = m.otid ?? approvalOtid;
         if (m.approvals?.length) rawApprovals.push(...(m.approvals as RawApproval[]));
-        else if (m.approval_request_id !== undefined || m.approve !== undefined) rawApprovals.push({ type: 'approval', tool_call_id: m.approval_request_id ?? null, approve: m.approve ?? true, reason: m.reason ?? null });
+        else if (m.approval_request_id !== undefined || m.approve !== undefined)
+          rawApprovals.push({
+            type: 'approval',
+            tool_call_id: m.approval_request_id ?? null,
+            approve: m.approve ?? true,
+            reason: m.reason ?? null,
+          });
       } else {
         approvalOtid = m.otid ?? approvalOtid;
         rawApprovals.push(...(m.tool_returns as RawApproval[]).map((r) => ({ ...r, type: 'tool' })));
@@ -138,10 +175,21 @@ export class TurnService {
     this.live.set(runId, { run: live, abort });
     let prepared: Awaited<ReturnType<TurnService['prepare']>>;
     try {
-      prepared = await this.prepare(read, lock, agentId, conversationId, requestBody, inputs, rawApprovals, approvalOtid);
+      prepared = await this.prepare(
+        read,
+        lock,
+        agentId,
+        conversationId,
+        requestBody,
+        inputs,
+        rawApprovals,
+        approvalOtid,
+      );
     } catch (error) {
       this.live.delete(runId);
-      await this.stores.runs.deleteUnstarted(runId).catch((e: unknown) => this.logger.error({ err: e, runId }, 'removing a refused run failed'));
+      await this.stores.runs
+        .deleteUnstarted(runId)
+        .catch((e: unknown) => this.logger.error({ err: e, runId }, 'removing a refused run failed'));
       throw error;
     }
     const outcome = this.execute(prepared, conversationId, runId, live, abort, inputs, mode);
@@ -153,7 +201,14 @@ export class TurnService {
    * and reads the thread with it: the agent, the conversation, the tools and the system row the thread had last time,
    * in the insert's own round trip on PostgreSQL.
    */
-  private async claim(runId: string, lock: string, agentId: string, conversationId: string | null, body: SendMessageBody, mode: SendMode): Promise<ThreadRead> {
+  private async claim(
+    runId: string,
+    lock: string,
+    agentId: string,
+    conversationId: string | null,
+    body: SendMessageBody,
+    mode: SendMode,
+  ): Promise<ThreadRead> {
     const systemId = this.loop.rows.systemIdOf(lock);
     const run = newRunRow({
       id: runId,
@@ -176,7 +231,9 @@ export class TurnService {
     try {
       // The reads come after the insert, in its transaction: they see what the previous holder committed with the lock's
       // release (which the insert may have waited for), and if one fails the run is not created.
-      const [, thread] = await this.stores.pipelined((s) => Promise.all([s.runs.insert(run), readThread(s, agentId, conversationId, systemId)]));
+      const [, thread] = await this.stores.pipelined((s) =>
+        Promise.all([s.runs.insert(run), readThread(s, agentId, conversationId, systemId)]),
+      );
       return thread;
     } catch (error) {
       if (this.constraints.isForeignKeyViolation(error)) throw notFound(`Agent with id '${agentId}' not found`);
@@ -184,9 +241,13 @@ export class TurnService {
       const holder = await this.stores.runs.lockHolder(lock);
       const what = conversationId ? `Conversation ${conversationId}` : `Agent ${agentId}`;
       // Letta Code matches "is currently being processed" and reads run_id=… to retry on its own schedule.
-      throw new CairnError(409, `Cannot send a new message: ${what} is currently being processed by another request (run_id=${holder ?? 'unknown'}). Please wait for the current run to finish, or cancel it.`, {
-        'x-should-retry': 'false',
-      });
+      throw new CairnError(
+        409,
+        `Cannot send a new message: ${what} is currently being processed by another request (run_id=${holder ?? 'unknown'}). Please wait for the current run to finish, or cancel it.`,
+        {
+          'x-should-retry': 'false',
+        },
+      );
     }
   }
 
@@ -202,7 +263,8 @@ export class TurnService {
     approvalOtid: string | null,
   ) {
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
-    if (conversationId !== null && (!conversation || conversation.agent_id !== agentId)) throw notFound(`Conversation with id '${conversationId}' not found`);
+    if (conversationId !== null && (!conversation || conversation.agent_id !== agentId))
+      throw notFound(`Conversation with id '${conversationId}' not found`);
     const ids = inContextIdsOf(agent, conversation);
     // A conversation may run on a model of its own.
     const body = { ...requestBody, override_model: requestBody.override_model ?? conversation?.model ?? undefined };
@@ -214,11 +276,14 @@ export class TurnService {
     const last = inContext.at(-1);
     let approval: ApprovalInput | undefined;
     if (rawApprovals.length > 0) {
-      approval = await resolveApproval(last, normalizeApprovals(rawApprovals), approvalOtid, (callIds) => this.stores.messages.anyToolReturnFor(agentId, callIds));
+      approval = await resolveApproval(last, normalizeApprovals(rawApprovals), approvalOtid, (callIds) =>
+        this.stores.messages.anyToolReturnFor(agentId, callIds),
+      );
     } else if (last && isApprovalRequest(last)) {
       throw conflict({
         code: 'PENDING_APPROVAL',
-        message: 'Cannot send a new message: The agent is waiting for approval on a tool call. Please approve or deny the pending request before continuing.',
+        message:
+          'Cannot send a new message: The agent is waiting for approval on a tool call. Please approve or deny the pending request before continuing.',
         pending_request_id: last.id,
       });
     }
@@ -240,13 +305,21 @@ export class TurnService {
     const streaming = mode === 'stream';
     const started = process.hrtime.bigint();
     const visible = (type: string) => !includeTypes || includeTypes.includes(type);
-    const shown = (outcome: TurnOutcome): TurnOutcome => ({ ...outcome, messages: outcome.messages.filter((m) => visible(m.message_type)) });
+    const shown = (outcome: TurnOutcome): TurnOutcome => ({
+      ...outcome,
+      messages: outcome.messages.filter((m) => visible(m.message_type)),
+    });
     // The final chunks (a follower in another process reads them) and the run's final state commit together, then
     // [DONE] goes out: a client that saw the end of the stream always finds the run finished and the thread unlocked.
     let recorded = false;
     const record = async (tx: Stores, outcome: TurnOutcome): Promise<AgentPatch> => {
       const ending = outcome.error
-        ? { message_type: 'error_message', error_type: outcome.error.error_type, message: outcome.error.message, detail: outcome.error.detail }
+        ? {
+            message_type: 'error_message',
+            error_type: outcome.error.error_type,
+            message: outcome.error.message,
+            detail: outcome.error.detail,
+          }
         : { ...outcome.usage };
       await live.finishInto(tx, [{ message_type: 'stop_reason', stop_reason: outcome.stopReason }, ending]);
       const completedAt = nowIso();
@@ -263,7 +336,11 @@ export class TurnService {
         total_duration_ns: durationNs,
         ttft_ns: outcome.ttftNs ?? null,
       });
-      return { last_run_completion: completedAt, last_run_duration_ms: Math.round(durationNs / 1e6), last_stop_reason: outcome.stopReason };
+      return {
+        last_run_completion: completedAt,
+        last_run_duration_ms: Math.round(durationNs / 1e6),
+        last_stop_reason: outcome.stopReason,
+      };
     };
     const committed = () => {
       live.publishFinal();
@@ -306,7 +383,10 @@ export class TurnService {
         await this.stores.transaction(async (tx) => tx.agents.update(agent.id, await record(tx, outcome)));
         committed();
       } catch (error) {
-        this.logger.error({ err: error, runId }, pause === undefined ? 'recording the run result failed' : 'recording the run result failed; trying again');
+        this.logger.error(
+          { err: error, runId },
+          pause === undefined ? 'recording the run result failed' : 'recording the run result failed; trying again',
+        );
         if (pause !== undefined) await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
@@ -331,12 +411,16 @@ export class TurnService {
       const calls = toolCallsOf(last);
       const rows = [
         messageRow(ctx, 'approval', [], {
-          approvals: JSON.stringify(calls.map((c) => ({ type: 'approval', tool_call_id: c.id, approve: false, reason: CANCELLED_DENIAL }))),
+          approvals: JSON.stringify(
+            calls.map((c) => ({ type: 'approval', tool_call_id: c.id, approve: false, reason: CANCELLED_DENIAL })),
+          ),
           approval_request_id: last.id,
           approve: 0,
           denial_reason: CANCELLED_DENIAL,
         }),
-        ...calls.map((c) => toolReturnRow(ctx, agent.timezone, c.id, c.function.name, { status: 'error', funcReturn: CANCELLED_DENIAL })),
+        ...calls.map((c) =>
+          toolReturnRow(ctx, agent.timezone, c.id, c.function.name, { status: 'error', funcReturn: CANCELLED_DENIAL }),
+        ),
       ];
       await tx.messages.insertMany(rows);
       await setInContextIds(tx, agentId, conversationId, [...ids, ...rows.map((r) => r.id)], nowIso());
@@ -352,7 +436,12 @@ export class TurnService {
       await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ run_id: runId, status: run.status, completed_at: run.completed_at, metadata: parseJson(run.metadata, null) }),
+        body: JSON.stringify({
+          run_id: runId,
+          status: run.status,
+          completed_at: run.completed_at,
+          metadata: parseJson(run.metadata, null),
+        }),
         signal: AbortSignal.timeout(5000),
       });
     } catch (error) {
@@ -361,7 +450,11 @@ export class TurnService {
   }
 
   /** Marks runs cancelled in the database (seen by any process at its next step boundary) and aborts local ones now. */
-  async cancel(agentId: string, conversationId: string | null | undefined, runIds?: string[] | null): Promise<Record<string, string>> {
+  async cancel(
+    agentId: string,
+    conversationId: string | null | undefined,
+    runIds?: string[] | null,
+  ): Promise<Record<string, string>> {
     const ids = runIds?.length ? runIds : await this.stores.runs.activeRunIds(agentId, conversationId);
     if (ids.length === 0) {
       const denied = await this.denyPendingApproval(agentId, conversationId ?? null);
@@ -370,7 +463,11 @@ export class TurnService {
     }
     const result: Record<string, string> = {};
     for (const id of ids) {
-      const ok = await this.stores.runs.finishIfActive(id, { status: 'cancelled', stop_reason: 'cancelled', completed_at: nowIso() });
+      const ok = await this.stores.runs.finishIfActive(id, {
+        status: 'cancelled',
+        stop_reason: 'cancelled',
+        completed_at: nowIso(),
+      });
       result[id] = ok ? 'cancelled' : 'failed';
       this.live.get(id)?.abort.abort();
     }
@@ -378,4 +475,5 @@ export class TurnService {
   }
 }
 
-const hasCallbackUrl = (body: SendMessageBody): boolean => typeof body.callback_url === 'string' && body.callback_url.length > 0;
+const hasCallbackUrl = (body: SendMessageBody): boolean =>
+  typeof body.callback_url === 'string' && body.callback_url.length > 0;

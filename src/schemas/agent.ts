@@ -49,10 +49,14 @@ export const INCLUDE_VALUES = [
 export type AgentInclude = (typeof INCLUDE_VALUES)[number];
 
 /** Agent names follow Letta's `^[\w '\-]+$`. */
-const agentName = z.string().regex(/^[\w '-]+$/u, { message: "name may contain only letters, digits, '_', '-', ' ' and \"'\"" });
+const agentName = z
+  .string()
+  .regex(/^[\w '-]+$/u, { message: "name may contain only letters, digits, '_', '-', ' ' and \"'\"" });
 
 /** The agent's timezone renders dates in its prompt and archival results, so it must be one the runtime knows. */
-const ianaTimezone = z.string().refine(isValidTimeZone, { message: 'timezone must be an IANA time zone name, e.g. "Europe/Berlin" or "UTC"' });
+const ianaTimezone = z
+  .string()
+  .refine(isValidTimeZone, { message: 'timezone must be an IANA time zone name, e.g. "Europe/Berlin" or "UTC"' });
 
 export const toolRuleSchema = z.looseObject({ tool_name: z.string(), type: z.string() });
 
@@ -157,7 +161,12 @@ export const agentStateSchema = z
     model_settings: jsonObject.nullable(),
     compaction_settings: jsonObject.nullable(),
     response_format: jsonObject.nullable(),
-    memory: z.object({ blocks: z.array(blockSchema), file_blocks: z.array(z.unknown()), prompt_template: z.string(), agent_type: z.string() }),
+    memory: z.object({
+      blocks: z.array(blockSchema),
+      file_blocks: z.array(z.unknown()),
+      prompt_template: z.string(),
+      agent_type: z.string(),
+    }),
     blocks: z.array(blockSchema),
     tools: z.array(toolSchema),
     sources: z.array(z.unknown()),
@@ -213,11 +222,18 @@ export const listAgentsQuery = pageQuery(50).extend({
   base_template_id: queryString(),
   identity_id: queryString(),
   identifier_keys: queryArray(z.string()),
-  order_by: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['created_at', 'updated_at', 'last_run_completion']).optional()),
+  order_by: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['created_at', 'updated_at', 'last_run_completion']).optional(),
+  ),
   ascending: queryBool(false),
   show_hidden_agents: queryBool(false),
   last_stop_reason: z.preprocess((v) => (v === '' ? undefined : v), stopReasonSchema.optional()),
 });
 export type ListAgentsQuery = z.infer<typeof listAgentsQuery>;
 
-export const countAgentsQuery = z.object({ name: queryString(), tags: queryArray(z.string()), match_all_tags: queryBool(false) });
+export const countAgentsQuery = z.object({
+  name: queryString(),
+  tags: queryArray(z.string()),
+  match_all_tags: queryBool(false),
+});

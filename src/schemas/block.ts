@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { idOf, jsonObject, opt, pageQuery, queryArray, queryBool, queryInt, queryOptionalBool, queryString } from './common.js';
+import {
+  idOf,
+  jsonObject,
+  opt,
+  pageQuery,
+  queryArray,
+  queryBool,
+  queryInt,
+  queryOptionalBool,
+  queryString,
+} from './common.js';
 
 export const DEFAULT_BLOCK_LIMIT = 100_000;
 

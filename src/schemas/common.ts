@@ -7,7 +7,10 @@ export const idOf = (prefix: IdPrefix) =>
 
 /** A query parameter that may repeat (`tags=a&tags=b`); a single occurrence arrives as a plain string. */
 export const queryArray = <T extends z.ZodType>(item: T) =>
-  z.preprocess((value) => (value === undefined || value === '' ? undefined : Array.isArray(value) ? value : [value]), z.array(item).optional());
+  z.preprocess(
+    (value) => (value === undefined || value === '' ? undefined : Array.isArray(value) ? value : [value]),
+    z.array(item).optional(),
+  );
 
 /**
  * Query booleans arrive as the strings `true` / `false`. The fallback is a zod default (not a preprocess
@@ -29,7 +32,8 @@ export const queryOptionalBool = () =>
     return value;
   }, z.boolean().optional());
 
-const toNumber = (value: unknown) => (value === undefined || value === '' ? undefined : typeof value === 'string' ? Number(value) : value);
+const toNumber = (value: unknown) =>
+  value === undefined || value === '' ? undefined : typeof value === 'string' ? Number(value) : value;
 const intBetween = (options: { min?: number; max?: number }) =>
   z
     .number()
@@ -37,10 +41,12 @@ const intBetween = (options: { min?: number; max?: number }) =>
     .min(options.min ?? Number.MIN_SAFE_INTEGER)
     .max(options.max ?? Number.MAX_SAFE_INTEGER);
 
-export const queryInt = (options: { min?: number; max?: number } = {}) => z.preprocess(toNumber, intBetween(options).optional());
+export const queryInt = (options: { min?: number; max?: number } = {}) =>
+  z.preprocess(toNumber, intBetween(options).optional());
 
 /** A page size; its default is a zod default so that the OpenAPI document shows it. */
-export const queryLimit = (defaultLimit: number) => z.preprocess(toNumber, intBetween({ min: 1, max: 10_000 }).default(defaultLimit));
+export const queryLimit = (defaultLimit: number) =>
+  z.preprocess(toNumber, intBetween({ min: 1, max: 10_000 }).default(defaultLimit));
 
 export const queryString = () => z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
 
@@ -55,7 +61,12 @@ export const pageQuery = (defaultLimit: number) =>
     order: z.preprocess((v) => (v === '' ? undefined : v), orderSchema.optional()),
   });
 
-export type PageQuery = { before?: string | undefined; after?: string | undefined; limit: number; order?: 'asc' | 'desc' | undefined };
+export type PageQuery = {
+  before?: string | undefined;
+  after?: string | undefined;
+  limit: number;
+  order?: 'asc' | 'desc' | undefined;
+};
 
 export const jsonObject = z.record(z.string(), z.unknown());
 

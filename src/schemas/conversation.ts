@@ -37,4 +37,8 @@ export const listConversationsQuery = pageQuery(50).extend({
 });
 
 export const agentIdQuery = z.object({ agent_id: opt(idOf('agent')) });
-export const forkQuery = z.object({ agent_id: opt(idOf('agent')), message_id: opt(idOf('message')), hidden: queryBool(false) });
+export const forkQuery = z.object({
+  agent_id: opt(idOf('agent')),
+  message_id: opt(idOf('message')),
+  hidden: queryBool(false),
+});

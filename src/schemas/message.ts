@@ -20,7 +20,10 @@ const content = z.union([z.string(), z.array(contentPart)]);
 
 /** One `MessageCreateUnion` item (§4.5); an object with `approve`/`approval_request_id` is an approval. */
 export const messageCreateSchema = z.preprocess(
-  (v) => (v && typeof v === 'object' && !('type' in v) && ('approve' in v || 'approval_request_id' in v) ? { ...v, type: 'approval' } : v),
+  (v) =>
+    v && typeof v === 'object' && !('type' in v) && ('approve' in v || 'approval_request_id' in v)
+      ? { ...v, type: 'approval' }
+      : v,
   z.discriminatedUnion('type', [
     z.looseObject({
       type: z.literal('message').default('message'),
@@ -41,12 +44,21 @@ export const messageCreateSchema = z.preprocess(
       otid: opt(z.string()),
       group_id: opt(z.string()),
     }),
-    z.looseObject({ type: z.literal('tool_return'), tool_returns: z.array(z.looseObject({})), otid: opt(z.string()), group_id: opt(z.string()) }),
+    z.looseObject({
+      type: z.literal('tool_return'),
+      tool_returns: z.array(z.looseObject({})),
+      otid: opt(z.string()),
+      group_id: opt(z.string()),
+    }),
   ]),
 );
 export type MessageCreate = z.infer<typeof messageCreateSchema>;
 
-const clientTool = z.looseObject({ name: z.string().min(1), description: opt(z.string()), parameters: opt(jsonObject) });
+const clientTool = z.looseObject({
+  name: z.string().min(1),
+  description: opt(z.string()),
+  parameters: opt(jsonObject),
+});
 const clientSkill = z.looseObject({ name: z.string(), description: opt(z.string()), location: opt(z.string()) });
 
 const requestFields = {
@@ -72,7 +84,12 @@ const requestFields = {
 const exactlyOneInput = (v: { messages?: unknown[] | null | undefined; input?: unknown }, ctx: z.RefinementCtx) => {
   const hasMessages = Array.isArray(v.messages) && v.messages.length > 0;
   const hasInput = v.input !== undefined && v.input !== null;
-  if (hasMessages === hasInput) ctx.addIssue({ code: 'custom', path: ['messages'], message: "Exactly one of 'messages' or 'input' must be provided" });
+  if (hasMessages === hasInput)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['messages'],
+      message: "Exactly one of 'messages' or 'input' must be provided",
+    });
 };
 
 const streamingFields = {
@@ -120,10 +137,17 @@ export type ListMessagesQuery = z.infer<typeof listMessagesQuery>;
 
 export const resetMessagesSchema = z.looseObject({ add_default_initial_messages: opt(z.boolean()) });
 
-export const lettaMessageSchema = z.looseObject({ id: z.string(), message_type: z.string() }).meta({ id: 'LettaMessage' });
+export const lettaMessageSchema = z
+  .looseObject({ id: z.string(), message_type: z.string() })
+  .meta({ id: 'LettaMessage' });
 
 export const compactSchema = z.looseObject({ agent_id: opt(idOf('agent')), compaction_settings: opt(jsonObject) });
 
 export const generateSchema = z
-  .looseObject({ prompt: z.string().min(1), system_prompt: opt(z.string()), override_model: opt(z.string()), response_schema: opt(jsonObject) })
+  .looseObject({
+    prompt: z.string().min(1),
+    system_prompt: opt(z.string()),
+    override_model: opt(z.string()),
+    response_schema: opt(jsonObject),
+  })
   .meta({ id: 'GenerateRequest' });

@@ -3,7 +3,9 @@ import { idOf, opt, pageQuery, queryArray, queryBool, queryOptionalBool, querySt
 
 export const runIdParams = z.object({ run_id: idOf('run') });
 
-export const runSchema = z.looseObject({ id: z.string(), agent_id: z.string(), status: z.string() }).meta({ id: 'Run' });
+export const runSchema = z
+  .looseObject({ id: z.string(), agent_id: z.string(), status: z.string() })
+  .meta({ id: 'Run' });
 export const stepSchema = z.looseObject({ id: z.string() }).meta({ id: 'Step' });
 
 export const listRunsQuery = pageQuery(100).extend({

@@ -4,7 +4,14 @@ import { nowIso } from '../lib/time.js';
 import { toLettaMessages } from '../runtime/letta-messages.js';
 import { isApprovalRequest } from '../runtime/messages.js';
 import { baseSystemPrompt } from '../runtime/prompts/base.js';
-import type { AgentInclude, AgentState, AgentType, CreateAgent, ListAgentsQuery, UpdateAgent } from '../schemas/agent.js';
+import type {
+  AgentInclude,
+  AgentState,
+  AgentType,
+  CreateAgent,
+  ListAgentsQuery,
+  UpdateAgent,
+} from '../schemas/agent.js';
 import type { PageQuery } from '../schemas/common.js';
 import type { AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
@@ -33,7 +40,11 @@ const LEGACY_RELATIONSHIP: Record<string, AgentInclude> = {
   sources: 'agent.sources',
 };
 
-export function resolveIncludes(modernClient: boolean, include?: AgentInclude[], includeRelationships?: string[]): IncludeSet {
+export function resolveIncludes(
+  modernClient: boolean,
+  include?: AgentInclude[],
+  includeRelationships?: string[],
+): IncludeSet {
   if (!modernClient && !include?.length) {
     if (!includeRelationships?.length) return 'all';
     return new Set(includeRelationships.flatMap((name) => LEGACY_RELATIONSHIP[name] ?? []));
@@ -74,13 +85,17 @@ export class AgentService {
     const pendingByAgent = has(includes, 'agent.pending_approval') ? await pendingApprovals(records, tx) : undefined;
     const presentedBlocks = blocksByAgent ? await this.blocks.present([...blocksByAgent.values()].flat(), tx) : [];
     const blockById = new Map(presentedBlocks.map((b) => [b.id, b]));
-    const identityRows = identityIdsByAgent ? await tx.identities.findManyByIds([...new Set([...identityIdsByAgent.values()].flat())]) : [];
+    const identityRows = identityIdsByAgent
+      ? await tx.identities.findManyByIds([...new Set([...identityIdsByAgent.values()].flat())])
+      : [];
     const identityIds = identityRows.map((r) => r.id);
     const [identityAgents, identityBlocks] = await Promise.all([
       tx.identities.links('identity_agents', identityIds),
       tx.identities.links('identity_blocks', identityIds),
     ]);
-    const identityById = new Map(identityRows.map((r) => [r.id, toIdentity(r, identityAgents.get(r.id) ?? [], identityBlocks.get(r.id) ?? [])]));
+    const identityById = new Map(
+      identityRows.map((r) => [r.id, toIdentity(r, identityAgents.get(r.id) ?? [], identityBlocks.get(r.id) ?? [])]),
+    );
 
     return records.map((row) => {
       const blocks = (blocksByAgent?.get(row.id) ?? []).map((b) => blockById.get(b.id)!);
@@ -169,22 +184,38 @@ export class AgentService {
    * The agents a block is attached to, or an identity is linked to, keyset-paged newest first like Letta: the
    * SDK auto-paginates these lists and stops only on an empty page.
    */
-  async listLinked(link: { blockId: string } | { identityId: string }, page: PageQuery, includes: IncludeSet): Promise<AgentState[]> {
+  async listLinked(
+    link: { blockId: string } | { identityId: string },
+    page: PageQuery,
+    includes: IncludeSet,
+  ): Promise<AgentState[]> {
     if ('blockId' in link) await this.blocks.require(link.blockId);
-    else if (!(await this.stores.identities.findById(link.identityId))) throw notFound(`Identity with id '${link.identityId}' not found`);
+    else if (!(await this.stores.identities.findById(link.identityId)))
+      throw notFound(`Identity with id '${link.identityId}' not found`);
     const rows = await this.stores.agents.list({ ...link, showHidden: true }, { ...page, order: page.order ?? 'desc' });
     return this.present(rows, includes);
   }
 
   count(filter: { name?: string | undefined; tags?: string[] | undefined; match_all_tags?: boolean }): Promise<number> {
-    return this.stores.agents.count({ name: filter.name, tags: filter.tags, matchAllTags: filter.match_all_tags ?? false, showHidden: true });
+    return this.stores.agents.count({
+      name: filter.name,
+      tags: filter.tags,
+      matchAllTags: filter.match_all_tags ?? false,
+      showHidden: true,
+    });
   }
 
   /** Creates the agent with its blocks, tools, tags and identities in one transaction; returns it fully loaded. */
   async create(input: CreateAgent): Promise<AgentState> {
     const agentType: AgentType = input.agent_type ?? 'letta_v1_agent';
-    const model = input.model ?? (typeof input.llm_config?.handle === 'string' ? input.llm_config.handle : undefined) ?? this.defaults.llmHandle;
-    const embedding = input.embedding ?? (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined) ?? this.defaults.embeddingHandle;
+    const model =
+      input.model ??
+      (typeof input.llm_config?.handle === 'string' ? input.llm_config.handle : undefined) ??
+      this.defaults.llmHandle;
+    const embedding =
+      input.embedding ??
+      (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined) ??
+      this.defaults.embeddingHandle;
     const llmConfig = llmConfigFor(model, {
       contextWindowLimit: input.context_window_limit,
       maxTokens: input.max_tokens,
@@ -243,8 +274,16 @@ export class AgentService {
     });
   }
 
-  private async resolveTools(tx: Stores, input: CreateAgent, agentType: AgentType, enableSleeptime: boolean): Promise<string[]> {
-    const names = [...(input.include_base_tools === false ? [] : defaultToolNames(agentType, enableSleeptime)), ...(input.tools ?? [])];
+  private async resolveTools(
+    tx: Stores,
+    input: CreateAgent,
+    agentType: AgentType,
+    enableSleeptime: boolean,
+  ): Promise<string[]> {
+    const names = [
+      ...(input.include_base_tools === false ? [] : defaultToolNames(agentType, enableSleeptime)),
+      ...(input.tools ?? []),
+    ];
     const byName = new Map((await tx.tools.findManyByNames(names)).map((t) => [t.name, t.id]));
     const missing = [...new Set(names.filter((n) => !byName.has(n)))];
     if (missing.length > 0) throw badRequest(`Tools not found by name: ${JSON.stringify(missing)}`);
@@ -274,7 +313,8 @@ export class AgentService {
       if (input.message_ids != null) changes.message_ids = JSON.stringify(input.message_ids);
       if (input.compaction_settings !== undefined) changes.compaction_settings = toJsonText(input.compaction_settings);
       if (input.response_format !== undefined) changes.response_format = toJsonText(input.response_format);
-      if (input.message_buffer_autoclear != null) changes.message_buffer_autoclear = flag(input.message_buffer_autoclear);
+      if (input.message_buffer_autoclear != null)
+        changes.message_buffer_autoclear = flag(input.message_buffer_autoclear);
       if (input.enable_sleeptime != null) changes.enable_sleeptime = flag(input.enable_sleeptime);
       if (input.timezone != null) changes.timezone = input.timezone;
       if (input.hidden != null) changes.hidden = flag(input.hidden);
@@ -284,32 +324,49 @@ export class AgentService {
       if (input.last_run_completion !== undefined) changes.last_run_completion = input.last_run_completion;
       if (input.last_run_duration_ms !== undefined) changes.last_run_duration_ms = input.last_run_duration_ms;
       if (input.last_stop_reason !== undefined) changes.last_stop_reason = input.last_stop_reason;
-      if (input.secrets != null || input.tool_exec_environment_variables != null) changes.secrets = JSON.stringify(input.secrets ?? input.tool_exec_environment_variables);
+      if (input.secrets != null || input.tool_exec_environment_variables != null)
+        changes.secrets = JSON.stringify(input.secrets ?? input.tool_exec_environment_variables);
       if (input.context_window_limit !== undefined) changes.context_window_limit = input.context_window_limit;
 
-      const modelChanged = input.model != null || input.llm_config != null || input.context_window_limit != null || input.max_tokens != null || input.parallel_tool_calls != null;
+      const modelChanged =
+        input.model != null ||
+        input.llm_config != null ||
+        input.context_window_limit != null ||
+        input.max_tokens != null ||
+        input.parallel_tool_calls != null;
       if (modelChanged) {
         const current = parseJson<Record<string, unknown>>(row.llm_config, {});
-        const model = input.model ?? (typeof input.llm_config?.handle === 'string' ? input.llm_config.handle : null) ?? row.model ?? this.defaults.llmHandle;
+        const model =
+          input.model ??
+          (typeof input.llm_config?.handle === 'string' ? input.llm_config.handle : null) ??
+          row.model ??
+          this.defaults.llmHandle;
         const sameModel = model === row.model;
         changes.model = model;
         changes.llm_config = JSON.stringify(
           llmConfigFor(model, {
             contextWindowLimit: input.context_window_limit ?? row.context_window_limit,
             maxTokens: input.max_tokens ?? (sameModel ? (current.max_tokens as number | null) : null),
-            parallelToolCalls: input.parallel_tool_calls ?? (sameModel ? (current.parallel_tool_calls as boolean | null) : null),
+            parallelToolCalls:
+              input.parallel_tool_calls ?? (sameModel ? (current.parallel_tool_calls as boolean | null) : null),
             base: input.llm_config,
           }),
         );
       }
       if (input.model_settings != null) changes.model_settings = JSON.stringify(input.model_settings);
-      else if (input.model != null && input.model !== row.model) changes.model_settings = JSON.stringify(defaultModelSettings(input.model, input.parallel_tool_calls));
+      else if (input.model != null && input.model !== row.model)
+        changes.model_settings = JSON.stringify(defaultModelSettings(input.model, input.parallel_tool_calls));
 
-      const newEmbedding = input.embedding ?? (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined);
+      const newEmbedding =
+        input.embedding ??
+        (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined);
       if (newEmbedding != null) {
         parseHandle(newEmbedding, 'embedding');
         changes.embedding = newEmbedding;
-        changes.embedding_config = JSON.stringify({ ...embeddingConfigFor(newEmbedding), ...(input.embedding_config ?? {}) });
+        changes.embedding_config = JSON.stringify({
+          ...embeddingConfigFor(newEmbedding),
+          ...(input.embedding_config ?? {}),
+        });
       }
 
       changes.updated_at = nowIso();
@@ -321,7 +378,8 @@ export class AgentService {
         const found = new Set((await tx.tools.findManyByIds(input.tool_ids)).map((t) => t.id));
         const unknown = input.tool_ids.find((id) => !found.has(id));
         if (unknown) throw notFound(`Tool with id '${unknown}' not found`);
-        for (const tool of await tx.tools.listForAgents([agentId]).then((m) => m.get(agentId) ?? [])) await tx.tools.detach(agentId, tool.id);
+        for (const tool of await tx.tools.listForAgents([agentId]).then((m) => m.get(agentId) ?? []))
+          await tx.tools.detach(agentId, tool.id);
         await tx.tools.attach(agentId, input.tool_ids);
       }
       if (input.block_ids != null) {
@@ -331,7 +389,8 @@ export class AgentService {
         await this.events.blocksChanged(tx, [agentId]);
       }
       if (input.system != null) await this.events.blocksChanged(tx, [agentId]);
-      if (newEmbedding != null && newEmbedding !== row.embedding) await this.events.embeddingChanged(tx, agentId, newEmbedding);
+      if (newEmbedding != null && newEmbedding !== row.embedding)
+        await this.events.embeddingChanged(tx, agentId, newEmbedding);
       return this.presentOne(await this.require(agentId, tx), includes, tx);
     });
   }
@@ -400,7 +459,13 @@ export class AgentService {
 
   /** The legacy `Memory` object (`GET /agents/{id}/core-memory`), still read by the Letta MCP server. */
   async memory(agentId: string) {
-    return { blocks: await this.listBlocks(agentId), file_blocks: [], prompt_template: '', agent_type: null, git_enabled: false };
+    return {
+      blocks: await this.listBlocks(agentId),
+      file_blocks: [],
+      prompt_template: '',
+      agent_type: null,
+      git_enabled: false,
+    };
   }
 
   async getBlock(agentId: string, label: string) {
@@ -432,11 +497,49 @@ async function pendingApprovals(records: AgentRecord[], tx: Stores): Promise<Map
   const lastIds = records.flatMap((r) => parseJson<string[]>(r.message_ids, []).slice(-1));
   const rows = await tx.messages.findByIds(lastIds);
   const types = new Map(records.map((r) => [r.id, r.agent_type]));
-  return new Map(rows.filter(isApprovalRequest).map((row) => [row.agent_id, toLettaMessages(row, { agentType: types.get(row.agent_id) ?? 'letta_v1_agent' })[0]]));
+  return new Map(
+    rows
+      .filter(isApprovalRequest)
+      .map((row) => [
+        row.agent_id,
+        toLettaMessages(row, { agentType: types.get(row.agent_id) ?? 'letta_v1_agent' })[0],
+      ]),
+  );
 }
 
-const ADJECTIVES = ['amber', 'brisk', 'calm', 'deft', 'eager', 'fair', 'gentle', 'hardy', 'keen', 'lucid', 'mellow', 'nimble', 'quiet', 'rapid', 'steady', 'vivid'];
-const NOUNS = ['badger', 'cairn', 'falcon', 'harbor', 'lantern', 'meadow', 'otter', 'pine', 'quarry', 'raven', 'summit', 'thistle', 'willow'];
+const ADJECTIVES = [
+  'amber',
+  'brisk',
+  'calm',
+  'deft',
+  'eager',
+  'fair',
+  'gentle',
+  'hardy',
+  'keen',
+  'lucid',
+  'mellow',
+  'nimble',
+  'quiet',
+  'rapid',
+  'steady',
+  'vivid',
+];
+const NOUNS = [
+  'badger',
+  'cairn',
+  'falcon',
+  'harbor',
+  'lantern',
+  'meadow',
+  'otter',
+  'pine',
+  'quarry',
+  'raven',
+  'summit',
+  'thistle',
+  'willow',
+];
 
 function randomAgentName(): string {
   const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)]!;

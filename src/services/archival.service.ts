@@ -3,7 +3,14 @@ import { newId } from '../lib/ids.js';
 import { nowIso, toIso } from '../lib/time.js';
 import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
 import type { Embedders } from '../embedders/index.js';
-import { MAX_TOP_K, type Archive, type ArchiveCreate, type Passage, type PassageCreate, type SearchMode } from '../schemas/archival.js';
+import {
+  MAX_TOP_K,
+  type Archive,
+  type ArchiveCreate,
+  type Passage,
+  type PassageCreate,
+  type SearchMode,
+} from '../schemas/archival.js';
 import type { AgentRecord } from '../store/agent.store.js';
 import type { ArchiveRecord, PassageFilter, PassageRecord, Ranked } from '../store/archival.store.js';
 import type { Stores } from '../store/index.js';
@@ -153,7 +160,13 @@ export class ArchivalService implements MemoryEvents {
     return row;
   }
 
-  private newArchiveRow(input: { name: string; description?: string | null | undefined; embedding: string; embeddingConfig?: unknown; owner?: string }) {
+  private newArchiveRow(input: {
+    name: string;
+    description?: string | null | undefined;
+    embedding: string;
+    embeddingConfig?: unknown;
+    owner?: string;
+  }) {
     const now = nowIso();
     return {
       id: newId('archive'),
@@ -169,14 +182,25 @@ export class ArchivalService implements MemoryEvents {
   }
 
   async createArchive(input: ArchiveCreate): Promise<Archive> {
-    const handle = input.embedding ?? (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined) ?? this.defaultEmbedding;
+    const handle =
+      input.embedding ??
+      (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined) ??
+      this.defaultEmbedding;
     const config = { ...embeddingConfigFor(handle), ...(input.embedding_config ?? {}), handle };
-    const row = this.newArchiveRow({ name: input.name, description: input.description, embedding: handle, embeddingConfig: config });
+    const row = this.newArchiveRow({
+      name: input.name,
+      description: input.description,
+      embedding: handle,
+      embeddingConfig: config,
+    });
     await this.stores.archival.insertArchive(row);
     return toArchive({ seq: 0, ...row });
   }
 
-  async updateArchive(archiveId: string, patch: { name?: string | null | undefined; description?: string | null | undefined }): Promise<Archive> {
+  async updateArchive(
+    archiveId: string,
+    patch: { name?: string | null | undefined; description?: string | null | undefined },
+  ): Promise<Archive> {
     return this.stores.transaction(async (tx) => {
       await this.requireArchive(archiveId, tx);
       await tx.archival.updateArchive(archiveId, {
@@ -189,10 +213,14 @@ export class ArchivalService implements MemoryEvents {
   }
 
   async deleteArchive(archiveId: string): Promise<void> {
-    if (!(await this.stores.archival.deleteArchive(archiveId))) throw notFound(`Archive with id '${archiveId}' not found`);
+    if (!(await this.stores.archival.deleteArchive(archiveId)))
+      throw notFound(`Archive with id '${archiveId}' not found`);
   }
 
-  async listArchives(filter: { name?: string | undefined; agentId?: string | undefined }, page: PageSpec): Promise<Archive[]> {
+  async listArchives(
+    filter: { name?: string | undefined; agentId?: string | undefined },
+    page: PageSpec,
+  ): Promise<Archive[]> {
     return (await this.stores.archival.listArchives(filter, page)).map(toArchive);
   }
 
@@ -203,7 +231,9 @@ export class ArchivalService implements MemoryEvents {
       const archive = await this.requireArchive(archiveId, tx);
       const handle = this.handleOf(agent);
       if (archive.embedding !== handle) {
-        throw conflict(`Archive '${archive.name}' (${archiveId}) is embedded with '${archive.embedding}' but agent ${agentId} uses '${handle}'; vectors of different models cannot be searched together`);
+        throw conflict(
+          `Archive '${archive.name}' (${archiveId}) is embedded with '${archive.embedding}' but agent ${agentId} uses '${handle}'; vectors of different models cannot be searched together`,
+        );
       }
       await tx.archival.attach(agentId, archiveId, nowIso());
     });
@@ -218,7 +248,11 @@ export class ArchivalService implements MemoryEvents {
   }
 
   private handleOf(agent: AgentRecord): string {
-    return agent.embedding ?? parseJson<{ handle?: string } | null>(agent.embedding_config, null)?.handle ?? this.defaultEmbedding;
+    return (
+      agent.embedding ??
+      parseJson<{ handle?: string } | null>(agent.embedding_config, null)?.handle ??
+      this.defaultEmbedding
+    );
   }
 
   /** The archive an agent's own inserts go to, created as `"{name}'s Archive"` on first use. */
@@ -227,7 +261,12 @@ export class ArchivalService implements MemoryEvents {
     const [first] = await tx.archival.archivesOf(agentId);
     if (first) return first;
     const handle = this.handleOf(agent);
-    const row = this.newArchiveRow({ name: archiveName(agent.name), embedding: handle, embeddingConfig: parseJson(agent.embedding_config, null) ?? undefined, owner: agentId });
+    const row = this.newArchiveRow({
+      name: archiveName(agent.name),
+      embedding: handle,
+      embeddingConfig: parseJson(agent.embedding_config, null) ?? undefined,
+      owner: agentId,
+    });
     await tx.archival.insertArchive(row);
     await tx.archival.attach(agentId, row.id, row.created_at);
     return { seq: 0, ...row };
@@ -242,7 +281,8 @@ export class ArchivalService implements MemoryEvents {
       let createdAt = now;
       if (input.created_at) {
         const parsed = Date.parse(input.created_at);
-        if (Number.isNaN(parsed)) throw invalidField(['body', 'created_at'], `Invalid datetime '${input.created_at}'`, input.created_at);
+        if (Number.isNaN(parsed))
+          throw invalidField(['body', 'created_at'], `Invalid datetime '${input.created_at}'`, input.created_at);
         createdAt = toIso(parsed);
       }
       return {
@@ -289,7 +329,16 @@ export class ArchivalService implements MemoryEvents {
     return passages;
   }
 
-  async list(agentId: string, query: { after?: string | undefined; before?: string | undefined; limit: number; ascending: boolean; search?: string | undefined }): Promise<Passage[]> {
+  async list(
+    agentId: string,
+    query: {
+      after?: string | undefined;
+      before?: string | undefined;
+      limit: number;
+      ascending: boolean;
+      search?: string | undefined;
+    },
+  ): Promise<Passage[]> {
     await this.requireAgent(agentId, this.stores);
     const archives = await this.stores.archival.archivesOf(agentId);
     const rows = await this.stores.archival.listPassages(
@@ -305,31 +354,46 @@ export class ArchivalService implements MemoryEvents {
     await this.requireAgent(agentId, tx);
     const passage = await tx.archival.findPassage(passageId);
     const archives = await tx.archival.archivesOf(agentId);
-    if (!passage || !archives.some((a) => a.id === passage.archive_id)) throw notFound(`Passage with id '${passageId}' not found for agent ${agentId}`);
+    if (!passage || !archives.some((a) => a.id === passage.archive_id))
+      throw notFound(`Passage with id '${passageId}' not found for agent ${agentId}`);
     await tx.archival.deletePassage(passageId);
   }
 
   async deleteFromArchive(archiveId: string, passageId: string): Promise<void> {
     const passage = await this.stores.archival.findPassage(passageId);
-    if (!passage || passage.archive_id !== archiveId) throw notFound(`Passage with id '${passageId}' not found in archive ${archiveId}`);
+    if (!passage || passage.archive_id !== archiveId)
+      throw notFound(`Passage with id '${passageId}' not found in archive ${archiveId}`);
     await this.stores.archival.deletePassage(passageId);
   }
 
   /** How many passages the agent's archives hold and their distinct tags (the prompt's memory metadata). */
   async stats(agentId: string, tx: Stores = this.stores): Promise<{ count: number; tags: string[] }> {
     const archiveIds = (await tx.archival.archivesOf(agentId)).map((a) => a.id);
-    const [count, tags] = await Promise.all([tx.archival.countPassages(archiveIds), tx.archival.distinctTags(archiveIds)]);
+    const [count, tags] = await Promise.all([
+      tx.archival.countPassages(archiveIds),
+      tx.archival.distinctTags(archiveIds),
+    ]);
     return { count, tags };
   }
 
   // ---- search ---------------------------------------------------------------------------------------------
 
   /** The agent's search results in Letta's shape, timestamps in the agent's timezone. */
-  async search(agentId: string, options: ArchivalSearchOptions, tx: Stores = this.stores): Promise<ArchivalSearchResult[]> {
+  async search(
+    agentId: string,
+    options: ArchivalSearchOptions,
+    tx: Stores = this.stores,
+  ): Promise<ArchivalSearchResult[]> {
     const agent = await this.requireAgent(agentId, tx);
     const timeZone = zoneOrUtc(agent.timezone);
     const hits = await this.rank(agent, options, tx);
-    return hits.map((h) => ({ id: h.passage.id, timestamp: formatInZone(h.passage.created_at, timeZone), content: h.passage.text, tags: h.tags, relevance: h.score }));
+    return hits.map((h) => ({
+      id: h.passage.id,
+      timestamp: formatInZone(h.passage.created_at, timeZone),
+      content: h.passage.text,
+      tags: h.tags,
+      relevance: h.score,
+    }));
   }
 
   /** Ranked passages of an agent's archives. */
@@ -339,7 +403,12 @@ export class ArchivalService implements MemoryEvents {
   }
 
   /** `POST /v1/passages/search`: one agent's archives, or one archive. */
-  async searchPassages(body: { query?: string | null; agentId?: string | null; archiveId?: string | null } & Omit<ArchivalSearchOptions, 'query'>): Promise<{ passage: Passage; score: number; metadata: Record<string, unknown> }[]> {
+  async searchPassages(
+    body: { query?: string | null; agentId?: string | null; archiveId?: string | null } & Omit<
+      ArchivalSearchOptions,
+      'query'
+    >,
+  ): Promise<{ passage: Passage; score: number; metadata: Record<string, unknown> }[]> {
     let hits: ArchivalHit[];
     if (body.agentId) {
       const agent = await this.requireAgent(body.agentId, this.stores);
@@ -356,16 +425,27 @@ export class ArchivalService implements MemoryEvents {
     return passages.map((passage, i) => ({ passage, score: hits[i]!.score, metadata: {} }));
   }
 
-  private async rankIn(archives: ArchiveRecord[], handle: string, agentTimeZone: string, options: ArchivalSearchOptions, tx: Stores = this.stores): Promise<ArchivalHit[]> {
+  private async rankIn(
+    archives: ArchiveRecord[],
+    handle: string,
+    agentTimeZone: string,
+    options: ArchivalSearchOptions,
+    tx: Stores = this.stores,
+  ): Promise<ArchivalHit[]> {
     const topK = options.topK ?? DEFAULT_TOP_K;
-    if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) throw invalidField(['query', 'top_k'], `top_k must be an integer between 1 and ${MAX_TOP_K}`, topK);
+    if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K)
+      throw invalidField(['query', 'top_k'], `top_k must be an integer between 1 and ${MAX_TOP_K}`, topK);
     const timeZone = zoneOrUtc(agentTimeZone);
     const filter: PassageFilter = {
       archiveIds: archives.map((a) => a.id),
       tags: options.tags ?? undefined,
       matchAllTags: options.tagMatchMode === 'all',
-      start: options.startDatetime ? parseBound(options.startDatetime, 'start', timeZone, ['query', 'start_datetime']) : undefined,
-      end: options.endDatetime ? parseBound(options.endDatetime, 'end', timeZone, ['query', 'end_datetime']) : undefined,
+      start: options.startDatetime
+        ? parseBound(options.startDatetime, 'start', timeZone, ['query', 'start_datetime'])
+        : undefined,
+      end: options.endDatetime
+        ? parseBound(options.endDatetime, 'end', timeZone, ['query', 'end_datetime'])
+        : undefined,
     };
     const query = options.query.trim();
     if (query === '' || archives.length === 0) return [];
@@ -374,7 +454,9 @@ export class ArchivalService implements MemoryEvents {
 
     const foreign = archives.find((a) => a.embedding !== handle);
     if (foreign && mode !== 'lexical') {
-      throw conflict(`Archive '${foreign.name}' (${foreign.id}) is embedded with '${foreign.embedding}', not '${handle}'; vectors of different models are never compared`);
+      throw conflict(
+        `Archive '${foreign.name}' (${foreign.id}) is embedded with '${foreign.embedding}', not '${handle}'; vectors of different models are never compared`,
+      );
     }
 
     const terms = queryTerms(query);
@@ -413,12 +495,23 @@ export class ArchivalService implements MemoryEvents {
    * vectors and compared only with rows of that model and dimension; vectors of another dimension under the
    * same handle (a provider that changed its model) are an explicit error.
    */
-  private async vectorRanks(handle: string, query: string | Float32Array, filter: PassageFilter, depth: number, tx: Stores): Promise<Ranked[]> {
+  private async vectorRanks(
+    handle: string,
+    query: string | Float32Array,
+    filter: PassageFilter,
+    depth: number,
+    tx: Stores,
+  ): Promise<Ranked[]> {
     const vector = typeof query === 'string' ? await this.embedQuery(handle, query) : query;
     // Both at once (one round trip less on PostgreSQL); `nearest` only ever reads vectors of the query's dimension.
-    const [other, nearest] = await Promise.all([tx.archival.otherDim(filter.archiveIds, handle, vector.length), tx.archival.nearest(handle, vector, filter, depth)]);
+    const [other, nearest] = await Promise.all([
+      tx.archival.otherDim(filter.archiveIds, handle, vector.length),
+      tx.archival.nearest(handle, vector, filter, depth),
+    ]);
     if (other !== undefined) {
-      throw conflict(`Stored '${handle}' vectors have ${other} dimensions but the query embedding has ${vector.length}; re-embed the archive before searching`);
+      throw conflict(
+        `Stored '${handle}' vectors have ${other} dimensions but the query embedding has ${vector.length}; re-embed the archive before searching`,
+      );
     }
     return nearest;
   }
@@ -430,7 +523,10 @@ export class ArchivalService implements MemoryEvents {
       const [vector] = await embedder.embed([query]);
       return vector!;
     } catch (error) {
-      throw new CairnError(502, `Could not embed the query with '${handle}': ${error instanceof Error ? error.message : String(error)}`);
+      throw new CairnError(
+        502,
+        `Could not embed the query with '${handle}': ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -450,7 +546,8 @@ export class ArchivalService implements MemoryEvents {
       for (const [seq, score] of fused) {
         const c = neighbours.get(seq);
         for (const n of [c?.prev, c?.next]) {
-          if (n != null && times.has(n) && times.get(n) === c?.created_at) scores.set(n, (scores.get(n) ?? 0) + FUSION.neighbourShare * score);
+          if (n != null && times.has(n) && times.get(n) === c?.created_at)
+            scores.set(n, (scores.get(n) ?? 0) + FUSION.neighbourShare * score);
         }
       }
     }
@@ -460,27 +557,39 @@ export class ArchivalService implements MemoryEvents {
         const at = times.get(seq);
         if (at) group.set(at, (group.get(at) ?? 0) + score);
       }
-      for (const [seq, score] of scores) scores.set(seq, score + FUSION.sameTimeShare * (group.get(times.get(seq) ?? '') ?? 0));
+      for (const [seq, score] of scores)
+        scores.set(seq, score + FUSION.sameTimeShare * (group.get(times.get(seq) ?? '') ?? 0));
     }
     return [...scores].map(([seq, score]) => ({ seq, score }));
   }
 
   // ---- embedding lifecycle --------------------------------------------------------------------------------
 
-  async embeddingStatus(agentId: string): Promise<{ total: number; embedded: number; pending: number; failing: number; embedding: string | null }> {
+  async embeddingStatus(
+    agentId: string,
+  ): Promise<{ total: number; embedded: number; pending: number; failing: number; embedding: string | null }> {
     const agent = await this.requireAgent(agentId, this.stores);
     const archives = await this.stores.archival.archivesOf(agentId);
-    return { ...(await this.stores.archival.embeddingProgress(archives.map((a) => a.id))), embedding: this.handleOf(agent) };
+    return {
+      ...(await this.stores.archival.embeddingProgress(archives.map((a) => a.id))),
+      embedding: this.handleOf(agent),
+    };
   }
 
   /** The agent's own archives follow its new model: every passage is queued again and old vectors dropped. */
   async embeddingChanged(tx: Stores, agentId: string, handle: string): Promise<void> {
-    const owned = (await tx.archival.archivesOf(agentId)).filter((a) => a.owner_agent_id === agentId && a.embedding !== handle);
+    const owned = (await tx.archival.archivesOf(agentId)).filter(
+      (a) => a.owner_agent_id === agentId && a.embedding !== handle,
+    );
     if (owned.length === 0) return;
     const agent = await this.requireAgent(agentId, tx);
     const now = nowIso();
     for (const archive of owned) {
-      await tx.archival.updateArchive(archive.id, { embedding: handle, embedding_config: agent.embedding_config ?? JSON.stringify(embeddingConfigFor(handle)), updated_at: now });
+      await tx.archival.updateArchive(archive.id, {
+        embedding: handle,
+        embedding_config: agent.embedding_config ?? JSON.stringify(embeddingConfigFor(handle)),
+        updated_at: now,
+      });
     }
     await tx.archival.requeue(
       owned.map((a) => a.id),

@@ -1,7 +1,13 @@
 import { conflict, invalidField, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
-import { DEFAULT_BLOCK_LIMIT, type Block, type BlockUpdate, type CreateBlock, type ListBlocksQuery } from '../schemas/block.js';
+import {
+  DEFAULT_BLOCK_LIMIT,
+  type Block,
+  type BlockUpdate,
+  type CreateBlock,
+  type ListBlocksQuery,
+} from '../schemas/block.js';
 import { toBlock, type BlockRecord } from '../store/block.store.js';
 import type { Stores } from '../store/index.js';
 import { flag, toJsonText } from '../store/json.js';
@@ -9,8 +15,10 @@ import type { MemoryEventBus } from './memory-events.js';
 
 /** Letta's defaults for the two conventional blocks (`letta/constants.py`). */
 const DEFAULT_DESCRIPTIONS: Record<string, string> = {
-  persona: 'The persona block: Stores details about your current persona, guiding how you behave and respond. This helps you to maintain consistency and personality in your interactions.',
-  human: 'The human block: Stores key details about the person you are conversing with, allowing for more personalized and friend-like conversation.',
+  persona:
+    'The persona block: Stores details about your current persona, guiding how you behave and respond. This helps you to maintain consistency and personality in your interactions.',
+  human:
+    'The human block: Stores key details about the person you are conversing with, allowing for more personalized and friend-like conversation.',
 };
 
 /** An edit an agent's own tool attempted and may not make; the runtime turns it into an error tool return. */
@@ -116,7 +124,9 @@ export class BlockService {
   /** `GET /identities/{id}/blocks`. */
   async listForIdentity(identityId: string): Promise<Block[]> {
     await this.requireIdentity(identityId, this.stores);
-    return this.present(await this.stores.blocks.list({ identityId, showHidden: true }, { limit: 10_000, order: 'asc' }));
+    return this.present(
+      await this.stores.blocks.list({ identityId, showHidden: true }, { limit: 10_000, order: 'asc' }),
+    );
   }
 
   /** `PATCH /blocks/{id}/identities/attach|detach/{identity_id}`. */
@@ -164,7 +174,12 @@ export class BlockService {
     changes.updated_at = nowIso();
     await tx.blocks.update(row.id, changes);
     if (patch.tags != null) await tx.blocks.setTags(row.id, patch.tags);
-    const memoryVisible = changes.value !== undefined || changes.label !== undefined || changes.description !== undefined || changes.char_limit !== undefined || changes.read_only !== undefined;
+    const memoryVisible =
+      changes.value !== undefined ||
+      changes.label !== undefined ||
+      changes.description !== undefined ||
+      changes.char_limit !== undefined ||
+      changes.read_only !== undefined;
     if (memoryVisible) await this.events.blocksChanged(tx, await tx.blocks.agentIdsFor(row.id));
     return { ...row, ...changes };
   }
@@ -173,7 +188,12 @@ export class BlockService {
    * The one path by which an agent's memory tools change a block. Read-only blocks and over-limit values are
    * refused with Letta's error texts; the write lands on the shared row, so every attached agent sees it.
    */
-  async writeByAgent(tx: Stores, agentId: string, label: string, compute: (current: string) => string): Promise<BlockRecord> {
+  async writeByAgent(
+    tx: Stores,
+    agentId: string,
+    label: string,
+    compute: (current: string) => string,
+  ): Promise<BlockRecord> {
     const row = await tx.blocks.findForAgentByLabel(agentId, label);
     if (!row) {
       const labels = (await tx.blocks.listForAgent(agentId)).map((b) => b.label);
@@ -211,4 +231,3 @@ export class BlockService {
     await tx.blocks.attach(agentId, blockId);
   }
 }
-

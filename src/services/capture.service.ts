@@ -36,7 +36,8 @@ export class CaptureService {
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
     if (conversationId) {
       const conversation = await this.stores.conversations.findById(conversationId);
-      if (!conversation || conversation.agent_id !== agentId) throw notFound(`Conversation with id '${conversationId}' not found for agent '${agentId}'`);
+      if (!conversation || conversation.agent_id !== agentId)
+        throw notFound(`Conversation with id '${conversationId}' not found for agent '${agentId}'`);
     }
     const now = Date.now();
     const rows = messages.map((m, i) => this.row(agentId, conversationId ?? null, m, i, now));
@@ -64,7 +65,8 @@ export class CaptureService {
     let createdAt: string;
     if (m.created_at) {
       const parsed = Date.parse(m.created_at);
-      if (Number.isNaN(parsed)) throw invalidField(['body', 'messages', index, 'created_at'], 'Invalid datetime', m.created_at);
+      if (Number.isNaN(parsed))
+        throw invalidField(['body', 'messages', index, 'created_at'], 'Invalid datetime', m.created_at);
       createdAt = toIso(parsed);
     } else {
       // Distinct, increasing timestamps keep a batch in order for date-ranged reads too.

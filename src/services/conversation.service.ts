@@ -46,7 +46,11 @@ export class ConversationService {
     return toConversation(await this.require(conversationId));
   }
 
-  async create(agentId: string, input: CreateConversation, copyFrom?: { conversationId: string | null; upToMessageId?: string | undefined }) {
+  async create(
+    agentId: string,
+    input: CreateConversation,
+    copyFrom?: { conversationId: string | null; upToMessageId?: string | undefined },
+  ) {
     return this.stores.transaction(async (tx) => {
       const agent = await tx.agents.findById(agentId);
       if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
@@ -85,7 +89,10 @@ export class ConversationService {
   }
 
   async list(query: PageQuery & { agent_id?: string | undefined; summary_search?: string | undefined }) {
-    const rows = await this.stores.conversations.list({ agentId: query.agent_id, summarySearch: query.summary_search }, { ...query, order: query.order ?? 'desc' });
+    const rows = await this.stores.conversations.list(
+      { agentId: query.agent_id, summarySearch: query.summary_search },
+      { ...query, order: query.order ?? 'desc' },
+    );
     return rows.map(toConversation);
   }
 

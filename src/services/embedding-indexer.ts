@@ -80,9 +80,18 @@ export class EmbeddingIndexer {
       for (;;) {
         if (this.stopped) return;
         const now = Date.now();
-        const claims = await this.stores.archival.claimDue(new Date(now).toISOString(), new Date(now + this.options.leaseMs).toISOString(), this.options.batchSize);
+        const claims = await this.stores.archival.claimDue(
+          new Date(now).toISOString(),
+          new Date(now + this.options.leaseMs).toISOString(),
+          this.options.batchSize,
+        );
         if (claims.length === 0) return;
-        for (const [model, batch] of groupBy(claims, (c) => c.model, (c) => c)) await this.embedBatch(model, batch);
+        for (const [model, batch] of groupBy(
+          claims,
+          (c) => c.model,
+          (c) => c,
+        ))
+          await this.embedBatch(model, batch);
         if (claims.length < this.options.batchSize) return;
       }
     } catch (error) {
@@ -97,10 +106,14 @@ export class EmbeddingIndexer {
       const embedder = this.embedders.get(model);
       vectors = await embedder.embed(batch.map((c) => c.text));
       const dim = vectors[0]?.length;
-      if (embedder.dim !== undefined && dim !== embedder.dim) throw new Error(`${model} returned ${dim}-d vectors, expected ${embedder.dim}`);
+      if (embedder.dim !== undefined && dim !== embedder.dim)
+        throw new Error(`${model} returned ${dim}-d vectors, expected ${embedder.dim}`);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.logger.warn({ model, passages: batch.length, error: message }, 'embedding failed; passages stay queued for retry');
+      this.logger.warn(
+        { model, passages: batch.length, error: message },
+        'embedding failed; passages stay queued for retry',
+      );
       await this.stores.archival.failEmbedding(
         batch.map((c) => c.id),
         message,
@@ -113,9 +126,7 @@ export class EmbeddingIndexer {
       await this.stores.archival.ensureVectorIndex(dim);
       this.indexedDims.add(dim);
     }
-    const stored = await this.stores.archival.storeVectors(
-      batch.map((claim, i) => ({ claim, vector: vectors[i]! })),
-    );
+    const stored = await this.stores.archival.storeVectors(batch.map((claim, i) => ({ claim, vector: vectors[i]! })));
     this.logger.debug({ model, dim, embedded: stored, claimed: batch.length }, 'embedded passages');
   }
 }

@@ -10,7 +10,10 @@ export class IdentityService {
 
   async present(records: IdentityRecord[], tx: Stores = this.stores): Promise<Identity[]> {
     const ids = records.map((r) => r.id);
-    const [agents, blocks] = await Promise.all([tx.identities.links('identity_agents', ids), tx.identities.links('identity_blocks', ids)]);
+    const [agents, blocks] = await Promise.all([
+      tx.identities.links('identity_agents', ids),
+      tx.identities.links('identity_blocks', ids),
+    ]);
     return records.map((r) => toIdentity(r, agents.get(r.id) ?? [], blocks.get(r.id) ?? []));
   }
 
@@ -31,7 +34,12 @@ export class IdentityService {
 
   async list(query: ListIdentitiesQuery): Promise<Identity[]> {
     const rows = await this.stores.identities.list(
-      { name: query.name, projectId: query.project_id, identifierKey: query.identifier_key, identityType: query.identity_type },
+      {
+        name: query.name,
+        projectId: query.project_id,
+        identifierKey: query.identifier_key,
+        identityType: query.identity_type,
+      },
       { ...query, order: query.order ?? 'asc' },
     );
     return this.present(rows);
@@ -55,7 +63,10 @@ export class IdentityService {
     return this.stores.transaction(async (tx) => {
       const existing = await tx.identities.findByKey(input.identifier_key, input.project_id ?? null);
       if (!existing) return this.presentOne(await this.insert(tx, input), tx);
-      return this.presentOne(await this.applyUpdate(tx, existing, { ...input, properties: input.properties ?? [] }), tx);
+      return this.presentOne(
+        await this.applyUpdate(tx, existing, { ...input, properties: input.properties ?? [] }),
+        tx,
+      );
     });
   }
 
@@ -75,7 +86,8 @@ export class IdentityService {
   }
 
   async delete(identityId: string): Promise<void> {
-    if (!(await this.stores.identities.delete(identityId))) throw notFound(`Identity with id '${identityId}' not found`);
+    if (!(await this.stores.identities.delete(identityId)))
+      throw notFound(`Identity with id '${identityId}' not found`);
   }
 
   private async insert(tx: Stores, input: IdentityCreate): Promise<IdentityRecord> {
@@ -106,7 +118,12 @@ export class IdentityService {
     return { ...row, ...changes };
   }
 
-  private async setLinks(tx: Stores, identityId: string, agentIds?: string[] | null, blockIds?: string[] | null): Promise<void> {
+  private async setLinks(
+    tx: Stores,
+    identityId: string,
+    agentIds?: string[] | null,
+    blockIds?: string[] | null,
+  ): Promise<void> {
     if (agentIds != null) {
       const found = new Set((await tx.agents.findManyByIds(agentIds)).map((a) => a.id));
       const unknown = agentIds.find((id) => !found.has(id));

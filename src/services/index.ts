@@ -66,7 +66,10 @@ export function createServices(
     stores,
     events,
     blocks,
-    agents: new AgentService(stores, blocks, events, { llmHandle: config.defaultLlmHandle, embeddingHandle: config.defaultEmbeddingHandle }),
+    agents: new AgentService(stores, blocks, events, {
+      llmHandle: config.defaultLlmHandle,
+      embeddingHandle: config.defaultEmbeddingHandle,
+    }),
     identities: new IdentityService(stores),
     tools: new ToolService(stores),
     embedders,

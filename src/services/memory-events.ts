@@ -9,7 +9,11 @@ export interface MemoryEvents {
   /** Core memory of these agents changed: a block value, or the set of attached blocks. */
   blocksChanged?(tx: Stores, agentIds: string[]): Promise<void>;
   /** `initialMessages` is the create request's `initial_message_sequence` (null when absent). */
-  agentCreated?(tx: Stores, agentId: string, options?: { initialMessages?: { role?: string; content?: unknown }[] | null }): Promise<void>;
+  agentCreated?(
+    tx: Stores,
+    agentId: string,
+    options?: { initialMessages?: { role?: string; content?: unknown }[] | null },
+  ): Promise<void>;
   agentDeleting?(tx: Stores, agentId: string): Promise<void>;
   embeddingChanged?(tx: Stores, agentId: string, handle: string): Promise<void>;
 }
@@ -26,7 +30,11 @@ export class MemoryEventBus {
     for (const l of this.listeners) await l.blocksChanged?.(tx, agentIds);
   }
 
-  async agentCreated(tx: Stores, agentId: string, options?: { initialMessages?: { role?: string; content?: unknown }[] | null }): Promise<void> {
+  async agentCreated(
+    tx: Stores,
+    agentId: string,
+    options?: { initialMessages?: { role?: string; content?: unknown }[] | null },
+  ): Promise<void> {
     for (const l of this.listeners) await l.agentCreated?.(tx, agentId, options);
   }
 

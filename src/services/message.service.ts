@@ -26,7 +26,11 @@ export class MessageService {
     return types?.length ? messages.filter((m) => (types as string[]).includes(m.message_type)) : messages;
   }
 
-  async listForThread(agentId: string | undefined, conversationId: string, query: ListMessagesQuery): Promise<LettaMessage[]> {
+  async listForThread(
+    agentId: string | undefined,
+    conversationId: string,
+    query: ListMessagesQuery,
+  ): Promise<LettaMessage[]> {
     if (conversationId === 'default') {
       if (!agentId) throw notFound("Conversation 'default' needs agent_id");
       return this.list(agentId, { kind: 'default' }, query);

@@ -32,7 +32,15 @@ const ENDPOINT_TYPE: Record<string, string> = {
   'llama.cpp': 'openai',
 };
 
-export function llmConfigFor(handle: string, options: { contextWindowLimit?: number | null; maxTokens?: number | null; parallelToolCalls?: boolean | null; base?: Record<string, unknown> | null } = {}) {
+export function llmConfigFor(
+  handle: string,
+  options: {
+    contextWindowLimit?: number | null;
+    maxTokens?: number | null;
+    parallelToolCalls?: boolean | null;
+    base?: Record<string, unknown> | null;
+  } = {},
+) {
   const parsed = parseHandle(handle, 'model');
   const window = providerContextWindow(parsed);
   return {
@@ -70,7 +78,9 @@ export function defaultModelSettings(handle: string, parallelToolCalls: boolean 
     parallel_tool_calls: parallelToolCalls ?? false,
     provider_type: providerType,
     temperature: 1,
-    ...(providerType === 'openai' ? { reasoning: { reasoning_effort: 'minimal' }, strict: false } : { thinking: { type: 'disabled', budget_tokens: 0 } }),
+    ...(providerType === 'openai'
+      ? { reasoning: { reasoning_effort: 'minimal' }, strict: false }
+      : { thinking: { type: 'disabled', budget_tokens: 0 } }),
     response_format: null,
   };
 }

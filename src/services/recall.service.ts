@@ -42,7 +42,8 @@ export class RecallService {
     const agent = await tx.agents.findById(agentId);
     if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
     const limit = options.limit ?? 5;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalidField(['limit'], `limit must be an integer between 1 and ${MAX_LIMIT}`, limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+      throw invalidField(['limit'], `limit must be an integer between 1 and ${MAX_LIMIT}`, limit);
     const timeZone = zoneOrUtc(agent.timezone);
     const filter: RecallFilter = {
       agentId,
@@ -58,6 +59,10 @@ export class RecallService {
       return rows.map((message) => ({ message, timestamp: formatInZone(message.created_at, timeZone) }));
     }
     const rows = await tx.recall.search(terms, filter, limit);
-    return rows.map(({ message, score }) => ({ message, timestamp: formatInZone(message.created_at, timeZone), relevance: score }));
+    return rows.map(({ message, score }) => ({
+      message,
+      timestamp: formatInZone(message.created_at, timeZone),
+      relevance: score,
+    }));
   }
 }

@@ -91,7 +91,13 @@ export class RunService {
     const statuses = query.active ? ['created', 'running'] : query.statuses;
     const order = query.order ?? (query.ascending === true ? 'asc' : 'desc');
     const rows = await this.stores.runs.list(
-      { agentIds, statuses, background: query.background, stopReason: query.stop_reason, conversationId: query.conversation_id === 'default' ? null : query.conversation_id },
+      {
+        agentIds,
+        statuses,
+        background: query.background,
+        stopReason: query.stop_reason,
+        conversationId: query.conversation_id === 'default' ? null : query.conversation_id,
+      },
       { ...query, order },
     );
     return rows.map(toRun);
@@ -100,7 +106,9 @@ export class RunService {
   async messages(runId: string, page: PageQuery): Promise<LettaMessage[]> {
     await this.require(runId);
     const rows = await this.stores.messages.listForRun(runId, { ...page, order: page.order ?? 'asc' });
-    const agentType = rows[0] ? ((await this.stores.agents.findById(rows[0].agent_id))?.agent_type ?? 'letta_v1_agent') : 'letta_v1_agent';
+    const agentType = rows[0]
+      ? ((await this.stores.agents.findById(rows[0].agent_id))?.agent_type ?? 'letta_v1_agent')
+      : 'letta_v1_agent';
     return toLettaMessageList(rows, { agentType });
   }
 
@@ -111,8 +119,17 @@ export class RunService {
 
   async usage(runId: string) {
     const run = await this.require(runId);
-    const usage = parseJson<{ completion_tokens?: number; prompt_tokens?: number; total_tokens?: number }>(run.usage, {});
-    return { completion_tokens: usage.completion_tokens ?? 0, prompt_tokens: usage.prompt_tokens ?? 0, total_tokens: usage.total_tokens ?? 0, prompt_tokens_details: null, completion_tokens_details: null };
+    const usage = parseJson<{ completion_tokens?: number; prompt_tokens?: number; total_tokens?: number }>(
+      run.usage,
+      {},
+    );
+    return {
+      completion_tokens: usage.completion_tokens ?? 0,
+      prompt_tokens: usage.prompt_tokens ?? 0,
+      total_tokens: usage.total_tokens ?? 0,
+      prompt_tokens_details: null,
+      completion_tokens_details: null,
+    };
   }
 
   async delete(runId: string): Promise<void> {
@@ -121,17 +138,30 @@ export class RunService {
   }
 
   /** A replay source for `POST /runs/{id}/stream` (§6.7): local live runs directly, others from the database. */
-  async streamSource(runId: string, startingAfter: number, pollSeconds: number, batchSize: number): Promise<{ run: RunRecord; source: SseSource }> {
+  async streamSource(
+    runId: string,
+    startingAfter: number,
+    pollSeconds: number,
+    batchSize: number,
+  ): Promise<{ run: RunRecord; source: SseSource }> {
     const run = await this.require(runId);
-    if (!bool(run.streamed)) throw badRequest(`Run ${runId} was not started in streaming mode, so it has no stream to resume.`);
-    if (Date.now() - Date.parse(run.created_at) > STREAM_TTL_MS) throw new CairnError(410, `Run ${runId} stream has expired.`);
+    if (!bool(run.streamed))
+      throw badRequest(`Run ${runId} was not started in streaming mode, so it has no stream to resume.`);
+    if (Date.now() - Date.parse(run.created_at) > STREAM_TTL_MS)
+      throw new CairnError(410, `Run ${runId} stream has expired.`);
     const live = this.turns.liveRun(runId);
     const source: SseSource = live
       ? { start: (emit, end) => live.subscribe(startingAfter, (c: RunChunk | null) => (c ? emit(c) : end())) }
       : {
           start: (emit, end) => {
             const abort = new AbortController();
-            void followStoredRun(this.stores, runId, startingAfter, { pollMs: Math.max(20, pollSeconds * 1000), batchSize, signal: abort.signal }, emit).finally(end);
+            void followStoredRun(
+              this.stores,
+              runId,
+              startingAfter,
+              { pollMs: Math.max(20, pollSeconds * 1000), batchSize, signal: abort.signal },
+              emit,
+            ).finally(end);
             return () => abort.abort();
           },
         };

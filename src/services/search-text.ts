@@ -32,22 +32,53 @@ export function fuseRanks(lists: { weight: number; seqs: number[] }[], k = 60): 
   return scores;
 }
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
 /** First and last month (0-based, the last may run into the next year) of each season, northern hemisphere. */
-const SEASONS: Record<string, [number, number]> = { spring: [2, 4], summer: [5, 7], autumn: [8, 10], fall: [8, 10], winter: [11, 13] };
+const SEASONS: Record<string, [number, number]> = {
+  spring: [2, 4],
+  summer: [5, 7],
+  autumn: [8, 10],
+  fall: [8, 10],
+  winter: [11, 13],
+};
 const MONTH = MONTHS.join('|');
 const YEAR = '((?:19|20)\\d\\d)';
 const DAY = '(\\d{1,2})(?:st|nd|rd|th)?';
 
 /** Matchers from the most to the least precise; each returns [first day, day after the last] as UTC ms. */
 const PERIODS: [RegExp, (m: RegExpMatchArray) => [number, number] | undefined][] = [
-  [new RegExp(`\\b${DAY}\\s+(?:of\\s+)?(${MONTH}),?\\s+${YEAR}\\b`, 'g'), (m) => oneDay(Number(m[3]), MONTHS.indexOf(m[2]!), Number(m[1]))],
-  [new RegExp(`\\b(${MONTH})\\s+${DAY},?\\s+${YEAR}\\b`, 'g'), (m) => oneDay(Number(m[3]), MONTHS.indexOf(m[1]!), Number(m[2]))],
-  [new RegExp(`\\b(${MONTH}),?\\s+(?:of\\s+)?${YEAR}\\b`, 'g'), (m) => [Date.UTC(Number(m[2]), MONTHS.indexOf(m[1]!), 1), Date.UTC(Number(m[2]), MONTHS.indexOf(m[1]!) + 1, 1)]],
-  [new RegExp(`\\b(spring|summer|autumn|fall|winter)\\s+(?:of\\s+)?${YEAR}\\b`, 'g'), (m) => {
-    const [first, last] = SEASONS[m[1]!]!;
-    return [Date.UTC(Number(m[2]), first, 1), Date.UTC(Number(m[2]), last + 1, 1)];
-  }],
+  [
+    new RegExp(`\\b${DAY}\\s+(?:of\\s+)?(${MONTH}),?\\s+${YEAR}\\b`, 'g'),
+    (m) => oneDay(Number(m[3]), MONTHS.indexOf(m[2]!), Number(m[1])),
+  ],
+  [
+    new RegExp(`\\b(${MONTH})\\s+${DAY},?\\s+${YEAR}\\b`, 'g'),
+    (m) => oneDay(Number(m[3]), MONTHS.indexOf(m[1]!), Number(m[2])),
+  ],
+  [
+    new RegExp(`\\b(${MONTH}),?\\s+(?:of\\s+)?${YEAR}\\b`, 'g'),
+    (m) => [Date.UTC(Number(m[2]), MONTHS.indexOf(m[1]!), 1), Date.UTC(Number(m[2]), MONTHS.indexOf(m[1]!) + 1, 1)],
+  ],
+  [
+    new RegExp(`\\b(spring|summer|autumn|fall|winter)\\s+(?:of\\s+)?${YEAR}\\b`, 'g'),
+    (m) => {
+      const [first, last] = SEASONS[m[1]!]!;
+      return [Date.UTC(Number(m[2]), first, 1), Date.UTC(Number(m[2]), last + 1, 1)];
+    },
+  ],
   [new RegExp(`\\b${YEAR}\\b`, 'g'), (m) => [Date.UTC(Number(m[1]), 0, 1), Date.UTC(Number(m[1]) + 1, 0, 1)]],
 ];
 

@@ -11,7 +11,9 @@ export class ToolService {
    * insert race is a unique violation on `name`, after which the winner's row is simply reused.
    */
   async ensureBuiltinTools(isUniqueViolation: (error: unknown) => boolean): Promise<void> {
-    const present = new Map((await this.stores.tools.findManyByNames(BUILTIN_TOOLS.map((t) => t.schema.name))).map((row) => [row.name, row]));
+    const present = new Map(
+      (await this.stores.tools.findManyByNames(BUILTIN_TOOLS.map((t) => t.schema.name))).map((row) => [row.name, row]),
+    );
     for (const tool of BUILTIN_TOOLS) {
       const { name, description } = tool.schema;
       const existing = present.get(name);

@@ -80,11 +80,15 @@ export class AgentStore {
     }
     if (filter.identityId !== undefined) {
       const identityId = filter.identityId;
-      q = q.where('agents.id', 'in', (eb) => eb.selectFrom('identity_agents').select('target_id').where('identity_id', '=', identityId));
+      q = q.where('agents.id', 'in', (eb) =>
+        eb.selectFrom('identity_agents').select('target_id').where('identity_id', '=', identityId),
+      );
     }
     if (filter.blockId !== undefined) {
       const blockId = filter.blockId;
-      q = q.where('agents.id', 'in', (eb) => eb.selectFrom('agent_blocks').select('agent_id').where('block_id', '=', blockId));
+      q = q.where('agents.id', 'in', (eb) =>
+        eb.selectFrom('agent_blocks').select('agent_id').where('block_id', '=', blockId),
+      );
     }
     if (filter.identifierKeys?.length) {
       const keys = filter.identifierKeys;
@@ -99,23 +103,37 @@ export class AgentStore {
     return q;
   }
 
-  list(filter: AgentFilter, page: PageSpec, orderBy: 'created_at' | 'updated_at' | 'last_run_completion' = 'created_at'): Promise<AgentRecord[]> {
+  list(
+    filter: AgentFilter,
+    page: PageSpec,
+    orderBy: 'created_at' | 'updated_at' | 'last_run_completion' = 'created_at',
+  ): Promise<AgentRecord[]> {
     const q = this.filtered(filter);
     if (orderBy === 'created_at') return fetchPage(q, 'agents.seq', seqById(this.db, 'agents'), page);
     return this.listByColumn(q, orderBy, page);
   }
 
   /** Ordering by a mutable column pages on (column, seq), so ties and updates never skip or repeat a row. */
-  private async listByColumn(q: ReturnType<AgentStore['filtered']>, column: 'updated_at' | 'last_run_completion', page: PageSpec): Promise<AgentRecord[]> {
+  private async listByColumn(
+    q: ReturnType<AgentStore['filtered']>,
+    column: 'updated_at' | 'last_run_completion',
+    page: PageSpec,
+  ): Promise<AgentRecord[]> {
     const key = sql<string>`coalesce(${sql.ref(`agents.${column}`)}, '')`;
     const cursorOf = async (id: string) => {
-      const row = await this.db.selectFrom('agents').select(['seq', sql<string>`coalesce(${sql.ref(column)}, '')`.as('k')]).where('id', '=', id).executeTakeFirst();
+      const row = await this.db
+        .selectFrom('agents')
+        .select(['seq', sql<string>`coalesce(${sql.ref(column)}, '')`.as('k')])
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row;
     };
     let ascending = page.order === 'asc';
     let flip = false;
     const after = (c: { seq: number; k: string }, asc: boolean) =>
-      asc ? sql<boolean>`(${key} > ${c.k} or (${key} = ${c.k} and agents.seq > ${c.seq}))` : sql<boolean>`(${key} < ${c.k} or (${key} = ${c.k} and agents.seq < ${c.seq}))`;
+      asc
+        ? sql<boolean>`(${key} > ${c.k} or (${key} = ${c.k} and agents.seq > ${c.seq}))`
+        : sql<boolean>`(${key} < ${c.k} or (${key} = ${c.k} and agents.seq < ${c.seq}))`;
     if (page.after) {
       const cursor = await cursorOf(page.after);
       if (!cursor) return [];
@@ -142,5 +160,4 @@ export class AgentStore {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
-
 }

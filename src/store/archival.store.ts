@@ -96,12 +96,17 @@ export class ArchivalStore {
     return this.db.selectFrom('archives').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  listArchives(filter: { name?: string | undefined; agentId?: string | undefined }, page: PageSpec): Promise<ArchiveRecord[]> {
+  listArchives(
+    filter: { name?: string | undefined; agentId?: string | undefined },
+    page: PageSpec,
+  ): Promise<ArchiveRecord[]> {
     let q = this.db.selectFrom('archives').selectAll('archives');
     if (filter.name !== undefined) q = q.where('archives.name', '=', filter.name);
     if (filter.agentId !== undefined) {
       const agentId = filter.agentId;
-      q = q.where('archives.id', 'in', (eb) => eb.selectFrom('agent_archives').select('archive_id').where('agent_id', '=', agentId));
+      q = q.where('archives.id', 'in', (eb) =>
+        eb.selectFrom('agent_archives').select('archive_id').where('agent_id', '=', agentId),
+      );
     }
     return fetchPage(q, 'archives.seq', seqById(this.db, 'archives'), page);
   }
@@ -119,17 +124,35 @@ export class ArchivalStore {
   }
 
   async agentIdsOf(archiveId: string): Promise<string[]> {
-    const rows = await this.db.selectFrom('agent_archives').select('agent_id').where('archive_id', '=', archiveId).orderBy('created_at').execute();
+    const rows = await this.db
+      .selectFrom('agent_archives')
+      .select('agent_id')
+      .where('archive_id', '=', archiveId)
+      .orderBy('created_at')
+      .execute();
     return rows.map((r) => r.agent_id);
   }
 
   async attach(agentId: string, archiveId: string, now: string): Promise<void> {
-    const existing = await this.db.selectFrom('agent_archives').select('agent_id').where('agent_id', '=', agentId).where('archive_id', '=', archiveId).executeTakeFirst();
-    if (!existing) await this.db.insertInto('agent_archives').values({ agent_id: agentId, archive_id: archiveId, created_at: now }).execute();
+    const existing = await this.db
+      .selectFrom('agent_archives')
+      .select('agent_id')
+      .where('agent_id', '=', agentId)
+      .where('archive_id', '=', archiveId)
+      .executeTakeFirst();
+    if (!existing)
+      await this.db
+        .insertInto('agent_archives')
+        .values({ agent_id: agentId, archive_id: archiveId, created_at: now })
+        .execute();
   }
 
   async detach(agentId: string, archiveId: string): Promise<void> {
-    await this.db.deleteFrom('agent_archives').where('agent_id', '=', agentId).where('archive_id', '=', archiveId).execute();
+    await this.db
+      .deleteFrom('agent_archives')
+      .where('agent_id', '=', agentId)
+      .where('archive_id', '=', archiveId)
+      .execute();
   }
 
   /** Archives created as `agentId`'s default that no other agent uses: they go when the agent goes. */
@@ -138,7 +161,17 @@ export class ArchivalStore {
       .selectFrom('archives')
       .select('id')
       .where('owner_agent_id', '=', agentId)
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('agent_archives').select('agent_id').whereRef('archive_id', '=', 'archives.id').where('agent_id', '!=', agentId))))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('agent_archives')
+              .select('agent_id')
+              .whereRef('archive_id', '=', 'archives.id')
+              .where('agent_id', '!=', agentId),
+          ),
+        ),
+      )
       .execute();
     return rows.map((r) => r.id);
   }
@@ -204,14 +237,20 @@ export class ArchivalStore {
   // ---- search ---------------------------------------------------------------------------------------------
 
   /** `lookup`: the query already names a few rows by `seq`, so the filter columns must not choose the index. */
-  private filtered<O>(q: SelectQueryBuilder<any, any, O>, filter: PassageFilter, lookup = false): SelectQueryBuilder<any, any, O> {
+  private filtered<O>(
+    q: SelectQueryBuilder<any, any, O>,
+    filter: PassageFilter,
+    lookup = false,
+  ): SelectQueryBuilder<any, any, O> {
     const col = (name: string) => (lookup ? this.search.unindexed(name) : sql.ref(name));
     let query = q.where(col('passages.archive_id'), 'in', filter.archiveIds);
     if (filter.start) query = query.where(col('passages.created_at'), '>=', filter.start);
     if (filter.end) query = query.where(col('passages.created_at'), '<=', filter.end);
     if (filter.tags?.length) {
       const tags = filter.tags;
-      query = query.where(col('passages.id'), 'in', (eb: any) => ownersTagged(eb, 'passage_tags', tags, filter.matchAllTags ?? false));
+      query = query.where(col('passages.id'), 'in', (eb: any) =>
+        ownersTagged(eb, 'passage_tags', tags, filter.matchAllTags ?? false),
+      );
     }
     return query;
   }
@@ -239,7 +278,11 @@ export class ArchivalStore {
       .selectFrom(this.search.textMatches('passages', terms).as('m'))
       .innerJoin('passages', 'passages.seq', 'm.seq')
       .select(['passages.seq as seq', 'm.score as score']);
-    const rows = await this.filtered(q, filter).orderBy('m.score', 'desc').orderBy('passages.seq', 'desc').limit(limit).execute();
+    const rows = await this.filtered(q, filter)
+      .orderBy('m.score', 'desc')
+      .orderBy('passages.seq', 'desc')
+      .limit(limit)
+      .execute();
     return rows.map((r: any) => ({ seq: Number(r.seq), score: Number(r.score) }));
   }
 
@@ -249,7 +292,15 @@ export class ArchivalStore {
     const filtered = Boolean(filter.tags?.length || filter.start || filter.end);
     // Filters could exclude every prefilter candidate, so only unfiltered searches take the shortcut; the
     // candidates are still scored exactly below.
-    const candidates = filtered ? undefined : await this.search.vectorCandidates?.(this.db, filter.archiveIds, model, vector, Math.max(PREFILTER_CANDIDATES, 4 * limit));
+    const candidates = filtered
+      ? undefined
+      : await this.search.vectorCandidates?.(
+          this.db,
+          filter.archiveIds,
+          model,
+          vector,
+          Math.max(PREFILTER_CANDIDATES, 4 * limit),
+        );
     if (candidates?.count === 0) return [];
     // With candidates, their primary-key lookups must drive the query, not the (archive, model, dim) index.
     const col = (name: string) => (candidates ? this.search.unindexed(name) : sql.ref(name));
@@ -326,7 +377,9 @@ export class ArchivalStore {
     const unfiltered = !filter.tags?.length && !filter.start && !filter.end;
     for (const [seq, row] of rows) if (unfiltered || neighbours.has(seq)) times.set(seq, row.created_at);
     // A neighbour may join the results only if it passes the search's filters; without filters every one does.
-    const outside = [...new Set([...neighbours.values()].flatMap((c) => [c.prev, c.next]))].filter((n): n is number => n != null && !times.has(n));
+    const outside = [...new Set([...neighbours.values()].flatMap((c) => [c.prev, c.next]))].filter(
+      (n): n is number => n != null && !times.has(n),
+    );
     for (const row of await this.createdAt(outside, filter)) times.set(row.seq, row.created_at);
     return { neighbours, times };
   }
@@ -338,18 +391,35 @@ export class ArchivalStore {
       .selectFrom('passages as p')
       .select((eb) => [
         'p.seq',
-        eb.selectFrom('passages as q').select((q) => q.fn.max('q.seq').as('s')).whereRef('q.archive_id', '=', 'p.archive_id').whereRef('q.seq', '<', 'p.seq').as('prev'),
-        eb.selectFrom('passages as q').select((q) => q.fn.min('q.seq').as('s')).whereRef('q.archive_id', '=', 'p.archive_id').whereRef('q.seq', '>', 'p.seq').as('next'),
+        eb
+          .selectFrom('passages as q')
+          .select((q) => q.fn.max('q.seq').as('s'))
+          .whereRef('q.archive_id', '=', 'p.archive_id')
+          .whereRef('q.seq', '<', 'p.seq')
+          .as('prev'),
+        eb
+          .selectFrom('passages as q')
+          .select((q) => q.fn.min('q.seq').as('s'))
+          .whereRef('q.archive_id', '=', 'p.archive_id')
+          .whereRef('q.seq', '>', 'p.seq')
+          .as('next'),
       ])
       .where('p.seq', 'in', seqs)
       .execute();
-    return rows.map((r) => ({ seq: Number(r.seq), prev: r.prev == null ? null : Number(r.prev), next: r.next == null ? null : Number(r.next) }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      prev: r.prev == null ? null : Number(r.prev),
+      next: r.next == null ? null : Number(r.next),
+    }));
   }
 
   /** Creation times of those of `seqs` that pass `filter`. */
   private async createdAt(seqs: number[], filter: PassageFilter): Promise<{ seq: number; created_at: string }[]> {
     if (seqs.length === 0) return [];
-    const q = (this.db as Kysely<any>).selectFrom('passages').select(['passages.seq as seq', 'passages.created_at as created_at']).where('passages.seq', 'in', seqs);
+    const q = (this.db as Kysely<any>)
+      .selectFrom('passages')
+      .select(['passages.seq as seq', 'passages.created_at as created_at'])
+      .where('passages.seq', 'in', seqs);
     const rows = await this.filtered(q, filter, true).execute();
     return rows.map((r) => ({ seq: Number(r.seq), created_at: r.created_at }));
   }
@@ -369,7 +439,9 @@ export class ArchivalStore {
         .select(['passages.id', 'passages.archive_id', 'passages.text', 'archives.embedding as model'])
         .where('passages.embed_status', '=', 'pending')
         .where('passages.embed_next_at', '<=', now)
-        .where((eb) => eb.or([eb('passages.embed_lease_until', 'is', null), eb('passages.embed_lease_until', '<', now)]))
+        .where((eb) =>
+          eb.or([eb('passages.embed_lease_until', 'is', null), eb('passages.embed_lease_until', '<', now)]),
+        )
         .orderBy('passages.embed_next_at')
         .orderBy('passages.seq')
         .limit(limit);
@@ -405,7 +477,9 @@ export class ArchivalStore {
         .where('passages.id', 'in', ids)
         .execute();
       const live = new Map(current.map((r) => [r.id, r]));
-      const fresh = items.filter(({ claim }) => live.get(claim.id)?.model === claim.model && live.get(claim.id)?.text === claim.text);
+      const fresh = items.filter(
+        ({ claim }) => live.get(claim.id)?.model === claim.model && live.get(claim.id)?.text === claim.text,
+      );
       if (fresh.length === 0) return 0;
       const freshIds = fresh.map((f) => f.claim.id);
       await trx.deleteFrom('passage_vectors').where('passage_id', 'in', freshIds).execute();
@@ -438,7 +512,12 @@ export class ArchivalStore {
       const attempts = row.embed_attempts + 1;
       await this.db
         .updateTable('passages')
-        .set({ embed_attempts: attempts, embed_next_at: nextAt(attempts), embed_lease_until: null, embed_error: error.slice(0, 1000) })
+        .set({
+          embed_attempts: attempts,
+          embed_next_at: nextAt(attempts),
+          embed_lease_until: null,
+          embed_error: error.slice(0, 1000),
+        })
         .where('id', '=', row.id)
         .execute();
     }
@@ -447,19 +526,35 @@ export class ArchivalStore {
   /** Queues every passage of these archives for (re-)embedding and drops vectors of any other model. */
   async requeue(archiveIds: string[], model: string, now: string): Promise<void> {
     if (archiveIds.length === 0) return;
-    await this.db.deleteFrom('passage_vectors').where('archive_id', 'in', archiveIds).where('model', '!=', model).execute();
+    await this.db
+      .deleteFrom('passage_vectors')
+      .where('archive_id', 'in', archiveIds)
+      .where('model', '!=', model)
+      .execute();
     await this.db
       .updateTable('passages')
-      .set({ embed_status: 'pending', embed_attempts: 0, embed_next_at: now, embed_lease_until: null, embed_error: null })
+      .set({
+        embed_status: 'pending',
+        embed_attempts: 0,
+        embed_next_at: now,
+        embed_lease_until: null,
+        embed_error: null,
+      })
       .where('archive_id', 'in', archiveIds)
       .execute();
   }
 
-  async embeddingProgress(archiveIds: string[]): Promise<{ total: number; embedded: number; pending: number; failing: number }> {
+  async embeddingProgress(
+    archiveIds: string[],
+  ): Promise<{ total: number; embedded: number; pending: number; failing: number }> {
     if (archiveIds.length === 0) return { total: 0, embedded: 0, pending: 0, failing: 0 };
     const rows = await this.db
       .selectFrom('passages')
-      .select(['embed_status', sql<number>`count(*)`.as('n'), sql<number>`sum(case when embed_attempts > 0 then 1 else 0 end)`.as('failing')])
+      .select([
+        'embed_status',
+        sql<number>`count(*)`.as('n'),
+        sql<number>`sum(case when embed_attempts > 0 then 1 else 0 end)`.as('failing'),
+      ])
       .where('archive_id', 'in', archiveIds)
       .groupBy('embed_status')
       .execute();

@@ -13,8 +13,16 @@ export interface ArchiveVersions {
 export type VersionTable = 'passage_vector_versions' | 'passage_text_versions';
 
 /** The counters of these archives; an archive never written has none (read it as zero). */
-export async function readArchiveVersions(db: Kysely<any>, table: VersionTable, archiveIds: string[]): Promise<Map<string, ArchiveVersions>> {
-  const rows = await db.selectFrom(table).select(['archive_id', 'inserts', 'deletes']).where('archive_id', 'in', archiveIds).execute();
+export async function readArchiveVersions(
+  db: Kysely<any>,
+  table: VersionTable,
+  archiveIds: string[],
+): Promise<Map<string, ArchiveVersions>> {
+  const rows = await db
+    .selectFrom(table)
+    .select(['archive_id', 'inserts', 'deletes'])
+    .where('archive_id', 'in', archiveIds)
+    .execute();
   return new Map(rows.map((r: any) => [r.archive_id, { inserts: Number(r.inserts), deletes: Number(r.deletes) }]));
 }
 

@@ -1,4 +1,11 @@
-import { Kysely, type CompiledQuery, type DatabaseConnection, type Dialect as KyselyDialect, type Driver, type QueryResult } from 'kysely';
+import {
+  Kysely,
+  type CompiledQuery,
+  type DatabaseConnection,
+  type Dialect as KyselyDialect,
+  type Driver,
+  type QueryResult,
+} from 'kysely';
 import type { Database } from './schema.js';
 
 /**
@@ -9,7 +16,8 @@ import type { Database } from './schema.js';
 export function queueingKysely(dialect: KyselyDialect, queued: CompiledQuery[]): Kysely<Database> {
   return kyselyOn(dialect, {
     executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
-      if (query.query.kind === 'SelectQueryNode' || 'returning' in query.query) throw new Error('a write batch cannot read; read before it');
+      if (query.query.kind === 'SelectQueryNode' || 'returning' in query.query)
+        throw new Error('a write batch cannot read; read before it');
       queued.push(query);
       return { rows: [] };
     },
@@ -30,14 +38,20 @@ export interface DeferredQuery {
  * (`Stores.pipelined`); queries made after that run on `direct` as usual (a store method's second query, which
  * needs the first one's answer).
  */
-export function deferringKysely(dialect: KyselyDialect, direct: Kysely<Database>): { db: Kysely<Database>; take(): DeferredQuery[] } {
+export function deferringKysely(
+  dialect: KyselyDialect,
+  direct: Kysely<Database>,
+): { db: Kysely<Database>; take(): DeferredQuery[] } {
   let held: DeferredQuery[] | undefined = [];
   const db = kyselyOn(dialect, {
     executeQuery: <R>(query: CompiledQuery): Promise<QueryResult<R>> => {
       if (!held) return direct.executeQuery<R>(query);
       const waiting = held;
       return new Promise((resolve, reject) => {
-        waiting.push({ query, settle: (result) => (result instanceof Error ? reject(result) : resolve(result as QueryResult<R>)) });
+        waiting.push({
+          query,
+          settle: (result) => (result instanceof Error ? reject(result) : resolve(result as QueryResult<R>)),
+        });
       });
     },
     streamQuery: () => {

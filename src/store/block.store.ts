@@ -104,7 +104,14 @@ export class BlockStore {
       .selectAll('blocks')
       .where('agent_blocks.agent_id', '=', agentId);
     const positionOf = async (blockId: string) =>
-      (await this.db.selectFrom('agent_blocks').select('position').where('agent_id', '=', agentId).where('block_id', '=', blockId).executeTakeFirst())?.position;
+      (
+        await this.db
+          .selectFrom('agent_blocks')
+          .select('position')
+          .where('agent_id', '=', agentId)
+          .where('block_id', '=', blockId)
+          .executeTakeFirst()
+      )?.position;
     return fetchPage(q, 'agent_blocks.position', positionOf, page);
   }
 
@@ -118,7 +125,11 @@ export class BlockStore {
       .where('agent_blocks.agent_id', 'in', agentIds)
       .orderBy('agent_blocks.position')
       .execute();
-    return groupBy(rows, (r) => r.owner, ({ owner: _owner, ...block }) => block);
+    return groupBy(
+      rows,
+      (r) => r.owner,
+      ({ owner: _owner, ...block }) => block,
+    );
   }
 
   findForAgentByLabel(agentId: string, label: string): Promise<BlockRecord | undefined> {
@@ -148,7 +159,11 @@ export class BlockStore {
   }
 
   async detach(agentId: string, blockId: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('agent_blocks').where('agent_id', '=', agentId).where('block_id', '=', blockId).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('agent_blocks')
+      .where('agent_id', '=', agentId)
+      .where('block_id', '=', blockId)
+      .executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   }
 
@@ -168,7 +183,9 @@ export class BlockStore {
     if (filter.descriptionSearch) q = q.where(containsText('blocks.description', filter.descriptionSearch, this.like));
     if (filter.identityId !== undefined) {
       const identityId = filter.identityId;
-      q = q.where('blocks.id', 'in', (eb) => eb.selectFrom('identity_blocks').select('target_id').where('identity_id', '=', identityId));
+      q = q.where('blocks.id', 'in', (eb) =>
+        eb.selectFrom('identity_blocks').select('target_id').where('identity_id', '=', identityId),
+      );
     }
     if (filter.identifierKeys?.length) {
       const keys = filter.identifierKeys;
@@ -198,5 +215,4 @@ export class BlockStore {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
-
 }

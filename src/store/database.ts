@@ -15,12 +15,21 @@ export const DEFAULT_PG_POOL: PgPoolSettings = { size: 2, overflow: 8, timeoutSe
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; uri: string; pool: PgPoolSettings };
 
-export function databaseConfigFor(options: { pgUri?: string | undefined; pgPool?: PgPoolSettings | undefined; dataDir: string }): DatabaseConfig {
-  return options.pgUri ? { kind: 'postgres', uri: options.pgUri, pool: options.pgPool ?? DEFAULT_PG_POOL } : { kind: 'sqlite', file: join(options.dataDir, 'cairn.db') };
+export function databaseConfigFor(options: {
+  pgUri?: string | undefined;
+  pgPool?: PgPoolSettings | undefined;
+  dataDir: string;
+}): DatabaseConfig {
+  return options.pgUri
+    ? { kind: 'postgres', uri: options.pgUri, pool: options.pgPool ?? DEFAULT_PG_POOL }
+    : { kind: 'sqlite', file: join(options.dataDir, 'cairn.db') };
 }
 
 /** `onBackgroundError`: failures outside any request (a PostgreSQL pool connection lost, a SQLite WAL checkpoint). */
-export async function openDatabase(config: DatabaseConfig, onBackgroundError: (error: Error) => void = () => {}): Promise<Dialect> {
+export async function openDatabase(
+  config: DatabaseConfig,
+  onBackgroundError: (error: Error) => void = () => {},
+): Promise<Dialect> {
   // Each driver is loaded only when used: importing `pg` alone adds ~60-100 ms to an embedded (SQLite) cold start.
   const dialect =
     config.kind === 'sqlite'
@@ -53,8 +62,11 @@ async function migrate(dialect: Dialect): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new Error(`database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
+    throw new Error(
+      `database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

@@ -37,7 +37,8 @@ export class IdentityStore {
   }
 
   async update(id: string, patch: Partial<Omit<IdentityRecord, 'seq' | 'id'>>): Promise<void> {
-    if (Object.keys(patch).length > 0) await this.db.updateTable('identities').set(patch).where('id', '=', id).execute();
+    if (Object.keys(patch).length > 0)
+      await this.db.updateTable('identities').set(patch).where('id', '=', id).execute();
   }
 
   async delete(id: string): Promise<boolean> {
@@ -80,15 +81,31 @@ export class IdentityStore {
   /** Target ids (agents or blocks) linked to each identity. */
   async links(table: LinkTable, identityIds: string[]): Promise<Map<string, string[]>> {
     if (identityIds.length === 0) return new Map();
-    const rows = await this.db.selectFrom(table).select(['identity_id', 'target_id']).where('identity_id', 'in', identityIds).execute();
-    return groupBy(rows, (r) => r.identity_id, (r) => r.target_id);
+    const rows = await this.db
+      .selectFrom(table)
+      .select(['identity_id', 'target_id'])
+      .where('identity_id', 'in', identityIds)
+      .execute();
+    return groupBy(
+      rows,
+      (r) => r.identity_id,
+      (r) => r.target_id,
+    );
   }
 
   /** Identity ids linked to each target. */
   async identitiesOf(table: LinkTable, targetIds: string[]): Promise<Map<string, string[]>> {
     if (targetIds.length === 0) return new Map();
-    const rows = await this.db.selectFrom(table).select(['identity_id', 'target_id']).where('target_id', 'in', targetIds).execute();
-    return groupBy(rows, (r) => r.target_id, (r) => r.identity_id);
+    const rows = await this.db
+      .selectFrom(table)
+      .select(['identity_id', 'target_id'])
+      .where('target_id', 'in', targetIds)
+      .execute();
+    return groupBy(
+      rows,
+      (r) => r.target_id,
+      (r) => r.identity_id,
+    );
   }
 
   async setLinks(table: LinkTable, identityId: string, targetIds: string[]): Promise<void> {
@@ -103,7 +120,12 @@ export class IdentityStore {
   }
 
   async link(table: LinkTable, identityId: string, targetId: string): Promise<void> {
-    const existing = await this.db.selectFrom(table).select('identity_id').where('identity_id', '=', identityId).where('target_id', '=', targetId).executeTakeFirst();
+    const existing = await this.db
+      .selectFrom(table)
+      .select('identity_id')
+      .where('identity_id', '=', identityId)
+      .where('target_id', '=', targetId)
+      .executeTakeFirst();
     if (!existing) await this.db.insertInto(table).values({ identity_id: identityId, target_id: targetId }).execute();
   }
 

@@ -68,7 +68,9 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
     conversations: new ConversationStore(db, dialect.likeOperator),
     runs: new RunStore(db),
     transaction: (work) =>
-      committed ? work(stores) : atomically((effects) => db.transaction().execute((trx) => work(createStores(dialect, trx, effects)))),
+      committed
+        ? work(stores)
+        : atomically((effects) => db.transaction().execute((trx) => work(createStores(dialect, trx, effects)))),
     writeBatch: async (work) => {
       if (committed) return work(stores);
       await atomically(async (effects) => {

@@ -39,7 +39,6 @@ interface Postings {
   counts: number[];
 }
 
-
 interface PassageText {
   seq: number;
   text: string;
@@ -128,7 +127,13 @@ export class LexicalIndex {
    * (a transaction with writes the index has not seen). As in FTS5, the statistics are those of all passages; a
    * range only decides who may rank.
    */
-  async rank(db: Kysely<any>, archiveIds: string[], terms: string[], limit: number, ranges: CreatedRange[]): Promise<LexicalHit[][] | undefined> {
+  async rank(
+    db: Kysely<any>,
+    archiveIds: string[],
+    terms: string[],
+    limit: number,
+    ranges: CreatedRange[],
+  ): Promise<LexicalHit[][] | undefined> {
     const versions = await readArchiveVersions(db, 'passage_text_versions', archiveIds);
     const indexes: ArchiveTerms[] = [];
     for (const archiveId of archiveIds) {
@@ -145,11 +150,21 @@ export class LexicalIndex {
       indexes.push(index);
     }
     this.evict(new Set(archiveIds));
-    return score(indexes, terms.flatMap((term) => [...documentTerms(term)]), limit, ranges);
+    return score(
+      indexes,
+      terms.flatMap((term) => [...documentTerms(term)]),
+      limit,
+      ranges,
+    );
   }
 
   /** Concurrent searches of a stale archive share one refresh. */
-  private refreshOnce(db: Kysely<any>, archiveId: string, current: ArchiveVersions, previous: ArchiveTerms | undefined): Promise<ArchiveTerms> {
+  private refreshOnce(
+    db: Kysely<any>,
+    archiveId: string,
+    current: ArchiveVersions,
+    previous: ArchiveTerms | undefined,
+  ): Promise<ArchiveTerms> {
     let pending = this.refreshing.get(archiveId);
     if (!pending) {
       pending = refresh(db, archiveId, current, previous).finally(() => this.refreshing.delete(archiveId));
@@ -170,7 +185,12 @@ export class LexicalIndex {
   }
 }
 
-async function refresh(db: Kysely<any>, archiveId: string, current: ArchiveVersions, previous: ArchiveTerms | undefined): Promise<ArchiveTerms> {
+async function refresh(
+  db: Kysely<any>,
+  archiveId: string,
+  current: ArchiveVersions,
+  previous: ArchiveTerms | undefined,
+): Promise<ArchiveTerms> {
   if (previous && previous.versions.deletes === current.deletes && previous.versions.inserts < current.inserts) {
     const rows = await passageTexts(db, archiveId, previous.maxSeq);
     // Every new insert has a larger seq, unless a transaction committed a lower seq late (PostgreSQL sequences).
@@ -181,7 +201,11 @@ async function refresh(db: Kysely<any>, archiveId: string, current: ArchiveVersi
     }
   }
   if (previous && previous.tombstones < previous.seqs.length / 4) {
-    const stored = new Set((await db.selectFrom('passages').select('seq').where('archive_id', '=', archiveId).execute()).map((r: any) => Number(r.seq)));
+    const stored = new Set(
+      (await db.selectFrom('passages').select('seq').where('archive_id', '=', archiveId).execute()).map((r: any) =>
+        Number(r.seq),
+      ),
+    );
     for (const seq of [...previous.docOf.keys()]) if (!stored.has(seq)) previous.remove(seq);
     const missing = [...stored].filter((seq) => !previous.docOf.has(seq));
     if (previous.tombstones < previous.seqs.length / 4) {
@@ -200,14 +224,26 @@ async function refresh(db: Kysely<any>, archiveId: string, current: ArchiveVersi
 }
 
 function passageTexts(db: Kysely<any>, archiveId: string, afterSeq: number): Promise<PassageText[]> {
-  return db.selectFrom('passages').select(['seq', 'text', 'created_at']).where('archive_id', '=', archiveId).where('seq', '>', afterSeq).orderBy('seq').execute();
+  return db
+    .selectFrom('passages')
+    .select(['seq', 'text', 'created_at'])
+    .where('archive_id', '=', archiveId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .execute();
 }
 
 async function passageTextsBySeq(db: Kysely<any>, seqs: number[]): Promise<PassageText[]> {
   const rows: PassageText[] = [];
   // Bounded IN lists: SQLite caps bound parameters per statement.
   for (let i = 0; i < seqs.length; i += 500) {
-    rows.push(...(await db.selectFrom('passages').select(['seq', 'text', 'created_at']).where('seq', 'in', seqs.slice(i, i + 500)).execute()));
+    rows.push(
+      ...(await db
+        .selectFrom('passages')
+        .select(['seq', 'text', 'created_at'])
+        .where('seq', 'in', seqs.slice(i, i + 500))
+        .execute()),
+    );
   }
   return rows;
 }

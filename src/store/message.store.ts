@@ -59,7 +59,12 @@ export class MessageStore {
   }
 
   listForRun(runId: string, page: PageSpec): Promise<MessageRecord[]> {
-    return fetchPage(this.db.selectFrom('messages').selectAll().where('run_id', '=', runId), 'seq', seqById(this.db, 'messages'), page);
+    return fetchPage(
+      this.db.selectFrom('messages').selectAll().where('run_id', '=', runId),
+      'seq',
+      seqById(this.db, 'messages'),
+      page,
+    );
   }
 
   async count(agentId: string, thread: ThreadFilter): Promise<number> {
@@ -86,5 +91,4 @@ export class MessageStore {
   async deleteByIds(ids: string[]): Promise<void> {
     if (ids.length > 0) await this.db.deleteFrom('messages').where('id', 'in', ids).execute();
   }
-
 }

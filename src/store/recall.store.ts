@@ -22,23 +22,34 @@ export class RecallStore {
 
   private filtered<O>(q: SelectQueryBuilder<any, any, O>, filter: RecallFilter): SelectQueryBuilder<any, any, O> {
     let query = q.where('messages.agent_id', '=', filter.agentId).where('messages.role', 'in', filter.roles);
-    if (filter.conversationId !== undefined) query = query.where('messages.conversation_id', '=', filter.conversationId);
+    if (filter.conversationId !== undefined)
+      query = query.where('messages.conversation_id', '=', filter.conversationId);
     if (filter.start) query = query.where('messages.created_at', '>=', filter.start);
     if (filter.end) query = query.where('messages.created_at', '<=', filter.end);
     for (const tool of filter.excludeToolCalls) {
-      query = query.where((eb: any) => eb.or([eb('messages.tool_calls', 'is', null), eb('messages.tool_calls', 'not like', `%"${tool}"%`)]));
+      query = query.where((eb: any) =>
+        eb.or([eb('messages.tool_calls', 'is', null), eb('messages.tool_calls', 'not like', `%"${tool}"%`)]),
+      );
     }
     return query;
   }
 
   /** Messages matching any of `terms`, best first, with their full-text score. */
-  async search(terms: string[], filter: RecallFilter, limit: number): Promise<{ message: MessageRecord; score: number }[]> {
+  async search(
+    terms: string[],
+    filter: RecallFilter,
+    limit: number,
+  ): Promise<{ message: MessageRecord; score: number }[]> {
     const q = (this.db as Kysely<any>)
       .selectFrom(this.dialect.search.textMatches('messages', terms).as('m'))
       .innerJoin('messages', 'messages.seq', 'm.seq')
       .selectAll('messages')
       .select('m.score as score');
-    const rows = await this.filtered(q, filter).orderBy('m.score', 'desc').orderBy('messages.seq', 'desc').limit(limit).execute();
+    const rows = await this.filtered(q, filter)
+      .orderBy('m.score', 'desc')
+      .orderBy('messages.seq', 'desc')
+      .limit(limit)
+      .execute();
     return rows.map(({ score, ...message }: any) => ({ message: message as MessageRecord, score: Number(score) }));
   }
 

@@ -5,7 +5,9 @@ import type { Database, RunRow, StepRow } from './schema.js';
 export type RunRecord = Selectable<RunRow>;
 
 /** A new run's row: what `fields` leaves out is not known yet (no stop reason, usage, timings or lock). */
-export function newRunRow(fields: Pick<RunRecord, 'id' | 'agent_id' | 'status' | 'created_at'> & Partial<Omit<RunRecord, 'seq'>>): Omit<RunRecord, 'seq'> {
+export function newRunRow(
+  fields: Pick<RunRecord, 'id' | 'agent_id' | 'status' | 'created_at'> & Partial<Omit<RunRecord, 'seq'>>,
+): Omit<RunRecord, 'seq'> {
   return {
     conversation_id: null,
     stop_reason: null,
@@ -65,7 +67,18 @@ export class RunStore {
    * no read before it (so it can join a write batch). A run a cancel or the stale-run sweeper finished first keeps
    * its status, stop reason and completion time.
    */
-  async recordEnd(id: string, end: { status: string; stop_reason: string; completed_at: string; metadata: string; usage: string; total_duration_ns: number; ttft_ns: number | null }): Promise<void> {
+  async recordEnd(
+    id: string,
+    end: {
+      status: string;
+      stop_reason: string;
+      completed_at: string;
+      metadata: string;
+      usage: string;
+      total_duration_ns: number;
+      ttft_ns: number | null;
+    },
+  ): Promise<void> {
     await this.db
       .updateTable('runs')
       .set((eb) => {
@@ -73,7 +86,12 @@ export class RunStore {
         return {
           status: eb.case().when(active).then(end.status).else(eb.ref('status')).end(),
           stop_reason: eb.case().when(active).then(end.stop_reason).else(eb.ref('stop_reason')).end(),
-          completed_at: eb.case().when(active).then(end.completed_at).else(eb.fn.coalesce('completed_at', eb.val(end.completed_at))).end(),
+          completed_at: eb
+            .case()
+            .when(active)
+            .then(end.completed_at)
+            .else(eb.fn.coalesce('completed_at', eb.val(end.completed_at)))
+            .end(),
           metadata: end.metadata,
           usage: end.usage,
           total_duration_ns: end.total_duration_ns,
@@ -87,7 +105,12 @@ export class RunStore {
 
   /** Moves a run to a final status unless it already has one (a cancel that raced the loop's own finish). */
   async finishIfActive(id: string, patch: Partial<Omit<RunRecord, 'seq' | 'id'>>): Promise<boolean> {
-    const result = await this.db.updateTable('runs').set(patch).where('id', '=', id).where('status', 'in', ['created', 'running']).executeTakeFirst();
+    const result = await this.db
+      .updateTable('runs')
+      .set(patch)
+      .where('id', '=', id)
+      .where('status', 'in', ['created', 'running'])
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
@@ -103,7 +126,11 @@ export class RunStore {
   }
 
   activeRunIds(agentId: string, conversationId: string | null | undefined): Promise<string[]> {
-    let q = this.db.selectFrom('runs').select('id').where('agent_id', '=', agentId).where('status', 'in', ['created', 'running']);
+    let q = this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('agent_id', '=', agentId)
+      .where('status', 'in', ['created', 'running']);
     if (conversationId === null) q = q.where('conversation_id', 'is', null);
     else if (conversationId !== undefined) q = q.where('conversation_id', '=', conversationId);
     return q.execute().then((rows) => rows.map((r) => r.id));
@@ -129,7 +156,13 @@ export class RunStore {
     if (ids.length > 0) {
       await this.db
         .updateTable('runs')
-        .set({ status: 'failed', stop_reason: 'error', completed_at: now, thread_lock: null, metadata: JSON.stringify({ error: 'The server process running this run stopped before it finished.' }) })
+        .set({
+          status: 'failed',
+          stop_reason: 'error',
+          completed_at: now,
+          thread_lock: null,
+          metadata: JSON.stringify({ error: 'The server process running this run stopped before it finished.' }),
+        })
         .where('id', 'in', ids)
         .where('status', 'in', ['created', 'running'])
         .execute();
@@ -149,7 +182,12 @@ export class RunStore {
   }
 
   listSteps(runId: string, page: PageSpec): Promise<StepRecord[]> {
-    return fetchPage(this.db.selectFrom('steps').selectAll().where('run_id', '=', runId), 'seq', seqById(this.db, 'steps'), page);
+    return fetchPage(
+      this.db.selectFrom('steps').selectAll().where('run_id', '=', runId),
+      'seq',
+      seqById(this.db, 'steps'),
+      page,
+    );
   }
 
   async appendChunks(runId: string, chunks: { seqId: number; data: string }[]): Promise<void> {

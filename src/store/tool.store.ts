@@ -64,12 +64,20 @@ export class ToolStore {
       .where('agent_tools.agent_id', 'in', agentIds)
       .orderBy('agent_tools.position')
       .execute();
-    return groupBy(rows, (r) => r.owner, ({ owner: _owner, ...tool }) => tool);
+    return groupBy(
+      rows,
+      (r) => r.owner,
+      ({ owner: _owner, ...tool }) => tool,
+    );
   }
 
   async attach(agentId: string, toolIds: string[]): Promise<void> {
     if (toolIds.length === 0) return;
-    const existing = await this.db.selectFrom('agent_tools').select(['tool_id', 'position']).where('agent_id', '=', agentId).execute();
+    const existing = await this.db
+      .selectFrom('agent_tools')
+      .select(['tool_id', 'position'])
+      .where('agent_id', '=', agentId)
+      .execute();
     const present = new Set(existing.map((r) => r.tool_id));
     let position = existing.reduce((max, r) => Math.max(max, r.position), -1);
     const fresh = [...new Set(toolIds)].filter((id) => !present.has(id));

@@ -20,14 +20,29 @@ export interface ToolExecutionResult {
 export interface ArchivalPort {
   /** Inside the caller's transaction, so the passage and the prompt's archival count commit together. */
   insert(agentId: string, text: string, tags: string[], tx: Stores): Promise<void>;
-  search(agentId: string, query: { query: string; tags?: string[]; tagMatchMode?: 'any' | 'all'; topK?: number; start?: string; end?: string }): Promise<unknown[]>;
+  search(
+    agentId: string,
+    query: {
+      query: string;
+      tags?: string[];
+      tagMatchMode?: 'any' | 'all';
+      topK?: number;
+      start?: string;
+      end?: string;
+    },
+  ): Promise<unknown[]>;
   /** Read inside the caller's transaction (`tx`): SQLite has one connection, so a second reader would deadlock. */
   stats(agentId: string, tx: Stores): Promise<{ count: number; tags: string[] }>;
 }
 
 /** Recall (conversation history) search; provided by the recall service when it is wired in. */
 export interface RecallPort {
-  search(agentId: string, query: { query?: string; roles?: string[]; limit: number; startDate?: string; endDate?: string }): Promise<{ role: string; text: string; createdAt: string; toolCallNames: string[]; relevance?: Record<string, unknown> }[]>;
+  search(
+    agentId: string,
+    query: { query?: string; roles?: string[]; limit: number; startDate?: string; endDate?: string },
+  ): Promise<
+    { role: string; text: string; createdAt: string; toolCallNames: string[]; relevance?: Record<string, unknown> }[]
+  >;
 }
 
 export interface ToolContext {
@@ -57,7 +72,11 @@ export class ToolDispatcher {
 
   async execute(call: ToolCall, toolType: string, ctx: ToolContext): Promise<ToolExecutionResult> {
     const executor = this.executors.find((e) => e.handles(toolType, call.name));
-    if (!executor) return { status: 'error', funcReturn: `Error executing function ${call.name}: NotImplementedError: tools of type '${toolType}' cannot run on this server yet` };
+    if (!executor)
+      return {
+        status: 'error',
+        funcReturn: `Error executing function ${call.name}: NotImplementedError: tools of type '${toolType}' cannot run on this server yet`,
+      };
     try {
       return await executor.execute(call, ctx);
     } catch (error) {

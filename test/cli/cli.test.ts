@@ -14,8 +14,12 @@ interface Run {
 /** The built `cairn` executable, with Letta's environment names for the server and token. */
 function cairn(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [live.built.cli, ...args], { env: { PATH: process.env.PATH ?? '', LETTA_BASE_URL: live.server.baseURL, LETTA_API_KEY: PASSWORD, ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [live.built.cli, ...args],
+      { env: { PATH: process.env.PATH ?? '', LETTA_BASE_URL: live.server.baseURL, LETTA_API_KEY: PASSWORD, ...env } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -31,7 +35,20 @@ describe('cairn agents / blocks / passages', () => {
   let agentId: string;
 
   it('agents: create, list (table and JSON), show, edit, search', async () => {
-    const created = await json(['agents', 'create', '--name', 'cli-agent', '--description', 'made from the CLI', '--tag', 'cli', '--block', 'human=Name: Ada', '--block', 'persona=Helpful']);
+    const created = await json([
+      'agents',
+      'create',
+      '--name',
+      'cli-agent',
+      '--description',
+      'made from the CLI',
+      '--tag',
+      'cli',
+      '--block',
+      'human=Name: Ada',
+      '--block',
+      'persona=Helpful',
+    ]);
     agentId = created.id;
     expect(created.name).toBe('cli-agent');
     const listed = await json(['agents', 'list', '--tag', 'cli']);
@@ -50,9 +67,30 @@ describe('cairn agents / blocks / passages', () => {
     expect(listed.map((b: any) => b.label).sort()).toEqual(['human', 'persona']);
     expect((await json(['blocks', 'show', 'human', '--agent', agentId])).value).toBe('Name: Ada');
     await json(['blocks', 'edit', 'human', '--agent', agentId, '--append', 'Likes: engines']);
-    const replaced = await json(['blocks', 'edit', 'human', '--agent', agentId, '--replace', 'engines', '--with', 'looms']);
+    const replaced = await json([
+      'blocks',
+      'edit',
+      'human',
+      '--agent',
+      agentId,
+      '--replace',
+      'engines',
+      '--with',
+      'looms',
+    ]);
     expect(replaced.value).toBe('Name: Ada\nLikes: looms');
-    const created = await json(['blocks', 'create', '--label', 'project', '--value', 'Cairn', '--limit', '200', '--agent', agentId]);
+    const created = await json([
+      'blocks',
+      'create',
+      '--label',
+      'project',
+      '--value',
+      'Cairn',
+      '--limit',
+      '200',
+      '--agent',
+      agentId,
+    ]);
     expect(created).toMatchObject({ label: 'project', limit: 200 });
     expect((await json(['blocks', 'show', created.id])).value).toBe('Cairn');
     expect((await json(['blocks', 'edit', created.id, '--value', 'Cairn v2'])).value).toBe('Cairn v2');
@@ -62,10 +100,21 @@ describe('cairn agents / blocks / passages', () => {
   });
 
   it('passages: create, list, search, show, edit, delete', async () => {
-    const created = await json(['passages', 'create', 'The build runs on esbuild', '--agent', agentId, '--tag', 'build']);
+    const created = await json([
+      'passages',
+      'create',
+      'The build runs on esbuild',
+      '--agent',
+      agentId,
+      '--tag',
+      'build',
+    ]);
     expect(created.id).toMatch(/^passage-/);
     await json(['passages', 'create', 'Tests use vitest', '--agent', agentId]);
-    expect((await json(['passages', 'list', '--agent', agentId])).map((p: any) => p.text)).toEqual(['The build runs on esbuild', 'Tests use vitest']);
+    expect((await json(['passages', 'list', '--agent', agentId])).map((p: any) => p.text)).toEqual([
+      'The build runs on esbuild',
+      'Tests use vitest',
+    ]);
     const hits = await json(['passages', 'search', 'esbuild build', '--agent', agentId, '--tag', 'build']);
     expect(hits.map((h: any) => h.id)).toEqual([created.id]);
     expect((await json(['passages', 'show', created.id, '--agent', agentId])).text).toBe('The build runs on esbuild');
@@ -102,7 +151,18 @@ describe('cairn CLI errors', () => {
   });
 
   it('every command has --help', async () => {
-    for (const args of [[], ['mcp'], ['hooks'], ['hooks', 'install'], ['hooks', 'doctor'], ['hooks', 'stop'], ['agents'], ['agents', 'list'], ['blocks', 'edit'], ['passages', 'search']]) {
+    for (const args of [
+      [],
+      ['mcp'],
+      ['hooks'],
+      ['hooks', 'install'],
+      ['hooks', 'doctor'],
+      ['hooks', 'stop'],
+      ['agents'],
+      ['agents', 'list'],
+      ['blocks', 'edit'],
+      ['passages', 'search'],
+    ]) {
       const run = await cairn([...args, '--help']);
       expect(run.code, args.join(' ')).toBe(0);
       expect(run.stdout, args.join(' ')).toMatch(/^Usage: cairn/);

@@ -42,7 +42,10 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
   });
 
   it('stores handles as given and needs no provider key to create', async () => {
-    const agent = await server.client.agents.create({ model: 'anthropic/claude-sonnet-4-5-20250929', include_base_tools: false });
+    const agent = await server.client.agents.create({
+      model: 'anthropic/claude-sonnet-4-5-20250929',
+      include_base_tools: false,
+    });
     expect(agent.model).toBe('anthropic/claude-sonnet-4-5-20250929');
     expect(agent.llm_config.model_endpoint_type).toBe('anthropic');
     expect(agent.embedding).toBe('local/use-lite');
@@ -52,22 +55,25 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
 
   it('accepts Letta Code’s create body, resolving tools by name and ignoring unknown fields', async () => {
     const response = await http('POST', `${server.baseURL}/v1/agents/`, {
-        agent_type: 'letta_v1_agent',
-        name: 'Letta Code',
-        description: 'The default Letta Code agent with persistent memory',
-        model: 'openai/gpt-4o-mini',
-        system: 'custom system prompt',
-        memory_blocks: [{ label: 'persona', value: 'p', description: 'd' }, { label: 'human', value: 'h', description: 'd' }],
-        tags: ['origin:letta-code'],
-        tools: ['web_search', 'fetch_webpage'],
-        include_base_tools: false,
-        include_base_tool_rules: false,
-        initial_message_sequence: [],
-        parallel_tool_calls: true,
-        compaction_settings: { model: 'letta/auto' },
-        context_window_limit: 128000,
-        some_future_field: { nested: true },
-      });
+      agent_type: 'letta_v1_agent',
+      name: 'Letta Code',
+      description: 'The default Letta Code agent with persistent memory',
+      model: 'openai/gpt-4o-mini',
+      system: 'custom system prompt',
+      memory_blocks: [
+        { label: 'persona', value: 'p', description: 'd' },
+        { label: 'human', value: 'h', description: 'd' },
+      ],
+      tags: ['origin:letta-code'],
+      tools: ['web_search', 'fetch_webpage'],
+      include_base_tools: false,
+      include_base_tool_rules: false,
+      initial_message_sequence: [],
+      parallel_tool_calls: true,
+      compaction_settings: { model: 'letta/auto' },
+      context_window_limit: 128000,
+      some_future_field: { nested: true },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const agent = response.body;
@@ -83,25 +89,38 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
   });
 
   it('retrieves with the include rule: 1.x SDK callers get relationships only when asked', async () => {
-    const created = await server.client.agents.create({ memory_blocks: [{ label: 'human', value: 'x' }], tags: ['inc'] });
+    const created = await server.client.agents.create({
+      memory_blocks: [{ label: 'human', value: 'x' }],
+      tags: ['inc'],
+    });
     const bare = await server.client.agents.retrieve(created.id);
     expect(bare.blocks).toEqual([]);
     expect(bare.tools).toEqual([]);
     expect(bare.tags).toEqual([]);
     expectLettaSchema('AgentState', bare);
-    const full = await server.client.agents.retrieve(created.id, { include: ['agent.blocks', 'agent.tools', 'agent.tags'] });
+    const full = await server.client.agents.retrieve(created.id, {
+      include: ['agent.blocks', 'agent.tools', 'agent.tags'],
+    });
     expect(full.blocks.map((b) => b.label)).toEqual(['human']);
     expect(full.memory.blocks.map((b) => b.label)).toEqual(['human']);
     expect(full.tools.length).toBe(3);
     expect(full.tags).toEqual(['inc']);
 
-    const legacy = (await http('GET', `${server.baseURL}/v1/agents/${created.id}`, undefined, { 'user-agent': 'python-requests/2.31' })).body;
+    const legacy = (
+      await http('GET', `${server.baseURL}/v1/agents/${created.id}`, undefined, {
+        'user-agent': 'python-requests/2.31',
+      })
+    ).body;
     expect(legacy.blocks.map((b: { label: string }) => b.label)).toEqual(['human']);
     expect(legacy.tags).toEqual(['inc']);
   });
 
   it('modifies an agent: name, tags, model, context window, block set', async () => {
-    const created = await server.client.agents.create({ name: 'before', tags: ['a'], memory_blocks: [{ label: 'human', value: 'h' }] });
+    const created = await server.client.agents.create({
+      name: 'before',
+      tags: ['a'],
+      memory_blocks: [{ label: 'human', value: 'h' }],
+    });
     const extra = await server.client.blocks.create({ label: 'notes', value: 'n' });
     const updated = await server.client.agents.update(created.id, {
       name: 'after',
@@ -130,13 +149,20 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
 
   it('rejects malformed ids with 422 and unknown ids with 404', async () => {
     await expect(server.client.agents.retrieve('agent-123')).rejects.toBeInstanceOf(UnprocessableEntityError);
-    await expect(server.client.agents.retrieve('block-00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(UnprocessableEntityError);
-    await expect(server.client.agents.retrieve('agent-00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(server.client.agents.retrieve('block-00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(
+      UnprocessableEntityError,
+    );
+    await expect(server.client.agents.retrieve('agent-00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it('validates bodies with 422 naming the field, writes nothing on failure', async () => {
     const before = (await http('GET', `${server.baseURL}/v1/agents/count`)).body;
-    const response = await http('POST', `${server.baseURL}/v1/agents/`, { name: 'ok', memory_blocks: [{ label: 'human', value: 'fine' }, { value: 'no label' }] });
+    const response = await http('POST', `${server.baseURL}/v1/agents/`, {
+      name: 'ok',
+      memory_blocks: [{ label: 'human', value: 'fine' }, { value: 'no label' }],
+    });
     expect(response.status).toBe(422);
     expect(response.body.detail[0].loc).toEqual(['body', 'memory_blocks', 1, 'label']);
     // A failure after the first block was inserted (an unknown block id) must roll everything back.
@@ -162,7 +188,9 @@ describe.each(testDialects())('agents [%s]', (dialect) => {
     const invalid = await http('POST', `${server.baseURL}/v1/agents/`, '{"name":');
     expect(invalid.status).toBe(400);
     expect(invalid.body.detail).toMatch(/JSON/);
-    const huge = await http('POST', `${server.baseURL}/v1/agents/`, { description: 'x'.repeat(server.config.bodyLimitBytes + 10) });
+    const huge = await http('POST', `${server.baseURL}/v1/agents/`, {
+      description: 'x'.repeat(server.config.bodyLimitBytes + 10),
+    });
     expect(huge.status).toBe(413);
     expect(huge.body).toHaveProperty('detail');
   });
@@ -209,9 +237,19 @@ describe.each(testDialects())('agent listing [%s]', (dialect) => {
 
   it('filters by tags (any / all), name and query_text, and counts', async () => {
     const any = await server.client.agents.list({ tags: ['odd', 'three'], limit: 50 });
-    expect(any.getPaginatedItems().map((a) => a.name).sort()).toEqual(['lister-0', 'lister-1', 'lister-3', 'lister-5', 'lister-6']);
+    expect(
+      any
+        .getPaginatedItems()
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(['lister-0', 'lister-1', 'lister-3', 'lister-5', 'lister-6']);
     const all = await server.client.agents.list({ tags: ['even', 'three'], match_all_tags: true });
-    expect(all.getPaginatedItems().map((a) => a.name).sort()).toEqual(['lister-0', 'lister-6']);
+    expect(
+      all
+        .getPaginatedItems()
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(['lister-0', 'lister-6']);
     const byName = await server.client.agents.list({ name: 'lister-4' });
     expect(byName.getPaginatedItems().map((a) => a.id)).toEqual([ids[4]]);
     const search = await server.client.agents.list({ query_text: 'LISTER-5' });
@@ -226,12 +264,22 @@ describe.each(testDialects())('agent listing [%s]', (dialect) => {
     const page = await server.client.agents.list({ order_by: 'updated_at', order: 'desc', limit: 1 });
     expect(page.getPaginatedItems()[0]!.id).toBe(ids[0]);
     const seen: string[] = [];
-    for await (const agent of server.client.agents.list({ order_by: 'updated_at', order: 'asc', limit: 3 })) seen.push(agent.id);
+    for await (const agent of server.client.agents.list({ order_by: 'updated_at', order: 'asc', limit: 3 }))
+      seen.push(agent.id);
     expect(seen).toEqual([...ids.slice(1), ids[0]]);
   });
 
   it('serves collection paths with and without the trailing slash, never redirecting', async () => {
-    for (const path of ['/v1/agents', '/v1/agents/', '/v1/blocks', '/v1/blocks/', '/v1/tags', '/v1/tags/', '/v1/health', '/v1/health/']) {
+    for (const path of [
+      '/v1/agents',
+      '/v1/agents/',
+      '/v1/blocks',
+      '/v1/blocks/',
+      '/v1/tags',
+      '/v1/tags/',
+      '/v1/health',
+      '/v1/health/',
+    ]) {
       expect((await http('GET', `${server.baseURL}${path}`)).status, path).toBe(200);
     }
   });

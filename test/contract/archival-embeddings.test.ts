@@ -29,7 +29,10 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
   const url = (path: string) => `${server.baseURL}/v1${path}`;
   const db = () => server.cairn.dialect.db;
   const vectorRows = async (agentId?: string) => {
-    const rows = await db().selectFrom('passage_vectors').select(['passage_id', 'model', 'dim', 'archive_id']).execute();
+    const rows = await db()
+      .selectFrom('passage_vectors')
+      .select(['passage_id', 'model', 'dim', 'archive_id'])
+      .execute();
     if (!agentId) return rows;
     const archives = (await server.cairn.services.stores.archival.archivesOf(agentId)).map((a) => a.id);
     return rows.filter((r) => archives.includes(r.archive_id));
@@ -45,7 +48,15 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
   it('lists usable embedding handles, including configured remote providers', async () => {
     const models = await server.client.models.embeddings.list();
     const handles = models.map((m) => m.handle);
-    expect(handles).toEqual(expect.arrayContaining(['local/use-lite', 'openai/text-embedding-3-small', 'openai/text-embedding-3-large', 'ollama/nomic-embed-text', 'openai-compatible/fake-embed']));
+    expect(handles).toEqual(
+      expect.arrayContaining([
+        'local/use-lite',
+        'openai/text-embedding-3-small',
+        'openai/text-embedding-3-large',
+        'ollama/nomic-embed-text',
+        'openai-compatible/fake-embed',
+      ]),
+    );
     expect(handles).not.toContain('ollama/llama3');
     models.forEach((m) => expectLettaSchema('EmbeddingModel', m));
     expect(models.find((m) => m.handle === 'local/use-lite')?.embedding_dim).toBe(512);
@@ -58,7 +69,9 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
       ['ollama/nomic-embed-text', '/api/embed'],
     ] as const) {
       const before = fake.requests.length;
-      const vectors = await server.cairn.services.embedders.get(handle).embed(['red apples', 'green pears', 'red apples']);
+      const vectors = await server.cairn.services.embedders
+        .get(handle)
+        .embed(['red apples', 'green pears', 'red apples']);
       expect(vectors.map((v) => v.length)).toEqual([16, 16, 16]);
       // Order is kept (the fake answers OpenAI requests in reverse index order) and vectors are unit length.
       expect(Array.from(vectors[0]!)).toEqual(Array.from(vectors[2]!));
@@ -97,7 +110,10 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
 
     fake.failures = 0;
     // The failed attempts pushed the retry out; kick the queue as a restart would, rather than wait the backoff.
-    await db().updateTable('passages').set({ embed_next_at: new Date(0).toISOString() }).execute();
+    await db()
+      .updateTable('passages')
+      .set({ embed_next_at: new Date(0).toISOString() })
+      .execute();
     server.cairn.services.indexer.kick();
     await waitForEmbeddings(server, agent.id);
     expect((await vectorRows(agent.id)).map((r) => [r.model, r.dim])).toEqual([
@@ -108,7 +124,12 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
     expect(archives.items[0]!.embedding_config?.handle).toBe('openai-compatible/fake-embed');
 
     const requestsBefore = fake.requests.length;
-    const vector = await http('GET', url(`/agents/${agent.id}/archival-memory/search?query=${encodeURIComponent('sweet red apples')}&mode=vector&top_k=1`));
+    const vector = await http(
+      'GET',
+      url(
+        `/agents/${agent.id}/archival-memory/search?query=${encodeURIComponent('sweet red apples')}&mode=vector&top_k=1`,
+      ),
+    );
     expect(vector.status).toBe(200);
     expect(vector.body.results[0].content).toBe('apples are red and sweet');
     // The query went to the agent's new model.
@@ -129,11 +150,17 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
   });
 
   it('keeps a passage whose embedding failed lexically searchable and retries it', async () => {
-    const agent = await server.client.agents.create({ name: 'Retry', include_base_tools: false, embedding: 'openai-compatible/fake-embed' });
+    const agent = await server.client.agents.create({
+      name: 'Retry',
+      include_base_tools: false,
+      embedding: 'openai-compatible/fake-embed',
+    });
     fake.failures = 1;
     await server.client.agents.passages.create(agent.id, { text: 'the violin was made in Cremona' });
     // The first attempt fails; the passage is found by words at once.
-    await expect.poll(async () => (await server.cairn.services.archival.embeddingStatus(agent.id)).failing, { timeout: 5000 }).toBe(1);
+    await expect
+      .poll(async () => (await server.cairn.services.archival.embeddingStatus(agent.id)).failing, { timeout: 5000 })
+      .toBe(1);
     expect((await server.client.agents.passages.search(agent.id, { query: 'violin' })).count).toBe(1);
     // The retry (after a 2 s backoff) succeeds without anything else happening.
     await waitForEmbeddings(server, agent.id, 10_000);
@@ -146,8 +173,14 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
     const baselineFts = await ftsDocs();
     const baselineVectors = (await vectorRows()).length;
     const agent = await server.client.agents.create({ name: 'Ephemeral', include_base_tools: false });
-    const [kept] = await server.client.agents.passages.create(agent.id, { text: 'a passage about lighthouses', tags: ['coast'] });
-    const [gone] = await server.client.agents.passages.create(agent.id, { text: 'a passage about windmills', tags: ['inland'] });
+    const [kept] = await server.client.agents.passages.create(agent.id, {
+      text: 'a passage about lighthouses',
+      tags: ['coast'],
+    });
+    const [gone] = await server.client.agents.passages.create(agent.id, {
+      text: 'a passage about windmills',
+      tags: ['inland'],
+    });
     await waitForEmbeddings(server, agent.id);
     expect((await vectorRows()).length).toBe(baselineVectors + 2);
     if (baselineFts !== undefined) expect(await ftsDocs()).toBe(baselineFts + 2);
@@ -169,13 +202,26 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
   });
 
   it('shares the queue between several indexers (processes) without embedding anything twice', async () => {
-    const agent = await server.client.agents.create({ name: 'Shared queue', include_base_tools: false, embedding: 'openai-compatible/fake-embed' });
-    const others = [1, 2].map(() => new EmbeddingIndexer(server.cairn.services.stores, server.cairn.services.embedders, pino({ level: 'silent' }), { pollMs: 20, batchSize: 4 }));
+    const agent = await server.client.agents.create({
+      name: 'Shared queue',
+      include_base_tools: false,
+      embedding: 'openai-compatible/fake-embed',
+    });
+    const others = [1, 2].map(
+      () =>
+        new EmbeddingIndexer(server.cairn.services.stores, server.cairn.services.embedders, pino({ level: 'silent' }), {
+          pollMs: 20,
+          batchSize: 4,
+        }),
+    );
     others.forEach((i) => i.start());
     const before = fake.requests.length;
     try {
       const texts = Array.from({ length: 40 }, (_, i) => `shared queue item ${i}`);
-      await server.cairn.services.archival.insertIntoArchive((await server.cairn.services.archival.defaultArchive(agent.id)).id, texts.map((text) => ({ text })));
+      await server.cairn.services.archival.insertIntoArchive(
+        (await server.cairn.services.archival.defaultArchive(agent.id)).id,
+        texts.map((text) => ({ text })),
+      );
       await waitForEmbeddings(server, agent.id);
       const embedded = fake.requests.slice(before).flatMap((r) => (r.path === '/v1/embeddings' ? r.body.input : []));
       expect(embedded.sort()).toEqual([...texts].sort());
@@ -186,14 +232,23 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
 
   // Last: it stops the server's own indexer.
   it('resumes the queue from the database after a restart', async () => {
-    const agent = await server.client.agents.create({ name: 'Restart', include_base_tools: false, embedding: 'openai-compatible/fake-embed' });
+    const agent = await server.client.agents.create({
+      name: 'Restart',
+      include_base_tools: false,
+      embedding: 'openai-compatible/fake-embed',
+    });
     // The process "dies" before embedding: its indexer is stopped, the write still commits.
     await server.cairn.services.indexer.stop();
     await server.client.agents.passages.create(agent.id, { text: 'queued before the restart' });
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(await server.cairn.services.archival.embeddingStatus(agent.id)).toMatchObject({ pending: 1, embedded: 0 });
     // A new process's indexer (same database, nothing in memory) picks it up.
-    const restarted = new EmbeddingIndexer(server.cairn.services.stores, server.cairn.services.embedders, pino({ level: 'silent' }), { pollMs: 100 });
+    const restarted = new EmbeddingIndexer(
+      server.cairn.services.stores,
+      server.cairn.services.embedders,
+      pino({ level: 'silent' }),
+      { pollMs: 100 },
+    );
     restarted.start();
     try {
       await waitForEmbeddings(server, agent.id);

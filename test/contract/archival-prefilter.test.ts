@@ -31,7 +31,8 @@ describe.each(testDialects().filter((d) => d === 'sqlite'))('archival vector pre
   /** In batches of 500: a single insert statement binds at most 32,766 values. */
   async function add(texts: string[], vectors: Float32Array[], model = MODEL): Promise<string[]> {
     const ids: string[] = [];
-    for (let i = 0; i < texts.length; i += 500) ids.push(...(await addBatch(texts.slice(i, i + 500), vectors.slice(i, i + 500), model)));
+    for (let i = 0; i < texts.length; i += 500)
+      ids.push(...(await addBatch(texts.slice(i, i + 500), vectors.slice(i, i + 500), model)));
     return ids;
   }
 
@@ -51,7 +52,9 @@ describe.each(testDialects().filter((d) => d === 'sqlite'))('archival vector pre
       embed_error: null,
     }));
     await store().insertPassages(rows, []);
-    await store().storeVectors(rows.map((r, i) => ({ claim: { id: r.id, archive_id: archiveId, text: r.text, model }, vector: vectors[i]! })));
+    await store().storeVectors(
+      rows.map((r, i) => ({ claim: { id: r.id, archive_id: archiveId, text: r.text, model }, vector: vectors[i]! })),
+    );
     return rows.map((r) => r.id);
   }
 
@@ -59,10 +62,13 @@ describe.each(testDialects().filter((d) => d === 'sqlite'))('archival vector pre
   async function exact(vector: Float32Array, k: number, model = MODEL): Promise<number[]> {
     const blob = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
     const rows = await sql<{ seq: number }>`SELECT p.seq FROM passage_vectors v JOIN passages p ON p.id = v.passage_id
-      WHERE v.archive_id = ${archiveId} AND v.model = ${model} ORDER BY vec_distance_cosine(v.embedding, ${blob}) LIMIT ${k}`.execute(db());
+      WHERE v.archive_id = ${archiveId} AND v.model = ${model} ORDER BY vec_distance_cosine(v.embedding, ${blob}) LIMIT ${k}`.execute(
+      db(),
+    );
     return rows.rows.map((r) => Number(r.seq));
   }
-  const nearest = async (vector: Float32Array, k: number, model = MODEL) => (await store().nearest(model, vector, { archiveIds: [archiveId] }, k)).map((r) => r.seq);
+  const nearest = async (vector: Float32Array, k: number, model = MODEL) =>
+    (await store().nearest(model, vector, { archiveIds: [archiveId] }, k)).map((r) => r.seq);
 
   beforeAll(async () => {
     server = await startCairn(dialect);
@@ -86,7 +92,11 @@ describe.each(testDialects().filter((d) => d === 'sqlite'))('archival vector pre
     expect(await nearest(query, 10)).toEqual(await exact(query, 10));
     const [best] = await store().nearest(MODEL, query, { archiveIds: [archiveId] }, 1);
     const blob = Buffer.from(query.buffer, query.byteOffset, query.byteLength);
-    const { rows } = await sql<{ d: number }>`SELECT vec_distance_cosine(v.embedding, ${blob}) AS d FROM passage_vectors v JOIN passages p ON p.id = v.passage_id WHERE p.seq = ${best!.seq}`.execute(db());
+    const { rows } = await sql<{
+      d: number;
+    }>`SELECT vec_distance_cosine(v.embedding, ${blob}) AS d FROM passage_vectors v JOIN passages p ON p.id = v.passage_id WHERE p.seq = ${best!.seq}`.execute(
+      db(),
+    );
     expect(best!.score).toBeCloseTo(1 - rows[0]!.d, 6);
   });
 

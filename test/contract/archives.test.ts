@@ -17,7 +17,11 @@ describe.each(testDialects())('archives [%s]', (dialect) => {
   it('creates, lists, updates and deletes archives', async () => {
     const archive = await server.client.archives.create({ name: 'Team knowledge', description: 'shared facts' });
     expect(Object.keys(archive).every((k) => archiveKeys().includes(k))).toBe(true);
-    expect(archive).toMatchObject({ name: 'Team knowledge', description: 'shared facts', vector_db_provider: 'native' });
+    expect(archive).toMatchObject({
+      name: 'Team knowledge',
+      description: 'shared facts',
+      vector_db_provider: 'native',
+    });
     expect(archive.id).toMatch(/^archive-/);
     expectLettaSchema('EmbeddingConfig', archive.embedding_config);
     expect(archive.embedding_config?.handle).toBe('local/use-lite');
@@ -42,10 +46,16 @@ describe.each(testDialects())('archives [%s]', (dialect) => {
     const agents = await http('GET', url(`/archives/${archive.id}/agents`));
     expect(agents.body.map((x: { id: string }) => x.id)).toEqual([a.id, b.id]);
 
-    const one = await server.client.archives.passages.create(archive.id, { text: 'Deploys happen on Tuesdays', tags: ['ops'], metadata: { source: 'wiki' } });
+    const one = await server.client.archives.passages.create(archive.id, {
+      text: 'Deploys happen on Tuesdays',
+      tags: ['ops'],
+      metadata: { source: 'wiki' },
+    });
     expectLettaSchema('Passage', one);
     expect(one.metadata).toEqual({ source: 'wiki' });
-    const batch = await server.client.archives.passages.createMany(archive.id, { passages: [{ text: 'The on-call rota is weekly' }, { text: 'Incidents get a postmortem' }] });
+    const batch = await server.client.archives.passages.createMany(archive.id, {
+      passages: [{ text: 'The on-call rota is weekly' }, { text: 'Incidents get a postmortem' }],
+    });
     expect(batch.map((p) => p.text)).toEqual(['The on-call rota is weekly', 'Incidents get a postmortem']);
 
     // Both agents see the shared passages; an agent's own inserts go to its first archive, the shared one.
@@ -71,7 +81,11 @@ describe.each(testDialects())('archives [%s]', (dialect) => {
     expect((await server.client.archives.retrieve(archive.id)).name).toBe('Shared');
 
     await server.client.archives.passages.delete(one.id!, { archive_id: archive.id });
-    await expect(server.client.archives.passages.delete(one.id!, { archive_id: archive.id })).rejects.toBeInstanceOf(NotFoundError);
-    expect((await http('POST', url(`/archives/${archive.id}/passages/batch`), { passages: [{ text: '' }] })).status).toBe(422);
+    await expect(server.client.archives.passages.delete(one.id!, { archive_id: archive.id })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    expect(
+      (await http('POST', url(`/archives/${archive.id}/passages/batch`), { passages: [{ text: '' }] })).status,
+    ).toBe(422);
   });
 });

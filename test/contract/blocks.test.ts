@@ -28,7 +28,14 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
     });
     expectLettaSchema('BlockResponse', created);
     expect(created.id).toMatch(/^block-[0-9a-f-]{36}$/);
-    expect(created).toMatchObject({ label: 'notes', value: 'ab', limit: 500, description: 'scratch', metadata: { k: 1 }, read_only: true });
+    expect(created).toMatchObject({
+      label: 'notes',
+      value: 'ab',
+      limit: 500,
+      description: 'scratch',
+      metadata: { k: 1 },
+      read_only: true,
+    });
     expect(created.tags!.sort()).toEqual(['x', 'y']);
     const fetched = await server.client.blocks.retrieve(created.id);
     expectLettaSchema('BlockResponse', fetched);
@@ -51,7 +58,8 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
     const t = token();
     const a = await server.client.blocks.create({ label: `${t}-a`, value: `alpha ${t}`, tags: [`${t}:1`, `${t}:2`] });
     const b = await server.client.blocks.create({ label: `${t}-b`, value: `beta ${t}`, tags: [`${t}:2`] });
-    const ids = async (query: Parameters<typeof server.client.blocks.list>[0]) => (await server.client.blocks.list(query)).getPaginatedItems().map((x) => x.id);
+    const ids = async (query: Parameters<typeof server.client.blocks.list>[0]) =>
+      (await server.client.blocks.list(query)).getPaginatedItems().map((x) => x.id);
 
     expect(await ids({ label: `${t}-a` })).toEqual([a.id]);
     expect(await ids({ value_search: `BETA ${t}` })).toEqual([b.id]);
@@ -65,7 +73,14 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
     expect(await ids({ label_search: t, value_search: 'f_n' })).toEqual([]);
     expect(await ids({ label_search: t, value_search: '%' })).toEqual([percent.id]);
 
-    const identity = (await http('POST', `${server.baseURL}/v1/identities/`, { identifier_key: t, name: 'n', identity_type: 'user', block_ids: [b.id] })).body;
+    const identity = (
+      await http('POST', `${server.baseURL}/v1/identities/`, {
+        identifier_key: t,
+        name: 'n',
+        identity_type: 'user',
+        block_ids: [b.id],
+      })
+    ).body;
     expect(await ids({ identity_id: identity.id })).toEqual([b.id]);
     expect(await ids({ identifier_keys: [t] })).toEqual([b.id]);
   });
@@ -88,21 +103,31 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
   it('pages with for-await until the end, both orders, and honours before', async () => {
     const t = token();
     const created = [];
-    for (let i = 0; i < 5; i++) created.push((await server.client.blocks.create({ label: `${t}-${i}`, value: String(i) })).id);
+    for (let i = 0; i < 5; i++)
+      created.push((await server.client.blocks.create({ label: `${t}-${i}`, value: String(i) })).id);
     const seen: string[] = [];
     for await (const block of server.client.blocks.list({ label_search: t, limit: 2 })) seen.push(block.id);
     expect(seen).toEqual(created);
     const reversed: string[] = [];
-    for await (const block of server.client.blocks.list({ label_search: t, limit: 2, order: 'desc' })) reversed.push(block.id);
+    for await (const block of server.client.blocks.list({ label_search: t, limit: 2, order: 'desc' }))
+      reversed.push(block.id);
     expect(reversed).toEqual([...created].reverse());
-    const before = (await server.client.blocks.list({ label_search: t, limit: 2, before: created[3]! })).getPaginatedItems();
+    const before = (
+      await server.client.blocks.list({ label_search: t, limit: 2, before: created[3]! })
+    ).getPaginatedItems();
     expect(before.map((b) => b.id)).toEqual([created[1], created[2]]);
     const past = await http('GET', `${server.baseURL}/v1/blocks/?label_search=${t}&after=${created[4]!}`);
     expect(past.body).toEqual([]);
   });
 
   it('updates a block, keeping what the patch leaves out', async () => {
-    const block = await server.client.blocks.create({ label: 'u', value: 'v1', description: 'd', tags: ['old'], metadata: { a: 1 } });
+    const block = await server.client.blocks.create({
+      label: 'u',
+      value: 'v1',
+      description: 'd',
+      tags: ['old'],
+      metadata: { a: 1 },
+    });
     const updated = await server.client.blocks.update(block.id, { value: 'v2', tags: ['new'] });
     expectLettaSchema('BlockResponse', updated);
     expect(updated).toMatchObject({ value: 'v2', label: 'u', description: 'd', tags: ['new'], metadata: { a: 1 } });
@@ -131,7 +156,10 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
   it('lists the agents of a block, paging with for-await, with the 1.0 relationship rule', async () => {
     const block = await server.client.blocks.create({ label: 'team', value: 'shared' });
     const agents = [];
-    for (let i = 0; i < 3; i++) agents.push((await server.client.agents.create({ block_ids: [block.id], tags: ['team'], include_base_tools: false })).id);
+    for (let i = 0; i < 3; i++)
+      agents.push(
+        (await server.client.agents.create({ block_ids: [block.id], tags: ['team'], include_base_tools: false })).id,
+      );
 
     const seen = [];
     for await (const agent of server.client.blocks.agents.list(block.id, { limit: 2, order: 'asc' })) {
@@ -144,11 +172,21 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
     const newestFirst = (await server.client.blocks.agents.list(block.id)).getPaginatedItems().map((a) => a.id);
     expect(newestFirst).toEqual([...agents].reverse());
 
-    const included = (await server.client.blocks.agents.list(block.id, { include: ['agent.blocks', 'agent.tags'] })).getPaginatedItems();
+    const included = (
+      await server.client.blocks.agents.list(block.id, { include: ['agent.blocks', 'agent.tags'] })
+    ).getPaginatedItems();
     expect(included.every((a) => a.blocks.length === 1 && a.tags[0] === 'team')).toBe(true);
-    const legacy = await http('GET', `${server.baseURL}/v1/blocks/${block.id}/agents`, undefined, { 'user-agent': 'python-requests/2.31' });
-    expect(legacy.body.map((a: { blocks: { id: string }[] }) => a.blocks[0]!.id)).toEqual([block.id, block.id, block.id]);
-    await expect(server.client.blocks.agents.list('block-00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
+    const legacy = await http('GET', `${server.baseURL}/v1/blocks/${block.id}/agents`, undefined, {
+      'user-agent': 'python-requests/2.31',
+    });
+    expect(legacy.body.map((a: { blocks: { id: string }[] }) => a.blocks[0]!.id)).toEqual([
+      block.id,
+      block.id,
+      block.id,
+    ]);
+    await expect(server.client.blocks.agents.list('block-00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it('shares one block between agents: an update by either route is seen by both at once', async () => {
@@ -165,7 +203,10 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
   });
 
   it('read_only blocks change through the API but never through an agent’s memory tools', async () => {
-    const agent = await server.client.agents.create({ memory_blocks: [{ label: 'rules', value: 'fixed', read_only: true }], include_base_tools: false });
+    const agent = await server.client.agents.create({
+      memory_blocks: [{ label: 'rules', value: 'fixed', read_only: true }],
+      include_base_tools: false,
+    });
     const updated = await server.client.agents.blocks.update('rules', { agent_id: agent.id, value: 'changed by API' });
     expect(updated.value).toBe('changed by API');
     const { blocks, stores } = server.cairn.services;
@@ -182,9 +223,16 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
   });
 
   it('enforces the block limit: 422 naming the field on create and update, tool error text for agents', async () => {
-    const tooLong = await http('POST', `${server.baseURL}/v1/blocks/`, { label: 'l', value: 'x'.repeat(11), limit: 10 });
+    const tooLong = await http('POST', `${server.baseURL}/v1/blocks/`, {
+      label: 'l',
+      value: 'x'.repeat(11),
+      limit: 10,
+    });
     expect(tooLong.status).toBe(422);
-    expect(tooLong.body.detail[0]).toMatchObject({ loc: ['body', 'value'], msg: 'Value length (11 characters) exceeds block limit (10 characters)' });
+    expect(tooLong.body.detail[0]).toMatchObject({
+      loc: ['body', 'value'],
+      msg: 'Value length (11 characters) exceeds block limit (10 characters)',
+    });
 
     const block = await server.client.blocks.create({ label: 'small', value: '12345', limit: 10 });
     const overValue = await http('PATCH', `${server.baseURL}/v1/blocks/${block.id}`, { value: 'x'.repeat(11) });
@@ -197,26 +245,38 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
     expect(lowLimit.body.detail[0].msg).toBe('Limit (4) cannot be less than current value length (5 characters)');
     // Raising the limit and the value together is judged against the new limit.
     expect((await server.client.blocks.update(block.id, { value: 'x'.repeat(15), limit: 20 })).value).toHaveLength(15);
-    await expect(server.client.blocks.update(block.id, { value: 'x'.repeat(25) })).rejects.toBeInstanceOf(UnprocessableEntityError);
+    await expect(server.client.blocks.update(block.id, { value: 'x'.repeat(25) })).rejects.toBeInstanceOf(
+      UnprocessableEntityError,
+    );
     expect((await server.client.blocks.retrieve(block.id)).value).toHaveLength(15);
 
     const agent = await server.client.agents.create({ block_ids: [block.id], include_base_tools: false });
-    const viaLabel = await http('PATCH', `${server.baseURL}/v1/agents/${agent.id}/core-memory/blocks/small`, { value: 'x'.repeat(21) });
+    const viaLabel = await http('PATCH', `${server.baseURL}/v1/agents/${agent.id}/core-memory/blocks/small`, {
+      value: 'x'.repeat(21),
+    });
     expect(viaLabel.status).toBe(422);
     const { blocks, stores } = server.cairn.services;
-    await expect(stores.transaction((tx) => blocks.writeByAgent(tx, agent.id, 'small', (v) => `${v}123456`))).rejects.toThrow(
-      'Edit failed: Exceeds 20 character limit (requested 21)',
-    );
+    await expect(
+      stores.transaction((tx) => blocks.writeByAgent(tx, agent.id, 'small', (v) => `${v}123456`)),
+    ).rejects.toThrow('Edit failed: Exceeds 20 character limit (requested 21)');
   });
 
   it('rejects a label change that would clash on an attached agent with 409', async () => {
-    const agent = await server.client.agents.create({ memory_blocks: [{ label: 'human', value: 'h' }, { label: 'persona', value: 'p' }], include_base_tools: false });
+    const agent = await server.client.agents.create({
+      memory_blocks: [
+        { label: 'human', value: 'h' },
+        { label: 'persona', value: 'p' },
+      ],
+      include_base_tools: false,
+    });
     const full = await server.client.agents.retrieve(agent.id, { include: ['agent.blocks'] });
     const humanId = full.blocks.find((b) => b.label === 'human')!.id!;
     const clash = await http('PATCH', `${server.baseURL}/v1/blocks/${humanId}`, { label: 'persona' });
     expect(clash.status).toBe(409);
     expect(clash.headers.get('x-should-retry')).toBe('false');
-    await expect(server.client.blocks.update(humanId, { label: 'persona' }, { maxRetries: 0 })).rejects.toBeInstanceOf(ConflictError);
+    await expect(server.client.blocks.update(humanId, { label: 'persona' }, { maxRetries: 0 })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
     expect((await server.client.blocks.retrieve(humanId)).label).toBe('human');
   });
 

@@ -61,10 +61,20 @@ describe('cairn serve', () => {
 
   it('binds beyond loopback with --allow-insecure-remote, or with a password', async () => {
     const port = await freePort();
-    const open = await start(['--host', '0.0.0.0', '--port', String(port), '--data-dir', dataDir(), '--allow-insecure-remote']);
+    const open = await start([
+      '--host',
+      '0.0.0.0',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir(),
+      '--allow-insecure-remote',
+    ]);
     expect(await waitForHealth(port, open)).toMatchObject({ status: 'ok' });
     const securedPort = await freePort();
-    const secured = await start(['--host', '0.0.0.0', '--port', String(securedPort), '--data-dir', dataDir()], { LETTA_SERVER_PASSWORD: 'pw' });
+    const secured = await start(['--host', '0.0.0.0', '--port', String(securedPort), '--data-dir', dataDir()], {
+      LETTA_SERVER_PASSWORD: 'pw',
+    });
     await waitForHealth(securedPort, secured);
     expect((await fetch(`http://127.0.0.1:${securedPort}/v1/agents/`)).status).toBe(401);
   });
@@ -79,11 +89,20 @@ describe('cairn serve', () => {
     const body = JSON.stringify({ label: 'in-flight', value: 'finished after SIGTERM' });
     let signalledAt = 0;
     const reply = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/v1/blocks/', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
+      const req = request(
+        {
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: '/v1/blocks/',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
       req.on('error', reject);
       req.write(body.slice(0, 10));
       setTimeout(() => {
@@ -103,7 +122,9 @@ describe('cairn serve', () => {
     expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
     const db = new SqliteDatabase(join(dir, 'cairn.db'), { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(db.prepare('select value from blocks where label = ?').get('in-flight')).toEqual({ value: 'finished after SIGTERM' });
+    expect(db.prepare('select value from blocks where label = ?').get('in-flight')).toEqual({
+      value: 'finished after SIGTERM',
+    });
     db.close();
   });
 
@@ -112,13 +133,21 @@ describe('cairn serve', () => {
     const dir = dataDir();
     const first = await start(['--port', String(port), '--data-dir', dir]);
     await waitForHealth(port, first);
-    const created = (await (await fetch(`http://127.0.0.1:${port}/v1/blocks/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ label: 'kept', value: 'v' }) })).json()) as { id: string };
+    const created = (await (
+      await fetch(`http://127.0.0.1:${port}/v1/blocks/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ label: 'kept', value: 'v' }),
+      })
+    ).json()) as { id: string };
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
 
     const second = await start(['--port', String(port), '--data-dir', dir]);
     await waitForHealth(port, second);
-    const fetched = (await (await fetch(`http://127.0.0.1:${port}/v1/blocks/${created.id}`)).json()) as { value: string };
+    const fetched = (await (await fetch(`http://127.0.0.1:${port}/v1/blocks/${created.id}`)).json()) as {
+      value: string;
+    };
     expect(fetched.value).toBe('v');
   });
 

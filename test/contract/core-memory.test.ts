@@ -10,7 +10,10 @@ const MISSING_BLOCK = 'block-00000000-0000-4000-8000-000000000000';
 describe.each(testDialects())('core memory [%s]', (dialect) => {
   let server: TestCairn;
   const newAgent = (labels = ['human', 'persona']) =>
-    server.client.agents.create({ memory_blocks: labels.map((label) => ({ label, value: `${label} value` })), include_base_tools: false });
+    server.client.agents.create({
+      memory_blocks: labels.map((label) => ({ label, value: `${label} value` })),
+      include_base_tools: false,
+    });
 
   beforeAll(async () => {
     server = await startCairn(dialect);
@@ -26,7 +29,8 @@ describe.each(testDialects())('core memory [%s]', (dialect) => {
     for await (const block of server.client.agents.blocks.list(agent.id, { limit: 1 })) labels.push(block.label!);
     expect(labels).toEqual(['human', 'persona', 'notes']);
     const reversed: string[] = [];
-    for await (const block of server.client.agents.blocks.list(agent.id, { limit: 2, order: 'desc' })) reversed.push(block.label!);
+    for await (const block of server.client.agents.blocks.list(agent.id, { limit: 2, order: 'desc' }))
+      reversed.push(block.label!);
     expect(reversed).toEqual(['notes', 'persona', 'human']);
     await expect(server.client.agents.blocks.list(MISSING_AGENT)).rejects.toBeInstanceOf(NotFoundError);
   });
@@ -36,14 +40,20 @@ describe.each(testDialects())('core memory [%s]', (dialect) => {
     const human = await server.client.agents.blocks.retrieve('human', { agent_id: agent.id });
     expectLettaSchema('BlockResponse', human);
     expect(human.value).toBe('human value');
-    const patched = await server.client.agents.blocks.update('human', { agent_id: agent.id, value: 'Name: Ada', description: 'who' });
+    const patched = await server.client.agents.blocks.update('human', {
+      agent_id: agent.id,
+      value: 'Name: Ada',
+      description: 'who',
+    });
     expectLettaSchema('BlockResponse', patched);
     expect(patched).toMatchObject({ id: human.id, value: 'Name: Ada', description: 'who', label: 'human' });
     expect((await server.client.agents.blocks.retrieve('human', { agent_id: agent.id })).value).toBe('Name: Ada');
     // Renaming through the label route moves the block to its new label.
     await server.client.agents.blocks.update('human', { agent_id: agent.id, label: 'user' });
     expect((await server.client.agents.blocks.retrieve('user', { agent_id: agent.id })).id).toBe(human.id);
-    await expect(server.client.agents.blocks.retrieve('human', { agent_id: agent.id })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(server.client.agents.blocks.retrieve('human', { agent_id: agent.id })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it('answers an unknown label or agent with 404 and a malformed agent id with 422', async () => {
@@ -51,10 +61,16 @@ describe.each(testDialects())('core memory [%s]', (dialect) => {
     const unknownLabel = await http('GET', `${server.baseURL}/v1/agents/${agent.id}/core-memory/blocks/nope`);
     expect(unknownLabel.status).toBe(404);
     expect(unknownLabel.body.detail).toContain('nope');
-    const patchUnknown = await http('PATCH', `${server.baseURL}/v1/agents/${agent.id}/core-memory/blocks/nope`, { value: 'x' });
+    const patchUnknown = await http('PATCH', `${server.baseURL}/v1/agents/${agent.id}/core-memory/blocks/nope`, {
+      value: 'x',
+    });
     expect(patchUnknown.status).toBe(404);
-    await expect(server.client.agents.blocks.retrieve('human', { agent_id: MISSING_AGENT })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(server.client.agents.blocks.retrieve('human', { agent_id: 'agent-1' })).rejects.toBeInstanceOf(UnprocessableEntityError);
+    await expect(server.client.agents.blocks.retrieve('human', { agent_id: MISSING_AGENT })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(server.client.agents.blocks.retrieve('human', { agent_id: 'agent-1' })).rejects.toBeInstanceOf(
+      UnprocessableEntityError,
+    );
   });
 
   it('attaches and detaches by block id through the SDK (no body) and returns the agent', async () => {
@@ -70,14 +86,21 @@ describe.each(testDialects())('core memory [%s]', (dialect) => {
     const detached = await server.client.agents.blocks.detach(block.id, { agent_id: agent.id });
     expectLettaSchema('AgentState', detached);
     expect(detached.blocks.map((b) => b.label)).toEqual(['human']);
-    await expect(server.client.agents.blocks.retrieve('project', { agent_id: agent.id })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(server.client.agents.blocks.retrieve('project', { agent_id: agent.id })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     expect((await server.client.blocks.retrieve(block.id)).value).toBe('Cairn');
   });
 
   it('accepts an attach PATCH with a JSON content type and an empty body, as some clients send it', async () => {
     const agent = await newAgent(['human']);
     const block = await server.client.blocks.create({ label: 'extra', value: 'e' });
-    const response = await http('PATCH', `${server.baseURL}/v1/agents/${agent.id}/core-memory/blocks/attach/${block.id}`, '', { 'content-type': 'application/json' });
+    const response = await http(
+      'PATCH',
+      `${server.baseURL}/v1/agents/${agent.id}/core-memory/blocks/attach/${block.id}`,
+      '',
+      { 'content-type': 'application/json' },
+    );
     expect(response.status).toBe(200);
     expect(response.body.blocks.map((b: { label: string }) => b.label)).toEqual(['human', 'extra']);
     const bare = await http('PATCH', `${server.baseURL}/v1/agents/${agent.id}/core-memory/blocks/detach/${block.id}`);
@@ -96,11 +119,21 @@ describe.each(testDialects())('core memory [%s]', (dialect) => {
   it('answers attach/detach of unknown ids with 404 and malformed ones with 422', async () => {
     const agent = await newAgent(['human']);
     const block = await server.client.blocks.create({ label: 'b', value: '' });
-    await expect(server.client.agents.blocks.attach(MISSING_BLOCK, { agent_id: agent.id })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(server.client.agents.blocks.attach(block.id, { agent_id: MISSING_AGENT })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(server.client.agents.blocks.detach(MISSING_BLOCK, { agent_id: agent.id })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(server.client.agents.blocks.attach('block-x', { agent_id: agent.id })).rejects.toBeInstanceOf(UnprocessableEntityError);
-    expect((await server.client.agents.blocks.list(agent.id)).getPaginatedItems().map((b) => b.label)).toEqual(['human']);
+    await expect(server.client.agents.blocks.attach(MISSING_BLOCK, { agent_id: agent.id })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(server.client.agents.blocks.attach(block.id, { agent_id: MISSING_AGENT })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(server.client.agents.blocks.detach(MISSING_BLOCK, { agent_id: agent.id })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
+    await expect(server.client.agents.blocks.attach('block-x', { agent_id: agent.id })).rejects.toBeInstanceOf(
+      UnprocessableEntityError,
+    );
+    expect((await server.client.agents.blocks.list(agent.id)).getPaginatedItems().map((b) => b.label)).toEqual([
+      'human',
+    ]);
   });
 
   it('serves the legacy Memory object at /core-memory', async () => {

@@ -10,9 +10,15 @@ const MISSING_IDENTITY = 'identity-00000000-0000-4000-8000-000000000000';
 // SDK 1.12.1 has no `client.identities`: the identity routes are driven over raw HTTP, the agent-side ones through the SDK.
 describe.each(testDialects())('identities [%s]', (dialect) => {
   let server: TestCairn;
-  const call = (method: string, path: string, body?: unknown): Promise<RawResponse> => http(method, `${server.baseURL}/v1${path}`, body);
+  const call = (method: string, path: string, body?: unknown): Promise<RawResponse> =>
+    http(method, `${server.baseURL}/v1${path}`, body);
   const create = async (fields: Record<string, unknown> = {}) => {
-    const response = await call('POST', '/identities/', { identifier_key: `key-${randomUUID()}`, name: 'Ada', identity_type: 'user', ...fields });
+    const response = await call('POST', '/identities/', {
+      identifier_key: `key-${randomUUID()}`,
+      name: 'Ada',
+      identity_type: 'user',
+      ...fields,
+    });
     expect(response.status).toBe(200);
     return response.body;
   };
@@ -27,7 +33,13 @@ describe.each(testDialects())('identities [%s]', (dialect) => {
     const identity = await create({ properties: [{ key: 'plan', value: 'pro', type: 'string' }] });
     expectLettaSchema('Identity', identity);
     expect(identity.id).toMatch(/^identity-[0-9a-f-]{36}$/);
-    expect(identity).toMatchObject({ name: 'Ada', identity_type: 'user', agent_ids: [], block_ids: [], properties: [{ key: 'plan', value: 'pro', type: 'string' }] });
+    expect(identity).toMatchObject({
+      name: 'Ada',
+      identity_type: 'user',
+      agent_ids: [],
+      block_ids: [],
+      properties: [{ key: 'plan', value: 'pro', type: 'string' }],
+    });
     const fetched = await call('GET', `/identities/${identity.id}`);
     expect(fetched.status).toBe(200);
     expect(fetched.headers.get('content-type')).toMatch(/^application\/json/);
@@ -37,7 +49,11 @@ describe.each(testDialects())('identities [%s]', (dialect) => {
 
   it('refuses a duplicate identifier key with 409', async () => {
     const identity = await create();
-    const duplicate = await call('POST', '/identities/', { identifier_key: identity.identifier_key, name: 'Other', identity_type: 'org' });
+    const duplicate = await call('POST', '/identities/', {
+      identifier_key: identity.identifier_key,
+      name: 'Other',
+      identity_type: 'org',
+    });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.detail).toContain(identity.identifier_key);
   });
@@ -49,11 +65,19 @@ describe.each(testDialects())('identities [%s]', (dialect) => {
     const list = await call('GET', `/identities/?name=${name}`);
     list.body.forEach((identity: unknown) => expectLettaSchema('Identity', identity));
     expect(list.body.map((i: { id: string }) => i.id)).toEqual(ids);
-    expect((await call('GET', `/identities/?name=${name}&identity_type=org`)).body.map((i: { id: string }) => i.id)).toEqual([ids[2]]);
+    expect(
+      (await call('GET', `/identities/?name=${name}&identity_type=org`)).body.map((i: { id: string }) => i.id),
+    ).toEqual([ids[2]]);
     const key = (await call('GET', `/identities/${ids[1]}`)).body.identifier_key;
-    expect((await call('GET', `/identities/?identifier_key=${key}`)).body.map((i: { id: string }) => i.id)).toEqual([ids[1]]);
-    expect((await call('GET', `/identities/?name=${name}&limit=1&after=${ids[0]}`)).body.map((i: { id: string }) => i.id)).toEqual([ids[1]]);
-    expect((await call('GET', `/identities/?name=${name}&order=desc&limit=2`)).body.map((i: { id: string }) => i.id)).toEqual([ids[2], ids[1]]);
+    expect((await call('GET', `/identities/?identifier_key=${key}`)).body.map((i: { id: string }) => i.id)).toEqual([
+      ids[1],
+    ]);
+    expect(
+      (await call('GET', `/identities/?name=${name}&limit=1&after=${ids[0]}`)).body.map((i: { id: string }) => i.id),
+    ).toEqual([ids[1]]);
+    expect(
+      (await call('GET', `/identities/?name=${name}&order=desc&limit=2`)).body.map((i: { id: string }) => i.id),
+    ).toEqual([ids[2], ids[1]]);
     expect((await call('GET', `/identities/?name=${name}&after=${ids[2]}`)).body).toEqual([]);
     expect((await call('GET', '/identities/?identity_type=robot')).status).toBe(422);
   });
@@ -63,7 +87,12 @@ describe.each(testDialects())('identities [%s]', (dialect) => {
     const modified = await call('PATCH', `/identities/${identity.id}`, { name: 'Grace', identity_type: 'org' });
     expect(modified.status).toBe(200);
     expectLettaSchema('Identity', modified.body);
-    expect(modified.body).toMatchObject({ id: identity.id, name: 'Grace', identity_type: 'org', identifier_key: identity.identifier_key });
+    expect(modified.body).toMatchObject({
+      id: identity.id,
+      name: 'Grace',
+      identity_type: 'org',
+      identifier_key: identity.identifier_key,
+    });
     const properties = [
       { key: 'age', value: 36, type: 'number' },
       { key: 'prefs', value: { theme: 'dark' }, type: 'json' },
@@ -77,7 +106,12 @@ describe.each(testDialects())('identities [%s]', (dialect) => {
 
   it('upserts by identifier key with PUT /identities/', async () => {
     const key = `upsert-${randomUUID()}`;
-    const first = await call('PUT', '/identities/', { identifier_key: key, name: 'One', identity_type: 'user', properties: [{ key: 'a', value: true, type: 'boolean' }] });
+    const first = await call('PUT', '/identities/', {
+      identifier_key: key,
+      name: 'One',
+      identity_type: 'user',
+      properties: [{ key: 'a', value: true, type: 'boolean' }],
+    });
     expect(first.status).toBe(200);
     const second = await call('PUT', '/identities/', { identifier_key: key, name: 'Two', identity_type: 'user' });
     expect(second.status).toBe(200);
@@ -99,8 +133,14 @@ describe.each(testDialects())('identities [%s]', (dialect) => {
     const withIdentities = await server.client.agents.retrieve(agent.id, { include: ['agent.identities'] });
     expectLettaSchema('AgentState', withIdentities);
     expect(withIdentities.identities!.map((i) => i.id)).toEqual([identity.id]);
-    expect((await server.client.agents.list({ identity_id: identity.id })).getPaginatedItems().map((a) => a.id)).toEqual([agent.id]);
-    expect((await server.client.agents.list({ identifier_keys: [identity.identifier_key] })).getPaginatedItems().map((a) => a.id)).toEqual([agent.id]);
+    expect(
+      (await server.client.agents.list({ identity_id: identity.id })).getPaginatedItems().map((a) => a.id),
+    ).toEqual([agent.id]);
+    expect(
+      (await server.client.agents.list({ identifier_keys: [identity.identifier_key] }))
+        .getPaginatedItems()
+        .map((a) => a.id),
+    ).toEqual([agent.id]);
     const viaIdentity = await call('GET', `/identities/${identity.id}/agents`);
     expect(viaIdentity.body.map((a: { id: string }) => a.id)).toEqual([agent.id]);
     expect(viaIdentity.body.map((a: { id: string }) => a.id)).not.toContain(other.id);
@@ -108,7 +148,9 @@ describe.each(testDialects())('identities [%s]', (dialect) => {
     await server.client.agents.identities.detach(identity.id, { agent_id: agent.id });
     expect((await call('GET', `/identities/${identity.id}`)).body.agent_ids).toEqual([]);
     expect((await server.client.agents.list({ identity_id: identity.id })).getPaginatedItems()).toEqual([]);
-    await expect(server.client.agents.identities.attach(MISSING_IDENTITY, { agent_id: agent.id })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      server.client.agents.identities.attach(MISSING_IDENTITY, { agent_id: agent.id }),
+    ).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('links agents and blocks given at create, listing them under the identity', async () => {
@@ -126,9 +168,16 @@ describe.each(testDialects())('identities [%s]', (dialect) => {
       after = `&after=${page.body.at(-1).id}`;
     }
     expect(paged).toEqual(agents);
-    expect((await call('GET', `/identities/${identity.id}/blocks`)).body.map((b: { id: string }) => b.id)).toEqual([block.id]);
+    expect((await call('GET', `/identities/${identity.id}/blocks`)).body.map((b: { id: string }) => b.id)).toEqual([
+      block.id,
+    ]);
     const key = `k-${randomUUID()}`;
-    const unknownAgent = await call('POST', '/identities/', { identifier_key: key, name: 'n', identity_type: 'user', agent_ids: ['agent-00000000-0000-4000-8000-000000000000'] });
+    const unknownAgent = await call('POST', '/identities/', {
+      identifier_key: key,
+      name: 'n',
+      identity_type: 'user',
+      agent_ids: ['agent-00000000-0000-4000-8000-000000000000'],
+    });
     expect(unknownAgent.status).toBe(404);
     // The failed create wrote nothing.
     expect((await call('GET', `/identities/?identifier_key=${key}`)).body).toEqual([]);
@@ -141,7 +190,9 @@ describe.each(testDialects())('identities [%s]', (dialect) => {
     expect(attached.status).toBe(200);
     expectLettaSchema('BlockResponse', attached.body);
     expect((await call('GET', `/identities/${identity.id}`)).body.block_ids).toEqual([block.id]);
-    expect((await call('GET', `/identities/${identity.id}/blocks`)).body.map((b: { id: string }) => b.id)).toEqual([block.id]);
+    expect((await call('GET', `/identities/${identity.id}/blocks`)).body.map((b: { id: string }) => b.id)).toEqual([
+      block.id,
+    ]);
     expect((await call('PATCH', `/blocks/${block.id}/identities/detach/${identity.id}`)).status).toBe(200);
     expect((await call('GET', `/identities/${identity.id}/blocks`)).body).toEqual([]);
     expect((await call('PATCH', `/blocks/${block.id}/identities/attach/${MISSING_IDENTITY}`)).status).toBe(404);
@@ -162,13 +213,37 @@ describe.each(testDialects())('identities [%s]', (dialect) => {
   it('validates bodies and ids: 422 naming the field, never a 500', async () => {
     const cases: [string, string, unknown, number, (string | number)[] | undefined][] = [
       ['POST', '/identities/', { name: 'n', identity_type: 'user' }, 422, ['body', 'identifier_key']],
-      ['POST', '/identities/', { identifier_key: 'k', name: 'n', identity_type: 'robot' }, 422, ['body', 'identity_type']],
-      ['POST', '/identities/', { identifier_key: 'k', name: 'n', identity_type: 'user', properties: [{ key: 'a', value: 1, type: 'colour' }] }, 422, ['body', 'properties', 0, 'type']],
-      ['POST', '/identities/', { identifier_key: 'k', name: 'n', identity_type: 'user', agent_ids: ['agent-1'] }, 422, ['body', 'agent_ids', 0]],
+      [
+        'POST',
+        '/identities/',
+        { identifier_key: 'k', name: 'n', identity_type: 'robot' },
+        422,
+        ['body', 'identity_type'],
+      ],
+      [
+        'POST',
+        '/identities/',
+        { identifier_key: 'k', name: 'n', identity_type: 'user', properties: [{ key: 'a', value: 1, type: 'colour' }] },
+        422,
+        ['body', 'properties', 0, 'type'],
+      ],
+      [
+        'POST',
+        '/identities/',
+        { identifier_key: 'k', name: 'n', identity_type: 'user', agent_ids: ['agent-1'] },
+        422,
+        ['body', 'agent_ids', 0],
+      ],
       ['PUT', `/identities/${MISSING_IDENTITY}/properties`, { key: 'a' }, 422, ['body']],
       ['GET', '/identities/identity-1', undefined, 422, ['path', 'identity_id']],
       ['GET', '/identities/?limit=0', undefined, 422, ['query', 'limit']],
-      ['PATCH', '/agents/agent-00000000-0000-4000-8000-000000000000/identities/attach/identity-2', undefined, 422, ['path', 'identity_id']],
+      [
+        'PATCH',
+        '/agents/agent-00000000-0000-4000-8000-000000000000/identities/attach/identity-2',
+        undefined,
+        422,
+        ['path', 'identity_id'],
+      ],
     ];
     for (const [method, path, body, status, loc] of cases) {
       const response = await call(method, path, body);

@@ -17,8 +17,10 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
   let archiveId: string;
   const store = () => server.cairn.services.stores.archival;
 
-  const vocabulary = ('garden hiking painting pottery camping violin guitar adoption counseling school family friends dog cat ' +
-    'beach mountain museum concert festival recipe baking running marathon library novel poetry sunset lake bicycle').split(' ');
+  const vocabulary = (
+    'garden hiking painting pottery camping violin guitar adoption counseling school family friends dog cat ' +
+    'beach mountain museum concert festival recipe baking running marathon library novel poetry sunset lake bicycle'
+  ).split(' ');
   let rng = 11;
   const pick = () => {
     rng = (rng * 1103515245 + 12345) % 2 ** 31;
@@ -41,10 +43,18 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
       embed_error: null,
     }));
   }
-  const indexed = (terms: string[], k = 10, stores = server.cairn.services.stores, range: { start?: string; end?: string } = {}) =>
-    stores.archival.lexical(terms, [{ archiveIds: [archiveId], ...range }], k).then(([ranked]) => ranked!);
+  const indexed = (
+    terms: string[],
+    k = 10,
+    stores = server.cairn.services.stores,
+    range: { start?: string; end?: string } = {},
+  ) => stores.archival.lexical(terms, [{ archiveIds: [archiveId], ...range }], k).then(([ranked]) => ranked!);
   /** The engine's own full-text ranking (FTS5 BM25 / ts_rank_cd), straight from the dialect. */
-  async function engine(terms: string[], k = 10, range: { start?: string; end?: string } = {}): Promise<{ seq: number; score: number }[]> {
+  async function engine(
+    terms: string[],
+    k = 10,
+    range: { start?: string; end?: string } = {},
+  ): Promise<{ seq: number; score: number }[]> {
     const rows = await (server.cairn.dialect.db as Kysely<any>)
       .selectFrom(server.cairn.dialect.search.textMatches('passages', terms).as('m'))
       .innerJoin('passages', 'passages.seq', 'm.seq')
@@ -65,11 +75,22 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
     const agent = await server.client.agents.create({ name: 'lexical', include_base_tools: false } as never);
     archiveId = (await server.cairn.services.archival.defaultArchive(agent.id)).id;
     // One passage an hour from 2024-01-01, so date ranges select part of the archive.
-    const corpus = Array.from({ length: 3000 }, (_, i) => rows([sentence()], new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString())[0]!);
+    const corpus = Array.from(
+      { length: 3000 },
+      (_, i) => rows([sentence()], new Date(Date.UTC(2024, 0, 1) + i * 3_600_000).toISOString())[0]!,
+    );
     // In batches: SQLite binds at most 32,766 values per statement.
     for (let i = 0; i < corpus.length; i += 500) await store().insertPassages(corpus.slice(i, i + 500), []);
     // A second server on the same database: another process as far as the index can tell.
-    other = await createCairn({ ...loadConfig({ port: 0, host: '127.0.0.1', dataDir: server.config.dataDir }, { LETTA_PG_URI: server.config.pgUri }) }, createLogger('silent'));
+    other = await createCairn(
+      {
+        ...loadConfig(
+          { port: 0, host: '127.0.0.1', dataDir: server.config.dataDir },
+          { LETTA_PG_URI: server.config.pgUri },
+        ),
+      },
+      createLogger('silent'),
+    );
   }, 60_000);
   afterAll(async () => {
     await other?.close();
@@ -77,7 +98,12 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
   });
 
   it.runIf(dialect === 'sqlite')('ranks as FTS5 BM25 does, scores included', async () => {
-    for (const terms of [['painting'], ['hiking', 'violins'], ['adoption', 'counseling', 'school'], ['dog', 'sunset', 'marathon', 'poetry']]) {
+    for (const terms of [
+      ['painting'],
+      ['hiking', 'violins'],
+      ['adoption', 'counseling', 'school'],
+      ['dog', 'sunset', 'marathon', 'poetry'],
+    ]) {
       const fast = await indexed(terms, 20);
       const reference = await engine(terms, 20);
       expect(fast.map((r) => r.seq)).toEqual(reference.map((r) => r.seq));
@@ -92,13 +118,19 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
       expect(fast).toHaveLength(20);
       expect(fast.map((r) => r.seq)).toEqual((await engine(terms, 20, range)).map((r) => r.seq));
     }
-    expect(await indexed(['painting'], 20, server.cairn.services.stores, { start: '2030-01-01T00:00:00.000Z' })).toEqual([]);
+    expect(
+      await indexed(['painting'], 20, server.cairn.services.stores, { start: '2030-01-01T00:00:00.000Z' }),
+    ).toEqual([]);
   });
 
   it('ranks several date ranges of one search in one pass, each as it would alone', async () => {
     const period = { start: '2024-01-10T00:00:00.000Z', end: '2024-01-20T12:00:00.000Z' };
     const terms = ['beach', 'sunset', 'concert'];
-    const [whole, inPeriod] = await server.cairn.services.stores.archival.lexical(terms, [{ archiveIds: [archiveId] }, { archiveIds: [archiveId], ...period }], 20);
+    const [whole, inPeriod] = await server.cairn.services.stores.archival.lexical(
+      terms,
+      [{ archiveIds: [archiveId] }, { archiveIds: [archiveId], ...period }],
+      20,
+    );
     expect(whole).toEqual(await indexed(terms, 20));
     expect(inPeriod).toEqual(await indexed(terms, 20, server.cairn.services.stores, period));
     expect(inPeriod!.length).toBeGreaterThan(0);
@@ -134,12 +166,17 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
     const victims = (await indexed(['guitar'], 400)).slice(0, 300);
     await indexed(['guitar']);
     for (const victim of victims.slice(0, 100)) {
-      const row = await server.cairn.dialect.db.selectFrom('passages').select('id').where('seq', '=', victim.seq).executeTakeFirstOrThrow();
+      const row = await server.cairn.dialect.db
+        .selectFrom('passages')
+        .select('id')
+        .where('seq', '=', victim.seq)
+        .executeTakeFirstOrThrow();
       await store().deletePassage(row.id);
     }
     const afterSome = await indexed(['guitar'], 20);
     expect(afterSome.map((r) => r.seq)).not.toContain(victims[0]!.seq);
-    if (dialect === 'sqlite') expect(afterSome.map((r) => r.seq)).toEqual((await engine(['guitar'], 20)).map((r) => r.seq));
+    if (dialect === 'sqlite')
+      expect(afterSome.map((r) => r.seq)).toEqual((await engine(['guitar'], 20)).map((r) => r.seq));
     await server.cairn.dialect.db
       .deleteFrom('passages')
       .where(
@@ -151,7 +188,8 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
     const afterMany = await indexed(['guitar', 'beach'], 20);
     const gone = new Set(victims.map((v) => v.seq));
     for (const r of afterMany) expect(gone.has(r.seq)).toBe(false);
-    if (dialect === 'sqlite') expect(afterMany.map((r) => r.seq)).toEqual((await engine(['guitar', 'beach'], 20)).map((r) => r.seq));
+    if (dialect === 'sqlite')
+      expect(afterMany.map((r) => r.seq)).toEqual((await engine(['guitar', 'beach'], 20)).map((r) => r.seq));
   });
 
   it('does not absorb the writes of a transaction that rolls back', async () => {
@@ -168,19 +206,24 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
     expect(await indexed(['narwhal'])).toEqual([]);
   });
 
-  it.runIf(dialect === 'postgres')('finds a passage whose transaction committed a lower seq after a higher one was indexed', async () => {
-    const db = server.cairn.dialect.db;
-    // What a slow transaction does: it draws its seq, then a faster one draws and commits a higher seq.
-    const { rows: drawn } = await sql<{ seq: string }>`SELECT nextval('passages_seq_seq') AS seq`.execute(db);
-    const [late] = rows(['an axolotl that took its time']);
-    const [early] = rows(['an axolotl in a hurry']);
-    await store().insertPassages([early!], []);
-    expect((await indexed(['axolotl'])).map((r) => r.seq)).toEqual([await seqOf(early!.id)]);
-    await db
-      .insertInto('passages')
-      .values({ ...late!, seq: Number(drawn[0]!.seq) } as never)
-      .execute();
-    expect(await seqOf(late!.id)).toBeLessThan(await seqOf(early!.id));
-    expect((await indexed(['axolotl'])).map((r) => r.seq).sort()).toEqual([await seqOf(late!.id), await seqOf(early!.id)].sort());
-  });
+  it.runIf(dialect === 'postgres')(
+    'finds a passage whose transaction committed a lower seq after a higher one was indexed',
+    async () => {
+      const db = server.cairn.dialect.db;
+      // What a slow transaction does: it draws its seq, then a faster one draws and commits a higher seq.
+      const { rows: drawn } = await sql<{ seq: string }>`SELECT nextval('passages_seq_seq') AS seq`.execute(db);
+      const [late] = rows(['an axolotl that took its time']);
+      const [early] = rows(['an axolotl in a hurry']);
+      await store().insertPassages([early!], []);
+      expect((await indexed(['axolotl'])).map((r) => r.seq)).toEqual([await seqOf(early!.id)]);
+      await db
+        .insertInto('passages')
+        .values({ ...late!, seq: Number(drawn[0]!.seq) } as never)
+        .execute();
+      expect(await seqOf(late!.id)).toBeLessThan(await seqOf(early!.id));
+      expect((await indexed(['axolotl'])).map((r) => r.seq).sort()).toEqual(
+        [await seqOf(late!.id), await seqOf(early!.id)].sort(),
+      );
+    },
+  );
 });

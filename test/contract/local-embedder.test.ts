@@ -19,7 +19,11 @@ function canUnshareNetwork(): boolean {
 describe('local embedder (USE-lite)', () => {
   it('embeds in worker threads: 512-d unit vectors, paraphrase above unrelated, event loop never blocked', async () => {
     const embedder = localUseLite();
-    const texts = Array.from({ length: 64 }, (_, i) => `Sentence number ${i} talks about reconnecting websockets with exponential backoff and random jitter, again and again.`);
+    const texts = Array.from(
+      { length: 64 },
+      (_, i) =>
+        `Sentence number ${i} talks about reconnecting websockets with exponential backoff and random jitter, again and again.`,
+    );
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
     const started = Date.now();
@@ -47,7 +51,15 @@ describe('local embedder (USE-lite)', () => {
     // socket connect, DNS lookup and fetch throw and counts the attempts, in the main thread and in the workers.
     const dir = join(root, 'node_modules', '.cache', 'cairn-offline-test');
     mkdirSync(dir, { recursive: true });
-    await build({ entryPoints: [join(root, 'src/embedders/local-use-lite.ts')], outfile: join(dir, 'embedder.mjs'), bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'silent' });
+    await build({
+      entryPoints: [join(root, 'src/embedders/local-use-lite.ts')],
+      outfile: join(dir, 'embedder.mjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      logLevel: 'silent',
+    });
     writeFileSync(
       join(dir, 'no-network.cjs'),
       `const net = require('node:net'); const dns = require('node:dns'); const { isMainThread } = require('node:worker_threads');
@@ -68,8 +80,18 @@ describe('local embedder (USE-lite)', () => {
     );
     const isolated = canUnshareNetwork();
     const command = isolated ? 'unshare' : process.execPath;
-    const argv = [...(isolated ? ['-rn', process.execPath] : []), '--require', join(dir, 'no-network.cjs'), join(dir, 'main.mjs')];
-    const result = spawnSync(command, argv, { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9' } });
+    const argv = [
+      ...(isolated ? ['-rn', process.execPath] : []),
+      '--require',
+      join(dir, 'no-network.cjs'),
+      join(dir, 'main.mjs'),
+    ];
+    const result = spawnSync(command, argv, {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9' },
+    });
     expect(result.stderr).not.toMatch(/NETWORK ATTEMPT (?!fetch http:\/\/example\.com)/);
     expect(result.status, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout.trim())).toEqual({ n: 2, dim: 512, workerProbe: 3 });

@@ -30,19 +30,36 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('Cairn instances s
     cleanups.push(database.drop);
     const config = loadConfig({ port: 0, dataDir: database.dataDir }, { LETTA_PG_URI: database.pgUri });
     // Three at once makes the migration and built-in tool races likelier to bite than two.
-    const instances = await Promise.all([createCairn(config, silent), createCairn(config, silent), createCairn(config, silent)]);
+    const instances = await Promise.all([
+      createCairn(config, silent),
+      createCairn(config, silent),
+      createCairn(config, silent),
+    ]);
     cleanups.push(async () => {
       await Promise.all(instances.map((i) => i.close()));
     });
 
     const db = instances[0]!.dialect.db;
-    const applied = await sql<{ name: string; n: number }>`select name, count(*)::int as n from cairn_migrations group by name order by name`.execute(db);
-    expect(applied.rows).toEqual(Object.keys(migrations).sort().map((name) => ({ name, n: 1 })));
-    const duplicates = await sql<{ name: string }>`select name from tools group by name having count(*) > 1`.execute(db);
+    const applied = await sql<{
+      name: string;
+      n: number;
+    }>`select name, count(*)::int as n from cairn_migrations group by name order by name`.execute(db);
+    expect(applied.rows).toEqual(
+      Object.keys(migrations)
+        .sort()
+        .map((name) => ({ name, n: 1 })),
+    );
+    const duplicates = await sql<{ name: string }>`select name from tools group by name having count(*) > 1`.execute(
+      db,
+    );
     expect(duplicates.rows).toEqual([]);
 
     const [a, b] = await Promise.all([listening(instances[0]!), listening(instances[1]!)]);
-    const agent = await a.agents.create({ name: 'shared', memory_blocks: [{ label: 'human', value: 'v0' }], tags: ['mp'] });
+    const agent = await a.agents.create({
+      name: 'shared',
+      memory_blocks: [{ label: 'human', value: 'v0' }],
+      tags: ['mp'],
+    });
     expect((await b.agents.retrieve(agent.id)).name).toBe('shared');
     await b.agents.update(agent.id, { name: 'renamed' });
     expect((await a.agents.retrieve(agent.id)).name).toBe('renamed');
@@ -57,7 +74,10 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('PostgreSQL connec
   it('survives the server killing its idle pooled connections, and reconnects', async () => {
     const database = await createTestDatabase('postgres');
     cleanups.push(database.drop);
-    const cairn = await createCairn(loadConfig({ port: 0, dataDir: database.dataDir }, { LETTA_PG_URI: database.pgUri }), silent);
+    const cairn = await createCairn(
+      loadConfig({ port: 0, dataDir: database.dataDir }, { LETTA_PG_URI: database.pgUri }),
+      silent,
+    );
     cleanups.push(() => cairn.close());
     const client = await listening(cairn);
     await client.agents.create({ name: 'before-kill', include_base_tools: false });

@@ -12,7 +12,14 @@ describe("PostgreSQL pool settings (Letta's names)", () => {
 
   it('defaults, and each variable read as a whole number', () => {
     expect(poolOf({})).toEqual(DEFAULT_PG_POOL);
-    expect(poolOf({ LETTA_PG_POOL_SIZE: '25', LETTA_PG_MAX_OVERFLOW: '0', LETTA_PG_POOL_TIMEOUT: '5', LETTA_PG_POOL_RECYCLE: '600' })).toEqual({
+    expect(
+      poolOf({
+        LETTA_PG_POOL_SIZE: '25',
+        LETTA_PG_MAX_OVERFLOW: '0',
+        LETTA_PG_POOL_TIMEOUT: '5',
+        LETTA_PG_POOL_RECYCLE: '600',
+      }),
+    ).toEqual({
       size: 25,
       overflow: 0,
       timeoutSeconds: 5,
@@ -21,12 +28,16 @@ describe("PostgreSQL pool settings (Letta's names)", () => {
   });
 
   it('refuses values that are not whole numbers in range, naming the variable', () => {
-    expect(() => poolOf({ LETTA_PG_POOL_SIZE: '0' })).toThrow("invalid LETTA_PG_POOL_SIZE: '0' (a whole number from 1 to");
+    expect(() => poolOf({ LETTA_PG_POOL_SIZE: '0' })).toThrow(
+      "invalid LETTA_PG_POOL_SIZE: '0' (a whole number from 1 to",
+    );
     expect(() => poolOf({ LETTA_PG_MAX_OVERFLOW: '-1' })).toThrow('invalid LETTA_PG_MAX_OVERFLOW');
     expect(() => poolOf({ LETTA_PG_MAX_OVERFLOW: '1e3' })).toThrow('invalid LETTA_PG_MAX_OVERFLOW');
     expect(() => poolOf({ LETTA_PG_POOL_TIMEOUT: '2.5' })).toThrow('invalid LETTA_PG_POOL_TIMEOUT');
     // Longer than a Node timer can wait: it would fire at once and fail every request.
-    expect(() => poolOf({ LETTA_PG_POOL_TIMEOUT: '2147484' })).toThrow("invalid LETTA_PG_POOL_TIMEOUT: '2147484' (a whole number from 1 to 2147483)");
+    expect(() => poolOf({ LETTA_PG_POOL_TIMEOUT: '2147484' })).toThrow(
+      "invalid LETTA_PG_POOL_TIMEOUT: '2147484' (a whole number from 1 to 2147483)",
+    );
     expect(() => poolOf({ LETTA_PG_POOL_RECYCLE: 'soon' })).toThrow('invalid LETTA_PG_POOL_RECYCLE');
   });
 
@@ -76,7 +87,9 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('PostgreSQL connec
     const hold = await holdTheConnection(cairn);
     try {
       const started = Date.now();
-      const refused = await client.agents.create({ name: 'during-the-wait', include_base_tools: false }).catch((error: unknown) => error);
+      const refused = await client.agents
+        .create({ name: 'during-the-wait', include_base_tools: false })
+        .catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(APIError);
       expect((refused as APIError).status).toBe(503);
       expect(JSON.stringify((refused as APIError).error)).toContain('LETTA_PG_POOL_TIMEOUT');

@@ -28,7 +28,11 @@ describe.each(testDialects())('tags, health, relationships and OpenAPI [%s]', (d
     expect(await server.client.tags.list({ name: t, after: `${t}:b` })).toEqual([`${t}:c`]);
     expect(await server.client.tags.list({ name: t, before: `${t}:c` })).toEqual([`${t}:a`, `${t}:b`]);
     expect(await server.client.tags.list({ name: t, after: `${t}:c` })).toEqual([]);
-    expect((await http('GET', `${server.baseURL}/v1/tags/?name=${t}&order=desc`)).body).toEqual([`${t}:c`, `${t}:b`, `${t}:a`]);
+    expect((await http('GET', `${server.baseURL}/v1/tags/?name=${t}&order=desc`)).body).toEqual([
+      `${t}:c`,
+      `${t}:b`,
+      `${t}:a`,
+    ]);
     expect((await http('GET', `${server.baseURL}/v1/tags?query_text=${t.toUpperCase()}`)).body).toHaveLength(3);
     expect((await http('GET', `${server.baseURL}/v1/tags/?limit=0`)).status).toBe(422);
     expect(await server.client.tags.list({ name: `${t}_` })).toEqual([]);
@@ -53,19 +57,30 @@ describe.each(testDialects())('tags, health, relationships and OpenAPI [%s]', (d
     const [modern] = (await server.client.agents.list({ name: t })).getPaginatedItems();
     expectLettaSchema('AgentState', modern);
     expect([modern!.blocks, modern!.tools, modern!.tags, modern!.memory.blocks]).toEqual([[], [], [], []]);
-    const [included] = (await server.client.agents.list({ name: t, include: ['agent.tags', 'agent.tools'] })).getPaginatedItems();
+    const [included] = (
+      await server.client.agents.list({ name: t, include: ['agent.tags', 'agent.tools'] })
+    ).getPaginatedItems();
     expect(included!.tags).toEqual([t]);
     expect(included!.tools.length).toBeGreaterThan(0);
     expect(included!.blocks).toEqual([]);
 
-    const legacy = await http('GET', `${server.baseURL}/v1/agents/?name=${t}`, undefined, { 'user-agent': 'python-requests/2.31' });
+    const legacy = await http('GET', `${server.baseURL}/v1/agents/?name=${t}`, undefined, {
+      'user-agent': 'python-requests/2.31',
+    });
     expect(legacy.body[0].tags).toEqual([t]);
     expect(legacy.body[0].blocks.map((b: { label: string }) => b.label)).toEqual(['human']);
-    const legacyNarrowed = await http('GET', `${server.baseURL}/v1/agents/?name=${t}&include_relationships=tags`, undefined, { 'user-agent': 'python-requests/2.31' });
+    const legacyNarrowed = await http(
+      'GET',
+      `${server.baseURL}/v1/agents/?name=${t}&include_relationships=tags`,
+      undefined,
+      { 'user-agent': 'python-requests/2.31' },
+    );
     expect(legacyNarrowed.body[0].tags).toEqual([t]);
     expect(legacyNarrowed.body[0].blocks).toEqual([]);
     // The 1.x User-Agent alone marks a modern client too.
-    const byAgent = await http('GET', `${server.baseURL}/v1/agents/?name=${t}`, undefined, { 'user-agent': 'letta-client/1.3.0' });
+    const byAgent = await http('GET', `${server.baseURL}/v1/agents/?name=${t}`, undefined, {
+      'user-agent': 'letta-client/1.3.0',
+    });
     expect(byAgent.body[0].tags).toEqual([]);
   });
 
@@ -85,7 +100,10 @@ describe.each(testDialects())('tags, health, relationships and OpenAPI [%s]', (d
     ];
     for (const [method, path, body] of requests) {
       const response = await http(method, `${server.baseURL}${path}`, body);
-      expect({ path, type: response.headers.get('content-type') }).toEqual({ path, type: expect.stringMatching(/^application\/json/) });
+      expect({ path, type: response.headers.get('content-type') }).toEqual({
+        path,
+        type: expect.stringMatching(/^application\/json/),
+      });
       if (response.status >= 400) expect(response.body).toHaveProperty('detail');
     }
   });
@@ -119,13 +137,31 @@ describe.each(testDialects())('tags, health, relationships and OpenAPI [%s]', (d
     ]) {
       expect(operation(path!, method!), `${method} ${path}`).toBeDefined();
     }
-    const parameter = (path: string, method: string, name: string) => operation(path, method).parameters.find((p: { name: string }) => p.name === name);
-    expect(parameter('/v1/agents/', 'get', 'tags')).toMatchObject({ in: 'query', required: false, schema: { type: 'array', items: { type: 'string' } } });
-    expect(parameter('/v1/agents/', 'get', 'limit')).toMatchObject({ in: 'query', required: false, schema: { type: 'integer', default: 50 } });
-    expect(parameter('/v1/agents/', 'get', 'match_all_tags')).toMatchObject({ required: false, schema: { type: 'boolean', default: false } });
+    const parameter = (path: string, method: string, name: string) =>
+      operation(path, method).parameters.find((p: { name: string }) => p.name === name);
+    expect(parameter('/v1/agents/', 'get', 'tags')).toMatchObject({
+      in: 'query',
+      required: false,
+      schema: { type: 'array', items: { type: 'string' } },
+    });
+    expect(parameter('/v1/agents/', 'get', 'limit')).toMatchObject({
+      in: 'query',
+      required: false,
+      schema: { type: 'integer', default: 50 },
+    });
+    expect(parameter('/v1/agents/', 'get', 'match_all_tags')).toMatchObject({
+      required: false,
+      schema: { type: 'boolean', default: false },
+    });
     expect(parameter('/v1/blocks/', 'get', 'order')).toMatchObject({ schema: { enum: ['asc', 'desc'] } });
-    expect(parameter('/v1/agents/{agent_id}', 'patch', 'agent_id')).toMatchObject({ in: 'path', required: true, schema: { type: 'string' } });
-    expect(operation('/v1/blocks/', 'post').requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CreateBlock' });
+    expect(parameter('/v1/agents/{agent_id}', 'patch', 'agent_id')).toMatchObject({
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    });
+    expect(operation('/v1/blocks/', 'post').requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/CreateBlock',
+    });
     expect(doc.components.schemas.BlockResponse.properties.value).toMatchObject({ type: 'string' });
 
     // Every reference resolves inside the document.
@@ -146,7 +182,13 @@ describe.each(testDialects())('auth with LETTA_SERVER_PASSWORD [%s]', (dialect) 
   afterAll(() => server.close());
 
   it('answers 401 {"detail":"Unauthorized"} without or with wrong credentials', async () => {
-    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer nope' }, { authorization: 'pw' }, { 'x-bare-password': 'pw' }, { 'x-bare-password': 'password nope' }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer nope' },
+      { authorization: 'pw' },
+      { 'x-bare-password': 'pw' },
+      { 'x-bare-password': 'password nope' },
+    ];
     for (const headers of attempts) {
       const response = await http('GET', `${server.baseURL}/v1/agents/`, undefined, headers);
       expect(response.status).toBe(401);
@@ -160,7 +202,9 @@ describe.each(testDialects())('auth with LETTA_SERVER_PASSWORD [%s]', (dialect) 
   it('accepts the SDK’s Bearer key and X-BARE-PASSWORD', async () => {
     const agent = await server.client.agents.create({ include_base_tools: false });
     expect((await server.client.agents.retrieve(agent.id)).id).toBe(agent.id);
-    const bare = await http('GET', `${server.baseURL}/v1/agents/${agent.id}`, undefined, { 'x-bare-password': 'password pw' });
+    const bare = await http('GET', `${server.baseURL}/v1/agents/${agent.id}`, undefined, {
+      'x-bare-password': 'password pw',
+    });
     expect(bare.status).toBe(200);
     expect(bare.body.id).toBe(agent.id);
   });

@@ -29,19 +29,24 @@ type Install = Record<string, string>;
 
 function readInstall(file: string): Install | undefined {
   if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('='));
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('='));
   return Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
 const install = readInstall(ENV_FILE);
-const installs = [install, readInstall(join(CACHE, 'letta-code-newest.env'))].filter((i): i is Install => i !== undefined);
+const installs = [install, readInstall(join(CACHE, 'letta-code-newest.env'))].filter(
+  (i): i is Install => i !== undefined,
+);
 const enabled = install !== undefined || process.env.CI === 'true';
 const versionAtLeast = (version: string, minimum: string) => {
   const [a, b] = [version, minimum].map((v) => v.split('.').map((n) => Number.parseInt(n, 10)));
   for (let i = 0; i < 3; i++) if (a![i] !== b![i]) return (a![i] ?? 0) > (b![i] ?? 0);
   return true;
 };
-const describeInstall = (i: Install) => `Letta Code ${i.LETTA_CODE_VERSION}${i.LETTA_CODE_DROPPED ? ` (assembled without ${i.LETTA_CODE_DROPPED})` : ''}`;
+const describeInstall = (i: Install) =>
+  `Letta Code ${i.LETTA_CODE_VERSION}${i.LETTA_CODE_DROPPED ? ` (assembled without ${i.LETTA_CODE_DROPPED})` : ''}`;
 
 /** A CLI turn takes ~2 s here; the CLI is killed at 120 s, so a hung turn fails with its transcript, not a vitest timeout. */
 const CLI_TEST_TIMEOUT = 150_000;
@@ -59,11 +64,27 @@ interface CliResult {
   stderr: string;
 }
 
-async function runLettaCode(cli: Install, baseURL: string, home: string, cwd: string, prompt: string, extraEnv: Record<string, string>): Promise<CliResult> {
+async function runLettaCode(
+  cli: Install,
+  baseURL: string,
+  home: string,
+  cwd: string,
+  prompt: string,
+  extraEnv: Record<string, string>,
+): Promise<CliResult> {
   const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, '-p', prompt, '--output-format', 'json'], {
     cwd,
     // A clean environment: nothing from the developer's or CI's shell (LETTA_API_KEY, proxies, …) may leak in.
-    env: { PATH: process.env.PATH, HOME: home, LETTA_BASE_URL: baseURL, DISABLE_AUTOUPDATER: '1', LETTA_CODE_TELEM: '0', DO_NOT_TRACK: '1', NO_COLOR: '1', ...extraEnv },
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      LETTA_BASE_URL: baseURL,
+      DISABLE_AUTOUPDATER: '1',
+      LETTA_CODE_TELEM: '0',
+      DO_NOT_TRACK: '1',
+      NO_COLOR: '1',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -94,10 +115,13 @@ function parseResult(stdout: string): Record<string, unknown> {
 const TOLERATED_404 = /^GET \/v1\/agents\/agent-[^/?]+\/(secrets|mcp-servers|repositories)(\?|$)/;
 const failures = (exchanges: Exchange[]) =>
   exchanges
-    .filter((e) => (e.status >= 400 || e.status === 0) && !(e.status === 404 && TOLERATED_404.test(`${e.method} ${e.url}`)))
+    .filter(
+      (e) => (e.status >= 400 || e.status === 0) && !(e.status === 404 && TOLERATED_404.test(`${e.method} ${e.url}`)),
+    )
     .map((e) => `${e.method} ${e.url} → ${e.status} ${e.responseBody.slice(0, 200)}`);
 
-const sends = (exchanges: Exchange[]) => exchanges.filter((e) => e.method === 'POST' && /^\/v1\/conversations\/[^/?]+\/messages/.test(e.url));
+const sends = (exchanges: Exchange[]) =>
+  exchanges.filter((e) => e.method === 'POST' && /^\/v1\/conversations\/[^/?]+\/messages/.test(e.url));
 const dataChunks = (e: Exchange) =>
   parseSse(e.responseBody)
     .filter((f) => f.event === undefined && f.data !== '[DONE]')
@@ -116,7 +140,11 @@ interface Session {
 async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'open' | 'secure'): Promise<Session> {
   const password = `pw-${randomBytes(6).toString('hex')}`;
   const llm = await startFakeLlm();
-  const t = await startCairn(dialect, {}, { ...llm.env(), ...(mode === 'secure' ? { LETTA_SERVER_PASSWORD: password } : {}) });
+  const t = await startCairn(
+    dialect,
+    {},
+    { ...llm.env(), ...(mode === 'secure' ? { LETTA_SERVER_PASSWORD: password } : {}) },
+  );
   const proxy = await startRecordingProxy(t.baseURL);
   const home = mkdtempSync(join(tmpdir(), 'cairn-lc-home-'));
   const cwd = mkdtempSync(join(tmpdir(), 'cairn-lc-cwd-'));
@@ -132,8 +160,14 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
         expect(cli.code, 'exit code').toBe(0);
         check(parseResult(cli.stdout), cli);
       } catch (error) {
-        const transcript = proxy.exchanges.slice(from).map((e) => `${e.method} ${e.url} ${e.requestBody.slice(0, 300)}\n  → ${e.status} ${e.responseBody.slice(0, 400)}`);
-        (error as Error).message += `\n--- letta-code stdout:\n${cli.stdout}\n--- stderr:\n${cli.stderr}\n--- HTTP transcript:\n${transcript.join('\n')}`;
+        const transcript = proxy.exchanges
+          .slice(from)
+          .map(
+            (e) =>
+              `${e.method} ${e.url} ${e.requestBody.slice(0, 300)}\n  → ${e.status} ${e.responseBody.slice(0, 400)}`,
+          );
+        (error as Error).message +=
+          `\n--- letta-code stdout:\n${cli.stdout}\n--- stderr:\n${cli.stderr}\n--- HTTP transcript:\n${transcript.join('\n')}`;
         throw error;
       }
       return cli;
@@ -143,7 +177,10 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
       const dir = process.env.LETTA_E2E_TRANSCRIPT_DIR;
       if (dir) {
         mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, `${cliInstall.LETTA_CODE_VERSION}-${dialect}-${mode}.json`), JSON.stringify({ exchanges: proxy.exchanges, llm: llm.requests }, null, 1));
+        writeFileSync(
+          join(dir, `${cliInstall.LETTA_CODE_VERSION}-${dialect}-${mode}.json`),
+          JSON.stringify({ exchanges: proxy.exchanges, llm: llm.requests }, null, 1),
+        );
       }
       await proxy.close();
       await t.close();
@@ -174,110 +211,183 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
       });
       afterAll(() => closeSession?.());
 
-      it('completes a first-run turn with a client-side tool round trip and prints the reply', async () => {
-        let shellTool = '';
-        // First model call: run the shell tool Letta Code offers; once its output is in the prompt, answer with it.
-        llm.setDefault((request: FakeLlmRequest): FakeReply => {
-          const toolReturn = request.body.messages.find((m: any) => m.role === 'tool' && m.tool_call_id === 'call_e2e_1');
-          if (toolReturn) return { text: `The command printed ${marker}.`, chunkDelayMs: 2 };
-          const offered: string[] = (request.body.tools ?? []).map((tool: any) => tool.function.name);
-          shellTool = Object.keys(SHELL_TOOLS).find((name) => offered.includes(name)) ?? `none of ${Object.keys(SHELL_TOOLS)} in [${offered}]`;
-          return { toolCalls: [{ id: 'call_e2e_1', name: shellTool, arguments: SHELL_TOOLS[shellTool]?.(`echo ${marker}`) ?? {} }], chunkDelayMs: 2 };
-        });
+      it(
+        'completes a first-run turn with a client-side tool round trip and prints the reply',
+        async () => {
+          let shellTool = '';
+          // First model call: run the shell tool Letta Code offers; once its output is in the prompt, answer with it.
+          llm.setDefault((request: FakeLlmRequest): FakeReply => {
+            const toolReturn = request.body.messages.find(
+              (m: any) => m.role === 'tool' && m.tool_call_id === 'call_e2e_1',
+            );
+            if (toolReturn) return { text: `The command printed ${marker}.`, chunkDelayMs: 2 };
+            const offered: string[] = (request.body.tools ?? []).map((tool: any) => tool.function.name);
+            shellTool =
+              Object.keys(SHELL_TOOLS).find((name) => offered.includes(name)) ??
+              `none of ${Object.keys(SHELL_TOOLS)} in [${offered}]`;
+            return {
+              toolCalls: [
+                { id: 'call_e2e_1', name: shellTool, arguments: SHELL_TOOLS[shellTool]?.(`echo ${marker}`) ?? {} },
+              ],
+              chunkDelayMs: 2,
+            };
+          });
 
-        await turn('Run the marker command and tell me what it printed.', (result) => {
-          expect(result).toMatchObject({ type: 'result', subtype: 'success', is_error: false, result: `The command printed ${marker}.`, num_turns: 2 });
-          expect(result.agent_id).toMatch(/^agent-/);
-          expect(result.conversation_id).toMatch(/^conv-/);
-        });
-        const ex = proxy.exchanges;
+          await turn('Run the marker command and tell me what it printed.', (result) => {
+            expect(result).toMatchObject({
+              type: 'result',
+              subtype: 'success',
+              is_error: false,
+              result: `The command printed ${marker}.`,
+              num_turns: 2,
+            });
+            expect(result.agent_id).toMatch(/^agent-/);
+            expect(result.conversation_id).toMatch(/^conv-/);
+          });
+          const ex = proxy.exchanges;
 
-        // Nothing Letta Code asked for failed.
-        expect(failures(ex)).toEqual([]);
+          // Nothing Letta Code asked for failed.
+          expect(failures(ex)).toEqual([]);
 
-        // The agent was created with Letta Code's tools requested by name, and they resolved to Cairn's built-ins.
-        const create = ex.find((e) => e.method === 'POST' && e.url === '/v1/agents/')!;
-        expect(JSON.parse(create.requestBody).tools).toEqual(expect.arrayContaining(['web_search', 'fetch_webpage']));
-        expect(JSON.parse(create.responseBody).tools.map((tool: any) => tool.name)).toEqual(expect.arrayContaining(['web_search', 'fetch_webpage']));
+          // The agent was created with Letta Code's tools requested by name, and they resolved to Cairn's built-ins.
+          const create = ex.find((e) => e.method === 'POST' && e.url === '/v1/agents/')!;
+          expect(JSON.parse(create.requestBody).tools).toEqual(expect.arrayContaining(['web_search', 'fetch_webpage']));
+          expect(JSON.parse(create.responseBody).tools.map((tool: any) => tool.name)).toEqual(
+            expect.arrayContaining(['web_search', 'fetch_webpage']),
+          );
 
-        // Turn 1 (SSE, background): the shell call comes back as an approval request and the run stops for it.
-        const [first, second] = sends(ex);
-        expect(first && second, 'two sends to the conversation').toBeTruthy();
-        expect(JSON.parse(first!.requestBody)).toMatchObject({ streaming: true, stream_tokens: true, background: true });
-        expect(first!.contentType).toMatch(/^text\/event-stream/);
-        const chunks1 = dataChunks(first!);
-        expect(chunks1[0]).toMatchObject({ message_type: 'ping', run_id: expect.stringMatching(/^run-/) });
-        const approval = chunks1.filter((c) => c.message_type === 'approval_request_message');
-        expect(approval.length).toBeGreaterThan(0);
-        expect(approval[0]!.tool_call).toMatchObject({ name: shellTool, tool_call_id: 'call_e2e_1' });
-        expect(approval.map((c) => c.tool_call.arguments).join('')).toBe(JSON.stringify(SHELL_TOOLS[shellTool]!(`echo ${marker}`)));
-        for (const c of chunks1.slice(1)) expect(c, 'every chunk carries run_id and seq_id').toMatchObject({ run_id: chunks1[0]!.run_id, seq_id: expect.any(Number) });
-        expect(chunks1.map((c) => c.message_type).slice(-2)).toEqual(['stop_reason', 'usage_statistics']);
-        expect(chunks1.at(-2)).toMatchObject({ stop_reason: 'requires_approval' });
-        expect(first!.responseBody.trimEnd().endsWith('data: [DONE]')).toBe(true);
+          // Turn 1 (SSE, background): the shell call comes back as an approval request and the run stops for it.
+          const [first, second] = sends(ex);
+          expect(first && second, 'two sends to the conversation').toBeTruthy();
+          expect(JSON.parse(first!.requestBody)).toMatchObject({
+            streaming: true,
+            stream_tokens: true,
+            background: true,
+          });
+          expect(first!.contentType).toMatch(/^text\/event-stream/);
+          const chunks1 = dataChunks(first!);
+          expect(chunks1[0]).toMatchObject({ message_type: 'ping', run_id: expect.stringMatching(/^run-/) });
+          const approval = chunks1.filter((c) => c.message_type === 'approval_request_message');
+          expect(approval.length).toBeGreaterThan(0);
+          expect(approval[0]!.tool_call).toMatchObject({ name: shellTool, tool_call_id: 'call_e2e_1' });
+          expect(approval.map((c) => c.tool_call.arguments).join('')).toBe(
+            JSON.stringify(SHELL_TOOLS[shellTool]!(`echo ${marker}`)),
+          );
+          for (const c of chunks1.slice(1))
+            expect(c, 'every chunk carries run_id and seq_id').toMatchObject({
+              run_id: chunks1[0]!.run_id,
+              seq_id: expect.any(Number),
+            });
+          expect(chunks1.map((c) => c.message_type).slice(-2)).toEqual(['stop_reason', 'usage_statistics']);
+          expect(chunks1.at(-2)).toMatchObject({ stop_reason: 'requires_approval' });
+          expect(first!.responseBody.trimEnd().endsWith('data: [DONE]')).toBe(true);
 
-        // Turn 2: Letta Code ran the command itself and sent its output back as an approval reply.
-        const reply = JSON.parse(second!.requestBody).messages[0];
-        expect(reply).toMatchObject({ type: 'approval', approvals: [{ type: 'tool', tool_call_id: 'call_e2e_1', status: 'success' }] });
-        expect(reply.approvals[0].tool_return).toContain(marker);
-        const chunks2 = dataChunks(second!);
-        expect(chunks2.find((c) => c.message_type === 'tool_return_message')).toMatchObject({ tool_call_id: 'call_e2e_1', status: 'success' });
-        expect(chunks2.filter((c) => c.message_type === 'assistant_message').map((c) => c.content).join('')).toBe(`The command printed ${marker}.`);
-        expect(chunks2.at(-2)).toMatchObject({ message_type: 'stop_reason', stop_reason: 'end_turn' });
+          // Turn 2: Letta Code ran the command itself and sent its output back as an approval reply.
+          const reply = JSON.parse(second!.requestBody).messages[0];
+          expect(reply).toMatchObject({
+            type: 'approval',
+            approvals: [{ type: 'tool', tool_call_id: 'call_e2e_1', status: 'success' }],
+          });
+          expect(reply.approvals[0].tool_return).toContain(marker);
+          const chunks2 = dataChunks(second!);
+          expect(chunks2.find((c) => c.message_type === 'tool_return_message')).toMatchObject({
+            tool_call_id: 'call_e2e_1',
+            status: 'success',
+          });
+          expect(
+            chunks2
+              .filter((c) => c.message_type === 'assistant_message')
+              .map((c) => c.content)
+              .join(''),
+          ).toBe(`The command printed ${marker}.`);
+          expect(chunks2.at(-2)).toMatchObject({ message_type: 'stop_reason', stop_reason: 'end_turn' });
 
-        // What the model saw: the shell tool offered as a client tool, then its real output as the tool result.
-        const calls = llm.calls;
-        expect(calls).toHaveLength(2);
-        expect(calls[0]!.body.tools.map((tool: any) => tool.function.name)).toEqual(expect.arrayContaining(['web_search', 'fetch_webpage', shellTool]));
-        const toolMessage = calls[1]!.body.messages.find((m: any) => m.role === 'tool');
-        expect(toolMessage).toMatchObject({ tool_call_id: 'call_e2e_1' });
-        expect(toolMessage.content).toContain(marker);
-        expect(calls[1]!.body.messages.find((m: any) => m.role === 'assistant')?.tool_calls?.[0]).toMatchObject({ id: 'call_e2e_1', function: { name: shellTool } });
-      }, CLI_TEST_TIMEOUT);
+          // What the model saw: the shell tool offered as a client tool, then its real output as the tool result.
+          const calls = llm.calls;
+          expect(calls).toHaveLength(2);
+          expect(calls[0]!.body.tools.map((tool: any) => tool.function.name)).toEqual(
+            expect.arrayContaining(['web_search', 'fetch_webpage', shellTool]),
+          );
+          const toolMessage = calls[1]!.body.messages.find((m: any) => m.role === 'tool');
+          expect(toolMessage).toMatchObject({ tool_call_id: 'call_e2e_1' });
+          expect(toolMessage.content).toContain(marker);
+          expect(calls[1]!.body.messages.find((m: any) => m.role === 'assistant')?.tool_calls?.[0]).toMatchObject({
+            id: 'call_e2e_1',
+            function: { name: shellTool },
+          });
+        },
+        CLI_TEST_TIMEOUT,
+      );
 
-      it('resumes the saved agent on a second run (same HOME) in a new conversation', async () => {
-        const firstResult = proxy.exchanges.find((e) => e.method === 'POST' && e.url === '/v1/agents/')!;
-        const agentId = JSON.parse(firstResult.responseBody).id as string;
-        const before = proxy.exchanges.length;
-        llm.setDefault({ text: 'Hello again.', chunkDelayMs: 2 });
-        let conversationId = '';
-        await turn('Say hello.', (result) => {
-          expect(result).toMatchObject({ type: 'result', subtype: 'success', is_error: false, result: 'Hello again.', num_turns: 1, agent_id: agentId });
-          conversationId = result.conversation_id as string;
-        });
-        const ex = proxy.exchanges.slice(before);
-        expect(ex.filter((e) => e.method === 'POST' && e.url === '/v1/agents/'), 'no second agent').toEqual([]);
-        expect(failures(ex)).toEqual([]);
-        expect(conversationId).toMatch(/^conv-/);
-        // The first conversation's history, read back through the SDK, holds the whole client-tool round trip in order.
-        const firstConversation = sends(proxy.exchanges)[0]!.url.split('/')[3]!; // /v1/conversations/<id>/messages
-        const history = (await t.client.conversations.messages.list(firstConversation, { order: 'asc' })).getPaginatedItems().map((m) => m.message_type);
-        expect(history.filter((type) => type !== 'system_message')).toEqual(['user_message', 'approval_request_message', 'approval_response_message', 'tool_return_message', 'assistant_message']);
-        expect(firstConversation).not.toBe(conversationId);
-      }, CLI_TEST_TIMEOUT);
+      it(
+        'resumes the saved agent on a second run (same HOME) in a new conversation',
+        async () => {
+          const firstResult = proxy.exchanges.find((e) => e.method === 'POST' && e.url === '/v1/agents/')!;
+          const agentId = JSON.parse(firstResult.responseBody).id as string;
+          const before = proxy.exchanges.length;
+          llm.setDefault({ text: 'Hello again.', chunkDelayMs: 2 });
+          let conversationId = '';
+          await turn('Say hello.', (result) => {
+            expect(result).toMatchObject({
+              type: 'result',
+              subtype: 'success',
+              is_error: false,
+              result: 'Hello again.',
+              num_turns: 1,
+              agent_id: agentId,
+            });
+            conversationId = result.conversation_id as string;
+          });
+          const ex = proxy.exchanges.slice(before);
+          expect(
+            ex.filter((e) => e.method === 'POST' && e.url === '/v1/agents/'),
+            'no second agent',
+          ).toEqual([]);
+          expect(failures(ex)).toEqual([]);
+          expect(conversationId).toMatch(/^conv-/);
+          // The first conversation's history, read back through the SDK, holds the whole client-tool round trip in order.
+          const firstConversation = sends(proxy.exchanges)[0]!.url.split('/')[3]!; // /v1/conversations/<id>/messages
+          const history = (await t.client.conversations.messages.list(firstConversation, { order: 'asc' }))
+            .getPaginatedItems()
+            .map((m) => m.message_type);
+          expect(history.filter((type) => type !== 'system_message')).toEqual([
+            'user_message',
+            'approval_request_message',
+            'approval_response_message',
+            'tool_return_message',
+            'assistant_message',
+          ]);
+          expect(firstConversation).not.toBe(conversationId);
+        },
+        CLI_TEST_TIMEOUT,
+      );
 
       // 0.25.9's headless mode never resumes (it passes no abort signal to drainStreamWithResume, whose `canResume`
       // requires one): after a cut it polls GET /v1/runs/{id} three times and exits "Unexpected stop reason: error".
       // 0.32.x resumes as reference §6.7 describes, which is what this checks.
-      it.runIf(versionAtLeast(cliInstall.LETTA_CODE_VERSION!, '0.32.0'))('resumes a stream cut before its stop_reason from the last seq_id (background run replay)', async () => {
-        const words = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
-        llm.setDefault({ text: words, chunkDelayMs: 10 });
-        const before = proxy.exchanges.length;
-        // The client sees the run-id ping and two assistant deltas, then the connection ends (§6.7).
-        proxy.cutNextStream(3);
-        await turn('Count for me.', (result) => {
-          expect(result).toMatchObject({ type: 'result', subtype: 'success', is_error: false, result: words });
-        });
-        const ex = proxy.exchanges.slice(before);
-        expect(failures(ex)).toEqual([]);
-        const runId = dataChunks(sends(ex)[0]!)[0]!.run_id as string;
-        const resume = ex.find((e) => e.method === 'POST' && e.url === `/v1/runs/${runId}/stream`);
-        expect(resume, 'Letta Code resumed the run').toBeDefined();
-        expect(JSON.parse(resume!.requestBody)).toMatchObject({ starting_after: 2 });
-        const replayed = dataChunks(resume!).filter((c) => c.message_type !== 'ping');
-        expect(replayed[0]!.seq_id).toBe(3);
-        expect(replayed.map((c) => c.message_type).slice(-2)).toEqual(['stop_reason', 'usage_statistics']);
-      }, CLI_TEST_TIMEOUT);
+      it.runIf(versionAtLeast(cliInstall.LETTA_CODE_VERSION!, '0.32.0'))(
+        'resumes a stream cut before its stop_reason from the last seq_id (background run replay)',
+        async () => {
+          const words = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
+          llm.setDefault({ text: words, chunkDelayMs: 10 });
+          const before = proxy.exchanges.length;
+          // The client sees the run-id ping and two assistant deltas, then the connection ends (§6.7).
+          proxy.cutNextStream(3);
+          await turn('Count for me.', (result) => {
+            expect(result).toMatchObject({ type: 'result', subtype: 'success', is_error: false, result: words });
+          });
+          const ex = proxy.exchanges.slice(before);
+          expect(failures(ex)).toEqual([]);
+          const runId = dataChunks(sends(ex)[0]!)[0]!.run_id as string;
+          const resume = ex.find((e) => e.method === 'POST' && e.url === `/v1/runs/${runId}/stream`);
+          expect(resume, 'Letta Code resumed the run').toBeDefined();
+          expect(JSON.parse(resume!.requestBody)).toMatchObject({ starting_after: 2 });
+          const replayed = dataChunks(resume!).filter((c) => c.message_type !== 'ping');
+          expect(replayed[0]!.seq_id).toBe(3);
+          expect(replayed.map((c) => c.message_type).slice(-2)).toEqual(['stop_reason', 'usage_statistics']);
+        },
+        CLI_TEST_TIMEOUT,
+      );
     });
 
     describe.each(testDialects())('%s, Cairn with a password, Letta Code with it as LETTA_API_KEY', (dialect) => {
@@ -287,22 +397,33 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
       });
       afterAll(() => session?.close());
 
-      it('authenticates every request and bootstraps base tools without a warning', async () => {
-        const { llm, proxy } = session;
-        llm.setDefault({ text: 'Hello, securely.', chunkDelayMs: 2 });
-        const cli = await session.turn('Say hello.', (result) => {
-          expect(result).toMatchObject({ type: 'result', subtype: 'success', is_error: false, result: 'Hello, securely.' });
-        });
-        const ex = proxy.exchanges;
-        expect(failures(ex)).toEqual([]);
-        for (const e of ex) expect(e.requestHeaders.authorization, `${e.method} ${e.url}`).toMatch(/^Bearer pw-/);
-        // With a key, Letta Code checks it (GET /v1/agents/?limit=1) and calls add-base-tools; a failure there is a
-        // warning on every run, because the ~/.letta/.bootstrapped marker is only written after a success.
-        expect(ex.some((e) => e.method === 'POST' && e.url === '/v1/tools/add-base-tools' && e.status === 200)).toBe(true);
-        expect(cli.stderr).not.toMatch(/add-base-tools/);
-        // And the server really is closed without the password.
-        expect((await fetch(`${session.t.baseURL}/v1/agents/`)).status).toBe(401);
-      }, CLI_TEST_TIMEOUT);
+      it(
+        'authenticates every request and bootstraps base tools without a warning',
+        async () => {
+          const { llm, proxy } = session;
+          llm.setDefault({ text: 'Hello, securely.', chunkDelayMs: 2 });
+          const cli = await session.turn('Say hello.', (result) => {
+            expect(result).toMatchObject({
+              type: 'result',
+              subtype: 'success',
+              is_error: false,
+              result: 'Hello, securely.',
+            });
+          });
+          const ex = proxy.exchanges;
+          expect(failures(ex)).toEqual([]);
+          for (const e of ex) expect(e.requestHeaders.authorization, `${e.method} ${e.url}`).toMatch(/^Bearer pw-/);
+          // With a key, Letta Code checks it (GET /v1/agents/?limit=1) and calls add-base-tools; a failure there is a
+          // warning on every run, because the ~/.letta/.bootstrapped marker is only written after a success.
+          expect(ex.some((e) => e.method === 'POST' && e.url === '/v1/tools/add-base-tools' && e.status === 200)).toBe(
+            true,
+          );
+          expect(cli.stderr).not.toMatch(/add-base-tools/);
+          // And the server really is closed without the password.
+          expect((await fetch(`${session.t.baseURL}/v1/agents/`)).status).toBe(401);
+        },
+        CLI_TEST_TIMEOUT,
+      );
     });
   });
 });

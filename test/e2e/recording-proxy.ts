@@ -45,7 +45,13 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     req.on('end', () => {
       const requestBody = Buffer.concat(body);
       const out = httpRequest(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: upstream.host },
+        },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers);
           const chunks: Buffer[] = [];
@@ -110,7 +116,10 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     },
     transcript: (clip = 300) =>
       exchanges
-        .map((e) => `${e.method} ${e.url} ${clipText(e.requestBody, clip)}\n  → ${e.status} ${e.contentType ?? ''} ${clipText(e.responseBody, clip)}`)
+        .map(
+          (e) =>
+            `${e.method} ${e.url} ${clipText(e.requestBody, clip)}\n  → ${e.status} ${e.contentType ?? ''} ${clipText(e.responseBody, clip)}`,
+        )
         .join('\n'),
     close: () =>
       new Promise<void>((resolve) => {

@@ -13,10 +13,25 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function cairn(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function cairn(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [live.built.cli, ...args], { env: { PATH: process.env.PATH ?? '', HOME: join(root, 'home'), LETTA_BASE_URL: live.server.baseURL, LETTA_API_KEY: PASSWORD, ...env } }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [live.built.cli, ...args],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: join(root, 'home'),
+          LETTA_BASE_URL: live.server.baseURL,
+          LETTA_API_KEY: PASSWORD,
+          ...env,
+        },
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -30,9 +45,15 @@ describe('cairn hooks install', () => {
     const theirs = { type: 'command', command: 'echo other-tool', timeout: 3 };
     writeFileSync(
       join(project, '.claude/settings.json'),
-      JSON.stringify({ permissions: { allow: ['Bash(npm test)'] }, hooks: { UserPromptSubmit: [{ hooks: [theirs] }], PreToolUse: [{ matcher: 'Bash', hooks: [theirs] }] } }),
+      JSON.stringify({
+        permissions: { allow: ['Bash(npm test)'] },
+        hooks: { UserPromptSubmit: [{ hooks: [theirs] }], PreToolUse: [{ matcher: 'Bash', hooks: [theirs] }] },
+      }),
     );
-    writeFileSync(join(project, '.mcp.json'), JSON.stringify({ mcpServers: { other: { command: 'other-mcp', args: [] } } }));
+    writeFileSync(
+      join(project, '.mcp.json'),
+      JSON.stringify({ mcpServers: { other: { command: 'other-mcp', args: [] } } }),
+    );
 
     const first = await cairn(['hooks', 'install', '--scope', 'project', '--project-dir', project]);
     expect(first.stderr).toBe('');
@@ -43,8 +64,17 @@ describe('cairn hooks install', () => {
     expect(settings.permissions).toEqual({ allow: ['Bash(npm test)'] });
     expect(settings.hooks.PreToolUse).toEqual([{ matcher: 'Bash', hooks: [theirs] }]);
     expect(settings.hooks.UserPromptSubmit[0]).toEqual({ hooks: [theirs] });
-    const ours = (event: string) => settings.hooks[event].flatMap((g: any) => g.hooks.map((h: any) => ({ ...h, matcher: g.matcher }))).filter((h: any) => h.command.includes('hooks.js'));
-    for (const [event, sub] of [['SessionStart', 'session-start'], ['UserPromptSubmit', 'user-prompt-submit'], ['Stop', 'stop'], ['PreCompact', 'pre-compact'], ['SessionEnd', 'session-end']]) {
+    const ours = (event: string) =>
+      settings.hooks[event]
+        .flatMap((g: any) => g.hooks.map((h: any) => ({ ...h, matcher: g.matcher })))
+        .filter((h: any) => h.command.includes('hooks.js'));
+    for (const [event, sub] of [
+      ['SessionStart', 'session-start'],
+      ['UserPromptSubmit', 'user-prompt-submit'],
+      ['Stop', 'stop'],
+      ['PreCompact', 'pre-compact'],
+      ['SessionEnd', 'session-end'],
+    ]) {
       const [hook] = ours(event!);
       expect(hook.command, event).toContain(` ${sub} --base-url ${live.server.baseURL}`);
       // Seconds, not milliseconds.
@@ -57,7 +87,11 @@ describe('cairn hooks install', () => {
 
     const mcp = readJson(join(project, '.mcp.json'));
     expect(mcp.mcpServers.other).toEqual({ command: 'other-mcp', args: [] });
-    expect(mcp.mcpServers.cairn).toEqual({ type: 'http', url: `${live.server.baseURL}/mcp`, headers: { Authorization: 'Bearer ${LETTA_API_KEY}' } });
+    expect(mcp.mcpServers.cairn).toEqual({
+      type: 'http',
+      url: `${live.server.baseURL}/mcp`,
+      headers: { Authorization: 'Bearer ${LETTA_API_KEY}' },
+    });
     // The token is referenced, never written.
     expect(readFileSync(join(project, '.mcp.json'), 'utf8')).not.toContain(PASSWORD);
     expect(readFileSync(join(project, '.claude/settings.json'), 'utf8')).not.toContain(PASSWORD);
@@ -80,11 +114,15 @@ describe('cairn hooks install', () => {
     const settings = readJson(join(project, '.claude/settings.json'));
     const command: string = settings.hooks.SessionStart[0].hooks[0].command;
     const out = await new Promise<string>((resolve) => {
-      const child = spawn('/bin/sh', ['-c', command], { env: { PATH: process.env.PATH ?? '', LETTA_API_KEY: PASSWORD, CAIRN_HOOKS_STATE_DIR: join(root, 'state') } });
+      const child = spawn('/bin/sh', ['-c', command], {
+        env: { PATH: process.env.PATH ?? '', LETTA_API_KEY: PASSWORD, CAIRN_HOOKS_STATE_DIR: join(root, 'state') },
+      });
       let stdout = '';
       child.stdout.on('data', (d) => (stdout += d));
       child.on('close', () => resolve(stdout));
-      child.stdin.end(JSON.stringify({ session_id: 'installed', cwd: project, hook_event_name: 'SessionStart', source: 'startup' }));
+      child.stdin.end(
+        JSON.stringify({ session_id: 'installed', cwd: project, hook_event_name: 'SessionStart', source: 'startup' }),
+      );
     });
     expect(JSON.parse(out).hookSpecificOutput.hookEventName).toBe('SessionStart');
   });
@@ -92,11 +130,20 @@ describe('cairn hooks install', () => {
   it('user scope: ~/.claude/settings.json and the mcpServers of ~/.claude.json', async () => {
     const home = join(root, 'home');
     mkdirSync(home, { recursive: true });
-    writeFileSync(join(home, '.claude.json'), JSON.stringify({ numStartups: 7, projects: { '/x': { mcpServers: {} } } }));
+    writeFileSync(
+      join(home, '.claude.json'),
+      JSON.stringify({ numStartups: 7, projects: { '/x': { mcpServers: {} } } }),
+    );
     const run = await cairn(['hooks', 'install', '--scope', 'user'], { LETTA_API_KEY: '', LETTA_PASSWORD: PASSWORD });
     expect(run.code).toBe(0);
     const settings = readJson(join(home, '.claude/settings.json'));
-    expect(Object.keys(settings.hooks).sort()).toEqual(['PreCompact', 'SessionEnd', 'SessionStart', 'Stop', 'UserPromptSubmit']);
+    expect(Object.keys(settings.hooks).sort()).toEqual([
+      'PreCompact',
+      'SessionEnd',
+      'SessionStart',
+      'Stop',
+      'UserPromptSubmit',
+    ]);
     const claude = readJson(join(home, '.claude.json'));
     expect(claude.numStartups).toBe(7);
     expect(claude.projects).toEqual({ '/x': { mcpServers: {} } });
@@ -122,7 +169,8 @@ describe('cairn hooks doctor', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^server {4}http:\/\/127\.0\.0\.1:\d+ {2}reachable/);
-    for (const event of ['session-start', 'user-prompt-submit', 'stop', 'pre-compact', 'session-end', 'post-tool-use']) expect(run.stdout).toMatch(new RegExp(`${event}\\s+exit 0\\s+\\d+ ms\\s+(ok|no output|\\d+ chars)`));
+    for (const event of ['session-start', 'user-prompt-submit', 'stop', 'pre-compact', 'session-end', 'post-tool-use'])
+      expect(run.stdout).toMatch(new RegExp(`${event}\\s+exit 0\\s+\\d+ ms\\s+(ok|no output|\\d+ chars)`));
     expect(run.stdout).toMatch(/session-start\s+exit 0\s+\d+ ms\s+ok, \d+ chars of context/);
   });
 

@@ -11,7 +11,10 @@ describe('secret redaction', () => {
     ['aws AKIAIOSFODNN7EXAMPLE!', 'aws [REDACTED]!'],
     ['slack xoxb-1234567890-abcdefghij', 'slack [REDACTED]'],
     ['Authorization: Bearer abc.def-ghi_jkl012345', 'Authorization: Bearer [REDACTED]'],
-    ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', 'jwt [REDACTED JWT]'],
+    [
+      'jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+      'jwt [REDACTED JWT]',
+    ],
     ['postgres://admin:s3cretpw@db:5432/app', 'postgres://admin:[REDACTED]@db:5432/app'],
     ['export API_KEY="abcd1234efgh"', 'export API_KEY="[REDACTED]"'],
     ['password=hunter2hunter2 and db_password: letmein99', 'password=[REDACTED] and db_password: [REDACTED]'],
@@ -35,7 +38,17 @@ describe('transcript parsing', () => {
   it('keeps user and assistant text; drops tool traffic, thinking, sidechains, meta and command scaffolding', () => {
     const lines = [
       { type: 'user', uuid: 'u1', timestamp: '2026-01-01T00:00:00Z', message: { content: 'Hello there' } },
-      { type: 'assistant', uuid: 'a1', message: { content: [{ type: 'thinking', thinking: 'hmm' }, { type: 'text', text: 'Hi' }, { type: 'tool_use', id: 't', name: 'Read', input: {} }] } },
+      {
+        type: 'assistant',
+        uuid: 'a1',
+        message: {
+          content: [
+            { type: 'thinking', thinking: 'hmm' },
+            { type: 'text', text: 'Hi' },
+            { type: 'tool_use', id: 't', name: 'Read', input: {} },
+          ],
+        },
+      },
       { type: 'user', uuid: 'u2', message: { content: [{ type: 'tool_result', tool_use_id: 't', content: 'file' }] } },
       { type: 'assistant', uuid: 'a2', isSidechain: true, message: { content: 'sub' } },
       { type: 'user', uuid: 'u3', isMeta: true, message: { content: 'meta' } },

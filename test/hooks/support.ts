@@ -12,10 +12,18 @@ export interface HookResult {
 }
 
 /** Runs the bundled hook as Claude Code does: a child process, the payload on stdin, nothing else. */
-export function runHookProcess(script: string, args: string[], stdin: string | undefined, env: NodeJS.ProcessEnv): Promise<HookResult> {
+export function runHookProcess(
+  script: string,
+  args: string[],
+  stdin: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<HookResult> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -28,11 +36,19 @@ export function runHookProcess(script: string, args: string[], stdin: string | u
   });
 }
 
-type PayloadName = 'SessionStart' | 'SessionStartResume' | 'UserPromptSubmit' | 'Stop' | 'PreCompact' | 'SessionEnd' | 'PostToolUse';
+type PayloadName =
+  'SessionStart' | 'SessionStartResume' | 'UserPromptSubmit' | 'Stop' | 'PreCompact' | 'SessionEnd' | 'PostToolUse';
 
 /** A recorded Claude Code payload with this test's session, transcript, directory and prompt filled in. */
-export function payload(name: PayloadName, fill: { session: string; transcript: string; cwd: string; prompt?: string }, extra: Record<string, unknown> = {}): string {
-  const all = JSON.parse(readFileSync(join(FIXTURES, 'payloads.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+export function payload(
+  name: PayloadName,
+  fill: { session: string; transcript: string; cwd: string; prompt?: string },
+  extra: Record<string, unknown> = {},
+): string {
+  const all = JSON.parse(readFileSync(join(FIXTURES, 'payloads.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
   const text = JSON.stringify(all[name])
     .replaceAll('SESSION', fill.session)
     .replaceAll('TRANSCRIPT', fill.transcript)

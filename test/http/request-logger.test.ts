@@ -12,7 +12,8 @@ function memoryLogger(level: string) {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -39,7 +40,10 @@ describe('request loggers', () => {
   it('carry the request id on every line a request writes, at the levels enabled', async () => {
     const lines = await start('debug');
     const first = await cairn!.app.inject({ method: 'GET', url: '/v1/health' });
-    const second = await cairn!.app.inject({ method: 'GET', url: '/v1/agents/agent-00000000-0000-4000-8000-000000000000' });
+    const second = await cairn!.app.inject({
+      method: 'GET',
+      url: '/v1/agents/agent-00000000-0000-4000-8000-000000000000',
+    });
     expect([first.statusCode, second.statusCode]).toEqual([200, 404]);
     const requests = lines.filter((l) => l.msg === 'request');
     expect(requests.map((l) => [l.url, l.status])).toEqual([

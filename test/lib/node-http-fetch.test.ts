@@ -24,7 +24,11 @@ describe('nodeHttpFetch (the providers’ and the hooks’ fetch)', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('sends method, headers and body, and returns a real Response', async () => {
-    const response = await nodeHttpFetch(`${base}/echo`, { method: 'POST', headers: { authorization: 'Bearer pw', 'content-type': 'application/json' }, body: '{"x":1}' });
+    const response = await nodeHttpFetch(`${base}/echo`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer pw', 'content-type': 'application/json' },
+      body: '{"x":1}',
+    });
     expect(response).toBeInstanceOf(Response);
     expect(response.ok).toBe(true);
     expect(response.headers.get('content-type')).toBe('application/json');
@@ -44,7 +48,9 @@ describe('nodeHttpFetch (the providers’ and the hooks’ fetch)', () => {
   it('rejects on abort and on a refused connection', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    await expect(nodeHttpFetch(`${base}/slow`, { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(nodeHttpFetch(`${base}/slow`, { signal: controller.signal })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     await expect(nodeHttpFetch('http://127.0.0.1:9/')).rejects.toThrow();
   });
 });

@@ -11,7 +11,11 @@ afterAll(() => llm.close());
 beforeEach(() => llm.reset());
 
 const HANDLE = 'anthropic/claude-sonnet-4-5-20250929';
-const search = { name: 'archival_memory_search', description: 'Search archival memory', parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] } };
+const search = {
+  name: 'archival_memory_search',
+  description: 'Search archival memory',
+  parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
+};
 
 function request(overrides: Partial<LlmRequest> = {}): LlmRequest {
   return {
@@ -45,9 +49,16 @@ describe('Anthropic provider against the fake server', () => {
   });
 
   it('returns thinking as reasoning with its signature, and redacted thinking as redacted', async () => {
-    llm.script({ thinking: [{ text: 'The user asked about tastes.', signature: 'sig-abc' }], redactedThinking: ['ENCRYPTED=='], text: 'Tea.' });
+    llm.script({
+      thinking: [{ text: 'The user asked about tastes.', signature: 'sig-abc' }],
+      redactedThinking: ['ENCRYPTED=='],
+      text: 'Tea.',
+    });
     const response = await client().complete(request({ thinkingBudgetTokens: 2048 }));
-    expect(response.reasoning).toEqual([{ text: 'The user asked about tastes.', signature: 'sig-abc' }, { text: '', redacted: 'ENCRYPTED==' }]);
+    expect(response.reasoning).toEqual([
+      { text: 'The user asked about tastes.', signature: 'sig-abc' },
+      { text: '', redacted: 'ENCRYPTED==' },
+    ]);
     expect(llm.calls[0]!.body.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
   });
 
@@ -65,11 +76,26 @@ describe('Anthropic provider against the fake server', () => {
     const reasoning = events.filter((e) => e.type === 'reasoning-delta');
     expect(reasoning.length).toBeGreaterThan(1);
     expect(reasoning.map((e) => e.delta).join('')).toBe('I should search archival memory first.');
-    expect(events.filter((e) => e.type === 'text-delta').map((e) => e.delta).join('')).toBe('Searching.');
+    expect(
+      events
+        .filter((e) => e.type === 'text-delta')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe('Searching.');
     expect(events).toContainEqual({ type: 'tool-call-start', id: 'toolu_1', name: 'archival_memory_search' });
-    expect(events.filter((e) => e.type === 'tool-call-delta').map((e) => e.argumentsDelta).join('')).toBe('{"query":"likes"}');
-    expect(response.reasoning).toEqual([{ text: 'I should search archival memory first.', signature: 'sig-1' }, { text: '', redacted: 'OPAQUE' }]);
-    expect(response.toolCalls).toEqual([{ id: 'toolu_1', name: 'archival_memory_search', arguments: '{"query":"likes"}' }]);
+    expect(
+      events
+        .filter((e) => e.type === 'tool-call-delta')
+        .map((e) => e.argumentsDelta)
+        .join(''),
+    ).toBe('{"query":"likes"}');
+    expect(response.reasoning).toEqual([
+      { text: 'I should search archival memory first.', signature: 'sig-1' },
+      { text: '', redacted: 'OPAQUE' },
+    ]);
+    expect(response.toolCalls).toEqual([
+      { id: 'toolu_1', name: 'archival_memory_search', arguments: '{"query":"likes"}' },
+    ]);
     expect(response.finishReason).toBe('tool_calls');
     expect(response.usage.promptTokens).toBeGreaterThan(0);
     expect(response.usage.completionTokens).toBeGreaterThan(0);
@@ -90,9 +116,13 @@ describe('Anthropic provider against the fake server', () => {
   });
 
   it('passes malformed streamed tool input through verbatim', async () => {
-    llm.script({ toolCalls: [{ id: 'toolu_m', name: 'archival_memory_search', arguments: '{"query": "unterminated' }] });
+    llm.script({
+      toolCalls: [{ id: 'toolu_m', name: 'archival_memory_search', arguments: '{"query": "unterminated' }],
+    });
     const response = await client().complete(request(), () => undefined);
-    expect(response.toolCalls).toEqual([{ id: 'toolu_m', name: 'archival_memory_search', arguments: '{"query": "unterminated' }]);
+    expect(response.toolCalls).toEqual([
+      { id: 'toolu_m', name: 'archival_memory_search', arguments: '{"query": "unterminated' },
+    ]);
   });
 
   it('sends thinking blocks, tool use and tool results back in the history', async () => {
@@ -105,7 +135,10 @@ describe('Anthropic provider against the fake server', () => {
           {
             role: 'assistant',
             content: null,
-            reasoning: [{ text: 'Search first.', signature: 'sig-x' }, { text: '', redacted: 'RED' }],
+            reasoning: [
+              { text: 'Search first.', signature: 'sig-x' },
+              { text: '', redacted: 'RED' },
+            ],
             toolCalls: [{ id: 'toolu_1', name: 'archival_memory_search', arguments: '{"query":"likes"}' }],
           },
           { role: 'tool', toolCallId: 'toolu_1', toolName: 'archival_memory_search', content: 'likes tea' },
@@ -122,7 +155,10 @@ describe('Anthropic provider against the fake server', () => {
         { type: 'tool_use', id: 'toolu_1', name: 'archival_memory_search', input: { query: 'likes' } },
       ],
     });
-    expect(toolResult).toMatchObject({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'likes tea' }] });
+    expect(toolResult).toMatchObject({
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'likes tea' }],
+    });
   });
 
   it('retries 429 and 529, then succeeds', async () => {
@@ -139,14 +175,22 @@ describe('Anthropic provider against the fake server', () => {
   });
 
   it('detects "prompt is too long" as context-window overflow', async () => {
-    llm.script({ error: 'context_overflow' }, { error: 'context_overflow', errorMessage: 'input length and `max_tokens` exceed context limit: 197000 + 8192 > 200000' });
+    llm.script(
+      { error: 'context_overflow' },
+      {
+        error: 'context_overflow',
+        errorMessage: 'input length and `max_tokens` exceed context limit: 197000 + 8192 > 200000',
+      },
+    );
     expect((await failure(client().complete(request()))).kind).toBe('context_window_exceeded');
     expect((await failure(client().complete(request()))).kind).toBe('context_window_exceeded');
   });
 
   it('times out', async () => {
     llm.script({ hang: 'before-headers' });
-    expect((await failure(client({ LETTA_LLM_REQUEST_TIMEOUT_SECONDS: '0.2' }).complete(request(), () => undefined))).kind).toBe('timeout');
+    expect(
+      (await failure(client({ LETTA_LLM_REQUEST_TIMEOUT_SECONDS: '0.2' }).complete(request(), () => undefined))).kind,
+    ).toBe('timeout');
   });
 
   it('maps an overloaded error inside the stream', async () => {
@@ -161,11 +205,18 @@ describe('Anthropic provider against the fake server', () => {
     const onlyAnthropic = createLlmProviders(llm.env({ OPENAI_API_KEY: '' }), { defaultHandle: 'openai/gpt-4o-mini' });
     await onlyAnthropic.resolve('letta/auto').complete(request());
     expect(llm.calls[0]).toMatchObject({ path: '/v1/messages', body: { model: 'claude-sonnet-4-5-20250929' } });
-    await createLlmProviders(llm.env(), { defaultHandle: HANDLE.replace('sonnet-4-5-20250929', 'haiku-4-5-20251001') }).resolve('letta/auto').complete(request());
+    await createLlmProviders(llm.env(), { defaultHandle: HANDLE.replace('sonnet-4-5-20250929', 'haiku-4-5-20251001') })
+      .resolve('letta/auto')
+      .complete(request());
     expect(llm.calls[1]!.body.model).toBe('claude-haiku-4-5-20251001');
   });
 
   it('names the missing setting when Anthropic is not configured', () => {
-    expect(() => createLlmProviders({ OPENAI_API_KEY: 'x' }).resolve(HANDLE)).toThrow(expect.objectContaining({ status: 400, message: "Provider 'anthropic' is not configured: set ANTHROPIC_API_KEY" }));
+    expect(() => createLlmProviders({ OPENAI_API_KEY: 'x' }).resolve(HANDLE)).toThrow(
+      expect.objectContaining({
+        status: 400,
+        message: "Provider 'anthropic' is not configured: set ANTHROPIC_API_KEY",
+      }),
+    );
   });
 });

@@ -10,7 +10,11 @@ beforeAll(async () => {
 afterAll(() => llm.close());
 beforeEach(() => llm.reset());
 
-const weather = { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } };
+const weather = {
+  name: 'get_weather',
+  description: 'Weather for a city',
+  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+};
 
 function request(overrides: Partial<LlmRequest> = {}): LlmRequest {
   return {
@@ -25,14 +29,26 @@ function request(overrides: Partial<LlmRequest> = {}): LlmRequest {
   };
 }
 
-const client = (extra: Record<string, string> = {}, handle = 'openai/gpt-4o-mini') => createLlmProviders(llm.env(extra)).resolve(handle);
+const client = (extra: Record<string, string> = {}, handle = 'openai/gpt-4o-mini') =>
+  createLlmProviders(llm.env(extra)).resolve(handle);
 
 describe('OpenAI provider against the fake server', () => {
   it('returns text and the usage the provider reported, and sends the prompt and tools', async () => {
     llm.script({ text: 'Sunny and warm.', usage: { prompt: 120, completion: 7, cachedPrompt: 100 } });
     const response = await client().complete(request({ maxOutputTokens: 256, temperature: 0.5 }));
-    expect(response).toMatchObject({ text: 'Sunny and warm.', toolCalls: [], reasoning: [], finishReason: 'stop', model: 'gpt-4o-mini' });
-    expect(response.usage).toMatchObject({ promptTokens: 120, completionTokens: 7, totalTokens: 127, cachedInputTokens: 100 });
+    expect(response).toMatchObject({
+      text: 'Sunny and warm.',
+      toolCalls: [],
+      reasoning: [],
+      finishReason: 'stop',
+      model: 'gpt-4o-mini',
+    });
+    expect(response.usage).toMatchObject({
+      promptTokens: 120,
+      completionTokens: 7,
+      totalTokens: 127,
+      cachedInputTokens: 100,
+    });
     const sent = llm.calls[0]!;
     expect(sent.path).toBe('/v1/chat/completions');
     expect(sent.headers.authorization).toBe('Bearer sk-fake-openai');
@@ -40,7 +56,10 @@ describe('OpenAI provider against the fake server', () => {
       { role: 'system', content: 'You are helpful.' },
       { role: 'user', content: 'Weather in Paris?' },
     ]);
-    expect(sent.body.tools[0]).toMatchObject({ type: 'function', function: { name: 'get_weather', parameters: weather.parameters } });
+    expect(sent.body.tools[0]).toMatchObject({
+      type: 'function',
+      function: { name: 'get_weather', parameters: weather.parameters },
+    });
     expect(sent.body).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 256, temperature: 0.5, tool_choice: 'auto' });
   });
 
@@ -66,14 +85,22 @@ describe('OpenAI provider against the fake server', () => {
   });
 
   it('streams text and tool-call deltas, and assembles the same response', async () => {
-    llm.script({ text: 'Let me check that.', toolCalls: [{ id: 'call_s', name: 'get_weather', arguments: { city: 'Paris' } }], chunkDelayMs: 2 });
+    llm.script({
+      text: 'Let me check that.',
+      toolCalls: [{ id: 'call_s', name: 'get_weather', arguments: { city: 'Paris' } }],
+      chunkDelayMs: 2,
+    });
     const events: LlmStreamEvent[] = [];
     const response = await client().complete(request(), (e) => events.push(e));
     expect(llm.calls[0]!.stream).toBe(true);
     const text = events.filter((e) => e.type === 'text-delta');
     expect(text.length).toBeGreaterThan(1);
     expect(text.map((e) => e.delta).join('')).toBe('Let me check that.');
-    expect(events.find((e) => e.type === 'tool-call-start')).toEqual({ type: 'tool-call-start', id: 'call_s', name: 'get_weather' });
+    expect(events.find((e) => e.type === 'tool-call-start')).toEqual({
+      type: 'tool-call-start',
+      id: 'call_s',
+      name: 'get_weather',
+    });
     const args = events.filter((e) => e.type === 'tool-call-delta');
     expect(args.length).toBeGreaterThan(1);
     expect(args.map((e) => e.argumentsDelta).join('')).toBe('{"city":"Paris"}');
@@ -85,9 +112,16 @@ describe('OpenAI provider against the fake server', () => {
 
   it('hands malformed tool-call JSON to the caller verbatim, streaming or not', async () => {
     const broken = '{"city": "Par';
-    llm.script({ toolCalls: [{ id: 'call_m', name: 'get_weather', arguments: broken }] }, { toolCalls: [{ id: 'call_n', name: 'get_weather', arguments: broken }] });
-    expect((await client().complete(request())).toolCalls).toEqual([{ id: 'call_m', name: 'get_weather', arguments: broken }]);
-    expect((await client().complete(request(), () => undefined)).toolCalls).toEqual([{ id: 'call_n', name: 'get_weather', arguments: broken }]);
+    llm.script(
+      { toolCalls: [{ id: 'call_m', name: 'get_weather', arguments: broken }] },
+      { toolCalls: [{ id: 'call_n', name: 'get_weather', arguments: broken }] },
+    );
+    expect((await client().complete(request())).toolCalls).toEqual([
+      { id: 'call_m', name: 'get_weather', arguments: broken },
+    ]);
+    expect((await client().complete(request(), () => undefined)).toolCalls).toEqual([
+      { id: 'call_n', name: 'get_weather', arguments: broken },
+    ]);
   });
 
   it('sends assistant tool calls and tool results back in the history', async () => {
@@ -96,13 +130,23 @@ describe('OpenAI provider against the fake server', () => {
       request({
         messages: [
           { role: 'user', content: 'Weather?' },
-          { role: 'assistant', content: null, toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }] },
+          {
+            role: 'assistant',
+            content: null,
+            toolCalls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }],
+          },
           { role: 'tool', toolCallId: 'call_1', toolName: 'get_weather', content: '{"status":"OK","message":"sunny"}' },
         ],
       }),
     );
     expect(llm.calls[0]!.body.messages.slice(1)).toEqual([
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+        ],
+      },
       { role: 'tool', tool_call_id: 'call_1', content: '{"status":"OK","message":"sunny"}' },
     ]);
   });
@@ -143,7 +187,9 @@ describe('OpenAI provider against the fake server', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     const events: LlmStreamEvent[] = [];
     // A little more time here, so a loaded machine still gets the first chunks out before the stall is timed.
-    const stalled = await failure(client({ LETTA_LLM_REQUEST_TIMEOUT_SECONDS: '0.6' }).complete(request(), (e) => events.push(e)));
+    const stalled = await failure(
+      client({ LETTA_LLM_REQUEST_TIMEOUT_SECONDS: '0.6' }).complete(request(), (e) => events.push(e)),
+    );
     expect(stalled.kind).toBe('timeout');
     expect(stalled.message).toContain('stalled');
     expect(events.length).toBeGreaterThan(0);
@@ -152,7 +198,12 @@ describe('OpenAI provider against the fake server', () => {
 
   it('bounds a whole stream by the stream timeout, even while chunks keep coming', async () => {
     llm.script({ text: 'one two three four five six seven eight nine ten', chunkDelayMs: 100 });
-    const error = await failure(client({ LETTA_LLM_REQUEST_TIMEOUT_SECONDS: '1', LETTA_LLM_STREAM_TIMEOUT_SECONDS: '0.3' }).complete(request(), () => undefined));
+    const error = await failure(
+      client({ LETTA_LLM_REQUEST_TIMEOUT_SECONDS: '1', LETTA_LLM_STREAM_TIMEOUT_SECONDS: '0.3' }).complete(
+        request(),
+        () => undefined,
+      ),
+    );
     expect(error.kind).toBe('timeout');
     expect(error.message).toContain('LETTA_LLM_STREAM_TIMEOUT_SECONDS');
   });
@@ -197,8 +248,14 @@ describe('OpenAI provider against the fake server', () => {
 
   it('names the missing setting when OpenAI is not configured', () => {
     const providers = createLlmProviders({});
-    expect(() => providers.resolve('openai/gpt-4o-mini')).toThrow(expect.objectContaining({ status: 400, message: "Provider 'openai' is not configured: set OPENAI_API_KEY" }));
-    expect(() => providers.resolve('gemini/flash')).toThrow(expect.objectContaining({ status: 400, message: expect.stringContaining("Unknown model provider 'gemini'") }));
-    expect(() => providers.resolve('letta/auto')).toThrow(expect.objectContaining({ status: 400, message: expect.stringContaining("'letta/auto'") }));
+    expect(() => providers.resolve('openai/gpt-4o-mini')).toThrow(
+      expect.objectContaining({ status: 400, message: "Provider 'openai' is not configured: set OPENAI_API_KEY" }),
+    );
+    expect(() => providers.resolve('gemini/flash')).toThrow(
+      expect.objectContaining({ status: 400, message: expect.stringContaining("Unknown model provider 'gemini'") }),
+    );
+    expect(() => providers.resolve('letta/auto')).toThrow(
+      expect.objectContaining({ status: 400, message: expect.stringContaining("'letta/auto'") }),
+    );
   });
 });

@@ -42,7 +42,8 @@ export async function checkToolListing(client: Client): Promise<string[]> {
     // Independent of the helper above: no combinator anywhere in the serialized schema.
     expect(JSON.stringify(schema), tool.name).not.toMatch(/"(anyOf|oneOf|allOf|\$ref)"/);
     expect(tool.annotations, tool.name).toBeDefined();
-    for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint'] as const) expect(typeof tool.annotations![hint], `${tool.name}.${hint}`).toBe('boolean');
+    for (const hint of ['readOnlyHint', 'destructiveHint', 'idempotentHint'] as const)
+      expect(typeof tool.annotations![hint], `${tool.name}.${hint}`).toBe('boolean');
     expect(tool.description?.length, tool.name).toBeGreaterThan(10);
   }
   return tools.map((t) => t.name).sort();
@@ -62,7 +63,11 @@ export function mcpTransports(target: () => { baseURL: string; password: string;
         const { baseURL, password } = target();
         const client = new Client({ name: 'test', version: '1' });
         const url = new URL(`${baseURL}/mcp?tools=${profile}`);
-        await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: `Bearer ${password}`, 'X-Letta-Agent-Id': agentId } } }));
+        await client.connect(
+          new StreamableHTTPClientTransport(url, {
+            requestInit: { headers: { Authorization: `Bearer ${password}`, 'X-Letta-Agent-Id': agentId } },
+          }),
+        );
         return client;
       },
     ],
@@ -75,7 +80,14 @@ export function mcpTransports(target: () => { baseURL: string; password: string;
           new StdioClientTransport({
             command: process.execPath,
             args: [cli, 'mcp'],
-            env: { PATH: process.env.PATH ?? '', LETTA_BASE_URL: baseURL, LETTA_API_KEY: password, LETTA_AGENT_ID: agentId, LETTA_MCP_TOOLS: profile, CAIRN_MCP_ASK_AGENT: 'true' },
+            env: {
+              PATH: process.env.PATH ?? '',
+              LETTA_BASE_URL: baseURL,
+              LETTA_API_KEY: password,
+              LETTA_AGENT_ID: agentId,
+              LETTA_MCP_TOOLS: profile,
+              CAIRN_MCP_ASK_AGENT: 'true',
+            },
             stderr: 'pipe',
           }),
         );

@@ -4,7 +4,15 @@ import { useBuiltCairn } from '../support/build.js';
 import { callTool, checkToolListing, mcpTransports, ok } from './helpers.js';
 
 const PASSWORD = 'letta-profile-password';
-const HUBS = ['letta_agent_advanced', 'letta_file_folder_ops', 'letta_job_monitor', 'letta_mcp_ops', 'letta_memory_unified', 'letta_source_manager', 'letta_tool_manager'];
+const HUBS = [
+  'letta_agent_advanced',
+  'letta_file_folder_ops',
+  'letta_job_monitor',
+  'letta_mcp_ops',
+  'letta_memory_unified',
+  'letta_source_manager',
+  'letta_tool_manager',
+];
 const PLAIN = [
   'attach_memory_block',
   'create_agent',
@@ -29,7 +37,13 @@ describe.each(transports)('MCP letta profile over %s', (name, connect) => {
   let client: Client;
   let agentId: string;
   beforeAll(async () => {
-    agentId = (await live.server.client.agents.create({ name: `letta-${name}`, tags: ['hub'], memory_blocks: [{ label: 'human', value: 'Name: Grace' }] })).id;
+    agentId = (
+      await live.server.client.agents.create({
+        name: `letta-${name}`,
+        tags: ['hub'],
+        memory_blocks: [{ label: 'human', value: 'Name: Grace' }],
+      })
+    ).id;
     client = await connect(agentId, 'letta');
   }, 60_000);
   afterAll(() => client?.close());
@@ -39,22 +53,33 @@ describe.each(transports)('MCP letta profile over %s', (name, connect) => {
   });
 
   it('letta_agent_advanced: agent operations and messaging', async () => {
-    const hub = (operation: string, args: Record<string, unknown> = {}) => ok(client, 'letta_agent_advanced', { operation, ...args });
-    const created = await hub('create', { name: `hub-made-${name}`, description: 'made by the hub', tags: ['hub', `made-${name}`] });
+    const hub = (operation: string, args: Record<string, unknown> = {}) =>
+      ok(client, 'letta_agent_advanced', { operation, ...args });
+    const created = await hub('create', {
+      name: `hub-made-${name}`,
+      description: 'made by the hub',
+      tags: ['hub', `made-${name}`],
+    });
     expect(created.operation).toBe('create');
     const id = created.data.id;
-    expect((await hub('list', { filters: { agent_tag_filter: `made-${name}` } })).data.map((a: any) => a.id)).toEqual([id]);
+    expect((await hub('list', { filters: { agent_tag_filter: `made-${name}` } })).data.map((a: any) => a.id)).toEqual([
+      id,
+    ]);
     expect((await hub('list', { pagination: { limit: 1 } })).next_offset).toBe(1);
     expect((await hub('search', { query: `hub-made-${name}` })).data.map((a: any) => a.id)).toContain(id);
     expect((await hub('count')).data.count).toBeGreaterThanOrEqual(2);
     const got = await hub('get', { agent_id: id });
     expect(got.data).toMatchObject({ id, description: 'made by the hub' });
     expect(got.data.blocks).toBeInstanceOf(Array);
-    expect((await hub('update', { agent_id: id, update_data: { description: 'changed' } })).data.description).toBe('changed');
+    expect((await hub('update', { agent_id: id, update_data: { description: 'changed' } })).data.description).toBe(
+      'changed',
+    );
     expect((await hub('list_tools', { agent_id: id })).data).toBeInstanceOf(Array);
     expect((await hub('context')).data).toBeTypeOf('object');
     live.llm.script({ text: 'Hello Grace.' });
-    expect((await hub('send_message', { messages: [{ role: 'user', content: 'Hi, I am Grace' }] })).data.reply).toBe('Hello Grace.');
+    expect((await hub('send_message', { messages: [{ role: 'user', content: 'Hi, I am Grace' }] })).data.reply).toBe(
+      'Hello Grace.',
+    );
     expect((await hub('search_messages', { query: 'Grace' })).data.length).toBeGreaterThan(0);
     expect((await hub('reset_messages')).data.reset).toBe(agentId);
     const conv = await live.server.client.conversations.create({ agent_id: agentId });
@@ -73,7 +98,8 @@ describe.each(transports)('MCP letta profile over %s', (name, connect) => {
   });
 
   it('letta_memory_unified: blocks, passages and memory search', async () => {
-    const hub = (operation: string, args: Record<string, unknown> = {}) => ok(client, 'letta_memory_unified', { operation, ...args });
+    const hub = (operation: string, args: Record<string, unknown> = {}) =>
+      ok(client, 'letta_memory_unified', { operation, ...args });
     const core = await hub('get_core_memory');
     expect(core.data.blocks.map((b: any) => b.label)).toContain('human');
     await hub('update_core_memory', { block_label: 'human', value: 'Name: Grace Hopper' });
@@ -84,7 +110,9 @@ describe.each(transports)('MCP letta profile over %s', (name, connect) => {
     expect((await hub('list_blocks', { label: `notes-${name}` })).data.map((b: any) => b.id)).toEqual([block.id]);
     await hub('attach_block', { block_id: block.id });
     expect((await hub('list_blocks', { agent_id: agentId })).data.map((b: any) => b.id)).toContain(block.id);
-    expect((await hub('list_agents_using_block', { block_id: block.id })).data.map((a: any) => a.id)).toEqual([agentId]);
+    expect((await hub('list_agents_using_block', { block_id: block.id })).data.map((a: any) => a.id)).toEqual([
+      agentId,
+    ]);
     await hub('detach_block', { block_id: block.id });
     expect((await hub('list_agents_using_block', { block_id: block.id })).data).toEqual([]);
 
@@ -94,11 +122,17 @@ describe.each(transports)('MCP letta profile over %s', (name, connect) => {
     const both = await hub('search_memory', { query: 'COBOL' });
     expect(both.data.archival[0].id).toBe(passage.id);
     expect(both.data.recall).toBeInstanceOf(Array);
-    const failedUpdate = await callTool(client, 'letta_memory_unified', { operation: 'update_passage', passage_id: passage.id, text: 'x' });
+    const failedUpdate = await callTool(client, 'letta_memory_unified', {
+      operation: 'update_passage',
+      passage_id: passage.id,
+      text: 'x',
+    });
     expect(failedUpdate.json.error).toMatch(/delete_passage, then create_passage/);
     await hub('delete_passage', { passage_id: passage.id });
     expect((await hub('list_passages')).data).toEqual([]);
-    expect((await callTool(client, 'letta_memory_unified', { operation: 'list_archives' })).json.error).toMatch(/^unsupported/);
+    expect((await callTool(client, 'letta_memory_unified', { operation: 'list_archives' })).json.error).toMatch(
+      /^unsupported/,
+    );
   });
 
   it('the other hubs answer an explicit "unsupported" for every operation', async () => {
@@ -119,17 +153,23 @@ describe.each(transports)('MCP letta profile over %s', (name, connect) => {
     const made = (await ok(client, 'create_agent', { name: `flat-${name}`, description: 'flat', tags: ['flat'] })).data;
     expect((await ok(client, 'list_agents', { filter: `flat-${name}` })).data.map((a: any) => a.id)).toEqual([made.id]);
     expect((await ok(client, 'retrieve_agent', { agent_id: made.id })).data.name).toBe(`flat-${name}`);
-    expect((await ok(client, 'modify_agent', { agent_id: made.id, update_data: { name: `flat2-${name}` } })).data.name).toBe(`flat2-${name}`);
+    expect(
+      (await ok(client, 'modify_agent', { agent_id: made.id, update_data: { name: `flat2-${name}` } })).data.name,
+    ).toBe(`flat2-${name}`);
     const block = (await ok(client, 'create_memory_block', { label: 'scratch', value: 'v1', agent_id: made.id })).data;
     expect(block.attached_to).toBe(made.id);
     expect((await ok(client, 'read_memory_block', { block_id: block.id })).data.value).toBe('v1');
     expect((await ok(client, 'update_memory_block', { block_id: block.id, value: 'v2' })).data.value).toBe('v2');
     const loose = (await ok(client, 'create_memory_block', { label: 'loose', value: 'x' })).data;
     await ok(client, 'attach_memory_block', { block_id: loose.id, agent_id: made.id });
-    expect((await ok(client, 'list_memory_blocks', { agent_id: made.id })).data.map((b: any) => b.label).sort()).toEqual(['loose', 'scratch']);
+    expect(
+      (await ok(client, 'list_memory_blocks', { agent_id: made.id })).data.map((b: any) => b.label).sort(),
+    ).toEqual(['loose', 'scratch']);
     await ok(client, 'create_passage', { agent_id: made.id, text: 'Flat passages still work', tags: ['t'] });
     expect((await ok(client, 'list_passages', { agent_id: made.id, search: 'Flat' })).data).toHaveLength(1);
-    expect((await ok(client, 'search_passages', { agent_id: made.id, query: 'flat passages', tags: ['t'] })).data).toHaveLength(1);
+    expect(
+      (await ok(client, 'search_passages', { agent_id: made.id, query: 'flat passages', tags: ['t'] })).data,
+    ).toHaveLength(1);
     expect((await ok(client, 'delete_agent', { agent_id: made.id })).data.deleted).toBe(made.id);
   });
 });
@@ -140,7 +180,9 @@ describe('profile "all"', () => {
     const agentId = (await live.server.client.agents.create({ name: 'all' })).id;
     const client = await connect(agentId, 'all');
     const names = await checkToolListing(client);
-    expect(names).toEqual(expect.arrayContaining([...HUBS, ...PLAIN, 'memory_get_core', 'archival_search', 'log_session_entry']));
+    expect(names).toEqual(
+      expect.arrayContaining([...HUBS, ...PLAIN, 'memory_get_core', 'archival_search', 'log_session_entry']),
+    );
     expect(new Set(names).size).toBe(names.length);
     await client.close();
   });

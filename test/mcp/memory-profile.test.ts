@@ -75,17 +75,33 @@ describe.each(transports)('MCP memory profile over %s', (_name, connect) => {
   it('updates a block by replace, append and str_replace, respecting read-only and the limit', async () => {
     await ok(client, 'memory_update_block', { label: 'human', mode: 'replace', value: 'Name: Ada Lovelace' });
     await ok(client, 'memory_update_block', { label: 'human', mode: 'append', value: 'Likes: engines' });
-    const edited = await ok(client, 'memory_update_block', { label: 'human', mode: 'str_replace', old_text: 'engines', new_text: 'analytical engines' });
+    const edited = await ok(client, 'memory_update_block', {
+      label: 'human',
+      mode: 'str_replace',
+      old_text: 'engines',
+      new_text: 'analytical engines',
+    });
     expect(edited.data.value).toBe('Name: Ada Lovelace\nLikes: analytical engines');
-    expect((await live.server.client.agents.blocks.retrieve('human', { agent_id: agentId })).value).toBe('Name: Ada Lovelace\nLikes: analytical engines');
+    expect((await live.server.client.agents.blocks.retrieve('human', { agent_id: agentId })).value).toBe(
+      'Name: Ada Lovelace\nLikes: analytical engines',
+    );
 
     const readOnly = await callTool(client, 'memory_update_block', { label: 'policy', mode: 'append', value: 'x' });
     expect(readOnly.isError).toBe(true);
     expect(readOnly.json.error).toMatch(/read-only/);
-    const tooLong = await callTool(client, 'memory_update_block', { label: 'human', mode: 'replace', value: 'x'.repeat(101) });
+    const tooLong = await callTool(client, 'memory_update_block', {
+      label: 'human',
+      mode: 'replace',
+      value: 'x'.repeat(101),
+    });
     expect(tooLong.isError).toBe(true);
     expect(tooLong.json.error).toMatch(/100 character limit/);
-    const missing = await callTool(client, 'memory_update_block', { label: 'human', mode: 'str_replace', old_text: 'not there', new_text: '' });
+    const missing = await callTool(client, 'memory_update_block', {
+      label: 'human',
+      mode: 'str_replace',
+      old_text: 'not there',
+      new_text: '',
+    });
     expect(missing.json.error).toMatch(/not found/);
     const badMode = await callTool(client, 'memory_update_block', { label: 'human', mode: 'rewrite' });
     expect(badMode.isError).toBe(true);
@@ -93,18 +109,31 @@ describe.each(transports)('MCP memory profile over %s', (_name, connect) => {
   });
 
   it('creates a block attached to the agent', async () => {
-    const created = await ok(client, 'memory_create_block', { label: 'project', value: 'Cairn: TypeScript', description: 'The project', limit: 500 });
+    const created = await ok(client, 'memory_create_block', {
+      label: 'project',
+      value: 'Cairn: TypeScript',
+      description: 'The project',
+      limit: 500,
+    });
     expect(created.data).toMatchObject({ label: 'project', attached_to: agentId, limit: 500 });
     const blocks = (await live.server.client.agents.blocks.list(agentId)).getPaginatedItems();
     expect(blocks.map((b) => b.label)).toContain('project');
   });
 
   it('inserts, searches and deletes archival memories', async () => {
-    const inserted = await ok(client, 'archival_insert', { text: 'The deploy key rotates every Tuesday', tags: ['ops'] });
+    const inserted = await ok(client, 'archival_insert', {
+      text: 'The deploy key rotates every Tuesday',
+      tags: ['ops'],
+    });
     const passageId = inserted.data[0].id;
     expect(passageId).toMatch(/^passage-/);
     await ok(client, 'archival_insert', { text: 'Lunch is at noon', tags: ['life'] });
-    const found = await ok(client, 'archival_search', { query: 'deploy key rotation', tags: ['ops'], top_k: 5, start_datetime: '2000-01-01' });
+    const found = await ok(client, 'archival_search', {
+      query: 'deploy key rotation',
+      tags: ['ops'],
+      top_k: 5,
+      start_datetime: '2000-01-01',
+    });
     expect(found.data.map((r: any) => r.id)).toEqual([passageId]);
     const future = await ok(client, 'archival_search', { query: 'deploy key', start_datetime: '2999-01-01' });
     expect(future.data).toEqual([]);
@@ -118,15 +147,28 @@ describe.each(transports)('MCP memory profile over %s', (_name, connect) => {
 
   it('logs session entries without running the LLM and finds them with conversation_search', async () => {
     const before = live.llm.requests.length;
-    const logged = await ok(client, 'log_session_entry', { role: 'user', content: 'We chose PostgreSQL for the billing service', session_id: 's1', source: 'claude_code' });
+    const logged = await ok(client, 'log_session_entry', {
+      role: 'user',
+      content: 'We chose PostgreSQL for the billing service',
+      session_id: 's1',
+      source: 'claude_code',
+    });
     expect(logged.data).toMatchObject({ captured: 1, skipped: 0 });
     // Same session and content: idempotent.
-    const repeat = await ok(client, 'log_session_entry', { role: 'user', content: 'We chose PostgreSQL for the billing service', session_id: 's1', source: 'claude_code' });
+    const repeat = await ok(client, 'log_session_entry', {
+      role: 'user',
+      content: 'We chose PostgreSQL for the billing service',
+      session_id: 's1',
+      source: 'claude_code',
+    });
     expect(repeat.data).toMatchObject({ captured: 0, skipped: 1 });
     expect(live.llm.requests.length).toBe(before);
     const hits = await ok(client, 'conversation_search', { query: 'billing PostgreSQL', limit: 5 });
     expect(hits.data).toHaveLength(1);
-    expect(hits.data[0]).toMatchObject({ role: 'user', content: '[claude_code] We chose PostgreSQL for the billing service' });
+    expect(hits.data[0]).toMatchObject({
+      role: 'user',
+      content: '[claude_code] We chose PostgreSQL for the billing service',
+    });
     const noAssistant = await ok(client, 'conversation_search', { query: 'billing', roles: ['assistant'] });
     expect(noAssistant.data).toEqual([]);
     // Captured history is not part of the agent's context window.
@@ -148,13 +190,21 @@ describe.each(transports)('MCP memory profile over %s', (_name, connect) => {
 });
 
 describe('MCP over HTTP: transport details', () => {
-  const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+  const initialize = {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  };
   const headers = { Authorization: `Bearer ${PASSWORD}`, accept: 'application/json, text/event-stream' };
 
   it('needs the server password', async () => {
     const res = await http('POST', `${live.server.baseURL}/mcp`, initialize, { accept: headers.accept });
     expect(res.status).toBe(401);
-    const bare = await http('POST', `${live.server.baseURL}/mcp`, initialize, { accept: headers.accept, 'X-BARE-PASSWORD': `password ${PASSWORD}` });
+    const bare = await http('POST', `${live.server.baseURL}/mcp`, initialize, {
+      accept: headers.accept,
+      'X-BARE-PASSWORD': `password ${PASSWORD}`,
+    });
     expect(bare.status).toBe(200);
   });
 
@@ -172,14 +222,27 @@ describe('MCP over HTTP: transport details', () => {
 
   it('rejects an unknown profile and foreign origins', async () => {
     expect((await http('POST', `${live.server.baseURL}/mcp?tools=everything`, initialize, headers)).status).toBe(400);
-    expect((await http('POST', `${live.server.baseURL}/mcp`, initialize, { ...headers, origin: 'https://evil.example' })).status).toBe(403);
-    expect((await http('POST', `${live.server.baseURL}/mcp`, initialize, { ...headers, origin: 'http://localhost:3000' })).status).toBe(200);
+    expect(
+      (await http('POST', `${live.server.baseURL}/mcp`, initialize, { ...headers, origin: 'https://evil.example' }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await http('POST', `${live.server.baseURL}/mcp`, initialize, { ...headers, origin: 'http://localhost:3000' }))
+        .status,
+    ).toBe(200);
   });
 
   it('takes the default agent from ?agent_id=', async () => {
-    const agent = await live.server.client.agents.create({ name: 'by-query', memory_blocks: [{ label: 'persona', value: 'from query' }] });
+    const agent = await live.server.client.agents.create({
+      name: 'by-query',
+      memory_blocks: [{ label: 'persona', value: 'from query' }],
+    });
     const client = new Client({ name: 'test', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${live.server.baseURL}/mcp/?agent_id=${agent.id}`), { requestInit: { headers: { Authorization: `Bearer ${PASSWORD}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${live.server.baseURL}/mcp/?agent_id=${agent.id}`), {
+        requestInit: { headers: { Authorization: `Bearer ${PASSWORD}` } },
+      }),
+    );
     const core = await ok(client, 'memory_get_core', {});
     expect(core.data.blocks[0].value).toBe('from query');
     await client.close();
@@ -187,7 +250,11 @@ describe('MCP over HTTP: transport details', () => {
 
   it('without a default agent, asks for agent_id', async () => {
     const client = new Client({ name: 'test', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${live.server.baseURL}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${PASSWORD}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${live.server.baseURL}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${PASSWORD}` } },
+      }),
+    );
     const reply = await callTool(client, 'memory_get_core', {});
     expect(reply.isError).toBe(true);
     expect(reply.json.error).toMatch(/agent_id is required/);
@@ -198,10 +265,14 @@ describe('MCP over HTTP: transport details', () => {
 describe('cairn mcp over stdio: process contract', () => {
   it('prints nothing but protocol on stdout and exits when stdin closes', async () => {
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [live.built.cli, 'mcp'], { env: { PATH: process.env.PATH ?? '', LETTA_BASE_URL: live.server.baseURL, LETTA_API_KEY: PASSWORD } });
+    const child = spawn(process.execPath, [live.built.cli, 'mcp'], {
+      env: { PATH: process.env.PATH ?? '', LETTA_BASE_URL: live.server.baseURL, LETTA_API_KEY: PASSWORD },
+    });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`);
+    child.stdin.write(
+      `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } })}\n`,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     child.stdin.end();
     const code = await new Promise((r) => child.on('exit', r));

@@ -15,7 +15,11 @@ export function useRuntime(dialect: TestDialect, env: Record<string, string> = {
   const h = {} as RuntimeHarness;
   beforeAll(async () => {
     h.llm = await startFakeLlm();
-    h.server = await startCairn(dialect, {}, h.llm.env({ CAIRN_LLM_MAX_RETRIES: '1', LETTA_LLM_REQUEST_TIMEOUT_SECONDS: '2', ...env }));
+    h.server = await startCairn(
+      dialect,
+      {},
+      h.llm.env({ CAIRN_LLM_MAX_RETRIES: '1', LETTA_LLM_REQUEST_TIMEOUT_SECONDS: '2', ...env }),
+    );
   });
   afterAll(async () => {
     await h.server?.close();

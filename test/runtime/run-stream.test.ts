@@ -27,12 +27,17 @@ describe('a live run’s final chunks', () => {
     run.push({ message_type: 'assistant_message', content: 'hi' });
 
     // The step's batch fails: nothing final is shown, and the unstored delta is still pending.
-    await expect(run.finishInto(stores, [{ message_type: 'stop_reason', stop_reason: 'end_turn' }])).rejects.toThrow('commit failed');
+    await expect(run.finishInto(stores, [{ message_type: 'stop_reason', stop_reason: 'end_turn' }])).rejects.toThrow(
+      'commit failed',
+    );
     expect(seen.map((c) => c?.seqId)).toEqual([1]);
 
     // The turn records its failure instead, and that commits.
     failing = false;
-    await run.finishInto(stores, [{ message_type: 'stop_reason', stop_reason: 'error' }, { message_type: 'error_message', message: 'boom' }]);
+    await run.finishInto(stores, [
+      { message_type: 'stop_reason', stop_reason: 'error' },
+      { message_type: 'error_message', message: 'boom' },
+    ]);
     expect(seen.map((c) => c?.seqId)).toEqual([1]);
     run.publishFinal();
     await run.close();

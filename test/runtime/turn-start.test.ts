@@ -27,7 +27,11 @@ describe.each(testDialects())('a send that waits for the thread’s lock [%s]', 
     const holderTurn = cairn.dialect.db.transaction().execute(async (trx) => {
       const tx = createStores(cairn.dialect, trx);
       const ids = JSON.parse((await tx.agents.findById(agent.id))!.message_ids) as string[];
-      const remembered = messageRow({ agentId: agent.id, conversationId: null, runId: holder, stepId: null, model: null }, 'assistant', [{ type: 'text', text: 'The answer is forty-two.' }]);
+      const remembered = messageRow(
+        { agentId: agent.id, conversationId: null, runId: holder, stepId: null, model: null },
+        'assistant',
+        [{ type: 'text', text: 'The answer is forty-two.' }],
+      );
       await tx.messages.insertMany([remembered]);
       await tx.agents.update(agent.id, { message_ids: JSON.stringify([...ids, remembered.id]) });
       await tx.runs.update(holder, { status: 'completed', stop_reason: 'end_turn', thread_lock: null });
@@ -51,22 +55,31 @@ describe.each(testDialects())('a send that waits for the thread’s lock [%s]', 
   });
 });
 
-describe.each(testDialects().filter((d) => d === 'postgres'))('turns after PostgreSQL lost its connections [%s]', (dialect) => {
-  const h = useRuntime(dialect);
+describe.each(testDialects().filter((d) => d === 'postgres'))(
+  'turns after PostgreSQL lost its connections [%s]',
+  (dialect) => {
+    const h = useRuntime(dialect);
 
-  it('start and commit after the database killed every pooled connection', async () => {
-    const { client, config } = h.server;
-    h.llm.setDefault({ text: 'Still here.' });
-    const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
-    // Warm the pool: its connections now hold the turn's prepared statements.
-    for (let i = 0; i < 3; i++) expect((await client.agents.messages.create(agent.id, { input: `Turn ${i}` })).stop_reason?.stop_reason).toBe('end_turn');
+    it('start and commit after the database killed every pooled connection', async () => {
+      const { client, config } = h.server;
+      h.llm.setDefault({ text: 'Still here.' });
+      const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
+      // Warm the pool: its connections now hold the turn's prepared statements.
+      for (let i = 0; i < 3; i++)
+        expect((await client.agents.messages.create(agent.id, { input: `Turn ${i}` })).stop_reason?.stop_reason).toBe(
+          'end_turn',
+        );
 
-    expect(await terminateConnections(config.pgUri!)).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await terminateConnections(config.pgUri!)).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 200));
 
-    // New connections prepare the statements again; the turns start, commit and read back whole.
-    for (let i = 3; i < 6; i++) expect((await client.agents.messages.create(agent.id, { input: `Turn ${i}` })).stop_reason?.stop_reason).toBe('end_turn');
-    const history = (await client.agents.messages.list(agent.id, { limit: 50 })).getPaginatedItems();
-    expect(history.filter((m) => m.message_type === 'user_message')).toHaveLength(6);
-  });
-});
+      // New connections prepare the statements again; the turns start, commit and read back whole.
+      for (let i = 3; i < 6; i++)
+        expect((await client.agents.messages.create(agent.id, { input: `Turn ${i}` })).stop_reason?.stop_reason).toBe(
+          'end_turn',
+        );
+      const history = (await client.agents.messages.list(agent.id, { limit: 50 })).getPaginatedItems();
+      expect(history.filter((m) => m.message_type === 'user_message')).toHaveLength(6);
+    });
+  },
+);

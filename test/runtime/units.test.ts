@@ -6,7 +6,22 @@ import { constraintError, renderToolRules, ToolRulesSolver } from '../../src/run
 import type { BlockRecord } from '../../src/store/block.store.js';
 
 const block = (label: string, value: string, extra: Partial<BlockRecord> = {}): BlockRecord => ({
-  seq: 1, id: `block-${label}`, label, value, char_limit: 100, description: `${label} desc`, read_only: 0, hidden: 0, metadata: '{}', project_id: null, template_name: null, is_template: 0, version: 1, created_at: '', updated_at: '', ...extra,
+  seq: 1,
+  id: `block-${label}`,
+  label,
+  value,
+  char_limit: 100,
+  description: `${label} desc`,
+  read_only: 0,
+  hidden: 0,
+  metadata: '{}',
+  project_id: null,
+  template_name: null,
+  is_template: 0,
+  version: 1,
+  created_at: '',
+  updated_at: '',
+  ...extra,
 });
 
 describe('runtime formats', () => {
@@ -25,12 +40,21 @@ describe('runtime formats', () => {
 
   it('truncates tool returns with Letta’s notice', () => {
     expect(truncateReturn('abcdef', 10)).toBe('abcdef');
-    expect(truncateReturn('abcdefghijkl', 5)).toBe('abcde... [NOTE: function output was truncated since it exceeded the character limit (12 > 5)]');
+    expect(truncateReturn('abcdefghijkl', 5)).toBe(
+      'abcde... [NOTE: function output was truncated since it exceeded the character limit (12 > 5)]',
+    );
   });
 
   it('renders line-numbered blocks for Anthropic endpoints and tool usage rules', () => {
-    const memory = compileMemory([block('human', 'a\nb', { read_only: 1 })], [{ type: 'exit_loop', tool_name: 'send_message' }], 'letta_v1_agent', 'anthropic');
-    expect(memory).toContain('<metadata>\n- read_only=true\n- chars_current=3\n- chars_limit=100\n</metadata>\n<warning>\n# NOTE: Line numbers shown below');
+    const memory = compileMemory(
+      [block('human', 'a\nb', { read_only: 1 })],
+      [{ type: 'exit_loop', tool_name: 'send_message' }],
+      'letta_v1_agent',
+      'anthropic',
+    );
+    expect(memory).toContain(
+      '<metadata>\n- read_only=true\n- chars_current=3\n- chars_limit=100\n</metadata>\n<warning>\n# NOTE: Line numbers shown below',
+    );
     expect(memory).toContain('<value>\n1→ a\n2→ b\n</value>');
     expect(memory).toContain(
       '<tool_usage_rules>\nThe following constraints define rules for tool usage and guide desired behavior. These rules must be followed to ensure proper tool execution and workflow. A single response may contain multiple tool calls.\n\n<tool_rule>\nsend_message ends your response (yields control) when called\n</tool_rule>\n</tool_usage_rules>',
@@ -56,7 +80,11 @@ describe('runtime formats', () => {
     solver.record('c', 'ok');
     expect(solver.allowed(all).names).toEqual(['a', 'b', 'd', 'e']);
     expect(solver.uncalledRequiredBeforeExit()).toEqual(['e']);
-    expect(renderToolRules([{ type: 'max_count_per_step', tool_name: 'c', max_count_limit: 2 }])).toEqual(['<tool_rule>\nc: at most 2 use(s) per response\n</tool_rule>']);
-    expect(constraintError('x', ['a', 'b'])).toBe("[ToolConstraintError] Cannot call x, valid tools include: ['a', 'b'].");
+    expect(renderToolRules([{ type: 'max_count_per_step', tool_name: 'c', max_count_limit: 2 }])).toEqual([
+      '<tool_rule>\nc: at most 2 use(s) per response\n</tool_rule>',
+    ]);
+    expect(constraintError('x', ['a', 'b'])).toBe(
+      "[ToolConstraintError] Cannot call x, valid tools include: ['a', 'b'].",
+    );
   });
 });

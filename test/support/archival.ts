@@ -8,7 +8,8 @@ export async function waitForEmbeddings(server: TestCairn, agentId: string, time
   for (;;) {
     const status = await server.cairn.services.archival.embeddingStatus(agentId);
     if (status.pending === 0) return;
-    if (Date.now() > deadline) throw new Error(`embeddings still pending after ${timeoutMs} ms: ${JSON.stringify(status)}`);
+    if (Date.now() > deadline)
+      throw new Error(`embeddings still pending after ${timeoutMs} ms: ${JSON.stringify(status)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -18,6 +19,8 @@ export async function waitForEmbeddings(server: TestCairn, agentId: string, time
  * properties, so no object can satisfy it. Archives are checked against its declared properties instead.
  */
 export function archiveKeys(): string[] {
-  const doc = JSON.parse(readFileSync(fileURLToPath(new URL('../../../shared/letta-api/openapi.json', import.meta.url)), 'utf8'));
+  const doc = JSON.parse(
+    readFileSync(fileURLToPath(new URL('../../../shared/letta-api/openapi.json', import.meta.url)), 'utf8'),
+  );
   return Object.keys(doc.components.schemas.Archive.properties);
 }

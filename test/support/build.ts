@@ -24,7 +24,11 @@ export async function buildProject(): Promise<Built> {
   const root = resolve(import.meta.dirname, '../..');
   const outdir = join(root, 'node_modules/.cache/cairn-test-build', `${process.pid}-${randomBytes(4).toString('hex')}`);
   await promisify(execFile)(process.execPath, ['scripts/build.mjs', '--outdir', outdir], { cwd: root });
-  return { cli: join(outdir, 'cli/main.js'), hooks: join(outdir, 'hooks.js'), remove: () => rmSync(outdir, { recursive: true, force: true }) };
+  return {
+    cli: join(outdir, 'cli/main.js'),
+    hooks: join(outdir, 'hooks.js'),
+    remove: () => rmSync(outdir, { recursive: true, force: true }),
+  };
 }
 
 /** A live Cairn (SQLite, with a password) plus a private build of the CLI and hooks, for end-to-end client tests. */
@@ -55,7 +59,10 @@ export async function startBuiltCairn(password: string, options: { llm?: boolean
  * Registers the suite's beforeAll/afterAll for a BuiltCairn and returns live accessors to it (valid inside tests
  * and hooks that run after the suite's setup).
  */
-export function useBuiltCairn(password: string, options: { llm?: boolean; setup?: () => void; teardown?: () => void } = {}): { readonly server: TestCairn; readonly built: Built; readonly llm: FakeLlm } {
+export function useBuiltCairn(
+  password: string,
+  options: { llm?: boolean; setup?: () => void; teardown?: () => void } = {},
+): { readonly server: TestCairn; readonly built: Built; readonly llm: FakeLlm } {
   let target: BuiltCairn | undefined;
   beforeAll(async () => {
     target = await startBuiltCairn(password, options);

@@ -28,9 +28,12 @@ export interface TestCairn {
 }
 
 /** A fresh database per server: a temp directory for SQLite, a new database (from template1, with pgvector) for PostgreSQL. */
-export async function createTestDatabase(dialect: TestDialect): Promise<{ dataDir: string; pgUri: string | undefined; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  dialect: TestDialect,
+): Promise<{ dataDir: string; pgUri: string | undefined; drop(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'cairn-test-'));
-  if (dialect === 'sqlite') return { dataDir, pgUri: undefined, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  if (dialect === 'sqlite')
+    return { dataDir, pgUri: undefined, drop: async () => rmSync(dataDir, { recursive: true, force: true }) };
   const base = process.env.CAIRN_TEST_PG_URI;
   if (!base) throw new Error('CAIRN_TEST_PG_URI is not set');
   const name = `cairn_t_${randomBytes(6).toString('hex')}`;
@@ -53,9 +56,16 @@ export async function createTestDatabase(dialect: TestDialect): Promise<{ dataDi
   };
 }
 
-export async function startCairn(dialect: TestDialect, overrides: Partial<CairnConfig> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestCairn> {
+export async function startCairn(
+  dialect: TestDialect,
+  overrides: Partial<CairnConfig> = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<TestCairn> {
   const database = await createTestDatabase(dialect);
-  const config = { ...loadConfig({ port: 0, host: '127.0.0.1', dataDir: database.dataDir }, { ...env, LETTA_PG_URI: database.pgUri }), ...overrides };
+  const config = {
+    ...loadConfig({ port: 0, host: '127.0.0.1', dataDir: database.dataDir }, { ...env, LETTA_PG_URI: database.pgUri }),
+    ...overrides,
+  };
   const cairn = await createCairn(config, createLogger(process.env.CAIRN_TEST_LOG_LEVEL ?? 'silent'));
   await cairn.app.listen({ host: '127.0.0.1', port: 0 });
   const address = cairn.app.server.address();

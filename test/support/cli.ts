@@ -20,7 +20,16 @@ export function buildCli(): Promise<string> {
     mkdirSync(cache, { recursive: true });
     const outdir = mkdtempSync(join(cache, 'cairn-cli-'));
     const outfile = join(outdir, 'main.js');
-    await build({ entryPoints: [join(root, 'src/cli/main.ts')], outfile, bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', logLevel: 'error' });
+    await build({
+      entryPoints: [join(root, 'src/cli/main.ts')],
+      outfile,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'error',
+    });
     return outfile;
   })());
 }
@@ -42,17 +51,31 @@ export interface CliProcess {
 }
 
 /** Settings a developer's shell may carry that would change what the CLI does. */
-const INHERITED = ['LETTA_PG_URI', 'LETTA_SERVER_PASSWORD', 'SECURE', 'LETTA_SERVER_SECURE', 'PORT', 'HOST', 'CAIRN_HOME', 'CAIRN_ALLOW_INSECURE_REMOTE'];
+const INHERITED = [
+  'LETTA_PG_URI',
+  'LETTA_SERVER_PASSWORD',
+  'SECURE',
+  'LETTA_SERVER_SECURE',
+  'PORT',
+  'HOST',
+  'CAIRN_HOME',
+  'CAIRN_ALLOW_INSECURE_REMOTE',
+];
 
 export async function spawnCli(args: string[], env: Record<string, string> = {}): Promise<CliProcess> {
   const cli = await buildCli();
   const base = { ...process.env };
   for (const name of INHERITED) delete base[name];
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...base, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, ...args], {
+    env: { ...base, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout!.resume();
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   return { child, stderr: () => stderr, exited };
 }
 

@@ -36,7 +36,9 @@ async function readBody(request: IncomingMessage): Promise<any> {
   return text ? JSON.parse(text) : undefined;
 }
 
-export async function startFakeEmbeddings(options: { dim?: number; apiKey?: string; models?: string[] } = {}): Promise<FakeEmbeddings> {
+export async function startFakeEmbeddings(
+  options: { dim?: number; apiKey?: string; models?: string[] } = {},
+): Promise<FakeEmbeddings> {
   const fake: FakeEmbeddings = {
     baseUrl: '',
     requests: [],
@@ -53,18 +55,31 @@ export async function startFakeEmbeddings(options: { dim?: number; apiKey?: stri
     const path = request.url ?? '';
     const body = request.method === 'POST' ? await readBody(request) : undefined;
     fake.requests.push({ path, body, authorization: request.headers.authorization });
-    if (request.method === 'GET' && path === '/v1/models') return send(200, { object: 'list', data: (options.models ?? ['fake-embed']).map((id) => ({ id, object: 'model' })) });
-    if (request.method === 'GET' && path === '/api/tags') return send(200, { models: [{ name: 'nomic-embed-text:latest', details: { family: 'nomic-bert' } }, { name: 'llama3:latest', details: { family: 'llama' } }] });
+    if (request.method === 'GET' && path === '/v1/models')
+      return send(200, {
+        object: 'list',
+        data: (options.models ?? ['fake-embed']).map((id) => ({ id, object: 'model' })),
+      });
+    if (request.method === 'GET' && path === '/api/tags')
+      return send(200, {
+        models: [
+          { name: 'nomic-embed-text:latest', details: { family: 'nomic-bert' } },
+          { name: 'llama3:latest', details: { family: 'llama' } },
+        ],
+      });
     if (request.method !== 'POST') return send(404, { error: 'not found' });
     if (fake.failures > 0) {
       fake.failures--;
       return send(503, { error: { message: 'overloaded' } });
     }
     if (path === '/v1/embeddings') {
-      if (fake.apiKey && request.headers.authorization !== `Bearer ${fake.apiKey}`) return send(401, { error: { message: 'Incorrect API key provided' } });
+      if (fake.apiKey && request.headers.authorization !== `Bearer ${fake.apiKey}`)
+        return send(401, { error: { message: 'Incorrect API key provided' } });
       const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
       // Reversed on purpose: clients must order by `index`.
-      const data = inputs.map((text, index) => ({ object: 'embedding', index, embedding: fakeVector(text, fake.dim) })).reverse();
+      const data = inputs
+        .map((text, index) => ({ object: 'embedding', index, embedding: fakeVector(text, fake.dim) }))
+        .reverse();
       return send(200, { object: 'list', data, model: body.model, usage: { prompt_tokens: 1, total_tokens: 1 } });
     }
     if (path === '/api/embed') {

@@ -28,7 +28,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { LlmError } from '../../src/llm/types.js';
 
 export type FakeLlmProtocol = 'openai' | 'anthropic';
-export type FakeErrorKind = 'rate_limit' | 'server' | 'overloaded' | 'context_overflow' | 'authentication' | 'bad_request';
+export type FakeErrorKind =
+  'rate_limit' | 'server' | 'overloaded' | 'context_overflow' | 'authentication' | 'bad_request';
 
 export interface FakeToolCall {
   id?: string;
@@ -93,25 +94,59 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Error bodies as the real APIs send them (shapes the providers' error detection is written against). */
 function errorFor(kind: FakeErrorKind, protocol: FakeLlmProtocol, message?: string): { status: number; body: unknown } {
-  const openai = (status: number, type: string, code: string | null, msg: string) => ({ status, body: { error: { message: msg, type, param: null, code } } });
-  const anthropic = (status: number, type: string, msg: string) => ({ status, body: { type: 'error', error: { type, message: msg } } });
+  const openai = (status: number, type: string, code: string | null, msg: string) => ({
+    status,
+    body: { error: { message: msg, type, param: null, code } },
+  });
+  const anthropic = (status: number, type: string, msg: string) => ({
+    status,
+    body: { type: 'error', error: { type, message: msg } },
+  });
   switch (kind) {
     case 'rate_limit':
       return protocol === 'openai'
-        ? openai(429, 'requests', 'rate_limit_exceeded', message ?? 'Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, Requested 1.')
-        : anthropic(429, 'rate_limit_error', message ?? 'Number of request tokens has exceeded your per-minute rate limit');
+        ? openai(
+            429,
+            'requests',
+            'rate_limit_exceeded',
+            message ?? 'Rate limit reached for gpt-4o-mini on requests per min (RPM): Limit 3, Used 3, Requested 1.',
+          )
+        : anthropic(
+            429,
+            'rate_limit_error',
+            message ?? 'Number of request tokens has exceeded your per-minute rate limit',
+          );
     case 'server':
-      return protocol === 'openai' ? openai(500, 'server_error', null, message ?? 'The server had an error while processing your request. Sorry about that!') : anthropic(500, 'api_error', message ?? 'Internal server error');
+      return protocol === 'openai'
+        ? openai(
+            500,
+            'server_error',
+            null,
+            message ?? 'The server had an error while processing your request. Sorry about that!',
+          )
+        : anthropic(500, 'api_error', message ?? 'Internal server error');
     case 'overloaded':
-      return protocol === 'openai' ? openai(503, 'server_error', null, message ?? 'The engine is currently overloaded, please try again later') : anthropic(529, 'overloaded_error', message ?? 'Overloaded');
+      return protocol === 'openai'
+        ? openai(503, 'server_error', null, message ?? 'The engine is currently overloaded, please try again later')
+        : anthropic(529, 'overloaded_error', message ?? 'Overloaded');
     case 'context_overflow':
       return protocol === 'openai'
-        ? openai(400, 'invalid_request_error', 'context_length_exceeded', message ?? "This model's maximum context length is 128000 tokens. However, your messages resulted in 130412 tokens. Please reduce the length of the messages.")
+        ? openai(
+            400,
+            'invalid_request_error',
+            'context_length_exceeded',
+            message ??
+              "This model's maximum context length is 128000 tokens. However, your messages resulted in 130412 tokens. Please reduce the length of the messages.",
+          )
         : anthropic(400, 'invalid_request_error', message ?? 'prompt is too long: 208310 tokens > 200000 maximum');
     case 'authentication':
-      return protocol === 'openai' ? openai(401, 'invalid_request_error', 'invalid_api_key', message ?? 'Incorrect API key provided: sk-fake.') : anthropic(401, 'authentication_error', message ?? 'invalid x-api-key');
+      return protocol === 'openai'
+        ? openai(401, 'invalid_request_error', 'invalid_api_key', message ?? 'Incorrect API key provided: sk-fake.')
+        : anthropic(401, 'authentication_error', message ?? 'invalid x-api-key');
     case 'bad_request':
-      return protocol === 'openai' ? openai(400, 'invalid_request_error', null, message ?? 'Invalid request') : anthropic(400, 'invalid_request_error', message ?? 'Invalid request');
+      return protocol === 'openai'
+        ? openai(400, 'invalid_request_error', null, message ?? 'Invalid request')
+        : anthropic(400, 'invalid_request_error', message ?? 'Invalid request');
   }
 }
 
@@ -140,22 +175,44 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const path = (req.url ?? '/').split('?')[0]!;
     const body = raw ? JSON.parse(raw) : undefined;
     const protocol: FakeLlmProtocol = path.endsWith('/messages') ? 'anthropic' : 'openai';
-    const record: FakeLlmRequest = { protocol, method: req.method ?? 'GET', path, headers: req.headers, body, stream: Boolean(body?.stream) };
+    const record: FakeLlmRequest = {
+      protocol,
+      method: req.method ?? 'GET',
+      path,
+      headers: req.headers,
+      body,
+      stream: Boolean(body?.stream),
+    };
     requests.push(record);
     res.once('finish', () => (record.ms = performance.now() - arrived));
 
-    if (req.method === 'GET' && path.endsWith('/models')) return json(res, 200, { object: 'list', data: state.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })) });
-    if (req.method === 'GET' && path === '/api/tags') return json(res, 200, { models: state.models.map((name) => ({ name, model: name, size: 1 })) });
-    if (req.method !== 'POST' || !(path.endsWith('/chat/completions') || path.endsWith('/messages'))) return json(res, 404, { error: { message: `fake-llm: no route ${req.method} ${path}` } });
+    if (req.method === 'GET' && path.endsWith('/models'))
+      return json(res, 200, {
+        object: 'list',
+        data: state.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })),
+      });
+    if (req.method === 'GET' && path === '/api/tags')
+      return json(res, 200, { models: state.models.map((name) => ({ name, model: name, size: 1 })) });
+    if (req.method !== 'POST' || !(path.endsWith('/chat/completions') || path.endsWith('/messages')))
+      return json(res, 404, { error: { message: `fake-llm: no route ${req.method} ${path}` } });
 
     const source = queue.shift() ?? fallback;
-    if (!source) return json(res, 400, errorFor('bad_request', protocol, `fake-llm: no scripted reply left (request #${requests.length})`).body);
+    if (!source)
+      return json(
+        res,
+        400,
+        errorFor('bad_request', protocol, `fake-llm: no scripted reply left (request #${requests.length})`).body,
+      );
     const reply = typeof source === 'function' ? source(record) : source;
     if (reply.delayMs) await sleep(reply.delayMs);
     if (reply.hang === 'before-headers') return; // the socket stays open until the client gives up or close()
     if (reply.error) {
-      const { status, body: errorBody } = typeof reply.error === 'string' ? errorFor(reply.error, protocol, reply.errorMessage) : reply.error;
-      const headers = { ...(typeof reply.error === 'object' ? reply.error.headers : {}), ...(reply.retryAfterSeconds !== undefined ? { 'retry-after': String(reply.retryAfterSeconds) } : {}) };
+      const { status, body: errorBody } =
+        typeof reply.error === 'string' ? errorFor(reply.error, protocol, reply.errorMessage) : reply.error;
+      const headers = {
+        ...(typeof reply.error === 'object' ? reply.error.headers : {}),
+        ...(reply.retryAfterSeconds !== undefined ? { 'retry-after': String(reply.retryAfterSeconds) } : {}),
+      };
       return json(res, status, errorBody, headers);
     }
     const rendered = protocol === 'openai' ? openaiReply(reply, body, ++ids) : anthropicReply(reply, body, ++ids);
@@ -242,44 +299,81 @@ interface Rendered {
 
 function usageOf(reply: FakeReply, requestBody: unknown) {
   const prompt = reply.usage?.prompt ?? Math.ceil(Buffer.byteLength(JSON.stringify(requestBody ?? {})) / 4);
-  const args = (reply.toolCalls ?? []).map((c) => (typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments))).join('');
+  const args = (reply.toolCalls ?? [])
+    .map((c) => (typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments)))
+    .join('');
   const completion = reply.usage?.completion ?? Math.max(1, Math.ceil(((reply.text ?? '').length + args.length) / 4));
   return { prompt, completion, cached: reply.usage?.cachedPrompt ?? 0 };
 }
 
 const argsText = (c: FakeToolCall) => (typeof c.arguments === 'string' ? c.arguments : JSON.stringify(c.arguments));
-const thinkingBlocks = (reply: FakeReply) => (typeof reply.thinking === 'string' ? [{ text: reply.thinking }] : (reply.thinking ?? []));
+const thinkingBlocks = (reply: FakeReply) =>
+  typeof reply.thinking === 'string' ? [{ text: reply.thinking }] : (reply.thinking ?? []);
 
-function openaiReply(reply: FakeReply, request: { model?: string; stream_options?: { include_usage?: boolean } }, n: number): Rendered {
+function openaiReply(
+  reply: FakeReply,
+  request: { model?: string; stream_options?: { include_usage?: boolean } },
+  n: number,
+): Rendered {
   const id = `chatcmpl-fake${n}`;
   const model = reply.model ?? request.model ?? 'fake-model';
   const created = Math.floor(Date.now() / 1000);
-  const calls = (reply.toolCalls ?? []).map((c, i) => ({ id: c.id ?? `call_${n}_${i + 1}`, name: c.name, args: argsText(c) }));
+  const calls = (reply.toolCalls ?? []).map((c, i) => ({
+    id: c.id ?? `call_${n}_${i + 1}`,
+    name: c.name,
+    args: argsText(c),
+  }));
   const finish = reply.finishReason ?? (calls.length ? 'tool_calls' : 'stop');
   const u = usageOf(reply, request);
-  const usage = { prompt_tokens: u.prompt, completion_tokens: u.completion, total_tokens: u.prompt + u.completion, prompt_tokens_details: { cached_tokens: u.cached } };
+  const usage = {
+    prompt_tokens: u.prompt,
+    completion_tokens: u.completion,
+    total_tokens: u.prompt + u.completion,
+    prompt_tokens_details: { cached_tokens: u.cached },
+  };
   const reasoning = thinkingBlocks(reply)
     .map((t) => t.text)
     .join('');
-  const chunk = (delta: unknown, finishReason: string | null = null) => sse({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] });
+  const chunk = (delta: unknown, finishReason: string | null = null) =>
+    sse({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      choices: [{ index: 0, delta, finish_reason: finishReason }],
+    });
   const events = [chunk({ role: 'assistant', content: '' })];
   for (const piece of words(reasoning)) events.push(chunk({ reasoning_content: piece }));
   for (const piece of words(reply.text ?? '')) events.push(chunk({ content: piece }));
   calls.forEach((c, index) => {
     const [first = '', ...rest] = fragments(c.args);
-    events.push(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: first } }] }));
+    events.push(
+      chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: first } }] }),
+    );
     for (const piece of rest) events.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
   });
   events.push(chunk({}, finish));
-  if (request.stream_options?.include_usage) events.push(sse({ id, object: 'chat.completion.chunk', created, model, choices: [], usage }));
+  if (request.stream_options?.include_usage)
+    events.push(sse({ id, object: 'chat.completion.chunk', created, model, choices: [], usage }));
   const message = {
     role: 'assistant',
     content: reply.text ?? (calls.length ? null : ''),
     ...(reasoning ? { reasoning_content: reasoning } : {}),
-    ...(calls.length ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.args } })) } : {}),
+    ...(calls.length
+      ? {
+          tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.args } })),
+        }
+      : {}),
   };
   return {
-    body: { id, object: 'chat.completion', created, model, choices: [{ index: 0, message, finish_reason: finish, logprobs: null }], usage },
+    body: {
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [{ index: 0, message, finish_reason: finish, logprobs: null }],
+      usage,
+    },
     events,
     end: 'data: [DONE]\n\n',
     // OpenAI reports a failure inside a stream as an `error` object in a data frame.
@@ -293,10 +387,38 @@ function anthropicReply(reply: FakeReply, request: { model?: string }, n: number
   const u = usageOf(reply, request);
   const blocks: Record<string, unknown>[] = [];
   const events: string[] = [];
-  const calls = (reply.toolCalls ?? []).map((c, i) => ({ id: c.id ?? `toolu_${n}_${i + 1}`, name: c.name, args: argsText(c) }));
-  const stopReason = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' }[reply.finishReason ?? (calls.length ? 'tool_calls' : 'stop')];
-  const usage = { input_tokens: u.prompt, output_tokens: u.completion, cache_read_input_tokens: u.cached, cache_creation_input_tokens: 0 };
-  events.push(sse({ type: 'message_start', message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } }, 'message_start'));
+  const calls = (reply.toolCalls ?? []).map((c, i) => ({
+    id: c.id ?? `toolu_${n}_${i + 1}`,
+    name: c.name,
+    args: argsText(c),
+  }));
+  const stopReason = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' }[
+    reply.finishReason ?? (calls.length ? 'tool_calls' : 'stop')
+  ];
+  const usage = {
+    input_tokens: u.prompt,
+    output_tokens: u.completion,
+    cache_read_input_tokens: u.cached,
+    cache_creation_input_tokens: 0,
+  };
+  events.push(
+    sse(
+      {
+        type: 'message_start',
+        message: {
+          id,
+          type: 'message',
+          role: 'assistant',
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { ...usage, output_tokens: 1 },
+        },
+      },
+      'message_start',
+    ),
+  );
   const block = (start: Record<string, unknown>, deltas: Record<string, unknown>[], full: Record<string, unknown>) => {
     const index = blocks.length;
     blocks.push(full);
@@ -306,10 +428,20 @@ function anthropicReply(reply: FakeReply, request: { model?: string }, n: number
   };
   thinkingBlocks(reply).forEach((t, i) => {
     const signature = t.signature ?? `sig-${i + 1}`;
-    block({ type: 'thinking', thinking: '', signature: '' }, [...words(t.text).map((w) => ({ type: 'thinking_delta', thinking: w })), { type: 'signature_delta', signature }], { type: 'thinking', thinking: t.text, signature });
+    block(
+      { type: 'thinking', thinking: '', signature: '' },
+      [...words(t.text).map((w) => ({ type: 'thinking_delta', thinking: w })), { type: 'signature_delta', signature }],
+      { type: 'thinking', thinking: t.text, signature },
+    );
   });
-  for (const data of reply.redactedThinking ?? []) block({ type: 'redacted_thinking', data }, [], { type: 'redacted_thinking', data });
-  if (reply.text) block({ type: 'text', text: '' }, words(reply.text).map((w) => ({ type: 'text_delta', text: w })), { type: 'text', text: reply.text });
+  for (const data of reply.redactedThinking ?? [])
+    block({ type: 'redacted_thinking', data }, [], { type: 'redacted_thinking', data });
+  if (reply.text)
+    block(
+      { type: 'text', text: '' },
+      words(reply.text).map((w) => ({ type: 'text_delta', text: w })),
+      { type: 'text', text: reply.text },
+    );
   for (const c of calls) {
     // The non-streaming API returns parsed input; malformed JSON can only be shown by the streaming API.
     let input: unknown = {};
@@ -318,11 +450,33 @@ function anthropicReply(reply: FakeReply, request: { model?: string }, n: number
     } catch {
       input = c.args;
     }
-    block({ type: 'tool_use', id: c.id, name: c.name, input: {} }, fragments(c.args).map((p) => ({ type: 'input_json_delta', partial_json: p })), { type: 'tool_use', id: c.id, name: c.name, input });
+    block(
+      { type: 'tool_use', id: c.id, name: c.name, input: {} },
+      fragments(c.args).map((p) => ({ type: 'input_json_delta', partial_json: p })),
+      { type: 'tool_use', id: c.id, name: c.name, input },
+    );
   }
-  events.push(sse({ type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: u.completion } }, 'message_delta'));
+  events.push(
+    sse(
+      {
+        type: 'message_delta',
+        delta: { stop_reason: stopReason, stop_sequence: null },
+        usage: { output_tokens: u.completion },
+      },
+      'message_delta',
+    ),
+  );
   return {
-    body: { id, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stopReason, stop_sequence: null, usage },
+    body: {
+      id,
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: blocks,
+      stop_reason: stopReason,
+      stop_sequence: null,
+      usage,
+    },
     events,
     end: sse({ type: 'message_stop' }, 'message_stop'),
     streamError: (kind, message) => sse(errorFor(kind, 'anthropic', message).body, 'error'),

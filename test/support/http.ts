@@ -6,7 +6,12 @@ export interface RawResponse {
   body: any;
 }
 
-export async function http(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+export async function http(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
   const init: RequestInit = { method, headers: { ...headers }, redirect: 'manual' };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);

@@ -5,7 +5,8 @@ import addFormats from 'ajv-formats';
 import { expect } from 'vitest';
 
 // CI and developers keep `shared/` beside the checkout; CAIRN_LETTA_OPENAPI points elsewhere when it is not.
-const upstreamPath = process.env.CAIRN_LETTA_OPENAPI ?? fileURLToPath(new URL('../../../shared/letta-api/openapi.json', import.meta.url));
+const upstreamPath =
+  process.env.CAIRN_LETTA_OPENAPI ?? fileURLToPath(new URL('../../../shared/letta-api/openapi.json', import.meta.url));
 
 let ajv: Ajv2020 | undefined;
 
@@ -15,7 +16,9 @@ function validator(): Ajv2020 {
   ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   if (!existsSync(upstreamPath)) {
-    throw new Error(`Letta's OpenAPI document is not at ${upstreamPath}: keep shared/ beside the checkout (as CI does) or set CAIRN_LETTA_OPENAPI`);
+    throw new Error(
+      `Letta's OpenAPI document is not at ${upstreamPath}: keep shared/ beside the checkout (as CI does) or set CAIRN_LETTA_OPENAPI`,
+    );
   }
   ajv.addSchema(JSON.parse(readFileSync(upstreamPath, 'utf8')), 'letta');
   return ajv;

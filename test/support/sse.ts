@@ -5,8 +5,16 @@ export interface SseFrame {
 }
 
 /** Reads a whole SSE response body into frames, exactly as sent (no SDK in between). */
-export async function readSse(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; contentType: string | null; frames: SseFrame[] }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+export async function readSse(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; contentType: string | null; frames: SseFrame[] }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await response.text();
   return { status: response.status, contentType: response.headers.get('content-type'), frames: parseSse(text) };
 }

@@ -18,44 +18,68 @@ export function bundledHooksPath(): string {
 const TOKEN_VARS = ['LETTA_API_KEY', 'LETTA_PASSWORD', 'LETTA_API_TOKEN'];
 
 export function registerHooks(program: Command): void {
-  const hooks = program.command('hooks').description('Claude Code memory hooks: install, check, or run one hook (reads the hook JSON on stdin)');
+  const hooks = program
+    .command('hooks')
+    .description('Claude Code memory hooks: install, check, or run one hook (reads the hook JSON on stdin)');
 
   withConnection(
     hooks
       .command('install')
-      .description("Merge Cairn's hooks and MCP server into Claude Code's settings (idempotent; other entries are kept)")
-      .option('--scope <scope>', 'user (~/.claude/settings.json, ~/.claude.json) or project (.claude/settings.json, .mcp.json)', 'project')
+      .description(
+        "Merge Cairn's hooks and MCP server into Claude Code's settings (idempotent; other entries are kept)",
+      )
+      .option(
+        '--scope <scope>',
+        'user (~/.claude/settings.json, ~/.claude.json) or project (.claude/settings.json, .mcp.json)',
+        'project',
+      )
       .option('--project-dir <dir>', 'project root for --scope project (default: current directory)')
       .option('--no-mcp', 'do not register the MCP server')
       .option('--post-tool-use', 'also record file edits (PostToolUse; off by default)'),
   ).action(
-    action(async (options: { scope: string; projectDir?: string; mcp: boolean; postToolUse?: boolean; baseUrl?: string }) => {
-      if (options.scope !== 'user' && options.scope !== 'project') throw new Error(`--scope must be user or project, not '${options.scope}'`);
-      const hooksScript = bundledHooksPath();
-      if (!existsSync(hooksScript)) throw new Error(`bundled hooks not found at ${hooksScript}; run npm run build`);
-      const connection = resolveConnection(options);
-      const report = install({
-        scope: options.scope as Scope,
-        projectDir: options.projectDir ?? process.cwd(),
-        hooksScript,
-        baseURL: connection.baseURL === DEFAULT_BASE_URL ? undefined : connection.baseURL,
-        tokenEnvVar: TOKEN_VARS.find((name) => process.env[name]),
-        mcpURL: `${connection.baseURL}/mcp`,
-        mcp: options.mcp,
-        postToolUse: options.postToolUse === true,
-      });
-      const files = [report.settingsFile, ...(report.mcpFile ? [report.mcpFile] : [])];
-      for (const file of files) process.stdout.write(`${report.changed.includes(file) ? 'updated  ' : 'unchanged'} ${file}\n`);
-    }),
+    action(
+      async (options: {
+        scope: string;
+        projectDir?: string;
+        mcp: boolean;
+        postToolUse?: boolean;
+        baseUrl?: string;
+      }) => {
+        if (options.scope !== 'user' && options.scope !== 'project')
+          throw new Error(`--scope must be user or project, not '${options.scope}'`);
+        const hooksScript = bundledHooksPath();
+        if (!existsSync(hooksScript)) throw new Error(`bundled hooks not found at ${hooksScript}; run npm run build`);
+        const connection = resolveConnection(options);
+        const report = install({
+          scope: options.scope as Scope,
+          projectDir: options.projectDir ?? process.cwd(),
+          hooksScript,
+          baseURL: connection.baseURL === DEFAULT_BASE_URL ? undefined : connection.baseURL,
+          tokenEnvVar: TOKEN_VARS.find((name) => process.env[name]),
+          mcpURL: `${connection.baseURL}/mcp`,
+          mcp: options.mcp,
+          postToolUse: options.postToolUse === true,
+        });
+        const files = [report.settingsFile, ...(report.mcpFile ? [report.mcpFile] : [])];
+        for (const file of files)
+          process.stdout.write(`${report.changed.includes(file) ? 'updated  ' : 'unchanged'} ${file}\n`);
+      },
+    ),
   );
 
-  withConnection(hooks.command('doctor').description('Run each hook with a sample payload against the server and report reachability and latency')).action(
+  withConnection(
+    hooks
+      .command('doctor')
+      .description('Run each hook with a sample payload against the server and report reachability and latency'),
+  ).action(
     action(async (options: { baseUrl?: string }) => {
       const connection = resolveConnection(options);
       const client = createClient(connection, { timeoutMs: 3_000 });
       const t0 = performance.now();
       const health = await client.health();
-      process.stdout.write(`server    ${connection.baseURL}  reachable (version ${health.version}, ${Math.round(performance.now() - t0)} ms)\n`);
+      process.stdout.write(
+        `server    ${connection.baseURL}  reachable (version ${health.version}, ${Math.round(performance.now() - t0)} ms)\n`,
+      );
       const hooksScript = bundledHooksPath();
       if (!existsSync(hooksScript)) throw new Error(`bundled hooks not found at ${hooksScript}; run npm run build`);
       const results = await doctor(hooksScript, connection.baseURL);
@@ -69,11 +93,17 @@ export function registerHooks(program: Command): void {
   );
 
   for (const event of HOOK_EVENTS) {
-    withConnection(hooks.command(event).description(`Run the ${event} hook (Claude Code hook JSON on stdin; always exits 0)`).option('--enable', 'turn on an optional hook')).action(
-      async (options: { baseUrl?: string; enable?: boolean }) => {
-        await hookMain(event, [...(options.baseUrl ? ['--base-url', options.baseUrl] : []), ...(options.enable ? ['--enable'] : [])]);
-      },
-    );
+    withConnection(
+      hooks
+        .command(event)
+        .description(`Run the ${event} hook (Claude Code hook JSON on stdin; always exits 0)`)
+        .option('--enable', 'turn on an optional hook'),
+    ).action(async (options: { baseUrl?: string; enable?: boolean }) => {
+      await hookMain(event, [
+        ...(options.baseUrl ? ['--base-url', options.baseUrl] : []),
+        ...(options.enable ? ['--enable'] : []),
+      ]);
+    });
   }
 }
 
@@ -97,8 +127,21 @@ async function doctor(hooksScript: string, baseURL: string): Promise<DoctorResul
     writeFileSync(
       transcript,
       [
-        { type: 'user', uuid: `${sessionId}-u`, timestamp: new Date().toISOString(), message: { role: 'user', content: 'cairn hooks doctor: sample prompt about deployment' } },
-        { type: 'assistant', uuid: `${sessionId}-a`, timestamp: new Date().toISOString(), message: { role: 'assistant', content: [{ type: 'text', text: 'Sample answer recorded by cairn hooks doctor.' }] } },
+        {
+          type: 'user',
+          uuid: `${sessionId}-u`,
+          timestamp: new Date().toISOString(),
+          message: { role: 'user', content: 'cairn hooks doctor: sample prompt about deployment' },
+        },
+        {
+          type: 'assistant',
+          uuid: `${sessionId}-a`,
+          timestamp: new Date().toISOString(),
+          message: {
+            role: 'assistant',
+            content: [{ type: 'text', text: 'Sample answer recorded by cairn hooks doctor.' }],
+          },
+        },
       ]
         .map((l) => JSON.stringify(l))
         .join('\n') + '\n',
@@ -106,18 +149,33 @@ async function doctor(hooksScript: string, baseURL: string): Promise<DoctorResul
     const base = { session_id: sessionId, transcript_path: transcript, cwd };
     const payloads: Record<HookEvent, Record<string, unknown>> = {
       'session-start': { ...base, hook_event_name: 'SessionStart', source: 'startup' },
-      'user-prompt-submit': { ...base, hook_event_name: 'UserPromptSubmit', prompt: 'How do we deploy this project to production?' },
+      'user-prompt-submit': {
+        ...base,
+        hook_event_name: 'UserPromptSubmit',
+        prompt: 'How do we deploy this project to production?',
+      },
       stop: { ...base, hook_event_name: 'Stop', stop_hook_active: false },
       'pre-compact': { ...base, hook_event_name: 'PreCompact', trigger: 'manual', custom_instructions: null },
       'session-end': { ...base, hook_event_name: 'SessionEnd', reason: 'other' },
-      'post-tool-use': { ...base, hook_event_name: 'PostToolUse', tool_name: 'Edit', tool_input: { file_path: join(cwd, 'README.md'), old_string: 'a', new_string: 'b' }, tool_use_id: `${sessionId}-t` },
+      'post-tool-use': {
+        ...base,
+        hook_event_name: 'PostToolUse',
+        tool_name: 'Edit',
+        tool_input: { file_path: join(cwd, 'README.md'), old_string: 'a', new_string: 'b' },
+        tool_use_id: `${sessionId}-t`,
+      },
     };
     const results: DoctorResult[] = [];
     for (const event of HOOK_EVENTS) {
       progress(`running ${event}…`);
       const stateDir = join(dir, 'state');
       const env = { ...process.env, LETTA_BASE_URL: baseURL, CAIRN_HOOKS_STATE_DIR: stateDir, CLAUDE_PROJECT_DIR: cwd };
-      const run = await runChild(hooksScript, event === 'post-tool-use' ? [event, '--enable'] : [event], JSON.stringify(payloads[event]), env);
+      const run = await runChild(
+        hooksScript,
+        event === 'post-tool-use' ? [event, '--enable'] : [event],
+        JSON.stringify(payloads[event]),
+        env,
+      );
       // The hook's own verdict is in its log: it exits 0 and stays silent even when it failed.
       const verdict = lastLogEntry(stateDir, event);
       const status = verdict?.msg === 'ok' ? 'ok' : `failed: ${verdict?.error ?? verdict?.msg ?? 'no log entry'}`;
@@ -142,7 +200,12 @@ function lastLogEntry(stateDir: string, event: string): { msg?: string; error?: 
   }
 }
 
-function runChild(script: string, args: string[], stdin: string, env: NodeJS.ProcessEnv): Promise<Omit<DoctorResult, 'event'>> {
+function runChild(
+  script: string,
+  args: string[],
+  stdin: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Omit<DoctorResult, 'event'>> {
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(process.execPath, [script, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -22,16 +22,27 @@ function agentOf(o: { agent?: string }): string {
 }
 
 export function registerPassages(program: Command): void {
-  const passages = program.command('passages').description("List, show, create, edit and search an agent's archival memory");
+  const passages = program
+    .command('passages')
+    .description("List, show, create, edit and search an agent's archival memory");
   const sub = (name: string, description: string) =>
-    withConnection(passages.command(name).description(description).option('--json', 'print JSON instead of a table').option('--agent <agent-id>', 'the agent (env LETTA_AGENT_ID)'));
+    withConnection(
+      passages
+        .command(name)
+        .description(description)
+        .option('--json', 'print JSON instead of a table')
+        .option('--agent <agent-id>', 'the agent (env LETTA_AGENT_ID)'),
+    );
 
   sub('list', 'List passages, newest last')
     .option('--search <text>', 'only passages containing this text')
     .option('--limit <n>', 'most to list', '50')
     .action(
       action(async (o: ClientFlags & { agent?: string; search?: string; limit: string }) => {
-        const rows = await clientFrom(o).agents.passages.list(agentOf(o), { limit: positive(o.limit), ...(o.search ? { search: o.search } : {}) });
+        const rows = await clientFrom(o).agents.passages.list(agentOf(o), {
+          limit: positive(o.limit),
+          ...(o.search ? { search: o.search } : {}),
+        });
         const views = rows.map((p) => passageView(p));
         print(o.json === true, views, () => table(views, columns));
       }),
@@ -45,11 +56,32 @@ export function registerPassages(program: Command): void {
     .option('--start <date>', 'earliest, ISO date or datetime')
     .option('--end <date>', 'latest, ISO date or datetime')
     .action(
-      action(async (query: string, o: ClientFlags & { agent?: string; tag?: string[]; allTags?: boolean; topK: string; start?: string; end?: string }) => {
-        const out = await archivalSearch(clientFrom(o), agentOf(o), { query, tags: o.tag, tag_match_mode: o.allTags ? 'all' : 'any', top_k: positive(o.topK, 'top-k'), start_datetime: o.start, end_datetime: o.end });
-        const rows = (out.data as { id: string | null; content: string; tags: string[]; timestamp: string }[]).map((r) => ({ id: r.id, text: r.content, tags: r.tags, created_at: r.timestamp }));
-        print(o.json === true, rows, () => table(rows, columns));
-      }),
+      action(
+        async (
+          query: string,
+          o: ClientFlags & {
+            agent?: string;
+            tag?: string[];
+            allTags?: boolean;
+            topK: string;
+            start?: string;
+            end?: string;
+          },
+        ) => {
+          const out = await archivalSearch(clientFrom(o), agentOf(o), {
+            query,
+            tags: o.tag,
+            tag_match_mode: o.allTags ? 'all' : 'any',
+            top_k: positive(o.topK, 'top-k'),
+            start_datetime: o.start,
+            end_datetime: o.end,
+          });
+          const rows = (out.data as { id: string | null; content: string; tags: string[]; timestamp: string }[]).map(
+            (r) => ({ id: r.id, text: r.content, tags: r.tags, created_at: r.timestamp }),
+          );
+          print(o.json === true, rows, () => table(rows, columns));
+        },
+      ),
     );
 
   sub('show', 'Show one passage in full')
@@ -57,7 +89,14 @@ export function registerPassages(program: Command): void {
     .action(
       action(async (id: string, o: ClientFlags & { agent?: string }) => {
         const found = await findPassage(o, id);
-        print(o.json === true, found, () => record([['id', found.id], ['created_at', found.created_at], ['tags', found.tags], ['text', `${found.text}\n`]]));
+        print(o.json === true, found, () =>
+          record([
+            ['id', found.id],
+            ['created_at', found.created_at],
+            ['tags', found.tags],
+            ['text', `${found.text}\n`],
+          ]),
+        );
       }),
     );
 
@@ -72,7 +111,10 @@ export function registerPassages(program: Command): void {
       }),
     );
 
-  sub('edit', 'Replace the text of a passage (passages are immutable: this deletes it and inserts the new text, keeping tags and date)')
+  sub(
+    'edit',
+    'Replace the text of a passage (passages are immutable: this deletes it and inserts the new text, keeping tags and date)',
+  )
     .argument('<passage-id>')
     .argument('<text>')
     .action(
@@ -102,7 +144,11 @@ async function findPassage(o: ClientFlags & { agent?: string }, id: string): Pro
   const agentId = agentOf(o);
   let after: string | undefined;
   for (;;) {
-    const page = await client.agents.passages.list(agentId, { limit: 500, ascending: true, ...(after ? { after } : {}) });
+    const page = await client.agents.passages.list(agentId, {
+      limit: 500,
+      ascending: true,
+      ...(after ? { after } : {}),
+    });
     const hit = page.find((p) => p.id === id);
     if (hit) return passageView(hit);
     if (page.length < 500) throw new Error(`passage ${id} not found for agent ${agentId}`);

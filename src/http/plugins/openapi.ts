@@ -27,7 +27,11 @@ export const openapiPlugin = fp(
   async (app: FastifyInstance) => {
     const routes: CollectedRoute[] = [];
     app.addHook('onRoute', (route) => {
-      if (!route.schema || route.url.endsWith('/') && route.url.length > 1 && routes.some((r) => r.url === route.url.slice(0, -1))) return;
+      if (
+        !route.schema ||
+        (route.url.endsWith('/') && route.url.length > 1 && routes.some((r) => r.url === route.url.slice(0, -1)))
+      )
+        return;
       for (const method of [route.method].flat()) {
         if (method === 'HEAD') continue;
         routes.push({ method: method.toLowerCase(), url: route.url, schema: route.schema });
@@ -64,7 +68,10 @@ function retarget<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    out[key] = key === '$ref' && typeof inner === 'string' ? inner.replace(/^#\/(definitions|\$defs)\//, '#/components/schemas/') : retarget(inner);
+    out[key] =
+      key === '$ref' && typeof inner === 'string'
+        ? inner.replace(/^#\/(definitions|\$defs)\//, '#/components/schemas/')
+        : retarget(inner);
   }
   return out as T;
 }
@@ -102,7 +109,10 @@ function buildDocument(routes: CollectedRoute[]) {
     const responses: Record<string, unknown> = {};
     for (const [status, response] of Object.entries((schema.response ?? {}) as Record<string, unknown>)) {
       const json = components.toJson(response, 'output');
-      responses[status] = { description: 'Successful response', ...(json ? { content: { 'application/json': { schema: json } } } : {}) };
+      responses[status] = {
+        description: 'Successful response',
+        ...(json ? { content: { 'application/json': { schema: json } } } : {}),
+      };
     }
     if (Object.keys(responses).length === 0) responses['200'] = { description: 'Successful response' };
     responses.default = errorResponse;

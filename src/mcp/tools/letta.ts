@@ -30,29 +30,49 @@ const str = (d?: string) => (d ? z.string().optional().describe(d) : z.string().
 const int = z.number().int().min(0).optional();
 const strings = z.array(z.string()).optional();
 const object = (d: string) => z.record(z.string(), z.unknown()).optional().describe(d);
-const pagination = z.object({ limit: z.number().int().min(1).max(200).optional(), offset: z.number().int().min(0).optional() }).optional();
+const pagination = z
+  .object({ limit: z.number().int().min(1).max(200).optional(), offset: z.number().int().min(0).optional() })
+  .optional();
 
 function pageOf(a: Args): { offset: number; limit: number } {
   return { offset: a.offset ?? a.pagination?.offset ?? 0, limit: a.limit ?? a.pagination?.limit ?? 20 };
 }
 
-const unsupported = (tool: string, operation: string): Op => async () => {
-  throw new ToolError(`unsupported: ${tool} operation '${operation}' is not implemented by Cairn's built-in MCP server`);
-};
+const unsupported =
+  (tool: string, operation: string): Op =>
+  async () => {
+    throw new ToolError(
+      `unsupported: ${tool} operation '${operation}' is not implemented by Cairn's built-in MCP server`,
+    );
+  };
 
 /** A hub: `operation` picks the handler; unknown operations are refused with the list of valid ones. */
-function hub(name: string, description: string, params: Record<string, z.ZodType>, ops: Record<string, Op>, unsupportedOps: string[], annotations = WRITE): ToolDef {
+function hub(
+  name: string,
+  description: string,
+  params: Record<string, z.ZodType>,
+  ops: Record<string, Op>,
+  unsupportedOps: string[],
+  annotations = WRITE,
+): ToolDef {
   const all: Record<string, Op> = { ...ops };
   for (const op of unsupportedOps) all[op] = unsupported(name, op);
   const valid = Object.keys(all);
   return defineTool({
     name,
     description: `${description} Operations: ${valid.join(', ')}.`,
-    input: z.object({ operation: z.string().min(1).describe(`One of: ${valid.join(', ')}`), ...params }),
+    input: z.object({
+      operation: z
+        .string()
+        .min(1)
+        .describe(`One of: ${valid.join(', ')}`),
+      ...params,
+    }),
     annotations,
     run: async (a, ctx) => {
       const op = all[a.operation];
-      if (!op) throw new ToolError(`unknown operation '${a.operation}' for ${name}; valid operations: ${valid.join(', ')}`);
+      if (!op)
+        throw new ToolError(`unknown operation '${a.operation}' for ${name}; valid operations: ${valid.join(', ')}`);
       return op(a, ctx);
     },
   });
@@ -74,7 +94,13 @@ async function agentDetail(client: Letta, agentId: string, verbose: boolean): Pr
 }
 
 const agentOps: Record<string, Op> = {
-  list: (a, ctx) => listAgents(ctx.client, { ...pageOf(a), name: a.filters?.agent_name_filter ?? a.name, tags: tagList(a.filters?.agent_tag_filter ?? a.tags), query_text: a.query }),
+  list: (a, ctx) =>
+    listAgents(ctx.client, {
+      ...pageOf(a),
+      name: a.filters?.agent_name_filter ?? a.name,
+      tags: tagList(a.filters?.agent_tag_filter ?? a.tags),
+      query_text: a.query,
+    }),
   search: (a, ctx) => listAgents(ctx.client, { ...pageOf(a), query_text: a.query ?? a.name }),
   count: async (_a, ctx) => ({ data: { count: await ctx.client.get<number>('/v1/agents/count') } }),
   create: async (a, ctx) => {
@@ -94,8 +120,20 @@ const agentOps: Record<string, Op> = {
   },
   get: (a, ctx) => agentDetail(ctx.client, requireAgent(a.agent_id, ctx), a.verbose === true),
   update: async (a, ctx) => {
-    const body = a.update_data ?? Object.fromEntries(Object.entries({ name: a.name, description: a.description, system: a.system, tags: a.tags, tool_ids: a.tool_ids, model: a.model }).filter(([, v]) => v !== undefined));
-    if (Object.keys(body).length === 0) throw new ToolError('update needs update_data (or name, description, system, tags, tool_ids, model)');
+    const body =
+      a.update_data ??
+      Object.fromEntries(
+        Object.entries({
+          name: a.name,
+          description: a.description,
+          system: a.system,
+          tags: a.tags,
+          tool_ids: a.tool_ids,
+          model: a.model,
+        }).filter(([, v]) => v !== undefined),
+      );
+    if (Object.keys(body).length === 0)
+      throw new ToolError('update needs update_data (or name, description, system, tags, tool_ids, model)');
     return { data: agentSummary(await ctx.client.agents.update(requireAgent(a.agent_id, ctx), body)) };
   },
   delete: async (a, ctx) => {
@@ -113,12 +151,21 @@ const agentOps: Record<string, Op> = {
   list_tools: async (a, ctx) => {
     // From the agent itself: `GET /v1/agents/{id}/tools` is not served by every Letta-compatible server.
     const agent = await ctx.client.agents.retrieve(requireAgent(a.agent_id, ctx), { include: ['agent.tools'] });
-    const tools = (agent.tools ?? []).map((t) => ({ id: t.id, name: t.name, description: (t.description ?? '').slice(0, 200) }));
+    const tools = (agent.tools ?? []).map((t) => ({
+      id: t.id,
+      name: t.name,
+      description: (t.description ?? '').slice(0, 200),
+    }));
     const page = paginate(tools, pageOf(a).offset, pageOf(a).limit);
     return { data: page.items, next_offset: page.next_offset };
   },
   send_message: async (a, ctx) => {
-    const text = Array.isArray(a.messages) ? a.messages.filter((m: Args) => (m.role ?? 'user') === 'user').map((m: Args) => String(m.content ?? '')).join('\n') : a.query;
+    const text = Array.isArray(a.messages)
+      ? a.messages
+          .filter((m: Args) => (m.role ?? 'user') === 'user')
+          .map((m: Args) => String(m.content ?? ''))
+          .join('\n')
+      : a.query;
     if (!text) throw new ToolError('send_message needs messages: [{role: "user", content}]');
     return askAgent(ctx.client, requireAgent(a.agent_id, ctx), text);
   },
@@ -140,7 +187,11 @@ const agentOps: Record<string, Op> = {
     }),
   list_conversations: async (a, ctx) => {
     const list = await ctx.client.conversations.list({ agent_id: requireAgent(a.agent_id, ctx), limit: 200 });
-    const page = paginate(list.map((c) => ({ id: c.id, summary: c.summary ?? null, created_at: c.created_at ?? null })), pageOf(a).offset, pageOf(a).limit);
+    const page = paginate(
+      list.map((c) => ({ id: c.id, summary: c.summary ?? null, created_at: c.created_at ?? null })),
+      pageOf(a).offset,
+      pageOf(a).limit,
+    );
     return { data: page.items, next_offset: page.next_offset };
   },
   get_conversation: async (a, ctx) => {
@@ -151,7 +202,11 @@ const agentOps: Record<string, Op> = {
 
 function tagList(value: unknown): string[] | undefined {
   if (Array.isArray(value)) return value.map(String);
-  if (typeof value === 'string' && value) return value.split(',').map((t) => t.trim()).filter(Boolean);
+  if (typeof value === 'string' && value)
+    return value
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
   return undefined;
 }
 
@@ -171,8 +226,19 @@ async function listBlocks(a: Args, ctx: ToolContext): Promise<ToolOutput> {
   const { offset, limit } = pageOf(a);
   const blocks = a.agent_id
     ? (await ctx.client.agents.blocks.list(a.agent_id, { limit: 500 })).getPaginatedItems()
-    : (await ctx.client.blocks.list({ limit: offset + limit + 1, ...(a.label ? { label: a.label } : {}), ...(a.name ? { name: a.name } : {}), ...(a.is_template ? { templates_only: true } : {}) })).getPaginatedItems();
-  const page = paginate(blocks.map((b) => blockView(b, a.verbose ? undefined : 500)), offset, limit);
+    : (
+        await ctx.client.blocks.list({
+          limit: offset + limit + 1,
+          ...(a.label ? { label: a.label } : {}),
+          ...(a.name ? { name: a.name } : {}),
+          ...(a.is_template ? { templates_only: true } : {}),
+        })
+      ).getPaginatedItems();
+  const page = paginate(
+    blocks.map((b) => blockView(b, a.verbose ? undefined : 500)),
+    offset,
+    limit,
+  );
   return { data: page.items, next_offset: page.next_offset };
 }
 
@@ -180,18 +246,40 @@ const memoryOps: Record<string, Op> = {
   get_core_memory: (a, ctx) => getCoreMemory(ctx.client, requireAgent(a.agent_id, ctx), a.verbose ? undefined : 2_000),
   update_core_memory: async (a, ctx) => {
     if (a.value === undefined) throw new ToolError('update_core_memory needs value');
-    return { data: blockView(await ctx.client.agents.blocks.update(blockLabel(a), { agent_id: requireAgent(a.agent_id, ctx), value: a.value })) };
+    return {
+      data: blockView(
+        await ctx.client.agents.blocks.update(blockLabel(a), {
+          agent_id: requireAgent(a.agent_id, ctx),
+          value: a.value,
+        }),
+      ),
+    };
   },
-  get_block_by_label: async (a, ctx) => ({ data: blockView(await ctx.client.agents.blocks.retrieve(blockLabel(a), { agent_id: requireAgent(a.agent_id, ctx) })) }),
+  get_block_by_label: async (a, ctx) => ({
+    data: blockView(
+      await ctx.client.agents.blocks.retrieve(blockLabel(a), { agent_id: requireAgent(a.agent_id, ctx) }),
+    ),
+  }),
   list_blocks: listBlocks,
   create_block: (a, ctx) => {
     if (!a.label) throw new ToolError('create_block needs label');
-    return createBlock(ctx.client, a.agent_id, { label: a.label, value: a.value, description: a.description, limit: a.limit_chars, metadata: a.metadata });
+    return createBlock(ctx.client, a.agent_id, {
+      label: a.label,
+      value: a.value,
+      description: a.description,
+      limit: a.limit_chars,
+      metadata: a.metadata,
+    });
   },
   get_block: async (a, ctx) => ({ data: blockView(await ctx.client.blocks.retrieve(blockId(a))) }),
   update_block: async (a, ctx) => {
-    const body = Object.fromEntries(Object.entries({ value: a.value, label: a.label, description: a.description, metadata: a.metadata }).filter(([, v]) => v !== undefined));
-    if (Object.keys(body).length === 0) throw new ToolError('update_block needs value (or label, description, metadata)');
+    const body = Object.fromEntries(
+      Object.entries({ value: a.value, label: a.label, description: a.description, metadata: a.metadata }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    );
+    if (Object.keys(body).length === 0)
+      throw new ToolError('update_block needs value (or label, description, metadata)');
     return { data: blockView(await ctx.client.blocks.update(blockId(a), body)) };
   },
   attach_block: async (a, ctx) => {
@@ -209,7 +297,13 @@ const memoryOps: Record<string, Op> = {
   },
   search_archival: (a, ctx) => {
     if (!a.query) throw new ToolError('search_archival needs query');
-    return archivalSearch(ctx.client, requireAgent(a.agent_id, ctx), { query: a.query, tags: a.tags, top_k: a.limit ?? 10, start_datetime: a.start_date, end_datetime: a.end_date });
+    return archivalSearch(ctx.client, requireAgent(a.agent_id, ctx), {
+      query: a.query,
+      tags: a.tags,
+      top_k: a.limit ?? 10,
+      start_datetime: a.start_date,
+      end_datetime: a.end_date,
+    });
   },
   list_passages: (a, ctx) => listPassages(ctx.client, requireAgent(a.agent_id, ctx), { ...pageOf(a), search: a.query }),
   create_passage: (a, ctx) => {
@@ -217,7 +311,9 @@ const memoryOps: Record<string, Op> = {
     return archivalInsert(ctx.client, requireAgent(a.agent_id, ctx), a.text, a.tags);
   },
   update_passage: async () => {
-    throw new ToolError('unsupported: passages cannot be modified (there is no PATCH for passages); delete_passage, then create_passage');
+    throw new ToolError(
+      'unsupported: passages cannot be modified (there is no PATCH for passages); delete_passage, then create_passage',
+    );
   },
   delete_passage: (a, ctx) => {
     if (!a.passage_id) throw new ToolError('delete_passage needs passage_id');
@@ -229,8 +325,22 @@ const memoryOps: Record<string, Op> = {
     const source = a.source ?? 'both';
     const limit = a.limit ?? 10;
     const [archival, recall] = await Promise.all([
-      source === 'recall' ? undefined : archivalSearch(ctx.client, agentId, { query: a.query, top_k: limit, start_datetime: a.start_date, end_datetime: a.end_date }),
-      source === 'archival' ? undefined : conversationSearch(ctx.client, agentId, { query: a.query, limit, start_date: a.start_date, end_date: a.end_date }),
+      source === 'recall'
+        ? undefined
+        : archivalSearch(ctx.client, agentId, {
+            query: a.query,
+            top_k: limit,
+            start_datetime: a.start_date,
+            end_datetime: a.end_date,
+          }),
+      source === 'archival'
+        ? undefined
+        : conversationSearch(ctx.client, agentId, {
+            query: a.query,
+            limit,
+            start_date: a.start_date,
+            end_date: a.end_date,
+          }),
     ]);
     return { data: { ...(archival ? { archival: archival.data } : {}), ...(recall ? { recall: recall.data } : {}) } };
   },
@@ -261,12 +371,27 @@ export function lettaTools(): ToolDef[] {
         search_filters: z.object({ start_date: str(), end_date: str(), role: str() }).optional(),
         export_data: object('Agent file to import'),
         update_data: object('Fields to change (update)'),
-        filters: z.object({ agent_name_filter: str(), agent_tag_filter: str('Comma-separated tags'), agent_ids: strings }).optional(),
+        filters: z
+          .object({ agent_name_filter: str(), agent_tag_filter: str('Comma-separated tags'), agent_ids: strings })
+          .optional(),
         conversation_id: str(),
         verbose: z.boolean().optional(),
       },
       agentOps,
-      ['export', 'import', 'clone', 'get_config', 'stream', 'async_message', 'cancel_message', 'send_conversation_message', 'cancel_conversation', 'compact_conversation', 'preview_payload', 'get_message'],
+      [
+        'export',
+        'import',
+        'clone',
+        'get_config',
+        'stream',
+        'async_message',
+        'cancel_message',
+        'send_conversation_message',
+        'cancel_conversation',
+        'compact_conversation',
+        'preview_payload',
+        'get_message',
+      ],
       { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
     ),
     hub(
@@ -297,37 +422,138 @@ export function lettaTools(): ToolDef[] {
         verbose: z.boolean().optional(),
       },
       memoryOps,
-      ['list_archives', 'get_archive', 'create_archive', 'update_archive', 'delete_archive', 'attach_archive', 'detach_archive', 'list_agents_using_archive'],
+      [
+        'list_archives',
+        'get_archive',
+        'create_archive',
+        'update_archive',
+        'delete_archive',
+        'attach_archive',
+        'detach_archive',
+        'list_agents_using_archive',
+      ],
       { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
     ),
     hub(
       'letta_tool_manager',
       'Tools: not supported by this server (Cairn manages built-in tools itself).',
-      { tool_id: str(), agent_id: agentId, agent_ids: strings, source_code: str(), source_type: str(), tags: strings, description: str(), json_schema: object('Tool JSON schema'), args_json_schema: object('Args schema'), return_char_limit: int, tool_args: object('Arguments'), env_vars: object('Environment'), name: str(), verbose: z.boolean().optional() },
+      {
+        tool_id: str(),
+        agent_id: agentId,
+        agent_ids: strings,
+        source_code: str(),
+        source_type: str(),
+        tags: strings,
+        description: str(),
+        json_schema: object('Tool JSON schema'),
+        args_json_schema: object('Args schema'),
+        return_char_limit: int,
+        tool_args: object('Arguments'),
+        env_vars: object('Environment'),
+        name: str(),
+        verbose: z.boolean().optional(),
+      },
       {},
-      ['list', 'get', 'create', 'update', 'delete', 'upsert', 'attach', 'detach', 'bulk_attach', 'generate_from_prompt', 'generate_schema', 'run_from_source', 'add_base_tools'],
+      [
+        'list',
+        'get',
+        'create',
+        'update',
+        'delete',
+        'upsert',
+        'attach',
+        'detach',
+        'bulk_attach',
+        'generate_from_prompt',
+        'generate_schema',
+        'run_from_source',
+        'add_base_tools',
+      ],
     ),
     hub(
       'letta_source_manager',
       'Sources (data sources): not supported by this server.',
-      { source_id: str(), agent_id: agentId, name: str(), description: str(), file_id: str(), file_name: str(), file_data: str('Base64 file content'), content_type: str(), limit: z.number().int().min(1).optional(), include_content: z.boolean().optional() },
+      {
+        source_id: str(),
+        agent_id: agentId,
+        name: str(),
+        description: str(),
+        file_id: str(),
+        file_name: str(),
+        file_data: str('Base64 file content'),
+        content_type: str(),
+        limit: z.number().int().min(1).optional(),
+        include_content: z.boolean().optional(),
+      },
       {},
-      ['list', 'get', 'create', 'update', 'delete', 'count', 'attach', 'detach', 'list_attached', 'upload', 'delete_files', 'list_files', 'list_agents_using'],
+      [
+        'list',
+        'get',
+        'create',
+        'update',
+        'delete',
+        'count',
+        'attach',
+        'detach',
+        'list_attached',
+        'upload',
+        'delete_files',
+        'list_files',
+        'list_agents_using',
+      ],
     ),
-    hub('letta_job_monitor', 'Jobs: not supported by this server.', { job_id: str(), limit: z.number().int().min(1).optional() }, {}, ['list', 'get', 'cancel', 'list_active'], READ),
+    hub(
+      'letta_job_monitor',
+      'Jobs: not supported by this server.',
+      { job_id: str(), limit: z.number().int().min(1).optional() },
+      {},
+      ['list', 'get', 'cancel', 'list_active'],
+      READ,
+    ),
     hub(
       'letta_file_folder_ops',
       'Files and folders: not supported by this server.',
       { agent_id: agentId, file_id: str(), folder_id: str(), limit: z.number().int().min(1).optional(), offset: int },
       {},
-      ['list_files', 'open_file', 'close_file', 'close_all_files', 'list_folders', 'attach_folder', 'detach_folder', 'list_agents_in_folder'],
+      [
+        'list_files',
+        'open_file',
+        'close_file',
+        'close_all_files',
+        'list_folders',
+        'attach_folder',
+        'detach_folder',
+        'list_agents_in_folder',
+      ],
     ),
     hub(
       'letta_mcp_ops',
       'MCP servers registered with the agent server: not supported by this server.',
-      { server_name: str(), mcp_server_id: str(), server_config: object('Server config'), tool_name: str(), tool_id: str(), tool_args: object('Arguments'), oauth_config: object('OAuth config'), pagination, agent_id: agentId },
+      {
+        server_name: str(),
+        mcp_server_id: str(),
+        server_config: object('Server config'),
+        tool_name: str(),
+        tool_id: str(),
+        tool_args: object('Arguments'),
+        oauth_config: object('OAuth config'),
+        pagination,
+        agent_id: agentId,
+      },
       {},
-      ['add', 'update', 'delete', 'test', 'connect', 'resync', 'list_servers', 'list_tools', 'register_tool', 'execute', 'attach_mcp_server'],
+      [
+        'add',
+        'update',
+        'delete',
+        'test',
+        'connect',
+        'resync',
+        'list_servers',
+        'list_tools',
+        'register_tool',
+        'execute',
+        'attach_mcp_server',
+      ],
     ),
     ...plainTools(),
   ];
@@ -341,7 +567,13 @@ function plainTools(): ToolDef[] {
     defineTool({
       name: 'create_agent',
       description: 'Create an agent.',
-      input: z.object({ name: z.string().min(1), description: str(), model: str('Model handle'), embedding: str('Embedding handle'), tags: strings }),
+      input: z.object({
+        name: z.string().min(1),
+        description: str(),
+        model: str('Model handle'),
+        embedding: str('Embedding handle'),
+        tags: strings,
+      }),
       annotations: WRITE,
       run: (a, ctx) => agentOps.create!(a, ctx),
     }),
@@ -352,7 +584,13 @@ function plainTools(): ToolDef[] {
       annotations: READ,
       run: (a, ctx) => listAgents(ctx.client, { query_text: a.filter, ...pageOf(a) }),
     }),
-    defineTool({ name: 'retrieve_agent', description: 'Get one agent with its blocks and tools.', input: z.object({ agent_id: agentId, verbose: z.boolean().optional() }), annotations: READ, run: (a, ctx) => agentOps.get!(a, ctx) }),
+    defineTool({
+      name: 'retrieve_agent',
+      description: 'Get one agent with its blocks and tools.',
+      input: z.object({ agent_id: agentId, verbose: z.boolean().optional() }),
+      annotations: READ,
+      run: (a, ctx) => agentOps.get!(a, ctx),
+    }),
     defineTool({
       name: 'modify_agent',
       description: "Update an agent's fields (name, description, system, tags, model …).",
@@ -360,40 +598,81 @@ function plainTools(): ToolDef[] {
       annotations: { ...WRITE, idempotentHint: true },
       run: (a, ctx) => agentOps.update!(a, ctx),
     }),
-    defineTool({ name: 'delete_agent', description: 'Delete an agent and its memory.', input: z.object({ agent_id: z.string().min(1) }), annotations: DESTRUCTIVE, run: (a, ctx) => agentOps.delete!(a, ctx) }),
+    defineTool({
+      name: 'delete_agent',
+      description: 'Delete an agent and its memory.',
+      input: z.object({ agent_id: z.string().min(1) }),
+      annotations: DESTRUCTIVE,
+      run: (a, ctx) => agentOps.delete!(a, ctx),
+    }),
     defineTool({
       name: 'list_memory_blocks',
       description: "List an agent's memory blocks, or all blocks filtered by label or name.",
-      input: z.object({ agent_id: str('Agent whose blocks to list; omit for all blocks'), label: str(), name: str(), templates_only: z.boolean().optional(), limit, offset: int }),
+      input: z.object({
+        agent_id: str('Agent whose blocks to list; omit for all blocks'),
+        label: str(),
+        name: str(),
+        templates_only: z.boolean().optional(),
+        limit,
+        offset: int,
+      }),
       annotations: READ,
       run: (a, ctx) => listBlocks({ ...a, is_template: a.templates_only }, ctx),
     }),
     defineTool({
       name: 'create_memory_block',
       description: 'Create a memory block, attached to agent_id when given.',
-      input: z.object({ label: z.string().min(1), value: z.string(), name: str(), agent_id: str('Agent to attach the block to'), metadata: z.record(z.string(), z.unknown()).optional() }),
+      input: z.object({
+        label: z.string().min(1),
+        value: z.string(),
+        name: str(),
+        agent_id: str('Agent to attach the block to'),
+        metadata: z.record(z.string(), z.unknown()).optional(),
+      }),
       annotations: WRITE,
       run: (a, ctx) => createBlock(ctx.client, a.agent_id, { label: a.label, value: a.value, metadata: a.metadata }),
     }),
-    defineTool({ name: 'read_memory_block', description: 'Read a memory block by id.', input: z.object({ block_id: z.string().min(1) }), annotations: READ, run: (a, ctx) => memoryOps.get_block!(a, ctx) }),
+    defineTool({
+      name: 'read_memory_block',
+      description: 'Read a memory block by id.',
+      input: z.object({ block_id: z.string().min(1) }),
+      annotations: READ,
+      run: (a, ctx) => memoryOps.get_block!(a, ctx),
+    }),
     defineTool({
       name: 'update_memory_block',
       description: 'Update a memory block by id (value and/or metadata).',
-      input: z.object({ block_id: z.string().min(1), value: str(), metadata: z.record(z.string(), z.unknown()).optional() }),
+      input: z.object({
+        block_id: z.string().min(1),
+        value: str(),
+        metadata: z.record(z.string(), z.unknown()).optional(),
+      }),
       annotations: { ...WRITE, idempotentHint: true },
       run: (a, ctx) => memoryOps.update_block!(a, ctx),
     }),
     defineTool({
       name: 'attach_memory_block',
       description: 'Attach an existing memory block to an agent.',
-      input: z.object({ block_id: z.string().min(1), agent_id: agentId, label: str('Unused; accepted for compatibility') }),
+      input: z.object({
+        block_id: z.string().min(1),
+        agent_id: agentId,
+        label: str('Unused; accepted for compatibility'),
+      }),
       annotations: { ...WRITE, idempotentHint: true },
       run: (a, ctx) => memoryOps.attach_block!(a, ctx),
     }),
     defineTool({
       name: 'list_passages',
       description: "List an agent's archival passages, optionally filtered by text.",
-      input: z.object({ agent_id: agentId, search: str('Text the passage contains'), after: str(), before: str(), ascending: z.boolean().optional(), limit, offset: int }),
+      input: z.object({
+        agent_id: agentId,
+        search: str('Text the passage contains'),
+        after: str(),
+        before: str(),
+        ascending: z.boolean().optional(),
+        limit,
+        offset: int,
+      }),
       annotations: READ,
       run: (a, ctx) => listPassages(ctx.client, requireAgent(a.agent_id, ctx), a),
     }),
@@ -407,7 +686,15 @@ function plainTools(): ToolDef[] {
     defineTool({
       name: 'search_passages',
       description: "Search an agent's archival memory by meaning and keywords, with tag and date filters.",
-      input: z.object({ agent_id: agentId, query: z.string().min(1), tags: strings, tag_match_mode: z.enum(['any', 'all']).optional(), top_k: limit, start_datetime: str(), end_datetime: str() }),
+      input: z.object({
+        agent_id: agentId,
+        query: z.string().min(1),
+        tags: strings,
+        tag_match_mode: z.enum(['any', 'all']).optional(),
+        top_k: limit,
+        start_datetime: str(),
+        end_datetime: str(),
+      }),
       annotations: READ,
       run: (a, ctx) => archivalSearch(ctx.client, requireAgent(a.agent_id, ctx), a),
     }),

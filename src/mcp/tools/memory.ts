@@ -1,12 +1,24 @@
 import { z } from 'zod';
-import { archivalDelete, archivalInsert, archivalSearch, askAgent, captureMessages, conversationSearch, createBlock, getCoreMemory, listAgents, updateBlock } from '../ops.js';
+import {
+  archivalDelete,
+  archivalInsert,
+  archivalSearch,
+  askAgent,
+  captureMessages,
+  conversationSearch,
+  createBlock,
+  getCoreMemory,
+  listAgents,
+  updateBlock,
+} from '../ops.js';
 import { shortHash } from '../output.js';
 import { DESTRUCTIVE, defineTool, IDEMPOTENT_WRITE, READ, requireAgent, WRITE, type ToolDef } from '../tool.js';
 
 /** Parameters shared by the memory tools; each is optional so a default agent can stand in. */
 const agentId = z.string().optional().describe('Agent id (agent-…); defaults to the session agent');
 const offset = z.number().int().min(0).optional().describe('Items to skip (from next_offset)');
-const limit = (max: number, dflt: number) => z.number().int().min(1).max(max).optional().describe(`Page size (default ${dflt}, max ${max})`);
+const limit = (max: number, dflt: number) =>
+  z.number().int().min(1).max(max).optional().describe(`Page size (default ${dflt}, max ${max})`);
 const date = (what: string) => z.string().optional().describe(`${what}: ISO date or datetime (YYYY-MM-DD[THH:MM])`);
 
 /**
@@ -18,9 +30,16 @@ export function memoryTools(options: { askAgent: boolean }): ToolDef[] {
     defineTool({
       name: 'memory_list_agents',
       description: 'List agents (id, name, tags). Filter by name, tags or text.',
-      input: z.object({ name: z.string().optional(), tags: z.array(z.string()).optional(), query: z.string().optional().describe('Text in name or description'), offset, limit: limit(100, 20) }),
+      input: z.object({
+        name: z.string().optional(),
+        tags: z.array(z.string()).optional(),
+        query: z.string().optional().describe('Text in name or description'),
+        offset,
+        limit: limit(100, 20),
+      }),
       annotations: READ,
-      run: (a, ctx) => listAgents(ctx.client, { name: a.name, tags: a.tags, query_text: a.query, offset: a.offset, limit: a.limit }),
+      run: (a, ctx) =>
+        listAgents(ctx.client, { name: a.name, tags: a.tags, query_text: a.query, offset: a.offset, limit: a.limit }),
     }),
     defineTool({
       name: 'memory_get_core',
@@ -31,7 +50,8 @@ export function memoryTools(options: { askAgent: boolean }): ToolDef[] {
     }),
     defineTool({
       name: 'memory_update_block',
-      description: 'Edit a core memory block by label: replace the value, append a line, or str_replace old_text with new_text. Read-only blocks and the limit are respected.',
+      description:
+        'Edit a core memory block by label: replace the value, append a line, or str_replace old_text with new_text. Read-only blocks and the limit are respected.',
       input: z.object({
         agent_id: agentId,
         label: z.string().min(1),
@@ -45,7 +65,7 @@ export function memoryTools(options: { askAgent: boolean }): ToolDef[] {
     }),
     defineTool({
       name: 'memory_create_block',
-      description: "Create a core memory block and attach it to the agent.",
+      description: 'Create a core memory block and attach it to the agent.',
       input: z.object({
         agent_id: agentId,
         label: z.string().min(1),
@@ -87,7 +107,8 @@ export function memoryTools(options: { askAgent: boolean }): ToolDef[] {
     }),
     defineTool({
       name: 'conversation_search',
-      description: 'Search past conversation messages (including recorded Claude Code sessions) by text, role and date.',
+      description:
+        'Search past conversation messages (including recorded Claude Code sessions) by text, role and date.',
       input: z.object({
         agent_id: agentId,
         query: z.string().min(1),
@@ -113,7 +134,18 @@ export function memoryTools(options: { askAgent: boolean }): ToolDef[] {
       annotations: IDEMPOTENT_WRITE,
       run: async (a, ctx) => {
         const content = a.source ? `[${a.source}] ${a.content}` : a.content;
-        const result = await captureMessages(ctx.client, requireAgent(a.agent_id, ctx), [{ role: a.role ?? 'assistant', content, ...(a.session_id ? { otid: `${a.session_id}:${shortHash(content)}` } : {}) }], a.conversation_id);
+        const result = await captureMessages(
+          ctx.client,
+          requireAgent(a.agent_id, ctx),
+          [
+            {
+              role: a.role ?? 'assistant',
+              content,
+              ...(a.session_id ? { otid: `${a.session_id}:${shortHash(content)}` } : {}),
+            },
+          ],
+          a.conversation_id,
+        );
         return { data: result };
       },
     }),

@@ -206,7 +206,8 @@ function assemble(wat: string): Uint8Array {
     else if (immediate === 'int') code.push(...sleb(Number(arg)));
     else if (immediate === 'lane') code.push(Number(arg));
     else if (op === 'end') labels.pop();
-    if ((immediate === 'label' && !labels.includes(arg!)) || (immediate === 'local' && !locals.includes(arg!))) fail(line);
+    if ((immediate === 'label' && !labels.includes(arg!)) || (immediate === 'local' && !locals.includes(arg!)))
+      fail(line);
     if ((immediate === 'int' || immediate === 'lane') && !Number.isInteger(Number(arg))) fail(line);
   }
   if (labels.length > 0) fail('unclosed block');
@@ -280,7 +281,11 @@ class WasmCodes implements HammingCodes {
   private readonly out: Uint16Array;
   private readonly kernel: Kernel;
 
-  constructor(module: object, private readonly count: number, private readonly words: number) {
+  constructor(
+    module: object,
+    private readonly count: number,
+    private readonly words: number,
+  ) {
     const codeBytes = count * words * 4;
     const bytes = codeBytes + words * 4 + count * 2;
     // Sized once: a memory that never grows keeps these views valid. Appends build a new one.
@@ -302,7 +307,10 @@ class JsCodes implements HammingCodes {
   readonly query: Uint32Array;
   private readonly out: Uint16Array;
 
-  constructor(private readonly count: number, private readonly words: number) {
+  constructor(
+    private readonly count: number,
+    private readonly words: number,
+  ) {
     this.codes = new Uint32Array(count * words);
     this.query = new Uint32Array(words);
     this.out = new Uint16Array(count);

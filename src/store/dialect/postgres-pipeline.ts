@@ -18,7 +18,11 @@ export type TypeParser = (oid: number) => (text: string) => unknown;
  * names each connection remembers (at most `PREPARED_PER_CONNECTION`), so a statement shape is parsed and planned
  * once per connection.
  */
-export function runPipelined(client: pg.PoolClient, queries: readonly CompiledQuery[], parserFor: TypeParser): Promise<QueryResult<unknown>[]> {
+export function runPipelined(
+  client: pg.PoolClient,
+  queries: readonly CompiledQuery[],
+  parserFor: TypeParser,
+): Promise<QueryResult<unknown>[]> {
   return new Promise((resolve, reject) => {
     const pipeline = new Pipeline(queries, parserFor);
     pipeline.callback = (error, results) => (error ? reject(error) : resolve(results!));
@@ -134,7 +138,10 @@ class Pipeline {
     const [command = '', ...rest] = message.text.split(' ');
     const count = rest.at(-1);
     const writes = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
-    this.results.push({ rows: this.rows, ...(writes && count !== undefined ? { numAffectedRows: BigInt(count) } : {}) });
+    this.results.push({
+      rows: this.rows,
+      ...(writes && count !== undefined ? { numAffectedRows: BigInt(count) } : {}),
+    });
     this.rows = [];
     this.columns = [];
   }

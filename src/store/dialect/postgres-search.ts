@@ -20,9 +20,13 @@ function document(table: TextIndexedTable) {
 export const postgresSearch: SearchDialect = {
   async createTextIndex(db: Kysely<any>, table: TextIndexedTable) {
     if (STORED_TSVECTOR[table]) {
-      await sql`ALTER TABLE ${sql.table(table)} ADD COLUMN search_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED`.execute(db);
+      await sql`ALTER TABLE ${sql.table(table)} ADD COLUMN search_tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED`.execute(
+        db,
+      );
     }
-    await sql`CREATE INDEX ${sql.raw(`${table}_text_gin`)} ON ${sql.table(table)} USING gin (${document(table)})`.execute(db);
+    await sql`CREATE INDEX ${sql.raw(`${table}_text_gin`)} ON ${sql.table(table)} USING gin (${document(table)})`.execute(
+      db,
+    );
   },
 
   async enableVectors(db: Kysely<any>) {
@@ -36,7 +40,9 @@ export const postgresSearch: SearchDialect = {
     // HNSW indexes vectors of at most 2,000 dimensions; larger models (3072) are scanned exactly.
     if (dim > 2000) return;
     await sql`CREATE INDEX IF NOT EXISTS ${sql.raw(`passage_vectors_hnsw_${dim}`)} ON passage_vectors
-      USING hnsw ((embedding::vector(${sql.raw(String(dim))})) vector_cosine_ops) WHERE dim = ${sql.raw(String(dim))}`.execute(db);
+      USING hnsw ((embedding::vector(${sql.raw(String(dim))})) vector_cosine_ops) WHERE dim = ${sql.raw(String(dim))}`.execute(
+      db,
+    );
   },
 
   async createVectorChangeCounters() {
@@ -44,9 +50,12 @@ export const postgresSearch: SearchDialect = {
   },
 
   async createTextChangeCounters(db: Kysely<any>) {
-    await sql`CREATE TABLE passage_text_versions (archive_id TEXT PRIMARY KEY, inserts BIGINT NOT NULL, deletes BIGINT NOT NULL)`.execute(db);
+    await sql`CREATE TABLE passage_text_versions (archive_id TEXT PRIMARY KEY, inserts BIGINT NOT NULL, deletes BIGINT NOT NULL)`.execute(
+      db,
+    );
     // Statement-level triggers over transition tables: a batch insert bumps each archive's row once, not per passage.
-    const counter = (name: string, rows: string, inserts: string, deletes: string) => sql.raw(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    const counter = (name: string, rows: string, inserts: string, deletes: string) =>
+      sql.raw(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         INSERT INTO passage_text_versions (archive_id, inserts, deletes)
           SELECT archive_id, ${inserts}, ${deletes} FROM ${rows} GROUP BY archive_id
@@ -55,8 +64,12 @@ export const postgresSearch: SearchDialect = {
       END $$`);
     await counter('passages_text_count_insert', 'new_rows', 'count(*)', '0').execute(db);
     await counter('passages_text_count_delete', 'old_rows', '0', 'count(*)').execute(db);
-    await sql`CREATE TRIGGER passages_text_count_ai AFTER INSERT ON passages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION passages_text_count_insert()`.execute(db);
-    await sql`CREATE TRIGGER passages_text_count_ad AFTER DELETE ON passages REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION passages_text_count_delete()`.execute(db);
+    await sql`CREATE TRIGGER passages_text_count_ai AFTER INSERT ON passages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION passages_text_count_insert()`.execute(
+      db,
+    );
+    await sql`CREATE TRIGGER passages_text_count_ad AFTER DELETE ON passages REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION passages_text_count_delete()`.execute(
+      db,
+    );
     // Cairn never rewrites a passage's text or archive; if anything does, both archives reconcile. (Row level:
     // PostgreSQL allows no transition tables on a trigger with a column list, and embedding bookkeeping updates
     // passages constantly without touching either column.)
@@ -66,7 +79,9 @@ export const postgresSearch: SearchDialect = {
           ON CONFLICT (archive_id) DO UPDATE SET deletes = passage_text_versions.deletes + 1;
         RETURN NULL;
       END $$`.execute(db);
-    await sql`CREATE TRIGGER passages_text_count_au AFTER UPDATE OF text, archive_id ON passages FOR EACH ROW EXECUTE FUNCTION passages_text_count_update()`.execute(db);
+    await sql`CREATE TRIGGER passages_text_count_au AFTER UPDATE OF text, archive_id ON passages FOR EACH ROW EXECUTE FUNCTION passages_text_count_update()`.execute(
+      db,
+    );
   },
 
   textMatches(table: TextIndexedTable, terms: string[]) {

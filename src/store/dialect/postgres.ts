@@ -9,12 +9,20 @@ import type { Dialect } from './types.js';
 
 const INT8_OID = 20;
 /** pg-pool's errors for a wait in its queue, and for a new connection, that ran out of `connectionTimeoutMillis`. */
-const POOL_TIMEOUTS = new Set(['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout']);
+const POOL_TIMEOUTS = new Set([
+  'timeout exceeded when trying to connect',
+  'Connection terminated due to connection timeout',
+]);
 
 // Counts and sequence ids are bigint; they stay far below 2^53, so read them as numbers.
-const parserFor: TypeParser = (oid) => (oid === INT8_OID ? Number : (pg.types.getTypeParser(oid, 'text') as (text: string) => unknown));
+const parserFor: TypeParser = (oid) =>
+  oid === INT8_OID ? Number : (pg.types.getTypeParser(oid, 'text') as (text: string) => unknown);
 
-export function openPostgres(connectionString: string, settings: PgPoolSettings, onConnectionError: (error: Error) => void = () => {}): Dialect {
+export function openPostgres(
+  connectionString: string,
+  settings: PgPoolSettings,
+  onConnectionError: (error: Error) => void = () => {},
+): Dialect {
   const pool = new pg.Pool({
     connectionString,
     // `min` connections are not closed for being idle (pg-pool opens none ahead and replaces an expired one when next
@@ -26,7 +34,10 @@ export function openPostgres(connectionString: string, settings: PgPoolSettings,
     maxLifetimeSeconds: settings.recycleSeconds,
     // pgvector 0.8: keep scanning the HNSW graph until a filtered (archive, model) query has its k rows.
     options: '-c hnsw.iterative_scan=relaxed_order',
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (format === 'binary' ? pg.types.getTypeParser(oid, format) : parserFor(oid))) as typeof pg.types.getTypeParser },
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        format === 'binary' ? pg.types.getTypeParser(oid, format) : parserFor(oid)) as typeof pg.types.getTypeParser,
+    },
   });
   // An idle pooled connection can die (server restart, admin termination); the pool drops it and reconnects on
   // demand. Without a listener the 'error' event would crash the process.
@@ -40,7 +51,10 @@ export function openPostgres(connectionString: string, settings: PgPoolSettings,
   const connect = (): Promise<pg.PoolClient> =>
     pool.connect().catch((error: unknown) => {
       throw POOL_TIMEOUTS.has(error instanceof Error ? error.message : '')
-        ? new CairnError(503, `The database is busy or unreachable: no connection could be had within ${settings.timeoutSeconds} s (LETTA_PG_POOL_TIMEOUT). Try again.`)
+        ? new CairnError(
+            503,
+            `The database is busy or unreachable: no connection could be had within ${settings.timeoutSeconds} s (LETTA_PG_POOL_TIMEOUT). Try again.`,
+          )
         : error;
     });
   // Not pool.query(): it closes the connection of any query that fails, and a refused send (a unique violation) is

@@ -43,11 +43,18 @@ export interface Checkpointer {
  * into the database file and fsyncs twice, 1–3 ms on the event loop that one request pays for (docs/benchmarks.md).
  * If the worker cannot start or stops, the connection checkpoints for itself again.
  */
-export function startCheckpointer(connection: SqliteDatabase.Database, file: string, onError: (message: string) => void): Checkpointer {
+export function startCheckpointer(
+  connection: SqliteDatabase.Database,
+  file: string,
+  onError: (message: string) => void,
+): Checkpointer {
   const selfCheckpoint = () => connection.open && connection.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
   let worker: Worker;
   try {
-    worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver: require.resolve('better-sqlite3'), file, intervalMs: CHECKPOINT_MS } });
+    worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver: require.resolve('better-sqlite3'), file, intervalMs: CHECKPOINT_MS },
+    });
   } catch (error) {
     onError(`WAL checkpoint worker did not start: ${String(error)}`);
     return { stop: async () => {} };

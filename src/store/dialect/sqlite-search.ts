@@ -12,9 +12,15 @@ const sqliteSearch: SearchDialect = {
   async createTextIndex(db: Kysely<any>, table: TextIndexedTable) {
     const fts = sql.table(`${table}_fts`);
     const t = sql.table(table);
-    await sql`CREATE VIRTUAL TABLE ${fts} USING fts5(text, content=${sql.lit(table)}, content_rowid='seq', tokenize='porter unicode61 remove_diacritics 2')`.execute(db);
-    await sql`CREATE TRIGGER ${sql.raw(`${table}_fts_ai`)} AFTER INSERT ON ${t} BEGIN INSERT INTO ${fts}(rowid, text) VALUES (new.seq, new.text); END`.execute(db);
-    await sql`CREATE TRIGGER ${sql.raw(`${table}_fts_ad`)} AFTER DELETE ON ${t} BEGIN INSERT INTO ${fts}(${fts}, rowid, text) VALUES ('delete', old.seq, old.text); END`.execute(db);
+    await sql`CREATE VIRTUAL TABLE ${fts} USING fts5(text, content=${sql.lit(table)}, content_rowid='seq', tokenize='porter unicode61 remove_diacritics 2')`.execute(
+      db,
+    );
+    await sql`CREATE TRIGGER ${sql.raw(`${table}_fts_ai`)} AFTER INSERT ON ${t} BEGIN INSERT INTO ${fts}(rowid, text) VALUES (new.seq, new.text); END`.execute(
+      db,
+    );
+    await sql`CREATE TRIGGER ${sql.raw(`${table}_fts_ad`)} AFTER DELETE ON ${t} BEGIN INSERT INTO ${fts}(${fts}, rowid, text) VALUES ('delete', old.seq, old.text); END`.execute(
+      db,
+    );
     await sql`CREATE TRIGGER ${sql.raw(`${table}_fts_au`)} AFTER UPDATE OF text ON ${t} BEGIN
       INSERT INTO ${fts}(${fts}, rowid, text) VALUES ('delete', old.seq, old.text);
       INSERT INTO ${fts}(rowid, text) VALUES (new.seq, new.text);
@@ -47,7 +53,10 @@ const sqliteSearch: SearchDialect = {
     const fts = sql.table(`${table}_fts`);
     // Each term quoted, so user text can never be read as FTS5 query syntax; OR gives BM25 its usual semantics.
     const match = terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
-    return sql<{ seq: number; score: number }>`(SELECT rowid AS seq, -bm25(${fts}) AS score FROM ${fts} WHERE ${fts} MATCH ${match})`;
+    return sql<{
+      seq: number;
+      score: number;
+    }>`(SELECT rowid AS seq, -bm25(${fts}) AS score FROM ${fts} WHERE ${fts} MATCH ${match})`;
   },
 
   vectorDistance(column: string, vector: Float32Array) {
@@ -69,21 +78,38 @@ export function createSqliteSearch(): SearchDialect {
       if (!ids) return undefined;
       // A JSON array in one parameter: binding hundreds of ids one by one cost more than scoring them.
       const list = JSON.stringify(ids);
-      return { count: ids.length, includes: (column) => sql<SqlBool>`${sql.ref(column)} IN (SELECT value FROM json_each(${list}))` };
+      return {
+        count: ids.length,
+        includes: (column) => sql<SqlBool>`${sql.ref(column)} IN (SELECT value FROM json_each(${list}))`,
+      };
     },
   };
 }
 
 /** A per-archive (inserts, deletes) counter table for `table`, kept by row triggers. */
-async function createChangeCounters(db: Kysely<any>, counters: string, table: string, triggerPrefix: string, updateOf: string): Promise<void> {
-  await sql`CREATE TABLE ${sql.table(counters)} (archive_id TEXT PRIMARY KEY, inserts INTEGER NOT NULL, deletes INTEGER NOT NULL)`.execute(db);
+async function createChangeCounters(
+  db: Kysely<any>,
+  counters: string,
+  table: string,
+  triggerPrefix: string,
+  updateOf: string,
+): Promise<void> {
+  await sql`CREATE TABLE ${sql.table(counters)} (archive_id TEXT PRIMARY KEY, inserts INTEGER NOT NULL, deletes INTEGER NOT NULL)`.execute(
+    db,
+  );
   const bump = (row: 'new' | 'old', column: 'inserts' | 'deletes') =>
     sql.raw(`INSERT INTO ${counters} (archive_id, inserts, deletes) VALUES (${row}.archive_id, ${column === 'inserts' ? 1 : 0}, ${column === 'deletes' ? 1 : 0})
       ON CONFLICT (archive_id) DO UPDATE SET ${column} = ${column} + 1;`);
   const on = sql.table(table);
-  await sql`CREATE TRIGGER ${sql.raw(`${triggerPrefix}_ai`)} AFTER INSERT ON ${on} BEGIN ${bump('new', 'inserts')} END`.execute(db);
-  await sql`CREATE TRIGGER ${sql.raw(`${triggerPrefix}_ad`)} AFTER DELETE ON ${on} BEGIN ${bump('old', 'deletes')} END`.execute(db);
-  await sql`CREATE TRIGGER ${sql.raw(`${triggerPrefix}_au`)} AFTER UPDATE${sql.raw(updateOf)} ON ${on} BEGIN ${bump('old', 'deletes')} ${bump('new', 'deletes')} END`.execute(db);
+  await sql`CREATE TRIGGER ${sql.raw(`${triggerPrefix}_ai`)} AFTER INSERT ON ${on} BEGIN ${bump('new', 'inserts')} END`.execute(
+    db,
+  );
+  await sql`CREATE TRIGGER ${sql.raw(`${triggerPrefix}_ad`)} AFTER DELETE ON ${on} BEGIN ${bump('old', 'deletes')} END`.execute(
+    db,
+  );
+  await sql`CREATE TRIGGER ${sql.raw(`${triggerPrefix}_au`)} AFTER UPDATE${sql.raw(updateOf)} ON ${on} BEGIN ${bump('old', 'deletes')} ${bump('new', 'deletes')} END`.execute(
+    db,
+  );
 }
 
 function encodeBlob(vector: Float32Array): Buffer {

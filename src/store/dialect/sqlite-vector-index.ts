@@ -30,7 +30,6 @@ interface Entry {
   mean: Float32Array;
 }
 
-
 export class SqliteVectorIndex {
   private readonly entries = new Map<string, Entry>();
 
@@ -39,7 +38,13 @@ export class SqliteVectorIndex {
    * archives' vectors of `model` with `vector`'s dimension, or undefined when an exact scan should be used
    * instead (small archives; a transaction whose uncommitted writes the index must not absorb).
    */
-  async candidates(db: Kysely<any>, archiveIds: string[], model: string, vector: Float32Array, candidates: number): Promise<string[] | undefined> {
+  async candidates(
+    db: Kysely<any>,
+    archiveIds: string[],
+    model: string,
+    vector: Float32Array,
+    candidates: number,
+  ): Promise<string[] | undefined> {
     const dim = vector.length;
     if (dim % 32 !== 0) return undefined;
     const versions = await readArchiveVersions(db, 'passage_vector_versions', archiveIds);
@@ -62,8 +67,16 @@ export class SqliteVectorIndex {
   }
 }
 
-async function refresh(db: Kysely<any>, archiveId: string, model: string, dim: number, current: ArchiveVersions, previous: Entry | undefined): Promise<Entry> {
-  const appendOnly = previous !== undefined && previous.deletes === current.deletes && previous.inserts < current.inserts;
+async function refresh(
+  db: Kysely<any>,
+  archiveId: string,
+  model: string,
+  dim: number,
+  current: ArchiveVersions,
+  previous: Entry | undefined,
+): Promise<Entry> {
+  const appendOnly =
+    previous !== undefined && previous.deletes === current.deletes && previous.inserts < current.inserts;
   const rows = await db
     .selectFrom('passage_vectors')
     .select([sql<number>`rowid`.as('rowid'), 'passage_id', 'embedding'])
@@ -84,7 +97,16 @@ async function refresh(db: Kysely<any>, archiveId: string, model: string, dim: n
   const mean = new Float32Array(dim);
   for (const v of vectors) for (let d = 0; d < dim; d++) mean[d]! += v[d]!;
   for (let d = 0; d < dim; d++) mean[d]! /= Math.max(1, vectors.length);
-  const empty: Entry = { ...current, dim, words: dim / 32, count: 0, maxRowid: 0, ids: [], codes: hammingCodes(0, dim / 32), mean };
+  const empty: Entry = {
+    ...current,
+    dim,
+    words: dim / 32,
+    count: 0,
+    maxRowid: 0,
+    ids: [],
+    codes: hammingCodes(0, dim / 32),
+    mean,
+  };
   return append(empty, rows, vectors, current);
 }
 
@@ -103,7 +125,13 @@ function append(entry: Entry, rows: any[], vectors: Float32Array[], versions: Ar
 }
 
 async function countVectors(db: Kysely<any>, archiveId: string, model: string, dim: number): Promise<number> {
-  const row = await db.selectFrom('passage_vectors').select(sql<number>`count(*)`.as('n')).where('archive_id', '=', archiveId).where('model', '=', model).where('dim', '=', dim).executeTakeFirst();
+  const row = await db
+    .selectFrom('passage_vectors')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('archive_id', '=', archiveId)
+    .where('model', '=', model)
+    .where('dim', '=', dim)
+    .executeTakeFirst();
   return Number(row?.n ?? 0);
 }
 

@@ -20,7 +20,10 @@ export function openSqlite(file: string, onBackgroundError: (error: Error) => vo
   // rows, and the syscalls were a third of its cost (docs/benchmarks.md). Address space only; pages stay the OS's.
   connection.pragma('mmap_size = 1073741824');
   sqliteVec.load(connection);
-  const checkpointer = file === ':memory:' ? undefined : startCheckpointer(connection, file, (message) => onBackgroundError(new Error(message)));
+  const checkpointer =
+    file === ':memory:'
+      ? undefined
+      : startCheckpointer(connection, file, (message) => onBackgroundError(new Error(message)));
   const kysely = new SqliteDialect({ database: withStatementCache(connection) });
   const db = new Kysely<Database>({ dialect: kysely });
   return {
@@ -39,7 +42,8 @@ export function openSqlite(file: string, onBackgroundError: (error: Error) => vo
     textType: 'text',
     bigintType: 'integer',
     likeOperator: 'like',
-    isUniqueViolation: (error) => sqliteCode(error).startsWith('SQLITE_CONSTRAINT_UNIQUE') || sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+    isUniqueViolation: (error) =>
+      sqliteCode(error).startsWith('SQLITE_CONSTRAINT_UNIQUE') || sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
     isForeignKeyViolation: (error) => sqliteCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
     close: async () => {
       // The worker's connection closes first, so the server's, the last one, checkpoints and removes the WAL.

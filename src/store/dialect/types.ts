@@ -1,4 +1,13 @@
-import type { ColumnDefinitionBuilder, CompiledQuery, CreateTableBuilder, Dialect as KyselyDialect, Kysely, QueryResult, RawBuilder, SqlBool } from 'kysely';
+import type {
+  ColumnDefinitionBuilder,
+  CompiledQuery,
+  CreateTableBuilder,
+  Dialect as KyselyDialect,
+  Kysely,
+  QueryResult,
+  RawBuilder,
+  SqlBool,
+} from 'kysely';
 import type { Database } from '../schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -56,7 +65,13 @@ export interface SearchDialect {
    * Where the engine has no ANN index (SQLite): about `candidates` passages whose vectors of `model` are likely
    * nearest to `vector`, for the caller to rescore exactly; undefined = scan every vector exactly.
    */
-  vectorCandidates?(db: Kysely<any>, archiveIds: string[], model: string, vector: Float32Array, candidates: number): Promise<VectorCandidates | undefined>;
+  vectorCandidates?(
+    db: Kysely<any>,
+    archiveIds: string[],
+    model: string,
+    vector: Float32Array,
+    candidates: number,
+  ): Promise<VectorCandidates | undefined>;
   /**
    * A derived table `(seq, score)` of `table` rows matching any of `terms` (already lower-cased words), higher
    * score = better (BM25 on SQLite, ts_rank_cd on PostgreSQL). Terms are stemmed by the engine.

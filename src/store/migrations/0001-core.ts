@@ -119,7 +119,12 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('identities_key_idx').on('identities').columns(['identifier_key', 'project_id']).unique().execute();
+  await db.schema
+    .createIndex('identities_key_idx')
+    .on('identities')
+    .columns(['identifier_key', 'project_id'])
+    .unique()
+    .execute();
 
   for (const [table, target] of [
     ['identity_agents', 'agents.id'],

@@ -51,7 +51,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   await db.schema.createIndex('passages_archive_idx').on('passages').columns(['archive_id', 'created_at']).execute();
   // Insertion-order neighbours within an archive (search context) and keyset pages of one archive.
   await db.schema.createIndex('passages_archive_seq_idx').on('passages').columns(['archive_id', 'seq']).execute();
-  await db.schema.createIndex('passages_embed_queue_idx').on('passages').columns(['embed_status', 'embed_next_at']).execute();
+  await db.schema
+    .createIndex('passages_embed_queue_idx')
+    .on('passages')
+    .columns(['embed_status', 'embed_next_at'])
+    .execute();
 
   await db.schema
     .createTable('passage_tags')
@@ -71,7 +75,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('dim', 'integer', (c) => c.notNull())
     .addColumn('embedding', dialect.search.vectorColumnType, (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('passage_vectors_archive_idx').on('passage_vectors').columns(['archive_id', 'model', 'dim']).execute();
+  await db.schema
+    .createIndex('passage_vectors_archive_idx')
+    .on('passage_vectors')
+    .columns(['archive_id', 'model', 'dim'])
+    .execute();
   await dialect.search.ensureVectorIndex(db, LOCAL_EMBEDDING_DIM);
   await dialect.search.createTextIndex(db, 'passages');
   await dialect.search.createTextIndex(db, 'messages');

@@ -10,6 +10,11 @@ export async function up(db: Kysely<any>): Promise<void> {
   // NULLs are distinct in a unique index on both engines: only held locks collide.
   await db.schema.createIndex('runs_thread_lock_idx').unique().on('runs').column('thread_lock').execute();
   const held = await db.selectFrom('turn_locks').select(['agent_id', 'thread', 'run_id']).execute();
-  for (const lock of held) await db.updateTable('runs').set({ thread_lock: `${lock.agent_id}:${lock.thread}` }).where('id', '=', lock.run_id).execute();
+  for (const lock of held)
+    await db
+      .updateTable('runs')
+      .set({ thread_lock: `${lock.agent_id}:${lock.thread}` })
+      .where('id', '=', lock.run_id)
+      .execute();
   await db.schema.dropTable('turn_locks').execute();
 }

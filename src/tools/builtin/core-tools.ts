@@ -22,10 +22,14 @@ function str(args: Record<string, unknown>, key: string, required = true): strin
 
 function guardLineNumbers(field: string, value: string): void {
   if (LINE_PREFIX.test(value)) {
-    throw new ToolError(`${field} contains a line number prefix, which is not allowed. Do not include line numbers when calling memory tools (line numbers are for display purposes only).`);
+    throw new ToolError(
+      `${field} contains a line number prefix, which is not allowed. Do not include line numbers when calling memory tools (line numbers are for display purposes only).`,
+    );
   }
   if (value.includes(CORE_MEMORY_LINE_NUMBER_WARNING)) {
-    throw new ToolError(`${field} contains a line number warning, which is not allowed. Do not include line number information when calling memory tools (line numbers are for display purposes only).`);
+    throw new ToolError(
+      `${field} contains a line number warning, which is not allowed. Do not include line number information when calling memory tools (line numbers are for display purposes only).`,
+    );
   }
 }
 
@@ -66,7 +70,8 @@ const IMPLS: Record<string, Impl> = {
     const oldContent = str(args, 'old_content');
     const newContent = str(args, 'new_content');
     await edit(ctx, label, (current) => {
-      if (!current.includes(oldContent)) throw new MemoryEditError(`Old content '${oldContent}' not found in memory block '${label}'`);
+      if (!current.includes(oldContent))
+        throw new MemoryEditError(`Old content '${oldContent}' not found in memory block '${label}'`);
       return current.split(oldContent).join(newContent);
     });
     return null;
@@ -83,10 +88,15 @@ const IMPLS: Record<string, Impl> = {
     await edit(ctx, label, (raw) => {
       const current = expandTabs(raw);
       const n = countOccurrences(current, oldS);
-      if (n === 0) throw new MemoryEditError(`No replacement was performed, old_string \`${oldS}\` did not appear verbatim in memory block with label \`${label}\`.`);
+      if (n === 0)
+        throw new MemoryEditError(
+          `No replacement was performed, old_string \`${oldS}\` did not appear verbatim in memory block with label \`${label}\`.`,
+        );
       if (n > 1) {
         const lines = current.split('\n').flatMap((line, i) => (line.includes(oldS) ? [i + 1] : []));
-        throw new MemoryEditError(`No replacement was performed. Multiple occurrences of old_string \`${oldS}\` in lines [${lines.join(', ')}]. Please ensure it is unique.`);
+        throw new MemoryEditError(
+          `No replacement was performed. Multiple occurrences of old_string \`${oldS}\` in lines [${lines.join(', ')}]. Please ensure it is unique.`,
+        );
       }
       return current.replace(oldS, () => newS);
     });
@@ -160,12 +170,20 @@ const IMPLS: Record<string, Impl> = {
       ...(typeof args.end_date === 'string' ? { endDate: args.end_date } : {}),
     });
     // Tool results and earlier searches would nest escaped copies of themselves (Letta filters them the same way).
-    const kept = hits.filter((h) => h.role !== 'tool' && !(h.role === 'assistant' && h.toolCallNames.includes('conversation_search')));
+    const kept = hits.filter(
+      (h) => h.role !== 'tool' && !(h.role === 'assistant' && h.toolCallNames.includes('conversation_search')),
+    );
     if (kept.length === 0) return { message: 'No results found.', results: [] };
     const now = Date.now();
     return {
       message: `Showing ${hits.length} results:`,
-      results: kept.map((h) => ({ timestamp: h.createdAt, time_ago: formatAgo(h.createdAt, now), role: h.role, ...(h.relevance ? { relevance: h.relevance } : {}), content: h.text })),
+      results: kept.map((h) => ({
+        timestamp: h.createdAt,
+        time_ago: formatAgo(h.createdAt, now),
+        role: h.role,
+        ...(h.relevance ? { relevance: h.relevance } : {}),
+        content: h.text,
+      })),
     };
   },
 };
@@ -178,9 +196,14 @@ export class CoreToolExecutor implements ToolExecutor {
   async execute(call: ToolCall, ctx: ToolContext): Promise<ToolExecutionResult> {
     try {
       const value = await IMPLS[call.name]!(call.args, ctx);
-      return { status: 'success', funcReturn: value === null || value === undefined ? 'None' : typeof value === 'string' ? value : JSON.stringify(value) };
+      return {
+        status: 'success',
+        funcReturn:
+          value === null || value === undefined ? 'None' : typeof value === 'string' ? value : JSON.stringify(value),
+      };
     } catch (error) {
-      if (error instanceof MemoryEditError || error instanceof ToolError) return { status: 'error', funcReturn: error.message, stderr: [error.message] };
+      if (error instanceof MemoryEditError || error instanceof ToolError)
+        return { status: 'error', funcReturn: error.message, stderr: [error.message] };
       throw error;
     }
   }

@@ -20,51 +20,90 @@ const memoryParams = agentIdParams.extend({ memory_id: idOf('passage') });
 export const archivalRoutes: RouteModule = async (app) => {
   const { archival } = app.services;
 
-  app.post('/agents/:agent_id/archival-memory', { schema: { tags, params: agentIdParams, body: createArchivalMemorySchema, response: { 200: z.array(passageSchema) } } }, async (request) => [
-    await archival.insert(request.params.agent_id, request.body),
-  ]);
+  app.post(
+    '/agents/:agent_id/archival-memory',
+    {
+      schema: {
+        tags,
+        params: agentIdParams,
+        body: createArchivalMemorySchema,
+        response: { 200: z.array(passageSchema) },
+      },
+    },
+    async (request) => [await archival.insert(request.params.agent_id, request.body)],
+  );
 
-  app.get('/agents/:agent_id/archival-memory', { schema: { tags, params: agentIdParams, querystring: listArchivalMemoryQuery, response: { 200: z.array(passageSchema) } } }, async (request) =>
-    archival.list(request.params.agent_id, request.query),
+  app.get(
+    '/agents/:agent_id/archival-memory',
+    {
+      schema: {
+        tags,
+        params: agentIdParams,
+        querystring: listArchivalMemoryQuery,
+        response: { 200: z.array(passageSchema) },
+      },
+    },
+    async (request) => archival.list(request.params.agent_id, request.query),
   );
 
   // Registered before `/:memory_id`; find-my-way prefers the static segment anyway.
-  app.get('/agents/:agent_id/archival-memory/search', { schema: { tags, params: agentIdParams, querystring: archivalSearchQuery, response: { 200: archivalSearchResponseSchema } } }, async (request) => {
-    const q = request.query;
-    const hits = await archival.search(request.params.agent_id, {
-      query: q.query,
-      tags: q.tags,
-      tagMatchMode: q.tag_match_mode,
-      topK: q.top_k,
-      startDatetime: q.start_datetime,
-      endDatetime: q.end_datetime,
-      mode: q.mode,
-    });
-    const results = hits.map(({ id, timestamp, content, tags: t }) => ({ id, timestamp, content, tags: t }));
-    return { results, count: results.length };
-  });
-
-  // Cairn extension: background embedding progress of the agent's archives (after a write or a model change).
-  app.get('/agents/:agent_id/archival-memory/embedding-status', { schema: { tags, params: agentIdParams, response: { 200: embeddingStatusSchema } } }, async (request) =>
-    archival.embeddingStatus(request.params.agent_id),
+  app.get(
+    '/agents/:agent_id/archival-memory/search',
+    {
+      schema: {
+        tags,
+        params: agentIdParams,
+        querystring: archivalSearchQuery,
+        response: { 200: archivalSearchResponseSchema },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const hits = await archival.search(request.params.agent_id, {
+        query: q.query,
+        tags: q.tags,
+        tagMatchMode: q.tag_match_mode,
+        topK: q.top_k,
+        startDatetime: q.start_datetime,
+        endDatetime: q.end_datetime,
+        mode: q.mode,
+      });
+      const results = hits.map(({ id, timestamp, content, tags: t }) => ({ id, timestamp, content, tags: t }));
+      return { results, count: results.length };
+    },
   );
 
-  app.delete('/agents/:agent_id/archival-memory/:memory_id', { schema: { tags, params: memoryParams } }, async (request) => {
-    await archival.delete(request.params.agent_id, request.params.memory_id);
-    return null;
-  });
+  // Cairn extension: background embedding progress of the agent's archives (after a write or a model change).
+  app.get(
+    '/agents/:agent_id/archival-memory/embedding-status',
+    { schema: { tags, params: agentIdParams, response: { 200: embeddingStatusSchema } } },
+    async (request) => archival.embeddingStatus(request.params.agent_id),
+  );
 
-  app.post('/passages/search', { schema: { tags: ['passages'], body: passageSearchBody, response: { 200: z.array(passageSearchResultSchema) } } }, async (request) => {
-    const b = request.body;
-    return archival.searchPassages({
-      query: b.query,
-      agentId: b.agent_id,
-      archiveId: b.archive_id,
-      tags: b.tags,
-      tagMatchMode: b.tag_match_mode,
-      topK: b.limit,
-      startDatetime: b.start_date,
-      endDatetime: b.end_date,
-    });
-  });
+  app.delete(
+    '/agents/:agent_id/archival-memory/:memory_id',
+    { schema: { tags, params: memoryParams } },
+    async (request) => {
+      await archival.delete(request.params.agent_id, request.params.memory_id);
+      return null;
+    },
+  );
+
+  app.post(
+    '/passages/search',
+    { schema: { tags: ['passages'], body: passageSearchBody, response: { 200: z.array(passageSearchResultSchema) } } },
+    async (request) => {
+      const b = request.body;
+      return archival.searchPassages({
+        query: b.query,
+        agentId: b.agent_id,
+        archiveId: b.archive_id,
+        tags: b.tags,
+        tagMatchMode: b.tag_match_mode,
+        topK: b.limit,
+        startDatetime: b.start_date,
+        endDatetime: b.end_date,
+      });
+    },
+  );
 };

@@ -22,19 +22,31 @@ const tags = ['archives'];
 export const archiveRoutes: RouteModule = async (app) => {
   const { archival, agents, stores } = app.services;
 
-  app.post('/archives/', { schema: { tags, body: archiveCreateSchema, response: { 200: archiveSchema } } }, async (request) => archival.createArchive(request.body));
-
-  app.get('/archives/', { schema: { tags, querystring: listArchivesQuery, response: { 200: z.array(archiveSchema) } } }, async (request) => {
-    const { name, agent_id, ...page } = request.query;
-    return archival.listArchives({ name, agentId: agent_id }, { ...page, order: page.order ?? 'desc' });
-  });
-
-  app.get('/archives/:archive_id', { schema: { tags, params: archiveIdParams, response: { 200: archiveSchema } } }, async (request) =>
-    toArchive(await archival.requireArchive(request.params.archive_id)),
+  app.post(
+    '/archives/',
+    { schema: { tags, body: archiveCreateSchema, response: { 200: archiveSchema } } },
+    async (request) => archival.createArchive(request.body),
   );
 
-  app.patch('/archives/:archive_id', { schema: { tags, params: archiveIdParams, body: archiveUpdateSchema, response: { 200: archiveSchema } } }, async (request) =>
-    archival.updateArchive(request.params.archive_id, request.body),
+  app.get(
+    '/archives/',
+    { schema: { tags, querystring: listArchivesQuery, response: { 200: z.array(archiveSchema) } } },
+    async (request) => {
+      const { name, agent_id, ...page } = request.query;
+      return archival.listArchives({ name, agentId: agent_id }, { ...page, order: page.order ?? 'desc' });
+    },
+  );
+
+  app.get(
+    '/archives/:archive_id',
+    { schema: { tags, params: archiveIdParams, response: { 200: archiveSchema } } },
+    async (request) => toArchive(await archival.requireArchive(request.params.archive_id)),
+  );
+
+  app.patch(
+    '/archives/:archive_id',
+    { schema: { tags, params: archiveIdParams, body: archiveUpdateSchema, response: { 200: archiveSchema } } },
+    async (request) => archival.updateArchive(request.params.archive_id, request.body),
   );
 
   app.delete('/archives/:archive_id', { schema: { tags, params: archiveIdParams } }, async (request) => {
@@ -43,34 +55,64 @@ export const archiveRoutes: RouteModule = async (app) => {
   });
 
   const agentsQuery = pageQuery(50).extend({ include: queryArray(z.enum(INCLUDE_VALUES)) });
-  app.get('/archives/:archive_id/agents', { schema: { tags, params: archiveIdParams, querystring: agentsQuery, response: { 200: z.array(agentStateSchema) } } }, async (request) => {
-    await archival.requireArchive(request.params.archive_id);
-    const ids = await stores.archival.agentIdsOf(request.params.archive_id);
-    const rows = await stores.agents.findManyByIds(ids);
-    return agents.present(rows.slice(0, request.query.limit), resolveIncludes(isModernClient(request), request.query.include));
-  });
-
-  app.post('/archives/:archive_id/passages', { schema: { tags, params: archiveIdParams, body: passageCreateSchema, response: { 200: passageSchema } } }, async (request) => {
-    const [passage] = await archival.insertIntoArchive(request.params.archive_id, [request.body]);
-    return passage!;
-  });
-
-  app.post('/archives/:archive_id/passages/batch', { schema: { tags, params: archiveIdParams, body: passageBatchCreateSchema, response: { 200: z.array(passageSchema) } } }, async (request) =>
-    archival.insertIntoArchive(request.params.archive_id, request.body.passages),
+  app.get(
+    '/archives/:archive_id/agents',
+    {
+      schema: { tags, params: archiveIdParams, querystring: agentsQuery, response: { 200: z.array(agentStateSchema) } },
+    },
+    async (request) => {
+      await archival.requireArchive(request.params.archive_id);
+      const ids = await stores.archival.agentIdsOf(request.params.archive_id);
+      const rows = await stores.agents.findManyByIds(ids);
+      return agents.present(
+        rows.slice(0, request.query.limit),
+        resolveIncludes(isModernClient(request), request.query.include),
+      );
+    },
   );
 
-  app.delete('/archives/:archive_id/passages/:passage_id', { schema: { tags, params: archiveIdParams.extend({ passage_id: idOf('passage') }) } }, async (request) => {
-    await archival.deleteFromArchive(request.params.archive_id, request.params.passage_id);
-    return null;
-  });
+  app.post(
+    '/archives/:archive_id/passages',
+    { schema: { tags, params: archiveIdParams, body: passageCreateSchema, response: { 200: passageSchema } } },
+    async (request) => {
+      const [passage] = await archival.insertIntoArchive(request.params.archive_id, [request.body]);
+      return passage!;
+    },
+  );
+
+  app.post(
+    '/archives/:archive_id/passages/batch',
+    {
+      schema: {
+        tags,
+        params: archiveIdParams,
+        body: passageBatchCreateSchema,
+        response: { 200: z.array(passageSchema) },
+      },
+    },
+    async (request) => archival.insertIntoArchive(request.params.archive_id, request.body.passages),
+  );
+
+  app.delete(
+    '/archives/:archive_id/passages/:passage_id',
+    { schema: { tags, params: archiveIdParams.extend({ passage_id: idOf('passage') }) } },
+    async (request) => {
+      await archival.deleteFromArchive(request.params.archive_id, request.params.passage_id);
+      return null;
+    },
+  );
 
   const attachParams = agentIdParams.extend({ archive_id: idOf('archive') });
   for (const action of ['attach', 'detach'] as const) {
-    app.patch(`/agents/:agent_id/archives/${action}/:archive_id`, { schema: { tags, params: attachParams } }, async (request) => {
-      const { agent_id, archive_id } = request.params;
-      if (action === 'attach') await archival.attach(agent_id, archive_id);
-      else await archival.detach(agent_id, archive_id);
-      return null;
-    });
+    app.patch(
+      `/agents/:agent_id/archives/${action}/:archive_id`,
+      { schema: { tags, params: attachParams } },
+      async (request) => {
+        const { agent_id, archive_id } = request.params;
+        if (action === 'attach') await archival.attach(agent_id, archive_id);
+        else await archival.detach(agent_id, archive_id);
+        return null;
+      },
+    );
   }
 };

@@ -20,7 +20,11 @@ const captureBody = z.object({
   conversation_id: idOf('conv').optional(),
 });
 
-const captureResponse = z.object({ captured: z.number().int(), skipped: z.number().int(), message_ids: z.array(z.string()) });
+const captureResponse = z.object({
+  captured: z.number().int(),
+  skipped: z.number().int(),
+  message_ids: z.array(z.string()),
+});
 
 const searchBody = z.object({
   query: z.string(),
@@ -43,8 +47,10 @@ export const captureRoutes: RouteModule = async (app) => {
   const capture = new CaptureService(app.services.stores);
   const recall = new RecallService(app.services.stores);
 
-  app.post('/agents/:agent_id/messages/capture', { schema: { tags: ['messages'], params: agentIdParams, body: captureBody, response: { 200: captureResponse } } }, async (request) =>
-    capture.capture(request.params.agent_id, request.body.messages, request.body.conversation_id),
+  app.post(
+    '/agents/:agent_id/messages/capture',
+    { schema: { tags: ['messages'], params: agentIdParams, body: captureBody, response: { 200: captureResponse } } },
+    async (request) => capture.capture(request.params.agent_id, request.body.messages, request.body.conversation_id),
   );
 
   app.post('/messages/search', { schema: { tags: ['messages'], body: searchBody } }, async (request) => {

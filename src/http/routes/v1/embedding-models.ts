@@ -26,7 +26,15 @@ export const embeddingModelRoutes: RouteModule = async (app) => {
     return handles.map((handle) => {
       const { provider, model } = parseHandle(handle, 'embedding');
       const config = embeddingConfigFor(handle);
-      return { ...config, handle, name: model, display_name: model, provider_type: PROVIDER_TYPE[provider] ?? provider, provider_name: provider, model_type: 'embedding' as const };
+      return {
+        ...config,
+        handle,
+        name: model,
+        display_name: model,
+        provider_type: PROVIDER_TYPE[provider] ?? provider,
+        provider_name: provider,
+        model_type: 'embedding' as const,
+      };
     });
   };
   const schema = { tags: ['models'], response: { 200: z.array(embeddingModelSchema) } };

@@ -44,10 +44,20 @@ function toModel(info: LlmModelInfo) {
 
 /** `GET /models/`: the LLM handles usable now (their provider is configured). Embedding models: embedding-models.ts. */
 export const modelRoutes: RouteModule = async (app) => {
-  app.get('/models/', { schema: { tags: ['models'], querystring: listModelsQuery, response: { 200: z.array(modelSchema) } } }, async (request) => {
-    const { provider_category, provider_name, provider_type } = request.query;
-    if (provider_category && !provider_category.includes('base')) return [];
-    const models = await app.services.llm.get().listModels();
-    return models.filter((m) => (!provider_name || m.provider === provider_name) && (!provider_type || (m.providerType ?? m.provider) === provider_type)).map(toModel);
-  });
+  app.get(
+    '/models/',
+    { schema: { tags: ['models'], querystring: listModelsQuery, response: { 200: z.array(modelSchema) } } },
+    async (request) => {
+      const { provider_category, provider_name, provider_type } = request.query;
+      if (provider_category && !provider_category.includes('base')) return [];
+      const models = await app.services.llm.get().listModels();
+      return models
+        .filter(
+          (m) =>
+            (!provider_name || m.provider === provider_name) &&
+            (!provider_type || (m.providerType ?? m.provider) === provider_type),
+        )
+        .map(toModel);
+    },
+  );
 };

@@ -10,31 +10,59 @@ const tags = ['runs'];
 export const runRoutes: RouteModule = async (app) => {
   const { runs, runtime } = app.services;
 
-  app.get('/runs/', { schema: { tags, querystring: listRunsQuery, response: { 200: z.array(runSchema) } } }, async (request) => runs.list(request.query));
+  app.get(
+    '/runs/',
+    { schema: { tags, querystring: listRunsQuery, response: { 200: z.array(runSchema) } } },
+    async (request) => runs.list(request.query),
+  );
 
-  app.get('/runs/:run_id', { schema: { tags, params: runIdParams, response: { 200: runSchema } } }, async (request) => runs.get(request.params.run_id));
+  app.get('/runs/:run_id', { schema: { tags, params: runIdParams, response: { 200: runSchema } } }, async (request) =>
+    runs.get(request.params.run_id),
+  );
 
   app.delete('/runs/:run_id', { schema: { tags, params: runIdParams } }, async (request) => {
     await runs.delete(request.params.run_id);
     return null;
   });
 
-  app.get('/runs/:run_id/messages', { schema: { tags, params: runIdParams, querystring: pageQuery(100), response: { 200: z.array(lettaMessageSchema) } } }, async (request) =>
-    runs.messages(request.params.run_id, request.query),
+  app.get(
+    '/runs/:run_id/messages',
+    {
+      schema: {
+        tags,
+        params: runIdParams,
+        querystring: pageQuery(100),
+        response: { 200: z.array(lettaMessageSchema) },
+      },
+    },
+    async (request) => runs.messages(request.params.run_id, request.query),
   );
 
-  app.get('/runs/:run_id/steps', { schema: { tags, params: runIdParams, querystring: pageQuery(100), response: { 200: z.array(stepSchema) } } }, async (request) =>
-    runs.steps(request.params.run_id, request.query),
+  app.get(
+    '/runs/:run_id/steps',
+    { schema: { tags, params: runIdParams, querystring: pageQuery(100), response: { 200: z.array(stepSchema) } } },
+    async (request) => runs.steps(request.params.run_id, request.query),
   );
 
-  app.get('/runs/:run_id/usage', { schema: { tags, params: runIdParams } }, async (request) => runs.usage(request.params.run_id));
+  app.get('/runs/:run_id/usage', { schema: { tags, params: runIdParams } }, async (request) =>
+    runs.usage(request.params.run_id),
+  );
 
-  app.post('/runs/:run_id/stream', { schema: { tags, params: runIdParams, body: streamResumeSchema } }, async (request, reply) => {
-    const body = request.body;
-    const { source } = await runs.streamSource(request.params.run_id, body.starting_after ?? 0, body.poll_interval ?? 0.1, body.batch_size ?? 100);
-    await writeSse(reply, request.params.run_id, body.include_pings !== false, source);
-    return reply;
-  });
+  app.post(
+    '/runs/:run_id/stream',
+    { schema: { tags, params: runIdParams, body: streamResumeSchema } },
+    async (request, reply) => {
+      const body = request.body;
+      const { source } = await runs.streamSource(
+        request.params.run_id,
+        body.starting_after ?? 0,
+        body.poll_interval ?? 0.1,
+        body.batch_size ?? 100,
+      );
+      await writeSse(reply, request.params.run_id, body.include_pings !== false, source);
+      return reply;
+    },
+  );
 
   // Not in Letta's API (it cancels through the agent or conversation), kept as a convenience alias.
   app.post('/runs/:run_id/cancel', { schema: { tags, params: runIdParams } }, async (request) => {

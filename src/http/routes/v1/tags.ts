@@ -12,8 +12,12 @@ const listTagsQuery = z.object({
 });
 
 export const tagRoutes: RouteModule = async (app) => {
-  app.get('/tags/', { schema: { tags: ['tags'], querystring: listTagsQuery, response: { 200: z.array(z.string()) } } }, async (request) => {
-    const { before, after, limit, order, name, query_text } = request.query;
-    return app.services.stores.tags.list({ before, after, limit, order: order ?? 'asc', name: name ?? query_text });
-  });
+  app.get(
+    '/tags/',
+    { schema: { tags: ['tags'], querystring: listTagsQuery, response: { 200: z.array(z.string()) } } },
+    async (request) => {
+      const { before, after, limit, order, name, query_text } = request.query;
+      return app.services.stores.tags.list({ before, after, limit, order: order ?? 'asc', name: name ?? query_text });
+    },
+  );
 };
