@@ -20,7 +20,11 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
       ],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      // `typeof import(…)` names a lazily loaded module's types without loading it at start-up.
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       'no-console': 'error',
     },
   },
@@ -44,6 +48,7 @@ export default tseslint.config(
         TextEncoder: 'readonly',
         TextDecoder: 'readonly',
         structuredClone: 'readonly',
+        URLSearchParams: 'readonly',
         queueMicrotask: 'readonly',
         Response: 'readonly',
         Request: 'readonly',
@@ -52,7 +57,13 @@ export default tseslint.config(
     },
   },
   {
+    // Stores compose Kysely queries over raw derived tables (full-text and vector matches) whose row types Kysely
+    // cannot follow, and migrations must not depend on today's schema types.
+    files: ['src/store/**'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**'],
-    rules: { 'no-console': 'off' },
+    rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

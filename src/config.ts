@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { LOCAL_EMBEDDING_HANDLE } from './services/model-config.js';
-import { DEFAULT_PG_POOL, type PgPoolSettings } from './store/database.js';
+import { LOCAL_EMBEDDING_HANDLE } from './domain/models.js';
+import { DEFAULT_PG_POOL, type PgPoolSettings } from './store/dialect/postgres-pool.js';
 
 export interface CairnConfig {
   host: string;

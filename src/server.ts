@@ -1,41 +1,117 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { assertSafeBinding, secureModeRequested, type CairnConfig } from './config.js';
+import { MemoryEventBus } from './domain/memory-events.js';
+import { Embedders } from './embedders/index.js';
 import { buildApp, type App } from './http/app.js';
 import { createLlmProviders } from './llm/providers.js';
-import { createServices, type Services } from './services/index.js';
+import type { LlmProviders } from './llm/types.js';
+import { Runtime } from './runtime/index.js';
+import { createSearchIndexes, type SearchIndexes } from './search/index.js';
+import { AgentService } from './services/agent.service.js';
+import { ArchivalService } from './services/archival.service.js';
+import { BlockService } from './services/block.service.js';
+import { CaptureService } from './services/capture.service.js';
+import { ConversationService } from './services/conversation.service.js';
+import { EmbeddingIndexer } from './services/embedding-indexer.js';
+import { IdentityService } from './services/identity.service.js';
+import type { Services } from './services/index.js';
+import { MessageService } from './services/message.service.js';
+import { ModelService } from './services/model.service.js';
+import { RecallService } from './services/recall.service.js';
+import { RunService } from './services/run.service.js';
+import { archivalPort, recallPort } from './services/runtime-ports.js';
+import { TagService } from './services/tag.service.js';
+import { ToolService } from './services/tool.service.js';
 import { databaseConfigFor, openDatabase } from './store/database.js';
 import type { Dialect } from './store/dialect/types.js';
+import { createStores, type Stores } from './store/index.js';
 
 export interface Cairn {
   app: App;
   services: Services;
+  /** The database's stores, for tests and benchmarks that seed or inspect it; no route is given them. */
+  stores: Stores;
   dialect: Dialect;
+  search: SearchIndexes;
+  embedders: Embedders;
+  /** Background embedding of archival passages. */
+  indexer: EmbeddingIndexer;
+  llm: LlmProviders;
   /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
   close(): Promise<void>;
 }
 
-/** Opens the database (running migrations), wires the services and builds the HTTP app, without listening. */
+/**
+ * The composition root: the one place that builds the database's stores and search indexes, the services, the
+ * runtime and the HTTP app, and wires them together. Nothing below it constructs a service or a store.
+ */
 export async function createCairn(config: CairnConfig, logger: Logger): Promise<Cairn> {
   const dialect = await openDatabase(databaseConfigFor(config), (error) =>
     logger.warn({ err: error }, 'database error outside a request'),
   );
   try {
-    const services = createServices(dialect, config, logger);
-    services.llm.set(
-      createLlmProviders(config.llmEnv, {
-        defaultHandle: config.defaultLlmHandle,
-        logger: logger.child({ component: 'llm' }),
+    const search = createSearchIndexes({ engineIndexesVectors: dialect.search.hasVectorIndex });
+    const stores = createStores(dialect, search);
+    const llm = createLlmProviders(config.llmEnv, {
+      defaultHandle: config.defaultLlmHandle,
+      logger: logger.child({ component: 'llm' }),
+    });
+    const embedders = new Embedders(config.llmEnv);
+    const events = new MemoryEventBus();
+    const indexer = new EmbeddingIndexer(stores, embedders, logger.child({ component: 'embedding' }));
+    const archival = new ArchivalService(stores, embedders, indexer, config.defaultEmbeddingHandle);
+    // Archival reacts to agent creation and deletion before the runtime compiles the new agent's prompt.
+    events.subscribe(archival);
+    const blocks = new BlockService(stores, events);
+    const recall = new RecallService(stores);
+    const runtime = new Runtime({
+      stores,
+      blocks,
+      events,
+      providers: llm,
+      archival: archivalPort(archival),
+      recall: recallPort(recall),
+      constraints: dialect,
+      logger: logger.child({ component: 'runtime' }),
+    });
+    const services: Services = {
+      agents: new AgentService(stores, blocks, events, {
+        llmHandle: config.defaultLlmHandle,
+        embeddingHandle: config.defaultEmbeddingHandle,
       }),
-    );
+      blocks,
+      identities: new IdentityService(stores),
+      tags: new TagService(stores),
+      tools: new ToolService(stores),
+      archival,
+      recall,
+      capture: new CaptureService(stores),
+      messages: new MessageService(stores, runtime.prompts),
+      runs: new RunService(stores, runtime.turns),
+      conversations: new ConversationService(stores, runtime.prompts),
+      models: new ModelService(llm, embedders),
+      runtime,
+    };
     await services.tools.ensureBuiltinTools(dialect.isUniqueViolation);
-    services.runtime.start(dialect.name === 'sqlite');
-    const app = await buildApp({ services, logger, password: config.password, bodyLimitBytes: config.bodyLimitBytes });
+    indexer.start();
+    runtime.start(dialect.name === 'sqlite');
+    const app = await buildApp({
+      services,
+      logger,
+      password: config.password,
+      bodyLimitBytes: config.bodyLimitBytes,
+    });
     let closing: Promise<void> | undefined;
     return {
       app,
       services,
+      stores,
       dialect,
+      search,
+      embedders,
+      indexer,
+      llm,
       close: () =>
         (closing ??= (async () => {
           // Node closes only the connections idle at the moment of close(); one whose request was still in flight
@@ -46,8 +122,8 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
           } finally {
             clearInterval(sweep);
           }
-          await services.runtime.stop();
-          await services.indexer.stop();
+          await runtime.stop();
+          await indexer.stop();
           await dialect.close();
         })()),
     };

@@ -19,9 +19,9 @@ const { values: args } = parseArgs({
 });
 const count = Number(args.count);
 const words = Number(args.bits) / 32;
-const { hammingCodes } = await import('../../dist/store/dialect/hamming-kernel.js');
+const { HammingKernel } = await import('../../dist/search/hamming-kernel.js');
 
-const paths = { js: hammingCodes(count, words, false), wasm: hammingCodes(count, words) };
+const paths = { js: new HammingKernel(false).codes(count, words), wasm: new HammingKernel().codes(count, words) };
 if (paths.wasm.constructor.name !== 'WasmCodes')
   console.warn('WASM kernel unavailable here: both rows measure the JS loop');
 paths.wasm.codes.set(randomFillSync(paths.js.codes));

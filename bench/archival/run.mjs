@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Archival speed benchmark (docs/benchmarks.md, "Archival retrieval").
+// Archival speed benchmark (docs/benchmarks/2026-11-lab-notebook.md, "Archival retrieval").
 //
 //   npm run build && node bench/archival/run.mjs [--dialect sqlite|postgres] [--sizes 1000,10000,100000]
 //
@@ -73,7 +73,7 @@ if (!args['skip-ingest']) {
   const agent = await call('POST', '/agents/', { name: 'ingest', include_base_tools: false });
   await call('POST', `/agents/${agent.id}/archival-memory`, { text: 'warm-up' });
   await archival.embeddingStatus(agent.id);
-  await cairn.services.indexer.idle();
+  await cairn.indexer.idle();
   const n = Number(args['ingest-passages']);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

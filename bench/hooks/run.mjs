@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Claude Code hooks speed benchmark (docs/benchmarks.md, "Claude Code hooks").
+// Claude Code hooks speed benchmark (docs/benchmarks/2026-11-lab-notebook.md, "Claude Code hooks").
 //
 //   npm run build && node bench/hooks/run.mjs [--runs 100] [--passages 500] [--messages 1000]
 //

@@ -1,5 +1,5 @@
 /**
- * Runtime benchmarks (docs/benchmarks.md, "Runtime"). Run through bench/runtime/run.mjs, which bundles this file.
+ * Runtime benchmarks (docs/benchmarks/2026-11-lab-notebook.md, "Runtime"). Run through bench/runtime/run.mjs, which bundles this file.
  *
  * overhead     Cairn's own time per agent step = turn wall time (as the HTTP client sees it) minus the time the LLM
  *              side spent (measured by the fake LLM itself: a request's arrival → the last byte of its reply),
@@ -28,9 +28,10 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { sql, type Kysely } from 'kysely';
 import Letta from '@letta-ai/letta-client';
-import { messageRow } from '../../src/runtime/messages.js';
+import { messageRow } from '../../src/domain/messages.js';
 import { databaseConfigFor, openDatabase } from '../../src/store/database.js';
 import type { Dialect } from '../../src/store/dialect/types.js';
+import { createSearchIndexes } from '../../src/search/index.js';
 import { createStores, type Stores } from '../../src/store/index.js';
 import { createTestDatabase, startCairn, type TestDialect } from '../../test/support/cairn.js';
 import { startFakeLlm, type FakeLlm } from '../../test/support/fake-llm.js';
@@ -205,7 +206,7 @@ async function startServer(dialect: TestDialect, env: Record<string, string>): P
     return {
       baseURL: t.baseURL,
       client: t.client,
-      stores: t.cairn.services.stores,
+      stores: t.cairn.stores,
       cpuMs: ownCpuMs,
       databaseBackendPid: () => backendPid(t.cairn.dialect.db),
       settle: () => settle(t.cairn.dialect),
@@ -260,7 +261,10 @@ async function startServer(dialect: TestDialect, env: Record<string, string>): P
   return {
     baseURL,
     client: new Letta({ baseURL, apiKey: null, maxRetries: 0 }),
-    stores: createStores(dialectHandle),
+    stores: createStores(
+      dialectHandle,
+      createSearchIndexes({ engineIndexesVectors: dialectHandle.search.hasVectorIndex }),
+    ),
     cpuMs: () => procCpuMs(child.pid!),
     databaseBackendPid: () => backendPid(dialectHandle.db),
     settle: () => settle(dialectHandle),

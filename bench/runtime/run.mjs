@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runtime benchmarks (docs/benchmarks.md, "Runtime"); not part of `npm test`.
+// Runtime benchmarks (docs/benchmarks/2026-11-lab-notebook.md, "Runtime"); not part of `npm test`.
 //
 //   node bench/runtime/run.mjs [--only overhead|concurrency|idle] [--pause-s 11] [--dialect sqlite|postgres] [--server child|inprocess]
 //        [--sizes 100,1000,10000] [--shapes sync-text,stream-text,sync-tool] [--turns 150] [--warmup 50] [--server-warmup 500] [--repeat 1] [--agents 50] [--rounds 3]

@@ -1,5 +1,5 @@
-import { CairnError, badRequest } from '../lib/errors.js';
-import { KNOWN_EMBEDDING_MODELS, LOCAL_EMBEDDING_HANDLE, parseHandle } from '../services/model-config.js';
+import { type CairnError, badRequest } from '../lib/errors.js';
+import { KNOWN_EMBEDDING_MODELS, LOCAL_EMBEDDING_HANDLE, parseHandle } from '../domain/models.js';
 import { localUseLite } from './local-use-lite.js';
 import { listRemoteModels, ollamaEmbedder, openAiEmbedder } from './remote.js';
 import type { Embedder } from './types.js';
@@ -86,16 +86,19 @@ export class Embedders {
       this.env.OLLAMA_BASE_URL
         ? listRemoteModels(`${this.env.OLLAMA_BASE_URL.replace(/\/+$/, '')}/api/tags`, {}, (body) =>
             // Ollama does not mark embedding models; its embedding families are BERT-style encoders.
-            (body?.models ?? [])
-              .filter((m: any) => /embed|bert|minilm|bge|e5|gte/i.test(`${m?.name} ${m?.details?.family ?? ''}`))
-              .map((m: any) => `ollama/${String(m.name).replace(/:latest$/, '')}`),
+            ((body as { models?: { name?: string; details?: { family?: string } }[] } | null)?.models ?? [])
+              .filter((m) => /embed|bert|minilm|bge|e5|gte/i.test(`${m?.name} ${m?.details?.family ?? ''}`))
+              .map((m) => `ollama/${String(m.name).replace(/:latest$/, '')}`),
           )
         : [],
       this.env.CAIRN_EMBEDDING_BASE_URL
         ? listRemoteModels(
             `${this.env.CAIRN_EMBEDDING_BASE_URL.replace(/\/+$/, '')}/models`,
             this.env.CAIRN_EMBEDDING_API_KEY ? { authorization: `Bearer ${this.env.CAIRN_EMBEDDING_API_KEY}` } : {},
-            (body) => (body?.data ?? []).map((m: any) => `openai-compatible/${String(m.id)}`),
+            (body) =>
+              ((body as { data?: { id?: string }[] } | null)?.data ?? []).map(
+                (m) => `openai-compatible/${String(m.id)}`,
+              ),
           )
         : [],
     ]);

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { LOCAL_EMBEDDING_DIM, LOCAL_EMBEDDING_HANDLE } from '../services/model-config.js';
+import { LOCAL_EMBEDDING_DIM, LOCAL_EMBEDDING_HANDLE } from '../domain/models.js';
 import { EmbeddingError, normalise, type Embedder } from './types.js';
 
 const require = createRequire(import.meta.url);

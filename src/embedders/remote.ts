@@ -90,7 +90,7 @@ export function ollamaEmbedder(handle: string, model: string, baseUrl: string, d
 export async function listRemoteModels(
   url: string,
   headers: Record<string, string>,
-  pick: (body: any) => string[],
+  pick: (body: unknown) => string[],
 ): Promise<string[]> {
   try {
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });

@@ -10,7 +10,7 @@ import {
 } from '../mcp/ops.js';
 import { clip, shortHash } from '../mcp/output.js';
 import { sanitize } from './redact.js';
-import { HookState, type SessionState } from './state.js';
+import { type HookState, type SessionState } from './state.js';
 import { readTranscriptDelta } from './transcript.js';
 
 export const HOOK_EVENTS = [
@@ -42,7 +42,8 @@ export const BUDGET_MS: Record<HookEvent, number> = {
 
 export interface HookRun {
   event: HookEvent;
-  // Claude Code's hook input; validated field by field where used.
+  // Claude Code's hook input, foreign JSON validated field by field where used.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   input: any;
   state: HookState;
   client: Letta;

@@ -75,17 +75,21 @@ export function hookCommand(
   return args.join(' ');
 }
 
-function readJson(path: string): Record<string, any> {
+/** A Claude Code settings file: JSON whose keys other tools own too, so it is handled as loosely as it is. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Settings = Record<string, any>;
+
+function readJson(path: string): Settings {
   if (!existsSync(path)) return {};
   const text = readFileSync(path, 'utf8');
   if (!text.trim()) return {};
   const parsed = JSON.parse(text) as unknown;
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
     throw new Error(`${path} does not hold a JSON object; not touching it`);
-  return parsed as Record<string, any>;
+  return parsed as Settings;
 }
 
-function writeIfChanged(path: string, before: Record<string, any>, after: Record<string, any>): boolean {
+function writeIfChanged(path: string, before: Settings, after: Settings): boolean {
   if (JSON.stringify(before) === JSON.stringify(after) && existsSync(path)) return false;
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(after, null, 2)}\n`);
@@ -94,9 +98,9 @@ function writeIfChanged(path: string, before: Record<string, any>, after: Record
 
 /** Merges Cairn's hooks into a settings object: other hooks and keys stay; Cairn's previous entries are replaced. */
 export function mergeHooks(
-  settings: Record<string, any>,
+  settings: Settings,
   options: Pick<InstallOptions, 'hooksScript' | 'baseURL' | 'postToolUse'>,
-): Record<string, any> {
+): Settings {
   const next = structuredClone(settings);
   const hooks: Record<string, MatcherGroup[]> = next.hooks && typeof next.hooks === 'object' ? next.hooks : {};
   for (const spec of EVENTS) {

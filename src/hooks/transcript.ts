@@ -44,6 +44,8 @@ export function parseTranscript(text: string): TranscriptMessage[] {
   const out: TranscriptMessage[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
+    // A transcript line is foreign JSON whose shape varies by Claude Code version; each field is checked where read.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     let entry: any;
     try {
       entry = JSON.parse(line);

@@ -1,8 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Bindings, ChildLoggerOptions } from 'pino';
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
-type Level = (typeof LEVELS)[number];
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 /**
  * Fastify gives every request a child logger, and pino serialises and redacts a child's bindings when it is made:
@@ -37,16 +36,33 @@ class LazyChildLogger {
 
   silent(): void {}
 
+  fatal(...args: unknown[]): void {
+    this.write('fatal', args);
+  }
+
+  error(...args: unknown[]): void {
+    this.write('error', args);
+  }
+
+  warn(...args: unknown[]): void {
+    this.write('warn', args);
+  }
+
+  info(...args: unknown[]): void {
+    this.write('info', args);
+  }
+
+  debug(...args: unknown[]): void {
+    this.write('debug', args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.write('trace', args);
+  }
+
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
     return this.real.child(bindings, options);
   }
-}
-
-interface LazyChildLogger extends Record<Level, (...args: unknown[]) => void> {}
-for (const level of LEVELS) {
-  LazyChildLogger.prototype[level] = function (this: LazyChildLogger, ...args: unknown[]) {
-    this.write(level, args);
-  };
 }
 
 /** Fastify's `childLoggerFactory`. A route with its own log level or serializers gets a real child at once. */

@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
-import { lettaDate } from '../runtime/letta-messages.js';
-import type { RunChunk } from '../runtime/run-stream.js';
+import { lettaDate } from '../domain/letta-messages.js';
+import type { ChunkSource } from '../domain/turns.js';
 
 /** Seconds without output before a keep-alive ping (Letta's LETTA_KEEPALIVE_INTERVAL); tests shorten it. */
 const keepAliveMs = () => Number(process.env.CAIRN_SSE_KEEPALIVE_MS ?? 20_000);
-
-export interface SseSource {
-  /** Starts delivering chunks; calls `end` once when the run's stream is complete. Returns a stop function. */
-  start(emit: (chunk: RunChunk) => void, end: () => void): () => void;
-}
 
 /**
  * Writes a run as Letta's SSE (§6.2–6.3): unnamed `data:` frames, a first ping carrying the run id, keep-alive
  * pings, `event: error` for error chunks and `data: [DONE]` last. The socket closing only stops this writer;
  * the run itself keeps going.
  */
-export function writeSse(reply: FastifyReply, runId: string, includePings: boolean, source: SseSource): Promise<void> {
+export function writeSse(
+  reply: FastifyReply,
+  runId: string,
+  includePings: boolean,
+  source: ChunkSource,
+): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {

@@ -1,8 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { CairnError } from '../lib/errors.js';
-import { lettaResponse } from '../runtime/turn-types.js';
-import type { StartedTurn } from '../runtime/turns.js';
 import { writeSse } from './sse.js';
+import { lettaResponse, type StartedTurn } from '../domain/turns.js';
 
 /** Sends a started turn as SSE (the live chunks from seq 1) or, for a sync send, as a `LettaResponse` (§4.7). */
 export async function replyWithTurn(
@@ -12,9 +11,7 @@ export async function replyWithTurn(
   includePings: boolean,
 ): Promise<unknown> {
   if (streaming) {
-    await writeSse(reply, turn.runId, includePings, {
-      start: (emit, end) => turn.live.subscribe(0, (c) => (c ? emit(c) : end())),
-    });
+    await writeSse(reply, turn.runId, includePings, turn.stream);
     return reply;
   }
   const outcome = await turn.outcome;

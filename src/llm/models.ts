@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { splitHandle } from '../lib/handles.js';
-import { providerContextWindow } from '../services/model-config.js';
+import { providerContextWindow } from '../domain/models.js';
 import type { LlmModelInfo } from './types.js';
 import type { LlmSettings, ProviderSettings } from './settings.js';
 

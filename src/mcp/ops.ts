@@ -1,5 +1,5 @@
 import type Letta from '@letta-ai/letta-client';
-import type { CaptureInput, CaptureResult } from '../services/capture.service.js';
+import type { CaptureInput, CaptureResult } from '../schemas/capture.js';
 import { clip, paginate, ToolError, type ToolOutput } from './output.js';
 
 /**

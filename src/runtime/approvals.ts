@@ -1,15 +1,16 @@
 import { badRequest } from '../lib/errors.js';
 import type { NewMessage } from '../store/message.store.js';
-import type { ToolContext, ToolDispatcher, ToolExecutionResult } from '../tools/executor.js';
+import type { ToolContext, ToolExecutionResult } from '../domain/ports.js';
+import type { ToolDispatcher } from '../tools/dispatcher.js';
 import {
   messageRow,
   toolCallsOf,
-  toolReturnClip,
   type ApprovalEntry,
   type MessageContext,
   type MessageLike,
-} from './messages.js';
-import { DENIED, KEEP_ALIVE_PING } from './packing.js';
+} from '../domain/messages.js';
+import { DENIED, KEEP_ALIVE_PING } from '../domain/packing.js';
+import { toolReturnClip } from './llm-messages.js';
 import type { ToolRulesSolver } from './tool-rules.js';
 import { parseArguments, toolReturnRow, type Toolset } from './toolset.js';
 import type { ApprovalInput } from './turn-types.js';

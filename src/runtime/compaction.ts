@@ -5,8 +5,9 @@ import { estimateTokens } from '../llm/tokens.js';
 import type { LlmClient } from '../llm/types.js';
 import type { AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
-import { isApprovalRequest, messageRow, toLlmMessages, type MessageLike } from './messages.js';
-import { packedSystemAlert } from './packing.js';
+import { isApprovalRequest, messageRow, type MessageLike } from '../domain/messages.js';
+import { toLlmMessages } from './llm-messages.js';
+import { packedSystemAlert } from '../domain/packing.js';
 import { setInContextIds, type SystemPrompts } from './system-prompt.js';
 
 /** Letta's estimate of a thread: `ceil(bytes(json(messages)) / 4)` over what the provider would be sent. */

@@ -1,43 +1,31 @@
 import type { Logger } from 'pino';
-import { badRequest, notFound } from '../lib/errors.js';
+import { badRequest } from '../lib/errors.js';
 import type { LlmProviders } from '../llm/types.js';
-import type { BlockService } from '../services/block.service.js';
-import type { MemoryEventBus } from '../services/memory-events.js';
+import type { MemoryEventBus } from '../domain/memory-events.js';
 import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import { CoreToolExecutor } from '../tools/builtin/core-tools.js';
-import { ToolDispatcher, type ArchivalPort, type RecallPort } from '../tools/executor.js';
+import type { ArchivalPort, BlockWriter, RecallPort } from '../domain/ports.js';
+import { ToolDispatcher } from '../tools/dispatcher.js';
 import { compactThread, estimateThreadTokens } from './compaction.js';
 import { AgentLoop } from './loop.js';
-import { contentOf, toolCallsOf, type MessageLike } from './messages.js';
+import { contentOf, toolCallsOf, type MessageLike } from '../domain/messages.js';
 import { inContextIds, SystemPrompts } from './system-prompt.js';
-import { renderToolRules, type ToolRule } from './tool-rules.js';
-import { contextWindowOf, emptyUsage, modelHandleOf } from './turn-types.js';
+import { renderToolRules, type ToolRule } from '../domain/tool-rules.js';
+import { asRequestError } from './turn-errors.js';
 import { TurnService, type ConstraintErrors } from './turns.js';
+import { contextWindowOf, emptyUsage, modelHandleOf } from '../domain/turns.js';
+import { missing } from '../domain/errors.js';
 
 export interface RuntimeDeps {
   stores: Stores;
-  blocks: BlockService;
+  blocks: BlockWriter;
   events: MemoryEventBus;
-  providers: () => LlmProviders;
-  archival: () => ArchivalPort | undefined;
+  providers: LlmProviders;
+  archival: ArchivalPort;
   recall: RecallPort;
   constraints: ConstraintErrors;
   logger: Logger;
-}
-
-/** Where the runtime gets its LLM providers: set once at startup (tests point it at the fake LLM server). */
-export class ProviderSlot {
-  private providers: LlmProviders | undefined;
-
-  set(providers: LlmProviders): void {
-    this.providers = providers;
-  }
-
-  get(): LlmProviders {
-    if (!this.providers) throw badRequest('No LLM providers are configured on this server.');
-    return this.providers;
-  }
 }
 
 /** The agent runtime: system prompts kept in step with memory, the loop, and turns (runs) started from the API. */
@@ -74,7 +62,7 @@ export class Runtime {
   /** `POST /agents/{id}/recompile`: force-rebuilds and returns the default thread's system prompt. */
   async recompile(agentId: string): Promise<string> {
     const text = await this.deps.stores.transaction((tx) => this.prompts.rebuild(tx, agentId, true));
-    if (text === undefined) throw notFound(`Agent with id '${agentId}' not found`);
+    if (text === undefined) throw missing('Agent', agentId);
     return text;
   }
 
@@ -82,7 +70,7 @@ export class Runtime {
   async compact(agentId: string, conversationId: string | null, mode: 'sliding_window' | 'all' = 'sliding_window') {
     const { stores } = this.deps;
     const agent = await stores.agents.findById(agentId);
-    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+    if (!agent) throw missing('Agent', agentId);
     const ids = await inContextIds(stores, agent, conversationId);
     const context = await stores.messages.findByIds(ids);
     const handle = modelHandleOf(agent);
@@ -92,7 +80,7 @@ export class Runtime {
         agent,
         conversationId,
         context,
-        client: this.deps.providers().resolve(handle),
+        client: this.deps.providers.resolve(handle),
         handle,
         window: contextWindowOf(agent),
         trigger: 'manual',
@@ -121,27 +109,29 @@ export class Runtime {
     },
   ) {
     const agent = await this.deps.stores.agents.findById(agentId);
-    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+    if (!agent) throw missing('Agent', agentId);
     const handle = modelHandleOf(agent, input.override_model);
-    const client = this.deps.providers().resolve(handle);
+    const client = this.deps.providers.resolve(handle);
     const schema = input.response_schema ?? undefined;
-    const response = await client.complete({
-      handle,
-      messages: [
-        ...(input.system_prompt ? [{ role: 'system' as const, content: input.system_prompt }] : []),
-        { role: 'user', content: input.prompt },
-      ],
-      tools: schema
-        ? [
-            {
-              name: 'structured_response',
-              description: 'Respond with output matching this schema.',
-              parameters: schema,
-            },
-          ]
-        : [],
-      toolChoice: schema ? { name: 'structured_response' } : 'none',
-    });
+    const response = await client
+      .complete({
+        handle,
+        messages: [
+          ...(input.system_prompt ? [{ role: 'system' as const, content: input.system_prompt }] : []),
+          { role: 'user', content: input.prompt },
+        ],
+        tools: schema
+          ? [
+              {
+                name: 'structured_response',
+                description: 'Respond with output matching this schema.',
+                parameters: schema,
+              },
+            ]
+          : [],
+        toolChoice: schema ? { name: 'structured_response' } : 'none',
+      })
+      .catch(asRequestError);
     const u = response.usage;
     return {
       content: schema ? (response.toolCalls[0]?.arguments ?? response.text) : response.text,
@@ -163,7 +153,7 @@ export class Runtime {
   async contextOverview(agentId: string) {
     const { stores } = this.deps;
     const agent = await stores.agents.findById(agentId);
-    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+    if (!agent) throw missing('Agent', agentId);
     const window = contextWindowOf(agent);
     const ids = parseJson<string[]>(agent.message_ids, []);
     const rows = await stores.messages.findByIds(ids);
@@ -190,7 +180,7 @@ export class Runtime {
         (m.role === 'user' && contentOf(m).some((p) => p.type === 'text' && p.text.includes('"system_alert"'))),
     );
     const total = await stores.messages.count(agentId, { kind: 'default' });
-    const archival = (await this.deps.archival()?.stats(agentId, stores)) ?? { count: 0, tags: [] };
+    const archival = await this.deps.archival.stats(agentId, stores);
     const numTokensMessages = messages.length ? estimateThreadTokens(messages, window) : 0;
     const numTokensFunctions = tokens(JSON.stringify(functions));
     const numTokensSystem = tokens(system);

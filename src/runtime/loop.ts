@@ -1,40 +1,36 @@
 import type { Logger } from 'pino';
-import { CairnError } from '../lib/errors.js';
+import { toLettaMessages, usesSendMessage, type LettaMessage, lettaDate, otidFor } from '../domain/letta-messages.js';
+import { messageRow, type ContentPart, type MessageContext, type MessageLike } from '../domain/messages.js';
+import { HEARTBEAT_FAILED_REASON, HEARTBEAT_REASON, packedHeartbeat } from '../domain/packing.js';
+import type { ArchivalPort, BlockWriter, RecallPort, ToolContext, ToolExecutionResult } from '../domain/ports.js';
+import type { ToolRule } from '../domain/tool-rules.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
+import { estimateRequestTokens } from '../llm/tokens.js';
 import {
   LlmError,
   type LlmClient,
   type LlmMessage,
   type LlmProviders,
   type LlmResponse,
-  type LlmStreamEvent,
+  type LlmToolCall,
   type LlmToolChoice,
+  type LlmToolDefinition,
 } from '../llm/types.js';
-import { estimateRequestTokens } from '../llm/tokens.js';
-import type { BlockService } from '../services/block.service.js';
-import type { AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import type { NewMessage } from '../store/message.store.js';
-import type { ArchivalPort, RecallPort, ToolContext, ToolDispatcher } from '../tools/executor.js';
+import type { ToolDispatcher } from '../tools/dispatcher.js';
 import { processApproval } from './approvals.js';
 import { compactThread } from './compaction.js';
-import { lettaDate, otidFor, toLettaMessages, usesSendMessage, type LettaMessage } from './letta-messages.js';
+import { DeltaStreamer } from './delta-streamer.js';
+import { reasoningParts, storedToolCalls, toLlmMessages } from './llm-messages.js';
 import { InContextRows } from './message-cache.js';
-import {
-  messageRow,
-  reasoningParts,
-  storedToolCalls,
-  toLlmMessages,
-  type ContentPart,
-  type MessageContext,
-  type MessageLike,
-} from './messages.js';
-import { HEARTBEAT_FAILED_REASON, HEARTBEAT_REASON, packedHeartbeat } from './packing.js';
 import { setInContextIds, type SystemPrompts } from './system-prompt.js';
-import { constraintError, ToolRulesSolver, type ToolRule } from './tool-rules.js';
+import { turnErrorFor } from './turn-errors.js';
+import { constraintError, ToolRulesSolver } from './tool-rules.js';
 import { parseArguments, toolReturnRow, Toolset } from './toolset.js';
+import { type TurnRequest } from './turn-types.js';
 import {
   contextWindowOf,
   emptyUsage,
@@ -42,16 +38,15 @@ import {
   type StopReason,
   type TurnError,
   type TurnOutcome,
-  type TurnRequest,
-} from './turn-types.js';
+} from '../domain/turns.js';
 
 export interface LoopDeps {
   stores: Stores;
-  blocks: BlockService;
+  blocks: BlockWriter;
   dispatcher: ToolDispatcher;
-  providers: () => LlmProviders;
+  providers: LlmProviders;
   prompts: SystemPrompts;
-  archival: () => ArchivalPort | undefined;
+  archival: ArchivalPort;
   recall: RecallPort;
   logger: Logger;
 }
@@ -62,51 +57,38 @@ interface LlmConfig {
   parallel_tool_calls?: boolean | null;
 }
 
-const ERROR_TYPES: Record<string, string> = {
-  rate_limit: 'llm_rate_limit',
-  timeout: 'llm_timeout',
-  authentication: 'llm_authentication',
-  empty_response: 'llm_empty_response',
-};
-
-export function turnErrorFor(error: unknown): { stop: StopReason; error: TurnError } {
-  if (error instanceof LlmError) {
-    const stop: StopReason =
-      error.kind === 'invalid_response' || error.kind === 'empty_response' ? 'invalid_llm_response' : 'llm_api_error';
-    const status =
-      error.kind === 'rate_limit'
-        ? 429
-        : error.kind === 'timeout'
-          ? 504
-          : error.kind === 'bad_request' || error.kind === 'context_window_exceeded'
-            ? 400
-            : 502;
-    return {
-      stop,
-      error: {
-        error_type: ERROR_TYPES[error.kind] ?? 'llm_error',
-        message: `LLM error: ${error.message}`,
-        detail: error.message,
-        status,
-      },
-    };
-  }
-  // Cairn's own errors keep their status: a database that gave no connection in time is a 503 mid-turn as well.
-  if (error instanceof CairnError)
-    return {
-      stop: 'error',
-      error: { error_type: 'internal_error', message: error.message, detail: error.message, status: error.status },
-    };
-  return {
-    stop: 'error',
-    error: {
-      error_type: 'internal_error',
-      message: 'An unknown error occurred',
-      detail: error instanceof Error ? error.message : String(error),
-      status: 500,
-    },
-  };
+/** The tools the model may call in a step and how it must choose among them (tool rules, §5.5). */
+interface ToolPlan {
+  allowed: string[];
+  choice: LlmToolChoice;
+  definitions: LlmToolDefinition[];
 }
+
+/** What the server-side tool calls of a step did, as the stop decision needs it. */
+interface ToolRun {
+  rows: NewMessage[];
+  terminal: boolean;
+  continued: boolean;
+  heartbeat: boolean;
+  failed: boolean;
+}
+
+/** How a step ends the turn (or not), and the automated user message it adds for the next step. */
+interface StopDecision {
+  stop: StopReason | undefined;
+  notice: string | undefined;
+}
+
+/** A model call: its response, or an ending for the turn, or a request to run the step again after compaction. */
+type ModelCall =
+  | { kind: 'response'; response: LlmResponse; llmMs: number; streamer: DeltaStreamer }
+  | { kind: 'end'; outcome: TurnOutcome }
+  | { kind: 'retry' };
+
+/** Letta's context-overflow threshold: compaction starts at 90 % of the window (§10.1). */
+const OVERFLOW_FRACTION = 0.9;
+/** Compactions after a provider's "context window exceeded" before the turn fails with it. */
+const MAX_OVERFLOW_RETRIES = 3;
 
 /**
  * One turn of Letta's V3 loop (and V2 heartbeat semantics for memgpt-style agents), §5.3–5.4. It starts from the
@@ -120,299 +102,182 @@ export class AgentLoop {
   constructor(private readonly deps: LoopDeps) {}
 
   async run(req: TurnRequest): Promise<TurnOutcome> {
-    const { stores } = this.deps;
+    return new Turn(this.deps, this.rows, req).run();
+  }
+}
+
+/** The state of one running turn; each method is one named step of the loop. */
+class Turn {
+  private ids: string[];
+  private context: MessageLike[];
+  /** Rows of this turn not yet persisted: the input, then any approval answers (§5.3 step 1). */
+  private pending: NewMessage[] = [];
+  private readonly usage = emptyUsage();
+  private readonly produced: LettaMessage[] = [];
+  private readonly started = process.hrtime.bigint();
+  private ttftNs: number | undefined;
+  private overflowRetries = 0;
+
+  private readonly llm: LlmConfig;
+  private readonly handle: string;
+  private readonly window: number;
+  private readonly client: LlmClient;
+  private readonly memgpt: boolean;
+  private readonly rules: ToolRule[];
+  private readonly solver: ToolRulesSolver;
+  private readonly toolset: Toolset;
+  private readonly toolCtx: ToolContext;
+
+  constructor(
+    private readonly deps: LoopDeps,
+    private readonly cache: InContextRows,
+    private readonly req: TurnRequest,
+  ) {
     const { agent } = req;
-    let ids = req.thread.ids;
-    let context: MessageLike[] = req.thread.rows;
-    const llm = parseJson<LlmConfig>(agent.llm_config, {});
-    const handle = modelHandleOf(agent, req.overrideModel);
-    const window = contextWindowOf(agent);
-    const client = this.deps.providers().resolve(handle);
-    const memgpt = usesSendMessage(agent.agent_type);
-    const rules = parseJson<ToolRule[]>(agent.tool_rules, []);
-    const solver = new ToolRulesSolver(rules);
-    const toolset = new Toolset(req.thread.tools, req.clientTools, memgpt, solver);
-    const needsApproval = (name: string) => toolset.isClient(name) || solver.requiresApproval(name);
-    const parallelToolCalls = Boolean(llm.parallel_tool_calls) && rules.every((r) => r.type === 'requires_approval');
-    // memgpt-style agents speak through `send_message` arguments, so they get whole messages per step.
-    const tokenStreaming = req.streamTokens && !memgpt;
-    const usage = emptyUsage();
-    const produced: LettaMessage[] = [];
-    const started = process.hrtime.bigint();
-    let ttftNs: number | undefined;
-    const toolCtx: ToolContext = {
+    this.ids = req.thread.ids;
+    this.context = req.thread.rows;
+    this.llm = parseJson<LlmConfig>(agent.llm_config, {});
+    this.handle = modelHandleOf(agent, req.overrideModel);
+    this.window = contextWindowOf(agent);
+    this.client = deps.providers.resolve(this.handle);
+    this.memgpt = usesSendMessage(agent.agent_type);
+    this.rules = parseJson<ToolRule[]>(agent.tool_rules, []);
+    this.solver = new ToolRulesSolver(this.rules);
+    this.toolset = new Toolset(req.thread.tools, req.clientTools, this.memgpt, this.solver);
+    this.toolCtx = {
       agentId: agent.id,
       conversationId: req.conversationId,
       timezone: agent.timezone,
-      stores,
-      blocks: this.deps.blocks,
-      archival: this.deps.archival(),
-      recall: this.deps.recall,
+      stores: deps.stores,
+      blocks: deps.blocks,
+      archival: deps.archival,
+      recall: deps.recall,
       recompile: async (tx, agentId) => {
-        await this.deps.prompts.rebuild(tx, agentId, true);
+        await deps.prompts.rebuild(tx, agentId, true);
       },
     };
-    const msgCtx = (stepId: string | null): MessageContext => ({
-      agentId: agent.id,
-      conversationId: req.conversationId,
-      runId: req.runId,
-      stepId,
-      model: handle,
-    });
-    const show = (row: MessageLike, emit: boolean) => {
-      for (const m of toLettaMessages(row, { agentType: agent.agent_type, includeCompaction: req.includeCompaction })) {
-        produced.push(m);
-        if (emit) req.emit(m);
-      }
-    };
+  }
 
-    // Input rows are persisted with the first successful step, never before (§5.3 step 1).
-    let pending: NewMessage[] = req.inputs.map((input) =>
-      messageRow(msgCtx(null), input.role, input.content, {
+  async run(): Promise<TurnOutcome> {
+    await this.takeInput();
+    for (let step = 0; step < this.req.maxSteps; step++) {
+      if (await this.cancelled(step)) return this.finish('cancelled');
+      const result = await this.step();
+      if (result === 'retry') step--;
+      else if (result) return result;
+    }
+    return this.finish('max_steps');
+  }
+
+  /** The input rows, persisted with the first successful step, after the answers to a pending approval. */
+  private async takeInput(): Promise<void> {
+    this.pending = this.req.inputs.map((input) =>
+      messageRow(this.messageContext(null), input.role, input.content, {
         otid: input.otid,
         name: input.name,
         sender_id: input.senderId,
         group_id: input.groupId,
       }),
     );
-    if (req.approval) {
-      const rows = await processApproval(req.approval, {
-        ctx: msgCtx(null),
-        toolCtx,
-        toolset,
-        dispatcher: this.deps.dispatcher,
-        solver,
-        timezone: agent.timezone,
-        window,
-      });
-      for (const row of rows) if (row.role === 'tool') show(row, true);
-      pending = [...rows, ...pending];
-    }
-
-    const finish = (stopReason: StopReason, error?: TurnError): TurnOutcome => ({
-      stopReason,
-      usage,
-      messages: produced,
-      error,
-      ttftNs,
+    if (!this.req.approval) return;
+    const rows = await processApproval(this.req.approval, {
+      ctx: this.messageContext(null),
+      toolCtx: this.toolCtx,
+      toolset: this.toolset,
+      dispatcher: this.deps.dispatcher,
+      solver: this.solver,
+      timezone: this.req.agent.timezone,
+      window: this.window,
     });
-    let overflowRetries = 0;
-    for (let step = 0; step < req.maxSteps; step++) {
-      // A cancel through this process aborts the signal; one through another process is seen in the run's status.
-      // The run was created moments before the first step, so its status is read from the second step on.
-      if (req.signal.aborted || (step > 0 && (await stores.runs.statusOf(req.runId)) === 'cancelled'))
-        return finish('cancelled');
-      const stepId = newId('step');
-      const stepStart = performance.now();
-      const allowed = solver.allowed(toolset.names());
-      const toolChoice: LlmToolChoice =
-        allowed.names.length === 0
-          ? 'none'
-          : allowed.forced
-            ? allowed.names.length === 1
-              ? { name: allowed.names[0]! }
-              : 'required'
-            : memgpt
-              ? 'required'
-              : 'auto';
-      let messages = this.requestMessages([...context, ...pending], window, req);
-      const toolDefs = toolChoice === 'none' ? [] : toolset.definitions(allowed.names);
-      if (usage.step_count === 0) {
-        // Before the provider has reported usage, Letta's local estimate decides (§10.1).
-        const systemTokens = estimateRequestTokens(messages.slice(0, 1));
-        if (systemTokens >= window)
-          return finish('context_window_overflow_in_system_prompt', {
-            error_type: 'context_window_overflow_in_system_prompt',
-            message: `The system prompt alone (${systemTokens} tokens) exceeds the context window (${window} tokens).`,
-            detail: 'context_window_overflow_in_system_prompt',
-            status: 400,
-          });
-        if (estimateRequestTokens(messages, toolDefs) > Math.floor(window * 0.9)) {
-          const compacted = await this.compact(agent, req, context, client, window, 'context_window_limit', handle);
-          if (compacted) {
-            context = compacted.context;
-            ids = compacted.ids;
-            messages = this.requestMessages([...context, ...pending], window, req);
-          }
-        }
-      }
-      const assistantId = newId('message');
-      const approvalId = newId('message');
-      const streamer = new DeltaStreamer(req, assistantId, approvalId, stepId, needsApproval);
-      let response: LlmResponse;
-      const llmStart = performance.now();
-      try {
-        response = await client.complete(
-          {
-            handle,
-            messages,
-            tools: toolDefs,
-            toolChoice,
-            maxOutputTokens: llm.max_tokens ?? undefined,
-            temperature: llm.temperature,
-            parallelToolCalls,
-            signal: req.signal,
-          },
-          // The provider's streaming API only when deltas reach the client, as Letta does: a whole response costs
-          // about a third less CPU (no web-stream pipeline, one JSON parse) and answers the same.
-          tokenStreaming
-            ? (event) => {
-                ttftNs ??= Number(process.hrtime.bigint() - started);
-                streamer.on(event);
-              }
-            : undefined,
-        );
-      } catch (error) {
-        if (req.signal.aborted) return finish('cancelled');
-        if (error instanceof LlmError && error.kind === 'context_window_exceeded' && overflowRetries < 3) {
-          overflowRetries++;
-          const compacted = await this.compact(agent, req, context, client, window, 'context_window_exceeded', handle);
-          if (compacted) {
-            context = compacted.context;
-            ids = compacted.ids;
-            step--;
-            continue;
-          }
-        }
-        const failure = turnErrorFor(error);
-        this.deps.logger.warn({ err: error, runId: req.runId }, 'turn step failed');
-        return finish(failure.stop, failure.error);
-      }
-      ttftNs ??= Number(process.hrtime.bigint() - started);
-      const llmMs = performance.now() - llmStart;
-      usage.prompt_tokens += response.usage.promptTokens;
-      usage.completion_tokens += response.usage.completionTokens;
-      usage.total_tokens += response.usage.totalTokens;
-      usage.step_count += 1;
-      usage.context_tokens = response.usage.totalTokens;
-      if (response.usage.cachedInputTokens)
-        usage.cached_input_tokens = (usage.cached_input_tokens ?? 0) + response.usage.cachedInputTokens;
-      if (response.usage.reasoningTokens)
-        usage.reasoning_tokens = (usage.reasoning_tokens ?? 0) + response.usage.reasoningTokens;
+    for (const row of rows) if (row.role === 'tool') this.show(row, true);
+    this.pending = [...rows, ...this.pending];
+  }
 
-      const ctx = msgCtx(stepId);
-      const stepRows: NewMessage[] = [];
-      const parts: ContentPart[] = [
-        ...reasoningParts(response.reasoning),
-        ...(response.text ? [{ type: 'text' as const, text: response.text }] : []),
-      ];
-      const serverCalls = response.toolCalls.filter((c) => !needsApproval(c.name));
-      const approvalCalls = response.toolCalls.filter((c) => needsApproval(c.name));
-      let stop: StopReason | undefined;
-      let heartbeat = false;
-      let failedCall = false;
+  /**
+   * A cancel through this process aborts the signal; one through another process is seen in the run's status. The
+   * run was created moments before the first step, so its status is read from the second step on.
+   */
+  private async cancelled(step: number): Promise<boolean> {
+    if (this.req.signal.aborted) return true;
+    return step > 0 && (await this.deps.stores.runs.statusOf(this.req.runId)) === 'cancelled';
+  }
 
-      if (parts.length > 0 || serverCalls.length > 0) {
-        const row = messageRow(ctx, 'assistant', parts, {
-          id: assistantId,
-          ...(serverCalls.length ? { tool_calls: JSON.stringify(storedToolCalls(serverCalls)) } : {}),
-        });
-        stepRows.push(row);
-        show(row, !streamer.streamed);
-      }
-      if (response.toolCalls.length === 0) {
-        const missing = solver.uncalledRequiredBeforeExit();
-        if (memgpt) stop = 'no_tool_call';
-        else if (missing.length > 0) {
-          const text = `[This is an automated system message hidden from the user] ToolRuleViolated: You must call ${missing.join(', ')} at least once to exit the loop.`;
-          stepRows.push(messageRow(ctx, 'user', [{ type: 'text', text }]));
-        } else stop = response.finishReason === 'length' ? 'max_tokens_exceeded' : 'end_turn';
-      }
-      let terminal = false;
-      let continued = false;
-      for (const call of serverCalls) {
-        const parsed = parseArguments(call.arguments);
-        let result;
-        if ('error' in parsed) result = { status: 'error' as const, funcReturn: parsed.error };
-        else if (!allowed.names.includes(call.name))
-          result = { status: 'error' as const, funcReturn: constraintError(call.name, allowed.names) };
-        else {
-          const args = { ...(solver.initArgs(call.name) ?? {}), ...parsed.args };
-          result = await toolset.execute(this.deps.dispatcher, call.id, call.name, args, toolCtx);
-          if (parsed.heartbeat) heartbeat = true;
-        }
-        result = { ...result, funcReturn: toolset.shape(call.name, result.funcReturn) };
-        solver.record(call.name, result.funcReturn);
-        if (result.status === 'error') failedCall = true;
-        if (solver.isTerminal(call.name)) terminal = true;
-        if (solver.isContinue(call.name)) continued = true;
-        const row = toolReturnRow(ctx, agent.timezone, call.id, call.name, result);
-        stepRows.push(row);
-        show(row, true);
-      }
-      if (approvalCalls.length > 0) {
-        const row = messageRow(ctx, 'approval', [], {
-          id: approvalId,
-          otid: otidFor(approvalId, 0),
-          tool_calls: JSON.stringify(storedToolCalls(approvalCalls)),
-        });
-        stepRows.push(row);
-        show(row, !streamer.streamed);
-        stop = 'requires_approval';
-      } else if (serverCalls.length > 0) {
-        if (terminal) stop = 'tool_rule';
-        else if (memgpt && !(heartbeat || continued || failedCall)) stop = 'end_turn';
-        else if (memgpt) {
-          const reason = failedCall && !heartbeat ? HEARTBEAT_FAILED_REASON : HEARTBEAT_REASON;
-          stepRows.push(messageRow(ctx, 'user', [{ type: 'text', text: packedHeartbeat(reason, agent.timezone) }]));
-        }
-      }
+  /** One step: choose the tools, call the model, run its tool calls, decide the stop, persist. */
+  private async step(): Promise<TurnOutcome | 'retry' | undefined> {
+    const stepId = newId('step');
+    const stepStart = performance.now();
+    const plan = this.chooseTools();
+    const messages = await this.fittedRequest(plan);
+    if (!Array.isArray(messages)) return messages;
+    const call = await this.callModel(stepId, messages, plan);
+    if (call.kind === 'end') return call.outcome;
+    if (call.kind === 'retry') return 'retry';
+    const { response } = call;
+    this.countUsage(response);
 
-      const newRows = [...pending, ...stepRows];
-      ids = [...ids, ...newRows.map((r) => r.id)];
-      const stepStatus = stop && ['no_tool_call', 'max_tokens_exceeded'].includes(stop) ? 'failed' : 'success';
-      const overflowing = response.usage.totalTokens > Math.floor(window * 0.9);
-      const concluding = stop !== undefined && !overflowing;
-      // Writes only, so on PostgreSQL the whole step commits in one round trip.
-      await stores.writeBatch(async (tx) => {
-        await tx.messages.insertMany(newRows);
-        const lastRun = concluding ? await req.conclusion.record(tx, finish(stop!)) : {};
-        await setInContextIds(tx, agent.id, req.conversationId, ids, nowIso(), lastRun);
-        await tx.runs.insertStep({
-          id: stepId,
-          run_id: req.runId,
-          agent_id: agent.id,
-          model: response.model,
-          model_handle: handle,
-          context_window_limit: window,
-          prompt_tokens: response.usage.promptTokens,
-          completion_tokens: response.usage.completionTokens,
-          total_tokens: response.usage.totalTokens,
-          cached_input_tokens: response.usage.cachedInputTokens ?? null,
-          reasoning_tokens: response.usage.reasoningTokens ?? null,
-          stop_reason: stop ?? null,
-          status: stepStatus,
-          error_type: null,
-          error_data: null,
-          llm_ms: Math.round(llmMs),
-          duration_ms: Math.round(performance.now() - stepStart),
-          created_at: nowIso(),
-        });
+    const ctx = this.messageContext(stepId);
+    const serverCalls = response.toolCalls.filter((c) => !this.needsApproval(c.name));
+    const approvalCalls = response.toolCalls.filter((c) => this.needsApproval(c.name));
+    const rows: NewMessage[] = [];
+    const assistant = this.assistantRow(ctx, response, serverCalls, call.streamer);
+    if (assistant) rows.push(assistant);
+    const tools = await this.runTools(ctx, serverCalls, plan);
+    rows.push(...tools.rows);
+    if (approvalCalls.length > 0) rows.push(this.approvalRow(ctx, approvalCalls, call.streamer));
+    const decision = this.decideStop(response, serverCalls.length, approvalCalls.length, tools);
+    if (decision.notice) rows.push(messageRow(ctx, 'user', [{ type: 'text', text: decision.notice }]));
+
+    return this.persist(stepId, stepStart, call, rows, decision.stop);
+  }
+
+  private needsApproval(name: string): boolean {
+    return this.toolset.isClient(name) || this.solver.requiresApproval(name);
+  }
+
+  private chooseTools(): ToolPlan {
+    const { names, forced } = this.solver.allowed(this.toolset.names());
+    const choice: LlmToolChoice =
+      names.length === 0
+        ? 'none'
+        : forced
+          ? names.length === 1
+            ? { name: names[0]! }
+            : 'required'
+          : this.memgpt
+            ? 'required'
+            : 'auto';
+    return { allowed: names, choice, definitions: choice === 'none' ? [] : this.toolset.definitions(names) };
+  }
+
+  /**
+   * The provider request's messages. Before the provider has reported usage, Letta's local estimate decides whether
+   * the thread must be compacted first, and a system prompt that alone overflows the window ends the turn (§10.1).
+   */
+  private async fittedRequest(plan: ToolPlan): Promise<LlmMessage[] | TurnOutcome> {
+    let messages = this.requestMessages();
+    if (this.usage.step_count > 0) return messages;
+    const systemTokens = estimateRequestTokens(messages.slice(0, 1));
+    if (systemTokens >= this.window)
+      return this.finish('context_window_overflow_in_system_prompt', {
+        error_type: 'context_window_overflow_in_system_prompt',
+        message: `The system prompt alone (${systemTokens} tokens) exceeds the context window (${this.window} tokens).`,
+        detail: 'context_window_overflow_in_system_prompt',
+        status: 400,
       });
-      if (concluding) req.conclusion.committed();
-      this.rows.remember(newRows);
-      context = [...context, ...newRows];
-      pending = [];
-      if (overflowing) {
-        const compacted = await this.compact(agent, req, context, client, window, 'context_window_limit', handle);
-        if (compacted) {
-          context = compacted.context;
-          ids = compacted.ids;
-        }
-      }
-      if (stop) return finish(stop);
+    if (estimateRequestTokens(messages, plan.definitions) > Math.floor(this.window * OVERFLOW_FRACTION)) {
+      if (await this.compact('context_window_limit')) messages = this.requestMessages();
     }
-    return finish('max_steps');
+    return messages;
   }
 
   /** The stored system text (not recompiled per step), plus this request's `<available_skills>` (§5.3). */
-  private requestMessages(rows: MessageLike[], window: number, req: TurnRequest): LlmMessage[] {
-    const messages = toLlmMessages(rows, window);
+  private requestMessages(): LlmMessage[] {
+    const messages = toLlmMessages([...this.context, ...this.pending], this.window);
     const first = messages[0];
     if (first?.role === 'system') {
-      let text = req.overrideSystem ?? first.content;
-      if (req.clientSkills.length > 0) {
-        const skills = req.clientSkills.map(
+      let text = this.req.overrideSystem ?? first.content;
+      if (this.req.clientSkills.length > 0) {
+        const skills = this.req.clientSkills.map(
           (s) =>
             `<skill>\n<name>${s.name}</name>\n<description>${s.description ?? ''}</description>\n<location>${s.location ?? ''}</location>\n</skill>`,
         );
@@ -423,95 +288,260 @@ export class AgentLoop {
     return messages;
   }
 
-  private async compact(
-    agent: AgentRecord,
-    req: TurnRequest,
-    context: MessageLike[],
-    client: LlmClient,
-    window: number,
-    trigger: string,
-    handle: string,
-  ) {
+  private async callModel(stepId: string, messages: LlmMessage[], plan: ToolPlan): Promise<ModelCall> {
+    const assistantId = newId('message');
+    const approvalId = newId('message');
+    const streamer = new DeltaStreamer(
+      (chunk) => this.req.emit(chunk),
+      assistantId,
+      approvalId,
+      stepId,
+      (name) => this.needsApproval(name),
+    );
+    // memgpt-style agents speak through `send_message` arguments, so they get whole messages per step.
+    const tokenStreaming = this.req.streamTokens && !this.memgpt;
+    const llmStart = performance.now();
+    try {
+      const response = await this.client.complete(
+        {
+          handle: this.handle,
+          messages,
+          tools: plan.definitions,
+          toolChoice: plan.choice,
+          maxOutputTokens: this.llm.max_tokens ?? undefined,
+          temperature: this.llm.temperature,
+          parallelToolCalls:
+            Boolean(this.llm.parallel_tool_calls) && this.rules.every((r) => r.type === 'requires_approval'),
+          signal: this.req.signal,
+        },
+        // The provider's streaming API only when deltas reach the client, as Letta does: a whole response costs
+        // about a third less CPU (no web-stream pipeline, one JSON parse) and answers the same.
+        tokenStreaming
+          ? (event) => {
+              this.ttftNs ??= this.elapsedNs();
+              streamer.on(event);
+            }
+          : undefined,
+      );
+      this.ttftNs ??= this.elapsedNs();
+      return { kind: 'response', response, llmMs: performance.now() - llmStart, streamer };
+    } catch (error) {
+      if (this.req.signal.aborted) return { kind: 'end', outcome: this.finish('cancelled') };
+      if (
+        error instanceof LlmError &&
+        error.kind === 'context_window_exceeded' &&
+        this.overflowRetries < MAX_OVERFLOW_RETRIES
+      ) {
+        this.overflowRetries++;
+        if (await this.compact('context_window_exceeded')) return { kind: 'retry' };
+      }
+      const failure = turnErrorFor(error);
+      this.deps.logger.warn({ err: error, runId: this.req.runId }, 'turn step failed');
+      return { kind: 'end', outcome: this.finish(failure.stop, failure.error) };
+    }
+  }
+
+  private countUsage({ usage: u }: LlmResponse): void {
+    const usage = this.usage;
+    usage.prompt_tokens += u.promptTokens;
+    usage.completion_tokens += u.completionTokens;
+    usage.total_tokens += u.totalTokens;
+    usage.step_count += 1;
+    usage.context_tokens = u.totalTokens;
+    if (u.cachedInputTokens) usage.cached_input_tokens = (usage.cached_input_tokens ?? 0) + u.cachedInputTokens;
+    if (u.reasoningTokens) usage.reasoning_tokens = (usage.reasoning_tokens ?? 0) + u.reasoningTokens;
+  }
+
+  /** The model's reasoning, text and server-side tool calls as one assistant row (none when it produced none). */
+  private assistantRow(
+    ctx: MessageContext,
+    response: LlmResponse,
+    serverCalls: LlmToolCall[],
+    streamer: DeltaStreamer,
+  ): NewMessage | undefined {
+    const parts: ContentPart[] = [
+      ...reasoningParts(response.reasoning),
+      ...(response.text ? [{ type: 'text' as const, text: response.text }] : []),
+    ];
+    if (parts.length === 0 && serverCalls.length === 0) return undefined;
+    const row = messageRow(ctx, 'assistant', parts, {
+      id: streamer.assistantId,
+      ...(serverCalls.length ? { tool_calls: JSON.stringify(storedToolCalls(serverCalls)) } : {}),
+    });
+    this.show(row, !streamer.streamed);
+    return row;
+  }
+
+  /** Runs the server-side tool calls in order, each result shaped, recorded by the rules and shown. */
+  private async runTools(ctx: MessageContext, calls: LlmToolCall[], plan: ToolPlan): Promise<ToolRun> {
+    const run: ToolRun = { rows: [], terminal: false, continued: false, heartbeat: false, failed: false };
+    for (const call of calls) {
+      const parsed = parseArguments(call.arguments);
+      let result: ToolExecutionResult;
+      if ('error' in parsed) result = { status: 'error', funcReturn: parsed.error };
+      else if (!plan.allowed.includes(call.name))
+        result = { status: 'error', funcReturn: constraintError(call.name, plan.allowed) };
+      else {
+        const args = { ...(this.solver.initArgs(call.name) ?? {}), ...parsed.args };
+        result = await this.toolset.execute(this.deps.dispatcher, call.id, call.name, args, this.toolCtx);
+        if (parsed.heartbeat) run.heartbeat = true;
+      }
+      result = { ...result, funcReturn: this.toolset.shape(call.name, result.funcReturn) };
+      this.solver.record(call.name, result.funcReturn);
+      if (result.status === 'error') run.failed = true;
+      if (this.solver.isTerminal(call.name)) run.terminal = true;
+      if (this.solver.isContinue(call.name)) run.continued = true;
+      const row = toolReturnRow(ctx, this.req.agent.timezone, call.id, call.name, result);
+      run.rows.push(row);
+      this.show(row, true);
+    }
+    return run;
+  }
+
+  /** Calls that wait for the client (client-side tools, `requires_approval` rules) become one approval request. */
+  private approvalRow(ctx: MessageContext, calls: LlmToolCall[], streamer: DeltaStreamer): NewMessage {
+    const row = messageRow(ctx, 'approval', [], {
+      id: streamer.approvalId,
+      otid: otidFor(streamer.approvalId, 0),
+      tool_calls: JSON.stringify(storedToolCalls(calls)),
+    });
+    this.show(row, !streamer.streamed);
+    return row;
+  }
+
+  /** Letta's stop rules (§5.3–5.4): what ends the turn after this step, and what the next step is told. */
+  private decideStop(response: LlmResponse, serverCalls: number, approvalCalls: number, tools: ToolRun): StopDecision {
+    if (response.toolCalls.length === 0) {
+      if (this.memgpt) return { stop: 'no_tool_call', notice: undefined };
+      const missing = this.solver.uncalledRequiredBeforeExit();
+      if (missing.length > 0)
+        return {
+          stop: undefined,
+          notice: `[This is an automated system message hidden from the user] ToolRuleViolated: You must call ${missing.join(', ')} at least once to exit the loop.`,
+        };
+      return { stop: response.finishReason === 'length' ? 'max_tokens_exceeded' : 'end_turn', notice: undefined };
+    }
+    if (approvalCalls > 0) return { stop: 'requires_approval', notice: undefined };
+    if (serverCalls === 0 || !(tools.terminal || this.memgpt)) return { stop: undefined, notice: undefined };
+    if (tools.terminal) return { stop: 'tool_rule', notice: undefined };
+    if (!(tools.heartbeat || tools.continued || tools.failed)) return { stop: 'end_turn', notice: undefined };
+    const reason = tools.failed && !tools.heartbeat ? HEARTBEAT_FAILED_REASON : HEARTBEAT_REASON;
+    return { stop: undefined, notice: packedHeartbeat(reason, this.req.agent.timezone) };
+  }
+
+  /**
+   * Writes the step as one batch: its rows, the thread's new in-context ids and the step record, and, when the step
+   * ends the turn and needs no compaction after it, the run's end as well, so a turn ends with one commit.
+   */
+  private async persist(
+    stepId: string,
+    stepStart: number,
+    call: Extract<ModelCall, { kind: 'response' }>,
+    stepRows: NewMessage[],
+    stop: StopReason | undefined,
+  ): Promise<TurnOutcome | undefined> {
+    const { agent } = this.req;
+    const { response } = call;
+    const newRows = [...this.pending, ...stepRows];
+    this.ids = [...this.ids, ...newRows.map((r) => r.id)];
+    const overflowing = response.usage.totalTokens > Math.floor(this.window * OVERFLOW_FRACTION);
+    const concluding = stop !== undefined && !overflowing;
+    // Writes only, so on PostgreSQL the whole step commits in one round trip.
+    await this.deps.stores.writeBatch(async (tx) => {
+      await tx.messages.insertMany(newRows);
+      const lastRun = concluding ? await this.req.conclusion.record(tx, this.finish(stop)) : {};
+      await setInContextIds(tx, agent.id, this.req.conversationId, this.ids, nowIso(), lastRun);
+      await tx.runs.insertStep({
+        id: stepId,
+        run_id: this.req.runId,
+        agent_id: agent.id,
+        model: response.model,
+        model_handle: this.handle,
+        context_window_limit: this.window,
+        prompt_tokens: response.usage.promptTokens,
+        completion_tokens: response.usage.completionTokens,
+        total_tokens: response.usage.totalTokens,
+        cached_input_tokens: response.usage.cachedInputTokens ?? null,
+        reasoning_tokens: response.usage.reasoningTokens ?? null,
+        stop_reason: stop ?? null,
+        status: stop === 'no_tool_call' || stop === 'max_tokens_exceeded' ? 'failed' : 'success',
+        error_type: null,
+        error_data: null,
+        llm_ms: Math.round(call.llmMs),
+        duration_ms: Math.round(performance.now() - stepStart),
+        created_at: nowIso(),
+      });
+    });
+    if (concluding) this.req.conclusion.committed();
+    this.cache.remember(newRows);
+    this.context = [...this.context, ...newRows];
+    this.pending = [];
+    if (overflowing) await this.compact('context_window_limit');
+    return stop ? this.finish(stop) : undefined;
+  }
+
+  /** Summarises the thread's older messages (§10); a failure is logged and the turn goes on uncompacted. */
+  private async compact(trigger: string): Promise<boolean> {
+    const { req } = this;
     try {
       const result = await compactThread(
         { stores: this.deps.stores, prompts: this.deps.prompts, logger: this.deps.logger },
-        { agent, conversationId: req.conversationId, context, client, handle, window, trigger, runId: req.runId },
+        {
+          agent: req.agent,
+          conversationId: req.conversationId,
+          context: this.context,
+          client: this.client,
+          handle: this.handle,
+          window: this.window,
+          trigger,
+          runId: req.runId,
+        },
       );
+      if (!result) return false;
       // The summary row is new to the cache; the next turn finds it there.
-      if (result) this.rows.remember(result.context);
-      if (result && req.includeCompaction) {
+      this.cache.remember(result.context);
+      this.context = result.context;
+      this.ids = result.ids;
+      if (req.includeCompaction) {
         req.emit({
           id: newId('message'),
           date: lettaDate(nowIso()),
           message_type: 'event_message',
           event_type: 'compaction',
-          event_data: { trigger, context_token_estimate: result.tokensBefore, context_window: window },
+          event_data: { trigger, context_token_estimate: result.tokensBefore, context_window: this.window },
           run_id: req.runId,
         });
       }
-      return result;
+      return true;
     } catch (error) {
-      this.deps.logger.error({ err: error, agentId: agent.id }, 'compaction failed');
-      return undefined;
+      this.deps.logger.error({ err: error, agentId: req.agent.id }, 'compaction failed');
+      return false;
     }
   }
-}
 
-/** `stream_tokens`: provider deltas become LettaMessage chunks sharing the parent id and otid (§6.4). */
-class DeltaStreamer {
-  streamed = false;
-  private readonly toolNames = new Map<string, string>();
-  private readonly date = lettaDate(nowIso());
+  private messageContext(stepId: string | null): MessageContext {
+    return {
+      agentId: this.req.agent.id,
+      conversationId: this.req.conversationId,
+      runId: this.req.runId,
+      stepId,
+      model: this.handle,
+    };
+  }
 
-  constructor(
-    private readonly req: TurnRequest,
-    private readonly assistantId: string,
-    private readonly approvalId: string,
-    private readonly stepId: string,
-    private readonly needsApproval: (name: string) => boolean,
-  ) {}
-
-  on(event: LlmStreamEvent): void {
-    this.streamed = true;
-    const base = (id: string, index: number, type: string) => ({
-      id,
-      date: this.date,
-      message_type: type,
-      otid: otidFor(id, index),
-      step_id: this.stepId,
-      name: null,
-      sender_id: null,
-      is_err: null,
-    });
-    switch (event.type) {
-      case 'reasoning-delta':
-        this.req.emit({
-          ...base(this.assistantId, 0, 'reasoning_message'),
-          source: 'reasoner_model',
-          reasoning: event.delta,
-          signature: null,
-        });
-        break;
-      case 'text-delta':
-        this.req.emit({ ...base(this.assistantId, 1, 'assistant_message'), content: event.delta });
-        break;
-      case 'tool-call-start':
-      case 'tool-call-delta': {
-        const name = event.type === 'tool-call-start' ? event.name : this.toolNames.get(event.id);
-        if (event.type === 'tool-call-start') this.toolNames.set(event.id, event.name);
-        const approval = name !== undefined && this.needsApproval(name);
-        const delta =
-          event.type === 'tool-call-start'
-            ? { name: event.name, arguments: '', tool_call_id: event.id }
-            : { name: null, arguments: event.argumentsDelta, tool_call_id: event.id };
-        const id = approval ? this.approvalId : this.assistantId;
-        this.req.emit({
-          ...base(id, approval ? 0 : 2, approval ? 'approval_request_message' : 'tool_call_message'),
-          tool_call: delta,
-          tool_calls: [delta],
-        });
-        break;
-      }
+  private show(row: MessageLike, emit: boolean): void {
+    const options = { agentType: this.req.agent.agent_type, includeCompaction: this.req.includeCompaction };
+    for (const m of toLettaMessages(row, options)) {
+      this.produced.push(m);
+      if (emit) this.req.emit(m);
     }
+  }
+
+  private elapsedNs(): number {
+    return Number(process.hrtime.bigint() - this.started);
+  }
+
+  private finish(stopReason: StopReason, error?: TurnError): TurnOutcome {
+    return { stopReason, usage: this.usage, messages: this.produced, error, ttftNs: this.ttftNs };
   }
 }

@@ -1,5 +1,5 @@
 import type { Stores } from '../store/index.js';
-import type { MessageLike } from './messages.js';
+import type { MessageLike } from '../domain/messages.js';
 
 const MAX_ROWS = 4096;
 const MAX_CHARS = 32 * 1024 * 1024;

@@ -1,13 +1,6 @@
 import type { Logger } from 'pino';
+import type { ChunkSource, RunChunk } from '../domain/turns.js';
 import type { Stores } from '../store/index.js';
-
-/** One SSE chunk of a run: its `seq_id` and the JSON text sent after `data: `. */
-export interface RunChunk {
-  seqId: number;
-  data: string;
-  /** `error_message` chunks are framed as `event: error` (§6.5). */
-  error: boolean;
-}
 
 const FLUSH_MS = 50;
 const FLUSH_COUNT = 50;
@@ -108,6 +101,11 @@ export class LiveRun {
   }
 
   /** Chunks after `afterSeqId`, then every later one as it comes; `null` ends the stream. */
+  /** The run's chunks after `afterSeqId`, as a stream writer consumes them: each chunk, then the end. */
+  source(afterSeqId: number): ChunkSource {
+    return { start: (emit, end) => this.subscribe(afterSeqId, (chunk) => (chunk ? emit(chunk) : end())) };
+  }
+
   subscribe(afterSeqId: number, listener: (chunk: RunChunk | null) => void): () => void {
     for (const c of this.chunks) if (c.seqId > afterSeqId) listener(c);
     if (this.done) {

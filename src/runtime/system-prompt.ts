@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { notFound } from '../lib/errors.js';
-import type { MemoryEvents } from '../services/memory-events.js';
+
+import type { MemoryEvents } from '../domain/memory-events.js';
 import type { AgentPatch, AgentRecord } from '../store/agent.store.js';
 import type { ConversationRecord } from '../store/conversation.store.js';
 import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import type { NewMessage } from '../store/message.store.js';
-import type { ArchivalPort } from '../tools/executor.js';
-import { usesSendMessage } from './letta-messages.js';
-import { messageRow, textOf, type ContentPart, type MessageContext } from './messages.js';
-import { packToolReturn, packedLogin } from './packing.js';
-import { compileMemory, compileMemoryMetadata, compileSystemPrompt } from './prompt.js';
-import type { ToolRule } from './tool-rules.js';
+import type { ArchivalPort } from '../domain/ports.js';
+import { usesSendMessage } from '../domain/letta-messages.js';
+import { messageRow, textOf, type ContentPart, type MessageContext } from '../domain/messages.js';
+import { packToolReturn, packedLogin } from '../domain/packing.js';
+import { compileMemory, compileMemoryMetadata, compileSystemPrompt } from '../domain/prompts/memory.js';
+import type { ToolRule } from '../domain/tool-rules.js';
+import { missing } from '../domain/errors.js';
 
 export interface InitialMessage {
   role?: string;
@@ -22,7 +23,7 @@ export interface InitialMessage {
 export async function inContextIds(tx: Stores, agent: AgentRecord, conversationId: string | null): Promise<string[]> {
   if (conversationId === null) return inContextIdsOf(agent);
   const conversation = await tx.conversations.findById(conversationId);
-  if (!conversation) throw notFound(`Conversation with id '${conversationId}' not found`);
+  if (!conversation) throw missing('Conversation', conversationId);
   return inContextIdsOf(agent, conversation);
 }
 
@@ -54,7 +55,7 @@ export async function setInContextIds(
  * the agent: written at creation, rebuilt in the writer's transaction whenever core memory changes.
  */
 export class SystemPrompts implements MemoryEvents {
-  constructor(private readonly archival: () => ArchivalPort | undefined) {}
+  constructor(private readonly archival: ArchivalPort) {}
 
   async memoryString(tx: Stores, agent: AgentRecord): Promise<string> {
     const blocks = await tx.blocks.listForAgent(agent.id);
@@ -69,7 +70,7 @@ export class SystemPrompts implements MemoryEvents {
 
   /** The agent's archival figures for `<memory_metadata>`: the same for every thread. */
   private async archivalStats(tx: Stores, agentId: string): Promise<{ count: number; tags: string[] }> {
-    return (await this.archival()?.stats(agentId, tx)) ?? { count: 0, tags: [] };
+    return this.archival.stats(agentId, tx);
   }
 
   /** `shared`: what is the same for every thread of the agent, when the caller already has it. */

@@ -1,9 +1,10 @@
 import type { LlmToolDefinition } from '../llm/types.js';
 import type { ToolRecord } from '../store/tool.store.js';
 import { parseJson } from '../store/json.js';
-import type { ToolDispatcher, ToolContext, ToolExecutionResult } from '../tools/executor.js';
-import { messageRow, type MessageContext, type StoredToolReturn } from './messages.js';
-import { packToolReturn, truncateReturn } from './packing.js';
+import type { ToolContext, ToolExecutionResult } from '../domain/ports.js';
+import type { ToolDispatcher } from '../tools/dispatcher.js';
+import { messageRow, type MessageContext, type StoredToolReturn } from '../domain/messages.js';
+import { packToolReturn, truncateReturn } from '../domain/packing.js';
 import type { ToolRulesSolver } from './tool-rules.js';
 import type { NewMessage } from '../store/message.store.js';
 

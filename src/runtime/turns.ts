@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CairnError, badRequest, conflict, notFound } from '../lib/errors.js';
+import { CairnError, badRequest, conflict } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
 import type { LlmProviders } from '../llm/types.js';
@@ -8,31 +8,29 @@ import type { Stores } from '../store/index.js';
 import { newRunRow } from '../store/run.store.js';
 import { parseJson } from '../store/json.js';
 import { normalizeApprovals, resolveApproval, type RawApproval } from './approvals.js';
-import { turnErrorFor, type AgentLoop } from './loop.js';
-import { isApprovalRequest, messageRow, toolCallsOf, type ContentPart } from './messages.js';
-import { CANCELLED_DENIAL } from './packing.js';
+import type { AgentLoop } from './loop.js';
+import { turnErrorFor } from './turn-errors.js';
+import { isApprovalRequest, messageRow, toolCallsOf, type ContentPart } from '../domain/messages.js';
+import { CANCELLED_DENIAL } from '../domain/packing.js';
 import { toolReturnRow } from './toolset.js';
 import { LiveRun } from './run-stream.js';
-import type { AgentPatch } from '../store/agent.store.js';
+import type { AgentPatch, AgentRecord } from '../store/agent.store.js';
+import type { ConversationRecord } from '../store/conversation.store.js';
+import type { MessageRecord } from '../store/message.store.js';
+import type { ToolRecord } from '../store/tool.store.js';
+import { missing } from '../domain/errors.js';
 import { inContextIds, inContextIdsOf, setInContextIds } from './system-prompt.js';
+import { type ApprovalInput, type ThreadState, type UserInput } from './turn-types.js';
 import {
   emptyUsage,
   lettaResponse,
   modelHandleOf,
   runStatusFor,
-  type ApprovalInput,
-  type ThreadState,
+  type StartedTurn,
   type TurnOutcome,
-  type UserInput,
-} from './turn-types.js';
+} from '../domain/turns.js';
 
 export type SendMode = 'sync' | 'stream' | 'async';
-
-export interface StartedTurn {
-  runId: string;
-  live: LiveRun;
-  outcome: Promise<TurnOutcome>;
-}
 
 const HEARTBEAT_MS = 10_000;
 const STALE_MS = 60_000;
@@ -49,15 +47,102 @@ const runMetadataFor = (mode: SendMode) => ({ run_type: mode === 'async' ? 'send
 /** The turn lock's key (`runs.thread_lock`): one turn at a time per agent and conversation. */
 const threadLock = (agentId: string, conversationId: string | null) => `${agentId}:${conversationId ?? 'default'}`;
 
+/** The thread a send is for, and the key of its turn lock. */
+interface ThreadKey {
+  agentId: string;
+  conversationId: string | null;
+  lock: string;
+}
+
+/** What a turn starts from, read with the run's insert. */
+interface ThreadRead {
+  agent: AgentRecord | undefined;
+  conversation: ConversationRecord | undefined;
+  tools: Map<string, ToolRecord[]>;
+  /** The thread's system row as of its last turn, if this process knows which it was. */
+  system: MessageRecord[];
+}
+
+/** A send's body split into what the loop consumes: new input messages, and replies to a pending approval. */
+interface ParsedSend {
+  inputs: UserInput[];
+  approvals: RawApproval[];
+  approvalOtid: string | null;
+}
+
+/** A send checked against its thread under the turn lock: what the loop runs on. */
+interface PreparedTurn {
+  agent: AgentRecord;
+  thread: ThreadState;
+  body: SendMessageBody;
+  approval: ApprovalInput | undefined;
+}
+
+/** A turn that holds its run: the live chunk log, its abort, and how it was sent. */
+interface RunningTurn {
+  key: ThreadKey;
+  runId: string;
+  live: LiveRun;
+  abort: AbortController;
+  mode: SendMode;
+  inputs: UserInput[];
+}
+
 /** Everything a turn starts from, each read at once (none waits for another's answer: see `Stores.pipelined`). */
-const readThread = (s: Stores, agentId: string, conversationId: string | null, systemId: string | undefined) =>
-  Promise.all([
+async function readThread(
+  s: Stores,
+  agentId: string,
+  conversationId: string | null,
+  systemId: string | undefined,
+): Promise<ThreadRead> {
+  const [agent, conversation, tools, system] = await Promise.all([
     s.agents.findById(agentId),
     conversationId === null ? undefined : s.conversations.findById(conversationId),
     s.tools.listForAgents([agentId]),
     systemId ? s.messages.findByIds([systemId]) : [],
   ]);
-type ThreadRead = Awaited<ReturnType<typeof readThread>>;
+  return { agent, conversation, tools, system };
+}
+
+/** The input messages and approval replies of a send (§4.5), in the order the client gave them. */
+function parseSend(body: SendMessageBody): ParsedSend {
+  const send: ParsedSend = { inputs: [], approvals: [], approvalOtid: null };
+  if (body.input !== undefined && body.input !== null)
+    send.inputs.push({
+      role: 'user',
+      content: toParts(body.input),
+      otid: null,
+      name: null,
+      senderId: null,
+      groupId: null,
+    });
+  for (const m of body.messages ?? []) {
+    if (m.type === 'message')
+      send.inputs.push({
+        role: m.role,
+        content: toParts(m.content),
+        otid: m.otid ?? null,
+        name: m.name ?? null,
+        senderId: m.sender_id ?? null,
+        groupId: m.group_id ?? null,
+      });
+    else if (m.type === 'approval') {
+      send.approvalOtid = m.otid ?? send.approvalOtid;
+      if (m.approvals?.length) send.approvals.push(...(m.approvals as RawApproval[]));
+      else if (m.approval_request_id !== undefined || m.approve !== undefined)
+        send.approvals.push({
+          type: 'approval',
+          tool_call_id: m.approval_request_id ?? null,
+          approve: m.approve ?? true,
+          reason: m.reason ?? null,
+        });
+    } else {
+      send.approvalOtid = m.otid ?? send.approvalOtid;
+      send.approvals.push(...(m.tool_returns as RawApproval[]).map((r) => ({ ...r, type: 'tool' })));
+    }
+  }
+  return send;
+}
 
 function toParts(content: unknown): ContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
@@ -82,7 +167,7 @@ export class TurnService {
   constructor(
     private readonly stores: Stores,
     private readonly loop: AgentLoop,
-    private readonly providers: () => LlmProviders,
+    private readonly providers: LlmProviders,
     private readonly constraints: ConstraintErrors,
     private readonly logger: Logger,
   ) {}
@@ -123,68 +208,22 @@ export class TurnService {
   async start(
     agentId: string,
     conversationId: string | null,
-    requestBody: SendMessageBody,
+    body: SendMessageBody,
     mode: SendMode,
   ): Promise<StartedTurn> {
-    const inputs: UserInput[] = [];
-    const rawApprovals: RawApproval[] = [];
-    let approvalOtid: string | null = null;
-    if (requestBody.input !== undefined && requestBody.input !== null)
-      inputs.push({
-        role: 'user',
-        content: toParts(requestBody.input),
-        otid: null,
-        name: null,
-        senderId: null,
-        groupId: null,
-      });
-    for (const m of requestBody.messages ?? []) {
-      if (m.type === 'message')
-        inputs.push({
-          role: m.role,
-          content: toParts(m.content),
-          otid: m.otid ?? null,
-          name: m.name ?? null,
-          senderId: m.sender_id ?? null,
-          groupId: m.group_id ?? null,
-        });
-      else if (m.type === 'approval') {
-        approvalOtid = m.otid ?? approvalOtid;
-        if (m.approvals?.length) rawApprovals.push(...(m.approvals as RawApproval[]));
-        else if (m.approval_request_id !== undefined || m.approve !== undefined)
-          rawApprovals.push({
-            type: 'approval',
-            tool_call_id: m.approval_request_id ?? null,
-            approve: m.approve ?? true,
-            reason: m.reason ?? null,
-          });
-      } else {
-        approvalOtid = m.otid ?? approvalOtid;
-        rawApprovals.push(...(m.tool_returns as RawApproval[]).map((r) => ({ ...r, type: 'tool' })));
-      }
-    }
-
+    const send = parseSend(body);
+    const key: ThreadKey = { agentId, conversationId, lock: threadLock(agentId, conversationId) };
     const runId = newId('run');
-    const lock = threadLock(agentId, conversationId);
-    const read = await this.claim(runId, lock, agentId, conversationId, requestBody, mode);
+    const read = await this.claim(runId, key, body, mode);
     // The run holds the thread's turn lock now, and a cancel can name it: it is live from here on. What was read with
     // it (the agent, the thread's in-context ids) is what the previous turn committed, and the loop runs on it without
     // reading it again. A send refused here removes its run, and the lock with it.
     const live = new LiveRun(runId, this.stores, mode === 'stream', this.logger);
     const abort = new AbortController();
     this.live.set(runId, { run: live, abort });
-    let prepared: Awaited<ReturnType<TurnService['prepare']>>;
+    let prepared: PreparedTurn;
     try {
-      prepared = await this.prepare(
-        read,
-        lock,
-        agentId,
-        conversationId,
-        requestBody,
-        inputs,
-        rawApprovals,
-        approvalOtid,
-      );
+      prepared = await this.prepare(read, key, body, send);
     } catch (error) {
       this.live.delete(runId);
       await this.stores.runs
@@ -192,8 +231,8 @@ export class TurnService {
         .catch((e: unknown) => this.logger.error({ err: e, runId }, 'removing a refused run failed'));
       throw error;
     }
-    const outcome = this.execute(prepared, conversationId, runId, live, abort, inputs, mode);
-    return { runId, live, outcome };
+    const outcome = this.execute(prepared, { key, runId, live, abort, mode, inputs: send.inputs });
+    return { runId, stream: live.source(0), outcome };
   }
 
   /**
@@ -201,14 +240,8 @@ export class TurnService {
    * and reads the thread with it: the agent, the conversation, the tools and the system row the thread had last time,
    * in the insert's own round trip on PostgreSQL.
    */
-  private async claim(
-    runId: string,
-    lock: string,
-    agentId: string,
-    conversationId: string | null,
-    body: SendMessageBody,
-    mode: SendMode,
-  ): Promise<ThreadRead> {
+  private async claim(runId: string, key: ThreadKey, body: SendMessageBody, mode: SendMode): Promise<ThreadRead> {
+    const { agentId, conversationId, lock } = key;
     const systemId = this.loop.rows.systemIdOf(lock);
     const run = newRunRow({
       id: runId,
@@ -236,7 +269,7 @@ export class TurnService {
       );
       return thread;
     } catch (error) {
-      if (this.constraints.isForeignKeyViolation(error)) throw notFound(`Agent with id '${agentId}' not found`);
+      if (this.constraints.isForeignKeyViolation(error)) throw missing('Agent', agentId);
       if (!this.constraints.isUniqueViolation(error)) throw error;
       const holder = await this.stores.runs.lockHolder(lock);
       const what = conversationId ? `Conversation ${conversationId}` : `Agent ${agentId}`;
@@ -253,30 +286,26 @@ export class TurnService {
 
   /** Checks the send against the thread read under the run's lock (§5.6). */
   private async prepare(
-    [agent, conversation, tools, system]: ThreadRead,
-    lock: string,
-    agentId: string,
-    conversationId: string | null,
+    { agent, conversation, tools, system }: ThreadRead,
+    { agentId, conversationId, lock }: ThreadKey,
     requestBody: SendMessageBody,
-    inputs: UserInput[],
-    rawApprovals: RawApproval[],
-    approvalOtid: string | null,
-  ) {
-    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+    send: ParsedSend,
+  ): Promise<PreparedTurn> {
+    if (!agent) throw missing('Agent', agentId);
     if (conversationId !== null && (!conversation || conversation.agent_id !== agentId))
-      throw notFound(`Conversation with id '${conversationId}' not found`);
+      throw missing('Conversation', conversationId);
     const ids = inContextIdsOf(agent, conversation);
     // A conversation may run on a model of its own.
     const body = { ...requestBody, override_model: requestBody.override_model ?? conversation?.model ?? undefined };
-    this.providers().resolve(modelHandleOf(agent, body.override_model));
+    this.providers.resolve(modelHandleOf(agent, body.override_model));
 
     // The system row is never kept between turns (a memory edit rewrites it); the one read above is current.
     const inContext = await this.loop.rows.load(this.stores, ids, system);
     if (ids[0]) this.loop.rows.noteSystemId(lock, ids[0]);
     const last = inContext.at(-1);
     let approval: ApprovalInput | undefined;
-    if (rawApprovals.length > 0) {
-      approval = await resolveApproval(last, normalizeApprovals(rawApprovals), approvalOtid, (callIds) =>
+    if (send.approvals.length > 0) {
+      approval = await resolveApproval(last, normalizeApprovals(send.approvals), send.approvalOtid, (callIds) =>
         this.stores.messages.anyToolReturnFor(agentId, callIds),
       );
     } else if (last && isApprovalRequest(last)) {
@@ -287,20 +316,16 @@ export class TurnService {
         pending_request_id: last.id,
       });
     }
-    if (inputs.length === 0 && !approval) throw badRequest('No input messages to send');
+    if (send.inputs.length === 0 && !approval) throw badRequest('No input messages to send');
     const thread: ThreadState = { ids, rows: inContext, tools: tools.get(agentId) ?? [] };
     return { agent, thread, body, approval };
   }
 
   private async execute(
-    { agent, thread, body, approval }: Awaited<ReturnType<TurnService['prepare']>>,
-    conversationId: string | null,
-    runId: string,
-    live: LiveRun,
-    abort: AbortController,
-    inputs: UserInput[],
-    mode: SendMode,
+    { agent, thread, body, approval }: PreparedTurn,
+    { key, runId, live, abort, mode, inputs }: RunningTurn,
   ): Promise<TurnOutcome> {
+    const { conversationId } = key;
     const includeTypes: readonly string[] | null | undefined = body.include_return_message_types;
     const streaming = mode === 'stream';
     const started = process.hrtime.bigint();

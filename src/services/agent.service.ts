@@ -1,9 +1,10 @@
 import { badRequest, notFound } from '../lib/errors.js';
+import { missing } from '../domain/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
-import { toLettaMessages } from '../runtime/letta-messages.js';
-import { isApprovalRequest } from '../runtime/messages.js';
-import { baseSystemPrompt } from '../runtime/prompts/base.js';
+import { toLettaMessages } from '../domain/letta-messages.js';
+import { isApprovalRequest } from '../domain/messages.js';
+import { baseSystemPrompt } from '../domain/prompts/base.js';
 import type {
   AgentInclude,
   AgentState,
@@ -20,8 +21,14 @@ import { bool, flag, parseJson, toJsonText } from '../store/json.js';
 import { toTool } from '../store/tool.store.js';
 import { defaultToolNames } from '../tools/builtin/definitions.js';
 import type { BlockService } from './block.service.js';
-import type { MemoryEventBus } from './memory-events.js';
-import { defaultModelSettings, embeddingConfigFor, llmConfigFor, parseHandle } from './model-config.js';
+import type { MemoryEventBus } from '../domain/memory-events.js';
+import {
+  defaultModelSettings,
+  embeddingConfigFor,
+  llmConfigFor,
+  parseHandle,
+  requestedHandle,
+} from '../domain/models.js';
 
 /** `'all'` for legacy callers; the requested relationships for 1.0 SDK callers (§1.7). */
 export type IncludeSet = 'all' | ReadonlySet<AgentInclude>;
@@ -64,12 +71,12 @@ export class AgentService {
 
   async require(agentId: string, tx: Stores = this.stores): Promise<AgentRecord> {
     const row = await tx.agents.findById(agentId);
-    if (!row) throw notFound(`Agent with id '${agentId}' not found`);
+    if (!row) throw missing('Agent', agentId);
     return row;
   }
 
   async assertExists(agentId: string, tx: Stores = this.stores): Promise<void> {
-    if (!(await tx.agents.exists(agentId))) throw notFound(`Agent with id '${agentId}' not found`);
+    if (!(await tx.agents.exists(agentId))) throw missing('Agent', agentId);
   }
 
   async present(records: AgentRecord[], includes: IncludeSet, tx: Stores = this.stores): Promise<AgentState[]> {
@@ -185,13 +192,14 @@ export class AgentService {
    * SDK auto-paginates these lists and stops only on an empty page.
    */
   async listLinked(
-    link: { blockId: string } | { identityId: string },
+    link: { blockId: string } | { identityId: string } | { archiveId: string },
     page: PageQuery,
     includes: IncludeSet,
   ): Promise<AgentState[]> {
     if ('blockId' in link) await this.blocks.require(link.blockId);
-    else if (!(await this.stores.identities.findById(link.identityId)))
-      throw notFound(`Identity with id '${link.identityId}' not found`);
+    else if ('identityId' in link) {
+      if (!(await this.stores.identities.findById(link.identityId))) throw missing('Identity', link.identityId);
+    } else if (!(await this.stores.archival.findArchive(link.archiveId))) throw missing('Archive', link.archiveId);
     const rows = await this.stores.agents.list({ ...link, showHidden: true }, { ...page, order: page.order ?? 'desc' });
     return this.present(rows, includes);
   }
@@ -208,14 +216,8 @@ export class AgentService {
   /** Creates the agent with its blocks, tools, tags and identities in one transaction; returns it fully loaded. */
   async create(input: CreateAgent): Promise<AgentState> {
     const agentType: AgentType = input.agent_type ?? 'letta_v1_agent';
-    const model =
-      input.model ??
-      (typeof input.llm_config?.handle === 'string' ? input.llm_config.handle : undefined) ??
-      this.defaults.llmHandle;
-    const embedding =
-      input.embedding ??
-      (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined) ??
-      this.defaults.embeddingHandle;
+    const model = requestedHandle(input.model, input.llm_config) ?? this.defaults.llmHandle;
+    const embedding = requestedHandle(input.embedding, input.embedding_config) ?? this.defaults.embeddingHandle;
     const llmConfig = llmConfigFor(model, {
       contextWindowLimit: input.context_window_limit,
       maxTokens: input.max_tokens,
@@ -285,19 +287,19 @@ export class AgentService {
       ...(input.tools ?? []),
     ];
     const byName = new Map((await tx.tools.findManyByNames(names)).map((t) => [t.name, t.id]));
-    const missing = [...new Set(names.filter((n) => !byName.has(n)))];
-    if (missing.length > 0) throw badRequest(`Tools not found by name: ${JSON.stringify(missing)}`);
+    const unnamed = [...new Set(names.filter((n) => !byName.has(n)))];
+    if (unnamed.length > 0) throw badRequest(`Tools not found by name: ${JSON.stringify(unnamed)}`);
     const ids = input.tool_ids ?? [];
     const found = new Set((await tx.tools.findManyByIds(ids)).map((t) => t.id));
     const unknown = ids.filter((toolId) => !found.has(toolId));
-    if (unknown.length > 0) throw notFound(`Tool with id '${unknown[0]}' not found`);
+    if (unknown[0] !== undefined) throw missing('Tool', unknown[0]);
     return [...names.map((n) => byName.get(n)!), ...ids];
   }
 
   private async setIdentities(tx: Stores, agentId: string, identityIds: string[]): Promise<void> {
     const found = new Set((await tx.identities.findManyByIds(identityIds)).map((r) => r.id));
     const unknown = identityIds.find((id) => !found.has(id));
-    if (unknown) throw notFound(`Identity with id '${unknown}' not found`);
+    if (unknown) throw missing('Identity', unknown);
     await tx.identities.setIdentitiesOf('identity_agents', agentId, identityIds);
   }
 
@@ -336,11 +338,7 @@ export class AgentService {
         input.parallel_tool_calls != null;
       if (modelChanged) {
         const current = parseJson<Record<string, unknown>>(row.llm_config, {});
-        const model =
-          input.model ??
-          (typeof input.llm_config?.handle === 'string' ? input.llm_config.handle : null) ??
-          row.model ??
-          this.defaults.llmHandle;
+        const model = requestedHandle(input.model, input.llm_config) ?? row.model ?? this.defaults.llmHandle;
         const sameModel = model === row.model;
         changes.model = model;
         changes.llm_config = JSON.stringify(
@@ -357,9 +355,7 @@ export class AgentService {
       else if (input.model != null && input.model !== row.model)
         changes.model_settings = JSON.stringify(defaultModelSettings(input.model, input.parallel_tool_calls));
 
-      const newEmbedding =
-        input.embedding ??
-        (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined);
+      const newEmbedding = requestedHandle(input.embedding, input.embedding_config);
       if (newEmbedding != null) {
         parseHandle(newEmbedding, 'embedding');
         changes.embedding = newEmbedding;
@@ -377,7 +373,7 @@ export class AgentService {
       if (input.tool_ids != null) {
         const found = new Set((await tx.tools.findManyByIds(input.tool_ids)).map((t) => t.id));
         const unknown = input.tool_ids.find((id) => !found.has(id));
-        if (unknown) throw notFound(`Tool with id '${unknown}' not found`);
+        if (unknown) throw missing('Tool', unknown);
         for (const tool of await tx.tools.listForAgents([agentId]).then((m) => m.get(agentId) ?? []))
           await tx.tools.detach(agentId, tool.id);
         await tx.tools.attach(agentId, input.tool_ids);
@@ -428,7 +424,7 @@ export class AgentService {
   async attachIdentity(agentId: string, identityId: string, attach: boolean): Promise<AgentState> {
     return this.stores.transaction(async (tx) => {
       await this.assertExists(agentId, tx);
-      if (!(await tx.identities.findById(identityId))) throw notFound(`Identity with id '${identityId}' not found`);
+      if (!(await tx.identities.findById(identityId))) throw missing('Identity', identityId);
       if (attach) await tx.identities.link('identity_agents', identityId, agentId);
       else await tx.identities.unlink('identity_agents', identityId, agentId);
       await this.touch(tx, agentId);
@@ -440,7 +436,7 @@ export class AgentService {
   async attachTool(agentId: string, toolId: string, attach: boolean): Promise<void> {
     await this.stores.transaction(async (tx) => {
       await this.assertExists(agentId, tx);
-      if (!(await tx.tools.findById(toolId))) throw notFound(`Tool with id '${toolId}' not found`);
+      if (!(await tx.tools.findById(toolId))) throw missing('Tool', toolId);
       if (attach) await tx.tools.attach(agentId, [toolId]);
       else await tx.tools.detach(agentId, toolId);
       await this.touch(tx, agentId);

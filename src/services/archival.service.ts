@@ -17,9 +17,10 @@ import type { Stores } from '../store/index.js';
 import { parseJson, toJsonText } from '../store/json.js';
 import type { PageSpec } from '../store/paging.js';
 import type { EmbeddingIndexer } from './embedding-indexer.js';
-import type { MemoryEvents } from './memory-events.js';
-import { embeddingConfigFor } from './model-config.js';
+import type { MemoryEvents } from '../domain/memory-events.js';
+import { embeddingConfigFor, requestedHandle } from '../domain/models.js';
 import { fuseRanks, queryPeriod, queryTerms } from './search-text.js';
+import { missing } from '../domain/errors.js';
 
 export interface ArchivalSearchOptions {
   query: string;
@@ -52,7 +53,7 @@ export interface ArchivalSearchResult {
 }
 
 /**
- * Fusion parameters, tuned on LoCoMo (docs/benchmarks.md, "Archival retrieval"). Full-text ranks weigh more
+ * Fusion parameters, tuned on LoCoMo (docs/benchmarks/2026-11-lab-notebook.md, "Archival retrieval"). Full-text ranks weigh more
  * than vector ranks: conversational memories are usually asked about in their own words, and USE-lite alone
  * retrieves worse than BM25; vectors add the paraphrases BM25 cannot see.
  */
@@ -150,13 +151,13 @@ export class ArchivalService implements MemoryEvents {
 
   async requireArchive(archiveId: string, tx: Stores = this.stores): Promise<ArchiveRecord> {
     const row = await tx.archival.findArchive(archiveId);
-    if (!row) throw notFound(`Archive with id '${archiveId}' not found`);
+    if (!row) throw missing('Archive', archiveId);
     return row;
   }
 
   private async requireAgent(agentId: string, tx: Stores): Promise<AgentRecord> {
     const row = await tx.agents.findById(agentId);
-    if (!row) throw notFound(`Agent with id '${agentId}' not found`);
+    if (!row) throw missing('Agent', agentId);
     return row;
   }
 
@@ -182,10 +183,7 @@ export class ArchivalService implements MemoryEvents {
   }
 
   async createArchive(input: ArchiveCreate): Promise<Archive> {
-    const handle =
-      input.embedding ??
-      (typeof input.embedding_config?.handle === 'string' ? input.embedding_config.handle : undefined) ??
-      this.defaultEmbedding;
+    const handle = requestedHandle(input.embedding, input.embedding_config) ?? this.defaultEmbedding;
     const config = { ...embeddingConfigFor(handle), ...(input.embedding_config ?? {}), handle };
     const row = this.newArchiveRow({
       name: input.name,
@@ -213,8 +211,7 @@ export class ArchivalService implements MemoryEvents {
   }
 
   async deleteArchive(archiveId: string): Promise<void> {
-    if (!(await this.stores.archival.deleteArchive(archiveId)))
-      throw notFound(`Archive with id '${archiveId}' not found`);
+    if (!(await this.stores.archival.deleteArchive(archiveId))) throw missing('Archive', archiveId);
   }
 
   async listArchives(

@@ -1,4 +1,6 @@
-import { conflict, invalidField, notFound } from '../lib/errors.js';
+import { conflict, invalidField } from '../lib/errors.js';
+import { MemoryEditError, READ_ONLY_BLOCK_ERROR, missing } from '../domain/errors.js';
+import type { BlockWriter } from '../domain/ports.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
 import {
@@ -11,7 +13,7 @@ import {
 import { toBlock, type BlockRecord } from '../store/block.store.js';
 import type { Stores } from '../store/index.js';
 import { flag, toJsonText } from '../store/json.js';
-import type { MemoryEventBus } from './memory-events.js';
+import type { MemoryEventBus } from '../domain/memory-events.js';
 
 /** Letta's defaults for the two conventional blocks (`letta/constants.py`). */
 const DEFAULT_DESCRIPTIONS: Record<string, string> = {
@@ -20,11 +22,6 @@ const DEFAULT_DESCRIPTIONS: Record<string, string> = {
   human:
     'The human block: Stores key details about the person you are conversing with, allowing for more personalized and friend-like conversation.',
 };
-
-/** An edit an agent's own tool attempted and may not make; the runtime turns it into an error tool return. */
-export class MemoryEditError extends Error {}
-
-export const READ_ONLY_BLOCK_ERROR = 'Error This block is read-only and cannot be edited.';
 
 /**
  * Block limits are enforced (decision in docs/decisions.md): a value never exceeds its block's `limit`, whether
@@ -39,7 +36,7 @@ function assertWithinLimit(value: string, limit: number, field: 'value' | 'limit
   throw invalidField(['body', field], message);
 }
 
-export class BlockService {
+export class BlockService implements BlockWriter {
   constructor(
     private readonly stores: Stores,
     private readonly events: MemoryEventBus,
@@ -90,7 +87,7 @@ export class BlockService {
 
   async require(blockId: string, tx: Stores = this.stores): Promise<BlockRecord> {
     const row = await tx.blocks.findById(blockId);
-    if (!row) throw notFound(`Block with id '${blockId}' not found`);
+    if (!row) throw missing('Block', blockId);
     return row;
   }
 
@@ -141,7 +138,7 @@ export class BlockService {
   }
 
   private async requireIdentity(identityId: string, tx: Stores): Promise<void> {
-    if (!(await tx.identities.findById(identityId))) throw notFound(`Identity with id '${identityId}' not found`);
+    if (!(await tx.identities.findById(identityId))) throw missing('Identity', identityId);
   }
 
   /** An update through the API: read-only blocks may be changed here, never by an agent's tools. */
@@ -210,7 +207,7 @@ export class BlockService {
   async delete(blockId: string): Promise<void> {
     await this.stores.transaction(async (tx) => {
       const agentIds = await tx.blocks.agentIdsFor(blockId);
-      if (!(await tx.blocks.delete(blockId))) throw notFound(`Block with id '${blockId}' not found`);
+      if (!(await tx.blocks.delete(blockId))) throw missing('Block', blockId);
       await this.events.blocksChanged(tx, agentIds);
     });
   }

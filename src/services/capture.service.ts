@@ -2,22 +2,11 @@ import { createHash } from 'node:crypto';
 import { invalidField, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { toIso } from '../lib/time.js';
-import { messageRow } from '../runtime/messages.js';
+import { messageRow } from '../domain/messages.js';
 import type { Stores } from '../store/index.js';
 import type { NewMessage } from '../store/message.store.js';
-
-export interface CaptureInput {
-  role: 'user' | 'assistant' | 'system';
-  content: string;
-  created_at?: string | undefined;
-  otid?: string | undefined;
-}
-
-export interface CaptureResult {
-  captured: number;
-  skipped: number;
-  message_ids: string[];
-}
+import type { CaptureInput, CaptureResult } from '../schemas/capture.js';
+import { missing } from '../domain/errors.js';
 
 /**
  * Imports messages into an agent's history without running it: a client (the Claude Code hooks, `log_session_entry`)
@@ -33,7 +22,7 @@ export class CaptureService {
 
   async capture(agentId: string, messages: CaptureInput[], conversationId: string | undefined): Promise<CaptureResult> {
     const agent = await this.stores.agents.findById(agentId);
-    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+    if (!agent) throw missing('Agent', agentId);
     if (conversationId) {
       const conversation = await this.stores.conversations.findById(conversationId);
       if (!conversation || conversation.agent_id !== agentId)

@@ -7,6 +7,7 @@ import type { PageQuery } from '../schemas/common.js';
 import type { ConversationRecord } from '../store/conversation.store.js';
 import type { Stores } from '../store/index.js';
 import { bool, flag, parseJson, toJsonText } from '../store/json.js';
+import { missing } from '../domain/errors.js';
 
 export function toConversation(row: ConversationRecord) {
   return {
@@ -38,7 +39,7 @@ export class ConversationService {
 
   async require(conversationId: string, tx: Stores = this.stores): Promise<ConversationRecord> {
     const row = await tx.conversations.findById(conversationId);
-    if (!row) throw notFound(`Conversation with id '${conversationId}' not found`);
+    if (!row) throw missing('Conversation', conversationId);
     return row;
   }
 
@@ -53,7 +54,7 @@ export class ConversationService {
   ) {
     return this.stores.transaction(async (tx) => {
       const agent = await tx.agents.findById(agentId);
-      if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+      if (!agent) throw missing('Agent', agentId);
       const now = nowIso();
       const id = newId('conv');
       await tx.conversations.insert({

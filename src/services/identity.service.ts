@@ -1,9 +1,10 @@
-import { conflict, notFound } from '../lib/errors.js';
+import { conflict } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
 import type { Identity, IdentityCreate, IdentityUpdate, ListIdentitiesQuery } from '../schemas/identity.js';
 import type { Stores } from '../store/index.js';
 import { toIdentity, type IdentityRecord } from '../store/identity.store.js';
+import { missing } from '../domain/errors.js';
 
 export class IdentityService {
   constructor(private readonly stores: Stores) {}
@@ -24,7 +25,7 @@ export class IdentityService {
 
   async require(identityId: string, tx: Stores = this.stores): Promise<IdentityRecord> {
     const row = await tx.identities.findById(identityId);
-    if (!row) throw notFound(`Identity with id '${identityId}' not found`);
+    if (!row) throw missing('Identity', identityId);
     return row;
   }
 
@@ -86,8 +87,7 @@ export class IdentityService {
   }
 
   async delete(identityId: string): Promise<void> {
-    if (!(await this.stores.identities.delete(identityId)))
-      throw notFound(`Identity with id '${identityId}' not found`);
+    if (!(await this.stores.identities.delete(identityId))) throw missing('Identity', identityId);
   }
 
   private async insert(tx: Stores, input: IdentityCreate): Promise<IdentityRecord> {
@@ -127,13 +127,13 @@ export class IdentityService {
     if (agentIds != null) {
       const found = new Set((await tx.agents.findManyByIds(agentIds)).map((a) => a.id));
       const unknown = agentIds.find((id) => !found.has(id));
-      if (unknown) throw notFound(`Agent with id '${unknown}' not found`);
+      if (unknown) throw missing('Agent', unknown);
       await tx.identities.setLinks('identity_agents', identityId, agentIds);
     }
     if (blockIds != null) {
       const found = new Set((await tx.blocks.findManyByIds(blockIds)).map((b) => b.id));
       const unknown = blockIds.find((id) => !found.has(id));
-      if (unknown) throw notFound(`Block with id '${unknown}' not found`);
+      if (unknown) throw missing('Block', unknown);
       await tx.identities.setLinks('identity_blocks', identityId, blockIds);
     }
   }

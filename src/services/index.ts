@@ -1,85 +1,34 @@
-import pino, { type Logger } from 'pino';
-import type { CairnConfig } from '../config.js';
-import { Embedders } from '../embedders/index.js';
-import type { Dialect } from '../store/dialect/types.js';
-import { createStores, type Stores } from '../store/index.js';
-import { AgentService } from './agent.service.js';
-import { ArchivalService } from './archival.service.js';
-import { BlockService } from './block.service.js';
-import { IdentityService } from './identity.service.js';
-import { EmbeddingIndexer } from './embedding-indexer.js';
-import { MemoryEventBus } from './memory-events.js';
-import { RecallService } from './recall.service.js';
-import { ToolService } from './tool.service.js';
-import { ProviderSlot, Runtime } from '../runtime/index.js';
-import { archivalPort, recallPort } from '../runtime/ports.js';
-import { ConversationService } from './conversation.service.js';
-import { MessageService } from './message.service.js';
-import { RunService } from './run.service.js';
+import type { Runtime } from '../runtime/index.js';
+import type { AgentService } from './agent.service.js';
+import type { ArchivalService } from './archival.service.js';
+import type { BlockService } from './block.service.js';
+import type { CaptureService } from './capture.service.js';
+import type { ConversationService } from './conversation.service.js';
+import type { IdentityService } from './identity.service.js';
+import type { MessageService } from './message.service.js';
+import type { ModelService } from './model.service.js';
+import type { RecallService } from './recall.service.js';
+import type { RunService } from './run.service.js';
+import type { TagService } from './tag.service.js';
+import type { ToolService } from './tool.service.js';
 
+/**
+ * What the HTTP routes (and the `/mcp` route) are given: services only, never stores, so every rule a service
+ * enforces holds for every caller. Built by the composition root, `src/server.ts`.
+ */
 export interface Services {
-  stores: Stores;
-  events: MemoryEventBus;
   agents: AgentService;
   blocks: BlockService;
   identities: IdentityService;
+  tags: TagService;
   tools: ToolService;
-  embedders: Embedders;
-  /** Background embedding of archival passages; `stop()` it before closing the database. */
-  indexer: EmbeddingIndexer;
   archival: ArchivalService;
   recall: RecallService;
-  /** The LLM providers the runtime calls; set at startup. */
-  llm: ProviderSlot;
-  runtime: Runtime;
+  capture: CaptureService;
   messages: MessageService;
   runs: RunService;
   conversations: ConversationService;
-}
-
-export function createServices(
-  dialect: Dialect,
-  config: Pick<CairnConfig, 'defaultLlmHandle' | 'defaultEmbeddingHandle'>,
-  logger: Logger = pino({ level: 'silent' }),
-): Services {
-  const stores = createStores(dialect);
-  const events = new MemoryEventBus();
-  const embedders = new Embedders(process.env);
-  const indexer = new EmbeddingIndexer(stores, embedders, logger.child({ component: 'embedding' }));
-  const archival = new ArchivalService(stores, embedders, indexer, config.defaultEmbeddingHandle);
-  events.subscribe(archival);
-  indexer.start();
-  const blocks = new BlockService(stores, events);
-  const recall = new RecallService(stores);
-  const llm = new ProviderSlot();
-  const runtime = new Runtime({
-    stores,
-    blocks,
-    events,
-    providers: () => llm.get(),
-    archival: () => archivalPort(archival),
-    recall: recallPort(recall),
-    constraints: dialect,
-    logger: logger.child({ component: 'runtime' }),
-  });
-  return {
-    stores,
-    events,
-    blocks,
-    agents: new AgentService(stores, blocks, events, {
-      llmHandle: config.defaultLlmHandle,
-      embeddingHandle: config.defaultEmbeddingHandle,
-    }),
-    identities: new IdentityService(stores),
-    tools: new ToolService(stores),
-    embedders,
-    indexer,
-    archival,
-    recall,
-    llm,
-    runtime,
-    messages: new MessageService(stores, runtime.prompts),
-    runs: new RunService(stores, runtime.turns),
-    conversations: new ConversationService(stores, runtime.prompts),
-  };
+  models: ModelService;
+  /** Turns, prompt recompiles, compaction, raw generation and the context overview. */
+  runtime: Runtime;
 }

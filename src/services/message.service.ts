@@ -1,9 +1,10 @@
 import { notFound } from '../lib/errors.js';
-import { toLettaMessageList, toLettaMessages, type LettaMessage } from '../runtime/letta-messages.js';
+import { toLettaMessageList, toLettaMessages, type LettaMessage } from '../domain/letta-messages.js';
 import type { SystemPrompts } from '../runtime/system-prompt.js';
 import type { ListMessagesQuery } from '../schemas/message.js';
 import type { Stores } from '../store/index.js';
 import type { ThreadFilter } from '../store/message.store.js';
+import { missing } from '../domain/errors.js';
 
 export class MessageService {
   constructor(
@@ -17,7 +18,7 @@ export class MessageService {
    */
   async list(agentId: string, thread: ThreadFilter, query: ListMessagesQuery): Promise<LettaMessage[]> {
     const agent = await this.stores.agents.findById(agentId);
-    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+    if (!agent) throw missing('Agent', agentId);
     const order = query.order ?? 'desc';
     let rows = await this.stores.messages.list(agentId, thread, { ...query, order });
     if (order === 'desc') rows = rows.reverse();
@@ -36,14 +37,14 @@ export class MessageService {
       return this.list(agentId, { kind: 'default' }, query);
     }
     const conversation = await this.stores.conversations.findById(conversationId);
-    if (!conversation) throw notFound(`Conversation with id '${conversationId}' not found`);
+    if (!conversation) throw missing('Conversation', conversationId);
     return this.list(conversation.agent_id, { kind: 'conversation', id: conversationId }, query);
   }
 
   /** `GET /v1/messages/{id}`: the LettaMessages split from one stored message, as an array. */
   async get(messageId: string): Promise<LettaMessage[]> {
     const row = await this.stores.messages.findById(messageId);
-    if (!row) throw notFound(`Message with id '${messageId}' not found`);
+    if (!row) throw missing('Message', messageId);
     const agent = await this.stores.agents.findById(row.agent_id);
     return toLettaMessages(row, { agentType: agent?.agent_type ?? 'letta_v1_agent', includeCompaction: true });
   }
@@ -55,7 +56,7 @@ export class MessageService {
   async reset(agentId: string, addDefault: boolean): Promise<void> {
     await this.stores.transaction(async (tx) => {
       const agent = await tx.agents.findById(agentId);
-      if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+      if (!agent) throw missing('Agent', agentId);
       const rows = await tx.messages.listThread(agentId, { kind: 'default' });
       await tx.messages.deleteByIds(rows.map((r) => r.id));
       const ids = await this.prompts.startThread(tx, agent, null, addDefault ? null : []);

@@ -1,9 +1,11 @@
-import { invalidField, notFound } from '../lib/errors.js';
+import { invalidField } from '../lib/errors.js';
 import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
 import type { Stores } from '../store/index.js';
 import type { MessageRecord } from '../store/message.store.js';
 import type { RecallFilter } from '../store/recall.store.js';
 import { queryTerms } from './search-text.js';
+import type { MessageSearchBody } from '../schemas/capture.js';
+import { missing } from '../domain/errors.js';
 
 export type RecallRole = 'user' | 'assistant' | 'tool' | 'system';
 
@@ -40,7 +42,7 @@ export class RecallService {
 
   async search(agentId: string, options: RecallSearchOptions, tx: Stores = this.stores): Promise<RecallHit[]> {
     const agent = await tx.agents.findById(agentId);
-    if (!agent) throw notFound(`Agent with id '${agentId}' not found`);
+    if (!agent) throw missing('Agent', agentId);
     const limit = options.limit ?? 5;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
       throw invalidField(['limit'], `limit must be an integer between 1 and ${MAX_LIMIT}`, limit);
@@ -63,6 +65,26 @@ export class RecallService {
       message,
       timestamp: formatInZone(message.created_at, timeZone),
       relevance: score,
+    }));
+  }
+
+  /** `POST /v1/messages/search`: recall hits as Letta Cloud's message search results. */
+  async searchMessages(body: MessageSearchBody) {
+    const hits = await this.search(body.agent_id, {
+      query: body.query,
+      roles: body.roles,
+      limit: body.limit ?? 10,
+      startDate: body.start_date,
+      endDate: body.end_date,
+      conversationId: body.conversation_id,
+    });
+    return hits.map(({ message, timestamp }) => ({
+      message_type: `${message.role === 'tool' ? 'tool_return' : message.role}_message`,
+      message_id: message.id,
+      agent_id: message.agent_id,
+      conversation_id: message.conversation_id,
+      content: message.text,
+      created_at: timestamp,
     }));
   }
 }

@@ -1,14 +1,15 @@
 import { splitHandle } from '../lib/handles.js';
-import { CairnError, badRequest, notFound } from '../lib/errors.js';
-import { followStoredRun, type RunChunk } from '../runtime/run-stream.js';
-import { toLettaMessageList, type LettaMessage } from '../runtime/letta-messages.js';
+import { CairnError, badRequest } from '../lib/errors.js';
+import { followStoredRun } from '../runtime/run-stream.js';
+import { toLettaMessageList, type LettaMessage } from '../domain/letta-messages.js';
 import type { TurnService } from '../runtime/turns.js';
 import type { ListRunsQuery } from '../schemas/run.js';
 import type { PageQuery } from '../schemas/common.js';
 import type { Stores } from '../store/index.js';
 import { bool, parseJson } from '../store/json.js';
 import type { RunRecord, StepRecord } from '../store/run.store.js';
-import type { SseSource } from '../http/sse.js';
+import type { ChunkSource } from '../domain/turns.js';
+import { missing } from '../domain/errors.js';
 
 /** Letta refuses to replay streams older than this (§3.6: 410). */
 const STREAM_TTL_MS = 3 * 60 * 60 * 1000;
@@ -78,7 +79,7 @@ export class RunService {
 
   async require(runId: string): Promise<RunRecord> {
     const row = await this.stores.runs.findById(runId);
-    if (!row) throw notFound(`Run with id '${runId}' not found`);
+    if (!row) throw missing('Run', runId);
     return row;
   }
 
@@ -132,6 +133,11 @@ export class RunService {
     };
   }
 
+  /** The thread's most recent run still going, if any. */
+  async latestActive(agentId: string, conversationId: string | null): Promise<string | undefined> {
+    return (await this.stores.runs.activeRunIds(agentId, conversationId)).at(-1);
+  }
+
   async delete(runId: string): Promise<void> {
     await this.require(runId);
     await this.stores.runs.update(runId, { status: 'cancelled' });
@@ -143,15 +149,15 @@ export class RunService {
     startingAfter: number,
     pollSeconds: number,
     batchSize: number,
-  ): Promise<{ run: RunRecord; source: SseSource }> {
+  ): Promise<{ run: RunRecord; source: ChunkSource }> {
     const run = await this.require(runId);
     if (!bool(run.streamed))
       throw badRequest(`Run ${runId} was not started in streaming mode, so it has no stream to resume.`);
     if (Date.now() - Date.parse(run.created_at) > STREAM_TTL_MS)
       throw new CairnError(410, `Run ${runId} stream has expired.`);
     const live = this.turns.liveRun(runId);
-    const source: SseSource = live
-      ? { start: (emit, end) => live.subscribe(startingAfter, (c: RunChunk | null) => (c ? emit(c) : end())) }
+    const source: ChunkSource = live
+      ? live.source(startingAfter)
       : {
           start: (emit, end) => {
             const abort = new AbortController();

@@ -1,10 +1,17 @@
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
+import type { Tool } from '../schemas/tool.js';
 import type { Stores } from '../store/index.js';
+import { toTool } from '../store/tool.store.js';
 import { BUILTIN_TOOLS } from '../tools/builtin/definitions.js';
 
 export class ToolService {
   constructor(private readonly stores: Stores) {}
+
+  /** The built-in tools as stored (`POST /tools/add-base-tools` lists them; they are upserted at startup). */
+  async baseTools(): Promise<Tool[]> {
+    return (await this.stores.tools.findManyByNames(BUILTIN_TOOLS.map((tool) => tool.schema.name))).map(toTool);
+  }
 
   /**
    * Upserts the built-in tools by name at startup. Safe under concurrent starts of several processes: a lost

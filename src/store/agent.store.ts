@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { fetchPage, seqById, type PageSpec } from './paging.js';
+import { AGENTS_OF_ARCHIVE, AGENTS_OF_BLOCK, AGENTS_OF_IDENTITY, linkedTo, linkedToIdentityKeys } from './junctions.js';
 import type { AgentRow, Database } from './schema.js';
 import { ownersTagged, setTags, tagsFor } from './tag-links.js';
 import { containsText } from './text-match.js';
@@ -20,6 +21,8 @@ export interface AgentFilter {
   identifierKeys?: string[] | undefined;
   /** Only the agents this block is attached to. */
   blockId?: string | undefined;
+  /** Only the agents this archive is attached to. */
+  archiveId?: string | undefined;
   showHidden?: boolean;
   lastStopReason?: string | undefined;
 }
@@ -78,28 +81,12 @@ export class AgentStore {
       const tags = filter.tags;
       q = q.where('agents.id', 'in', (eb) => ownersTagged(eb, 'agent_tags', tags, filter.matchAllTags ?? false));
     }
-    if (filter.identityId !== undefined) {
-      const identityId = filter.identityId;
-      q = q.where('agents.id', 'in', (eb) =>
-        eb.selectFrom('identity_agents').select('target_id').where('identity_id', '=', identityId),
-      );
-    }
-    if (filter.blockId !== undefined) {
-      const blockId = filter.blockId;
-      q = q.where('agents.id', 'in', (eb) =>
-        eb.selectFrom('agent_blocks').select('agent_id').where('block_id', '=', blockId),
-      );
-    }
-    if (filter.identifierKeys?.length) {
-      const keys = filter.identifierKeys;
-      q = q.where('agents.id', 'in', (eb) =>
-        eb
-          .selectFrom('identity_agents')
-          .innerJoin('identities', 'identities.id', 'identity_agents.identity_id')
-          .select('identity_agents.target_id')
-          .where('identities.identifier_key', 'in', keys),
-      );
-    }
+    if (filter.identityId !== undefined)
+      q = q.where('agents.id', 'in', linkedTo(AGENTS_OF_IDENTITY, filter.identityId));
+    if (filter.blockId !== undefined) q = q.where('agents.id', 'in', linkedTo(AGENTS_OF_BLOCK, filter.blockId));
+    if (filter.archiveId !== undefined) q = q.where('agents.id', 'in', linkedTo(AGENTS_OF_ARCHIVE, filter.archiveId));
+    if (filter.identifierKeys?.length)
+      q = q.where('agents.id', 'in', linkedToIdentityKeys(AGENTS_OF_IDENTITY, filter.identifierKeys));
     return q;
   }
 

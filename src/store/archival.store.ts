@@ -1,6 +1,8 @@
 import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Dialect, SearchDialect } from './dialect/types.js';
-import { LexicalIndex } from './lexical-index.js';
+import type { SearchIndexes } from '../search/index.js';
+import type { SearchTables } from '../search/tables.js';
+import { ARCHIVES_OF_AGENT, linkedTo } from './junctions.js';
 import { fetchPage, seqById, type PageSpec } from './paging.js';
 import type { ArchiveRow, Database, PassageRow } from './schema.js';
 import { ownersTagged, tagsFor } from './tag-links.js';
@@ -43,7 +45,7 @@ export interface Ranked {
 /**
  * Vectors a prefilter (SQLite's binary codes) hands to the exact rescore: 4× the requested depth at least, which
  * kept 88% of the exact top 100 (94% at 10k) in bench/archival at 100k passages; the vector channel is the weak
- * one in fusion (docs/benchmarks.md), and LoCoMo-sized archives stay below the prefilter's threshold.
+ * one in fusion (docs/benchmarks/2026-11-lab-notebook.md), and LoCoMo-sized archives stay below the prefilter's threshold.
  */
 const PREFILTER_CANDIDATES = 400;
 
@@ -60,21 +62,21 @@ export interface EmbedClaim {
   model: string;
 }
 
-/** One lexical index per database (stores are created per transaction; the index outlives them). */
-const lexicalIndexes = new WeakMap<Dialect, LexicalIndex>();
+/**
+ * The store's database as the search indexes see it: the same tables, typed only as far as they read them. Kysely's
+ * database type is invariant, so the narrowing is a cast, made here once.
+ */
+export const searchView = (db: Kysely<Database>) => db as unknown as Kysely<SearchTables>;
 
 export class ArchivalStore {
   private readonly search: SearchDialect;
-  private readonly lexicalIndex: LexicalIndex;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
+    private readonly indexes: SearchIndexes,
   ) {
     this.search = dialect.search;
-    let index = lexicalIndexes.get(dialect);
-    if (!index) lexicalIndexes.set(dialect, (index = new LexicalIndex()));
-    this.lexicalIndex = index;
   }
 
   // ---- archives -------------------------------------------------------------------------------------------
@@ -102,12 +104,7 @@ export class ArchivalStore {
   ): Promise<ArchiveRecord[]> {
     let q = this.db.selectFrom('archives').selectAll('archives');
     if (filter.name !== undefined) q = q.where('archives.name', '=', filter.name);
-    if (filter.agentId !== undefined) {
-      const agentId = filter.agentId;
-      q = q.where('archives.id', 'in', (eb) =>
-        eb.selectFrom('agent_archives').select('archive_id').where('agent_id', '=', agentId),
-      );
-    }
+    if (filter.agentId !== undefined) q = q.where('archives.id', 'in', linkedTo(ARCHIVES_OF_AGENT, filter.agentId));
     return fetchPage(q, 'archives.seq', seqById(this.db, 'archives'), page);
   }
 
@@ -267,7 +264,7 @@ export class ArchivalStore {
     const [first] = filters;
     if (terms.length === 0 || !first || first.archiveIds.length === 0) return filters.map(() => []);
     if (!first.tags?.length) {
-      const ranked = await this.lexicalIndex.rank(this.db, first.archiveIds, terms, limit, filters);
+      const ranked = await this.indexes.lexical.rank(searchView(this.db), first.archiveIds, terms, limit, filters);
       if (ranked) return ranked;
     }
     return Promise.all(filters.map((filter) => this.lexicalByEngine(terms, filter, limit)));
@@ -294,14 +291,14 @@ export class ArchivalStore {
     // candidates are still scored exactly below.
     const candidates = filtered
       ? undefined
-      : await this.search.vectorCandidates?.(
-          this.db,
+      : await this.indexes.vectors?.candidates(
+          searchView(this.db),
           filter.archiveIds,
           model,
           vector,
           Math.max(PREFILTER_CANDIDATES, 4 * limit),
         );
-    if (candidates?.count === 0) return [];
+    if (candidates?.length === 0) return [];
     // With candidates, their primary-key lookups must drive the query, not the (archive, model, dim) index.
     const col = (name: string) => (candidates ? this.search.unindexed(name) : sql.ref(name));
     const distance = this.search.vectorDistance('v.embedding', vector, vector.length);
@@ -311,7 +308,7 @@ export class ArchivalStore {
       .where(col('v.archive_id'), 'in', filter.archiveIds)
       .where(col('v.model'), '=', model)
       .where(col('v.dim'), '=', vector.length)
-      .$if(candidates !== undefined, (q) => q.where(candidates!.includes('v.passage_id')));
+      .$if(candidates !== undefined, (q) => q.where(this.search.inList('v.passage_id', candidates!)));
     // Without tag or date filters the scan touches only the vectors table (and PostgreSQL's HNSW index); the
     // passages are joined for the k winners alone.
     if (filtered) nearest = this.filtered(nearest.innerJoin('passages', 'passages.id', 'v.passage_id'), filter);
@@ -445,7 +442,8 @@ export class ArchivalStore {
         .orderBy('passages.embed_next_at')
         .orderBy('passages.seq')
         .limit(limit);
-      if (this.dialect.name === 'postgres') due = due.forUpdate('passages').skipLocked();
+      // Several processes share PostgreSQL's queue; SQLite's one writer needs no row locks.
+      if (this.dialect.supportsSkipLocked) due = due.forUpdate('passages').skipLocked();
       const rows = await due.execute();
       if (rows.length > 0) {
         await trx

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Block } from '../schemas/block.js';
 import { bool, parseJson } from './json.js';
+import { BLOCKS_OF_IDENTITY, linkedTo, linkedToIdentityKeys } from './junctions.js';
 import { fetchPage, seqById, type PageSpec } from './paging.js';
 import type { BlockRow, Database } from './schema.js';
 import { groupBy } from '../lib/collections.js';
@@ -181,22 +182,10 @@ export class BlockStore {
     if (filter.labelSearch) q = q.where(containsText('blocks.label', filter.labelSearch, this.like));
     if (filter.valueSearch) q = q.where(containsText('blocks.value', filter.valueSearch, this.like));
     if (filter.descriptionSearch) q = q.where(containsText('blocks.description', filter.descriptionSearch, this.like));
-    if (filter.identityId !== undefined) {
-      const identityId = filter.identityId;
-      q = q.where('blocks.id', 'in', (eb) =>
-        eb.selectFrom('identity_blocks').select('target_id').where('identity_id', '=', identityId),
-      );
-    }
-    if (filter.identifierKeys?.length) {
-      const keys = filter.identifierKeys;
-      q = q.where('blocks.id', 'in', (eb) =>
-        eb
-          .selectFrom('identity_blocks')
-          .innerJoin('identities', 'identities.id', 'identity_blocks.identity_id')
-          .select('identity_blocks.target_id')
-          .where('identities.identifier_key', 'in', keys),
-      );
-    }
+    if (filter.identityId !== undefined)
+      q = q.where('blocks.id', 'in', linkedTo(BLOCKS_OF_IDENTITY, filter.identityId));
+    if (filter.identifierKeys?.length)
+      q = q.where('blocks.id', 'in', linkedToIdentityKeys(BLOCKS_OF_IDENTITY, filter.identifierKeys));
     if (filter.tags?.length) {
       const tags = filter.tags;
       q = q.where('blocks.id', 'in', (eb) => ownersTagged(eb, 'block_tags', tags, filter.matchAllTags ?? false));

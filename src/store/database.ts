@@ -2,16 +2,7 @@ import { join } from 'node:path';
 import { Migrator, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './dialect/types.js';
 import { migrations } from './migrations/index.js';
-
-/** The PostgreSQL connection pool (`pgPoolSettings` in src/config.ts says what each means); `recycleSeconds` 0: never. */
-export interface PgPoolSettings {
-  size: number;
-  overflow: number;
-  timeoutSeconds: number;
-  recycleSeconds: number;
-}
-
-export const DEFAULT_PG_POOL: PgPoolSettings = { size: 2, overflow: 8, timeoutSeconds: 30, recycleSeconds: 1800 };
+import { DEFAULT_PG_POOL, type PgPoolSettings } from './dialect/postgres-pool.js';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; uri: string; pool: PgPoolSettings };
 
@@ -51,7 +42,7 @@ export async function openDatabase(
 async function migrate(dialect: Dialect): Promise<void> {
   const provided: Record<string, Migration> = {};
   for (const [name, module] of Object.entries(migrations)) {
-    provided[name] = { up: (db: Kysely<any>) => module.up(db, dialect) };
+    provided[name] = { up: (db: Kysely<any>) => module.up(db, dialect.name) };
   }
   const migrator = new Migrator({
     db: dialect.db,

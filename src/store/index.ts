@@ -12,6 +12,7 @@ import { RecallStore } from './recall.store.js';
 import type { Database } from './schema.js';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { deferringKysely, queueingKysely } from './batching.js';
+import type { SearchIndexes } from '../search/index.js';
 
 /** Every store bound to one executor: the database, one transaction, or one write batch. */
 export interface Stores {
@@ -49,7 +50,12 @@ export interface Stores {
 }
 
 /** `committed`: inside a transaction or batch, the effects its commit runs. */
-export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db, committed?: (() => void)[]): Stores {
+export function createStores(
+  dialect: Dialect,
+  indexes: SearchIndexes,
+  db: Kysely<Database> = dialect.db,
+  committed?: (() => void)[],
+): Stores {
   const atomically = async <T>(run: (effects: (() => void)[]) => Promise<T>): Promise<T> => {
     const effects: (() => void)[] = [];
     const result = await run(effects);
@@ -62,7 +68,7 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
     tools: new ToolStore(db),
     identities: new IdentityStore(db),
     tags: new TagStore(db, dialect.likeOperator),
-    archival: new ArchivalStore(db, dialect),
+    archival: new ArchivalStore(db, dialect, indexes),
     recall: new RecallStore(db, dialect),
     messages: new MessageStore(db),
     conversations: new ConversationStore(db, dialect.likeOperator),
@@ -70,12 +76,14 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
     transaction: (work) =>
       committed
         ? work(stores)
-        : atomically((effects) => db.transaction().execute((trx) => work(createStores(dialect, trx, effects)))),
+        : atomically((effects) =>
+            db.transaction().execute((trx) => work(createStores(dialect, indexes, trx, effects))),
+          ),
     writeBatch: async (work) => {
       if (committed) return work(stores);
       await atomically(async (effects) => {
         const queued: CompiledQuery[] = [];
-        await work(createStores(dialect, queueingKysely(dialect.kysely, queued), effects));
+        await work(createStores(dialect, indexes, queueingKysely(dialect.kysely, queued), effects));
         if (queued.length > 0) await dialect.runTogether(queued);
       });
     },
@@ -84,7 +92,7 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
       if (committed || !dialect.remote) return stores.transaction(work);
       return atomically(async (effects) => {
         const deferring = deferringKysely(dialect.kysely, db);
-        const done = work(createStores(dialect, deferring.db, effects));
+        const done = work(createStores(dialect, indexes, deferring.db, effects));
         // Awaited below; until then a `work` that fails before its first query must not count as unhandled.
         done.catch(() => {});
         // Every query `work` makes before it awaits an answer is issued within microtasks; by the next macrotask

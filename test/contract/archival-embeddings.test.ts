@@ -13,13 +13,18 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
   let fake: FakeEmbeddings;
   beforeAll(async () => {
     fake = await startFakeEmbeddings({ dim: 16, apiKey: 'sk-test' });
-    // The embedders read provider settings from the environment when they are used.
-    process.env.CAIRN_EMBEDDING_BASE_URL = `${fake.baseUrl}/v1`;
-    process.env.CAIRN_EMBEDDING_API_KEY = 'sk-test';
-    process.env.OPENAI_BASE_URL = `${fake.baseUrl}/v1`;
-    process.env.OPENAI_API_KEY = 'sk-test';
-    process.env.OLLAMA_BASE_URL = fake.baseUrl;
-    server = await startCairn(dialect);
+    // The embedders read provider settings from the server's environment.
+    server = await startCairn(
+      dialect,
+      {},
+      {
+        CAIRN_EMBEDDING_BASE_URL: `${fake.baseUrl}/v1`,
+        CAIRN_EMBEDDING_API_KEY: 'sk-test',
+        OPENAI_BASE_URL: `${fake.baseUrl}/v1`,
+        OPENAI_API_KEY: 'sk-test',
+        OLLAMA_BASE_URL: fake.baseUrl,
+      },
+    );
   });
   afterAll(async () => {
     await server.close();
@@ -34,7 +39,7 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
       .select(['passage_id', 'model', 'dim', 'archive_id'])
       .execute();
     if (!agentId) return rows;
-    const archives = (await server.cairn.services.stores.archival.archivesOf(agentId)).map((a) => a.id);
+    const archives = (await server.cairn.stores.archival.archivesOf(agentId)).map((a) => a.id);
     return rows.filter((r) => archives.includes(r.archive_id));
   };
   /** Full-text index rows (SQLite's FTS5 table keeps its own copy; PostgreSQL's GIN index is part of the table). */
@@ -69,9 +74,7 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
       ['ollama/nomic-embed-text', '/api/embed'],
     ] as const) {
       const before = fake.requests.length;
-      const vectors = await server.cairn.services.embedders
-        .get(handle)
-        .embed(['red apples', 'green pears', 'red apples']);
+      const vectors = await server.cairn.embedders.get(handle).embed(['red apples', 'green pears', 'red apples']);
       expect(vectors.map((v) => v.length)).toEqual([16, 16, 16]);
       // Order is kept (the fake answers OpenAI requests in reverse index order) and vectors are unit length.
       expect(Array.from(vectors[0]!)).toEqual(Array.from(vectors[2]!));
@@ -114,7 +117,7 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
       .updateTable('passages')
       .set({ embed_next_at: new Date(0).toISOString() })
       .execute();
-    server.cairn.services.indexer.kick();
+    server.cairn.indexer.kick();
     await waitForEmbeddings(server, agent.id);
     expect((await vectorRows(agent.id)).map((r) => [r.model, r.dim])).toEqual([
       ['openai-compatible/fake-embed', 16],
@@ -209,7 +212,7 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
     });
     const others = [1, 2].map(
       () =>
-        new EmbeddingIndexer(server.cairn.services.stores, server.cairn.services.embedders, pino({ level: 'silent' }), {
+        new EmbeddingIndexer(server.cairn.stores, server.cairn.embedders, pino({ level: 'silent' }), {
           pollMs: 20,
           batchSize: 4,
         }),
@@ -238,17 +241,14 @@ describe.each(testDialects())('archival embeddings [%s]', (dialect) => {
       embedding: 'openai-compatible/fake-embed',
     });
     // The process "dies" before embedding: its indexer is stopped, the write still commits.
-    await server.cairn.services.indexer.stop();
+    await server.cairn.indexer.stop();
     await server.client.agents.passages.create(agent.id, { text: 'queued before the restart' });
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(await server.cairn.services.archival.embeddingStatus(agent.id)).toMatchObject({ pending: 1, embedded: 0 });
     // A new process's indexer (same database, nothing in memory) picks it up.
-    const restarted = new EmbeddingIndexer(
-      server.cairn.services.stores,
-      server.cairn.services.embedders,
-      pino({ level: 'silent' }),
-      { pollMs: 100 },
-    );
+    const restarted = new EmbeddingIndexer(server.cairn.stores, server.cairn.embedders, pino({ level: 'silent' }), {
+      pollMs: 100,
+    });
     restarted.start();
     try {
       await waitForEmbeddings(server, agent.id);

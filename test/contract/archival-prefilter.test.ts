@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
-import { MIN_INDEXED_VECTORS } from '../../src/store/dialect/sqlite-vector-index.js';
+import { searchView } from '../../src/store/archival.store.js';
+import { MIN_INDEXED_VECTORS } from '../../src/search/vector-prefilter.js';
 
 /**
  * SQLite's in-process binary prefilter (src/store/dialect/sqlite-vector-index.ts) only takes over in archives
@@ -25,7 +26,7 @@ describe.each(testDialects().filter((d) => d === 'sqlite'))('archival vector pre
   // Clusters around random centres, so the exact top 10 of a query near a centre is well defined.
   const centres = Array.from({ length: 60 }, () => Array.from({ length: DIM }, random));
   const near = (c: number, spread: number) => unit(centres[c]!.map((x) => x + spread * random()));
-  const store = () => server.cairn.services.stores.archival;
+  const store = () => server.cairn.stores.archival;
   const db = () => server.cairn.dialect.db;
 
   /** In batches of 500: a single insert statement binds at most 32,766 values. */
@@ -87,8 +88,8 @@ describe.each(testDialects().filter((d) => d === 'sqlite'))('archival vector pre
 
   it('is used on a large archive and returns the exact top k with exact scores', async () => {
     const query = near(3, 0.3);
-    const candidates = await server.cairn.dialect.search.vectorCandidates!(db(), [archiveId], MODEL, query, 400);
-    expect(candidates?.count).toBe(400);
+    const candidates = await server.cairn.search.vectors!.candidates(searchView(db()), [archiveId], MODEL, query, 400);
+    expect(candidates).toHaveLength(400);
     expect(await nearest(query, 10)).toEqual(await exact(query, 10));
     const [best] = await store().nearest(MODEL, query, { archiveIds: [archiveId] }, 1);
     const blob = Buffer.from(query.buffer, query.byteOffset, query.byteLength);

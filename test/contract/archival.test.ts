@@ -175,7 +175,7 @@ describe.each(testDialects())('archival memory [%s]', (dialect) => {
       await server.client.agents.passages.create(agent.id, { text, created_at: at });
       await server.client.agents.passages.create(other.id, { text: `noise between turns: ${text}`, created_at: at });
     }
-    const store = server.cairn.services.stores.archival;
+    const store = server.cairn.stores.archival;
     const archiveIds = (await store.archivesOf(agent.id)).map((a) => a.id);
     const [question, answer, remark] = (
       await store.listPassages(archiveIds, undefined, { limit: 10, order: 'asc' })

@@ -45,6 +45,11 @@ describe.each(testDialects())('archives [%s]', (dialect) => {
     await server.client.agents.archives.attach(archive.id, { agent_id: b.id });
     const agents = await http('GET', url(`/archives/${archive.id}/agents`));
     expect(agents.body.map((x: { id: string }) => x.id)).toEqual([a.id, b.id]);
+    const page = async (query: string) =>
+      (await http('GET', url(`/archives/${archive.id}/agents?${query}`))).body.map((x: { id: string }) => x.id);
+    expect(await page('limit=1')).toEqual([a.id]);
+    expect(await page(`limit=1&after=${a.id}`)).toEqual([b.id]);
+    expect(await page(`order=desc&before=${a.id}`)).toEqual([b.id]);
 
     const one = await server.client.archives.passages.create(archive.id, {
       text: 'Deploys happen on Tuesdays',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, UnprocessableEntityError } from '@letta-ai/letta-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryEditError, READ_ONLY_BLOCK_ERROR } from '../../src/services/block.service.js';
+import { MemoryEditError, READ_ONLY_BLOCK_ERROR } from '../../src/domain/errors.js';
 import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
 import { http } from '../support/http.js';
 import { expectLettaSchema } from '../support/openapi.js';
@@ -209,7 +209,8 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
     });
     const updated = await server.client.agents.blocks.update('rules', { agent_id: agent.id, value: 'changed by API' });
     expect(updated.value).toBe('changed by API');
-    const { blocks, stores } = server.cairn.services;
+    const { blocks } = server.cairn.services;
+    const { stores } = server.cairn;
     const attempt = stores.transaction((tx) => blocks.writeByAgent(tx, agent.id, 'rules', (v) => `${v} and by agent`));
     await expect(attempt).rejects.toBeInstanceOf(MemoryEditError);
     await expect(attempt).rejects.toThrow(READ_ONLY_BLOCK_ERROR);
@@ -255,7 +256,8 @@ describe.each(testDialects())('blocks [%s]', (dialect) => {
       value: 'x'.repeat(21),
     });
     expect(viaLabel.status).toBe(422);
-    const { blocks, stores } = server.cairn.services;
+    const { blocks } = server.cairn.services;
+    const { stores } = server.cairn;
     await expect(
       stores.transaction((tx) => blocks.writeByAgent(tx, agent.id, 'small', (v) => `${v}123456`)),
     ).rejects.toThrow('Edit failed: Exceeds 20 character limit (requested 21)');

@@ -15,7 +15,7 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
   let server: TestCairn;
   let other: Cairn;
   let archiveId: string;
-  const store = () => server.cairn.services.stores.archival;
+  const store = () => server.cairn.stores.archival;
 
   const vocabulary = (
     'garden hiking painting pottery camping violin guitar adoption counseling school family friends dog cat ' +
@@ -46,7 +46,7 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
   const indexed = (
     terms: string[],
     k = 10,
-    stores = server.cairn.services.stores,
+    stores = server.cairn.stores,
     range: { start?: string; end?: string } = {},
   ) => stores.archival.lexical(terms, [{ archiveIds: [archiveId], ...range }], k).then(([ranked]) => ranked!);
   /** The engine's own full-text ranking (FTS5 BM25 / ts_rank_cd), straight from the dialect. */
@@ -114,25 +114,23 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
   it.runIf(dialect === 'sqlite')('ranks within a date range as FTS5 does with the same filter', async () => {
     const range = { start: '2024-01-10T00:00:00.000Z', end: '2024-01-20T12:00:00.000Z' };
     for (const terms of [['painting'], ['beach', 'sunset', 'concert']]) {
-      const fast = await indexed(terms, 20, server.cairn.services.stores, range);
+      const fast = await indexed(terms, 20, server.cairn.stores, range);
       expect(fast).toHaveLength(20);
       expect(fast.map((r) => r.seq)).toEqual((await engine(terms, 20, range)).map((r) => r.seq));
     }
-    expect(
-      await indexed(['painting'], 20, server.cairn.services.stores, { start: '2030-01-01T00:00:00.000Z' }),
-    ).toEqual([]);
+    expect(await indexed(['painting'], 20, server.cairn.stores, { start: '2030-01-01T00:00:00.000Z' })).toEqual([]);
   });
 
   it('ranks several date ranges of one search in one pass, each as it would alone', async () => {
     const period = { start: '2024-01-10T00:00:00.000Z', end: '2024-01-20T12:00:00.000Z' };
     const terms = ['beach', 'sunset', 'concert'];
-    const [whole, inPeriod] = await server.cairn.services.stores.archival.lexical(
+    const [whole, inPeriod] = await server.cairn.stores.archival.lexical(
       terms,
       [{ archiveIds: [archiveId] }, { archiveIds: [archiveId], ...period }],
       20,
     );
     expect(whole).toEqual(await indexed(terms, 20));
-    expect(inPeriod).toEqual(await indexed(terms, 20, server.cairn.services.stores, period));
+    expect(inPeriod).toEqual(await indexed(terms, 20, server.cairn.stores, period));
     expect(inPeriod!.length).toBeGreaterThan(0);
     expect(inPeriod).not.toEqual(whole);
   });
@@ -152,14 +150,14 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
     expect((await indexed(['quokka'])).map((r) => r.seq)).toEqual([await seqOf(mine!.id)]);
 
     // The other server built its own index before this write.
-    expect(await indexed(['quokka'], 10, other.services.stores)).toHaveLength(1);
+    expect(await indexed(['quokka'], 10, other.stores)).toHaveLength(1);
     const [theirs] = rows(['two quokka friends at the beach']);
-    await other.services.stores.archival.insertPassages([theirs!], []);
+    await other.stores.archival.insertPassages([theirs!], []);
     expect(await indexed(['quokka'])).toHaveLength(2);
 
-    await other.services.stores.archival.deletePassage(mine!.id);
+    await other.stores.archival.deletePassage(mine!.id);
     expect((await indexed(['quokka'])).map((r) => r.seq)).toEqual([await seqOf(theirs!.id)]);
-    expect((await indexed(['quokka'], 10, other.services.stores)).map((r) => r.seq)).toEqual([await seqOf(theirs!.id)]);
+    expect((await indexed(['quokka'], 10, other.stores)).map((r) => r.seq)).toEqual([await seqOf(theirs!.id)]);
   });
 
   it('keeps its ranking exact after many deletes (tombstones, then a rebuild)', async () => {
@@ -195,7 +193,7 @@ describe.each(testDialects())('archival lexical index [%s]', (dialect) => {
   it('does not absorb the writes of a transaction that rolls back', async () => {
     await indexed(['narwhal']);
     await expect(
-      server.cairn.services.stores.transaction(async (tx) => {
+      server.cairn.stores.transaction(async (tx) => {
         await tx.archival.insertPassages(rows(['a narwhal in the harbour']), []);
         // Inside the transaction its own write is found (through the engine's index)...
         expect(await indexed(['narwhal'], 10, tx)).toHaveLength(1);

@@ -2,10 +2,10 @@ import { APIError } from '@letta-ai/letta-client';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { DEFAULT_PG_POOL } from '../../src/store/database.js';
 import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
 import { http } from '../support/http.js';
+import { DEFAULT_PG_POOL } from '../../src/store/dialect/postgres-pool.js';
 
 describe("PostgreSQL pool settings (Letta's names)", () => {
   const poolOf = (env: NodeJS.ProcessEnv) => loadConfig({}, env).pgPool;

@@ -85,7 +85,7 @@ describe('GET /v1/models/ and provider configuration through the API', () => {
 
   it('serves the handles through the provider it lists', async () => {
     llm.script({ text: 'hello from the fake' });
-    const client = server.cairn.services.llm.get().resolve('ollama/llama3.1:8b');
+    const client = server.cairn.llm.resolve('ollama/llama3.1:8b');
     const response = await client.complete({
       handle: 'ollama/llama3.1:8b',
       messages: [{ role: 'user', content: 'hi' }],

@@ -90,7 +90,7 @@ describe.each(testDialects())('agent loop and messaging [%s]', (dialect) => {
       status: 'OK',
       message: expect.stringContaining('successfully edited'),
     });
-    expect(toolMessage.content).toMatch(/^\{\n  "status": "OK",\n  "message": /);
+    expect(toolMessage.content).toMatch(/^\{\n {2}"status": "OK",\n {2}"message": /);
     expect(second.body.messages[0].content).toContain('Name: Ada\n');
     expect(h.llm.calls[0]!.body.tools.map((t: { function: { name: string } }) => t.function.name).sort()).toEqual([
       'conversation_search',

@@ -17,8 +17,8 @@ describe('runs left active by a dead process [sqlite]', () => {
       // while its turn was still going (its lock is released only when the turn ends).
       const run = (id: string, status: string, thread: string) =>
         runRecord({ id, agent_id: agent.id, status, background: 1, streamed: 1, thread_lock: `${agent.id}:${thread}` });
-      await first.services.stores.runs.insert(run('run-00000000-0000-4000-8000-000000000001', 'running', 'default'));
-      await first.services.stores.runs.insert(
+      await first.stores.runs.insert(run('run-00000000-0000-4000-8000-000000000001', 'running', 'default'));
+      await first.stores.runs.insert(
         run('run-00000000-0000-4000-8000-000000000002', 'cancelled', 'conv-00000000-0000-4000-8000-000000000009'),
       );
       await first.close();
@@ -32,9 +32,9 @@ describe('runs left active by a dead process [sqlite]', () => {
           await new Promise((r) => setTimeout(r, 20));
         }
         expect(run).toMatchObject({ status: 'failed', stop_reason: 'error' });
-        expect(await second.services.stores.runs.lockHolder(`${agent.id}:default`)).toBeUndefined();
+        expect(await second.stores.runs.lockHolder(`${agent.id}:default`)).toBeUndefined();
         expect(
-          await second.services.stores.runs.lockHolder(`${agent.id}:conv-00000000-0000-4000-8000-000000000009`),
+          await second.stores.runs.lockHolder(`${agent.id}:conv-00000000-0000-4000-8000-000000000009`),
         ).toBeUndefined();
         expect((await second.services.runs.get('run-00000000-0000-4000-8000-000000000002')).status).toBe('cancelled');
       } finally {

@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { LiveRun, type RunChunk } from '../../src/runtime/run-stream.js';
+import { LiveRun } from '../../src/runtime/run-stream.js';
 import type { Stores } from '../../src/store/index.js';
+import { type RunChunk } from '../../src/domain/turns.js';
 
 /** Stores whose only used method records (or refuses) chunk appends. */
 function chunkSink(fail: () => boolean) {

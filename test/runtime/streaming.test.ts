@@ -257,7 +257,7 @@ describe.each(testDialects())('streaming, async runs, cancel and resume [%s]', (
     const { followStoredRun } = await import('../../src/runtime/run-stream.js');
     const seen: any[] = [];
     await followStoredRun(
-      h.server.cairn.services.stores,
+      h.server.cairn.stores,
       runId,
       0,
       { pollMs: 20, batchSize: 100, signal: new AbortController().signal },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids.js';
-import { messageRow } from '../../src/runtime/messages.js';
+import { messageRow } from '../../src/domain/messages.js';
+import { createSearchIndexes } from '../../src/search/index.js';
 import { createStores } from '../../src/store/index.js';
 import { terminateConnections, testDialects } from '../support/cairn.js';
 import { runRecord } from '../support/rows.js';
@@ -13,7 +14,7 @@ describe.each(testDialects())('a send that waits for the thread’s lock [%s]', 
 
   it('starts from what the previous holder committed when it released the lock', async () => {
     const { client, cairn } = h.server;
-    const stores = cairn.services.stores;
+    const stores = cairn.stores;
     const agent = await client.agents.create({ model: 'openai/gpt-4o-mini' });
     const holder = newId('run');
     await stores.runs.insert(runRecord({ id: holder, agent_id: agent.id }));
@@ -25,7 +26,7 @@ describe.each(testDialects())('a send that waits for the thread’s lock [%s]', 
     let written!: () => void;
     const writesDone = new Promise<void>((resolve) => (written = resolve));
     const holderTurn = cairn.dialect.db.transaction().execute(async (trx) => {
-      const tx = createStores(cairn.dialect, trx);
+      const tx = createStores(cairn.dialect, createSearchIndexes({ engineIndexesVectors: true }), trx);
       const ids = JSON.parse((await tx.agents.findById(agent.id))!.message_ids) as string[];
       const remembered = messageRow(
         { agentId: agent.id, conversationId: null, runId: holder, stepId: null, model: null },

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { otidFor } from '../../src/runtime/letta-messages.js';
-import { truncateReturn } from '../../src/runtime/packing.js';
-import { compileMemory, formatLettaTime } from '../../src/runtime/prompt.js';
-import { constraintError, renderToolRules, ToolRulesSolver } from '../../src/runtime/tool-rules.js';
+import { otidFor } from '../../src/domain/letta-messages.js';
+import { truncateReturn } from '../../src/domain/packing.js';
+import { compileMemory, formatLettaTime } from '../../src/domain/prompts/memory.js';
+import { renderToolRules } from '../../src/domain/tool-rules.js';
+import { constraintError, ToolRulesSolver } from '../../src/runtime/tool-rules.js';
 import type { BlockRecord } from '../../src/store/block.store.js';
 
 const block = (label: string, value: string, extra: Partial<BlockRecord> = {}): BlockRecord => ({

@@ -1,13 +1,15 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseConfigFor, DEFAULT_PG_POOL, openDatabase } from '../../src/store/database.js';
+import { databaseConfigFor, openDatabase } from '../../src/store/database.js';
 import type { Dialect } from '../../src/store/dialect/types.js';
 import { openPostgres } from '../../src/store/dialect/postgres.js';
+import { createSearchIndexes } from '../../src/search/index.js';
 import { createStores, type Stores } from '../../src/store/index.js';
 import { queueingKysely } from '../../src/store/batching.js';
 import { newId } from '../../src/lib/ids.js';
 import { createTestDatabase, startCairn, testDialects, type TestCairn } from '../support/cairn.js';
 import { runRecord } from '../support/rows.js';
+import { DEFAULT_PG_POOL } from '../../src/store/dialect/postgres-pool.js';
 
 /** The writes `build` makes through a queueing Kysely, compiled for `dialect` (an untyped view: the probe table is not in the schema). */
 async function queuedBy(dialect: Dialect, build: (db: Kysely<any>) => Promise<unknown>): Promise<CompiledQuery[]> {
@@ -83,7 +85,7 @@ describe.each(testDialects())('write batches [%s]', (name) => {
   });
 
   it('run effects registered with afterCommit once the outermost transaction or batch commits, and never on rollback', async () => {
-    const stores = createStores(dialect);
+    const stores = createStores(dialect, createSearchIndexes({ engineIndexesVectors: true }));
     const log: string[] = [];
     await stores.transaction(async (tx) => {
       await tx.transaction(async (inner) => inner.afterCommit(() => log.push('nested')));
@@ -102,7 +104,7 @@ describe.each(testDialects())('write batches [%s]', (name) => {
   });
 
   it('refuse reads, which would have nothing to answer with', async () => {
-    const stores = createStores(dialect);
+    const stores = createStores(dialect, createSearchIndexes({ engineIndexesVectors: true }));
     await expect(stores.writeBatch(async (batch) => void (await batch.agents.findById('agent-x')))).rejects.toThrow(
       'a write batch cannot read',
     );
@@ -121,7 +123,7 @@ describe.each(testDialects())('queries made together [%s]', (name) => {
 
   beforeAll(async () => {
     t = await startCairn(name);
-    stores = t.cairn.services.stores;
+    stores = t.cairn.stores;
     isUniqueViolation = (error) => t.cairn.dialect.isUniqueViolation(error);
     isForeignKeyViolation = (error) => t.cairn.dialect.isForeignKeyViolation(error);
   });

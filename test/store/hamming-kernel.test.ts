@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hammingCodes } from '../../src/store/dialect/hamming-kernel.js';
+import { HammingKernel } from '../../src/search/hamming-kernel.js';
 
 describe('hamming kernel', () => {
   let seed = 1;
@@ -15,8 +15,8 @@ describe('hamming kernel', () => {
   it.each([128, 512, 768, 1024, 1536, 3072, 4096, 8192, 96])('WASM and JS distances agree for %i-bit codes', (bits) => {
     const words = bits / 32;
     const count = 257;
-    const wasm = hammingCodes(count, words);
-    const js = hammingCodes(count, words, false);
+    const wasm = new HammingKernel().codes(count, words);
+    const js = new HammingKernel(false).codes(count, words);
     expect(wasm.constructor.name).toBe(words % 4 === 0 ? 'WasmCodes' : 'JsCodes');
     for (let i = 0; i < count * words; i++) wasm.codes[i] = js.codes[i] = word();
     // Extremes too: a code identical to the query (0) and its complement (every bit differs).

@@ -12,7 +12,7 @@ describe.each(testDialects())('a run’s recorded end [%s]', (dialect) => {
   });
   afterAll(async () => server?.close());
 
-  const runs = () => server.cairn.services.stores.runs;
+  const runs = () => server.cairn.stores.runs;
   const start = (id: string, thread: string) =>
     runs().insert(
       runRecord({
@@ -34,7 +34,7 @@ describe.each(testDialects())('a run’s recorded end [%s]', (dialect) => {
 
   it('moves an active run to its final status and releases the turn lock, in a write batch', async () => {
     await start('run-00000000-0000-4000-8000-0000000000a1', 'one');
-    await server.cairn.services.stores.writeBatch((batch) =>
+    await server.cairn.stores.writeBatch((batch) =>
       batch.runs.recordEnd('run-00000000-0000-4000-8000-0000000000a1', end),
     );
     expect(await runs().findById('run-00000000-0000-4000-8000-0000000000a1')).toMatchObject<Partial<RunRecord>>({

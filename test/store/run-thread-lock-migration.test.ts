@@ -12,7 +12,7 @@ describe('migration 0008 (the turn lock moves into runs)', () => {
     const dialect = openSqlite(join(dir, 'cairn.db'));
     try {
       const names = Object.keys(migrations).sort();
-      for (const name of names.filter((n) => n < '0008')) await migrations[name]!.up(dialect.db, dialect);
+      for (const name of names.filter((n) => n < '0008')) await migrations[name]!.up(dialect.db, dialect.name);
       // Rows as 0007 left them; agents are not needed to exercise the copy.
       await sql`PRAGMA foreign_keys = OFF`.execute(dialect.db);
       const run = (id: string) =>
@@ -25,7 +25,7 @@ describe('migration 0008 (the turn lock moves into runs)', () => {
         dialect.db,
       );
 
-      for (const name of names.filter((n) => n >= '0008')) await migrations[name]!.up(dialect.db, dialect);
+      for (const name of names.filter((n) => n >= '0008')) await migrations[name]!.up(dialect.db, dialect.name);
       const rows = await sql<{
         id: string;
         thread_lock: string | null;

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -47,7 +47,8 @@ export async function startFakeEmbeddings(
     apiKey: options.apiKey,
     close: async () => {},
   };
-  const server: Server = createServer(async (request, response) => {
+  const server: Server = createServer((request, response) => void handle(request, response));
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const send = (status: number, body: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
@@ -87,7 +88,7 @@ export async function startFakeEmbeddings(
       return send(200, { model: body.model, embeddings: inputs.map((text) => fakeVector(text, fake.dim)) });
     }
     return send(404, { error: 'not found' });
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   fake.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fake.close = () => new Promise((resolve) => server.close(() => resolve()));

@@ -63,7 +63,7 @@ export interface FakeLlmRequest {
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw provider JSON; tests index into it freely
+
   body: any;
   stream: boolean;
   /** From the request's arrival to the last byte of the reply handed to the socket; set when the reply ends. */
@@ -444,7 +444,7 @@ function anthropicReply(reply: FakeReply, request: { model?: string }, n: number
     );
   for (const c of calls) {
     // The non-streaming API returns parsed input; malformed JSON can only be shown by the streaming API.
-    let input: unknown = {};
+    let input: unknown;
     try {
       input = JSON.parse(c.args);
     } catch {

@@ -23,6 +23,8 @@ import { DESTRUCTIVE, defineTool, READ, requireAgent, WRITE, type ToolContext, t
  * "unsupported" error naming the operation.
  */
 
+/** A tool call's arguments, already validated by the tool's zod input schema. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Args = Record<string, any>;
 type Op = (a: Args, ctx: ToolContext) => Promise<ToolOutput>;
 

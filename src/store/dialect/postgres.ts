@@ -1,11 +1,11 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { CairnError } from '../../lib/errors.js';
-import type { PgPoolSettings } from '../database.js';
 import type { Database } from '../schema.js';
 import { runPipelined, type TypeParser } from './postgres-pipeline.js';
 import { postgresSearch } from './postgres-search.js';
 import type { Dialect } from './types.js';
+import { type PgPoolSettings } from './postgres-pool.js';
 
 const INT8_OID = 20;
 /** pg-pool's errors for a wait in its queue, and for a new connection, that ran out of `connectionTimeoutMillis`. */
@@ -74,10 +74,8 @@ export function openPostgres(
     db,
     kysely,
     remote: true,
+    supportsSkipLocked: true,
     runTogether: (queries) => withClient((client) => runPipelined(client, queries, parserFor)),
-    addSeqColumn: (table) => table.addColumn('seq', 'bigserial', (col) => col.primaryKey()),
-    textType: 'text',
-    bigintType: 'bigint',
     likeOperator: 'ilike',
     isUniqueViolation: (error) => pgCode(error) === '23505',
     isForeignKeyViolation: (error) => pgCode(error) === '23503',

@@ -40,7 +40,7 @@ export interface Checkpointer {
 /**
  * Runs SQLite's WAL checkpoints on a worker thread with its own connection. Left to the server's connection, a
  * checkpoint runs inside whichever commit crosses 1,000 WAL pages (every ~20 agent turns): it copies those pages
- * into the database file and fsyncs twice, 1–3 ms on the event loop that one request pays for (docs/benchmarks.md).
+ * into the database file and fsyncs twice, 1–3 ms on the event loop that one request pays for (docs/benchmarks/2026-11-lab-notebook.md).
  * If the worker cannot start or stops, the connection checkpoints for itself again.
  */
 export function startCheckpointer(

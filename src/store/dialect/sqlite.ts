@@ -5,7 +5,7 @@ import { Kysely, SqliteDialect, type SqliteDatabase as SqliteDatabaseLike } from
 import * as sqliteVec from 'sqlite-vec';
 import type { Database } from '../schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
-import { createSqliteSearch } from './sqlite-search.js';
+import { sqliteSearch } from './sqlite-search.js';
 import type { Dialect } from './types.js';
 
 export function openSqlite(file: string, onBackgroundError: (error: Error) => void = () => {}): Dialect {
@@ -17,7 +17,7 @@ export function openSqlite(file: string, onBackgroundError: (error: Error) => vo
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
   // Reads through a memory map instead of a read() per page: a vector rescore touches hundreds of scattered 2 KB
-  // rows, and the syscalls were a third of its cost (docs/benchmarks.md). Address space only; pages stay the OS's.
+  // rows, and the syscalls were a third of its cost (docs/benchmarks/2026-11-lab-notebook.md). Address space only; pages stay the OS's.
   connection.pragma('mmap_size = 1073741824');
   sqliteVec.load(connection);
   const checkpointer =
@@ -32,15 +32,13 @@ export function openSqlite(file: string, onBackgroundError: (error: Error) => vo
     kysely,
     // In-process: one transaction costs no round trips, only its commit.
     remote: false,
+    supportsSkipLocked: false,
     runTogether: (queries) =>
       db.transaction().execute(async (trx) => {
         const results = [];
         for (const query of queries) results.push(await trx.executeQuery(query));
         return results;
       }),
-    addSeqColumn: (table) => table.addColumn('seq', 'integer', (col) => col.primaryKey().autoIncrement()),
-    textType: 'text',
-    bigintType: 'integer',
     likeOperator: 'like',
     isUniqueViolation: (error) =>
       sqliteCode(error).startsWith('SQLITE_CONSTRAINT_UNIQUE') || sqliteCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY',
@@ -50,7 +48,7 @@ export function openSqlite(file: string, onBackgroundError: (error: Error) => vo
       await checkpointer?.stop();
       await db.destroy();
     },
-    search: createSqliteSearch(),
+    search: sqliteSearch,
   };
 }
 

@@ -23,16 +23,13 @@ export interface Dialect {
   readonly kysely: KyselyDialect;
   /** Whether every statement costs a network round trip (PostgreSQL), so sending several together pays. */
   readonly remote: boolean;
+  /** `FOR UPDATE SKIP LOCKED`: queue claims by several processes without waiting on each other (PostgreSQL). */
+  readonly supportsSkipLocked: boolean;
   /**
    * Runs compiled queries in order, as one transaction, each seeing what the ones before it wrote, and returns each
    * one's result. PostgreSQL: one round trip, each statement shape prepared once per pooled connection.
    */
   runTogether(queries: readonly CompiledQuery[]): Promise<QueryResult<unknown>[]>;
-  /** Adds the monotonic `seq` primary key every ordered table uses for keyset pagination. */
-  addSeqColumn<T extends string>(table: CreateTableBuilder<T, never>): CreateTableBuilder<T, 'seq'>;
-  /** Column type for JSON stored as text. */
-  readonly textType: 'text';
-  readonly bigintType: 'integer' | 'bigint';
   isUniqueViolation(error: unknown): boolean;
   isForeignKeyViolation(error: unknown): boolean;
   /** Case-insensitive substring match, as `ILIKE` / `LIKE` (SQLite's LIKE is already case-insensitive for ASCII). */
@@ -49,29 +46,10 @@ export type TextIndexedTable = 'passages' | 'messages';
  * every other part of a search query with Kysely; only these fragments differ.
  */
 export interface SearchDialect {
-  /** DDL: a full-text index over `table.text` that the engine keeps in sync (FTS5 triggers; a GIN index, over a stored tsvector for passages). */
-  createTextIndex(db: Kysely<any>, table: TextIndexedTable): Promise<void>;
-  /** DDL run before any vector column exists (PostgreSQL: the pgvector extension). */
-  enableVectors(db: Kysely<any>): Promise<void>;
-  /** Column type of a vector of any dimension (a float32 blob; pgvector's untyped `vector`). */
-  readonly vectorColumnType: ColumnDataType;
+  /** Whether the engine indexes vectors itself (pgvector HNSW); without one, large archives use src/search's prefilter. */
+  readonly hasVectorIndex: boolean;
   /** An ANN index for vectors of one dimension where the engine has one (PostgreSQL HNSW); idempotent. */
   ensureVectorIndex(db: Kysely<any>, dim: number): Promise<void>;
-  /** DDL: whatever `vectorCandidates` needs to notice vector writes (SQLite: per-archive change counters). */
-  createVectorChangeCounters(db: Kysely<any>): Promise<void>;
-  /** DDL: per-archive counters of passage inserts and deletes in `passage_text_versions`, kept by triggers (the in-process lexical index reads them). */
-  createTextChangeCounters(db: Kysely<any>): Promise<void>;
-  /**
-   * Where the engine has no ANN index (SQLite): about `candidates` passages whose vectors of `model` are likely
-   * nearest to `vector`, for the caller to rescore exactly; undefined = scan every vector exactly.
-   */
-  vectorCandidates?(
-    db: Kysely<any>,
-    archiveIds: string[],
-    model: string,
-    vector: Float32Array,
-    candidates: number,
-  ): Promise<VectorCandidates | undefined>;
   /**
    * A derived table `(seq, score)` of `table` rows matching any of `terms` (already lower-cased words), higher
    * score = better (BM25 on SQLite, ts_rank_cd on PostgreSQL). Terms are stemmed by the engine.
@@ -85,14 +63,10 @@ export interface SearchDialect {
    * statistics and gets the column as it is.
    */
   unindexed(column: string): RawBuilder<unknown>;
+  /** `column` is one of `values`, bound as one parameter however many there are. */
+  inList(column: string, values: string[]): RawBuilder<SqlBool>;
   /** The stored form of a vector (a float32 blob on SQLite, pgvector text on PostgreSQL). */
   encodeVector(vector: Float32Array): unknown;
-}
-
-export interface VectorCandidates {
-  count: number;
-  /** `column` (a passage id) is one of the candidates: one bound parameter, however many candidates. */
-  includes(column: string): RawBuilder<SqlBool>;
 }
 
 /** What `addColumn` accepts as a type (Kysely does not export the name). */

@@ -1,9 +1,8 @@
-import type { Kysely } from 'kysely';
-import type { Dialect } from '../dialect/types.js';
+import type { CreateTableBuilder, Kysely } from 'kysely';
+import type { DialectName } from '../dialect/types.js';
 
-export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
-  await dialect
-    .addSeqColumn(db.schema.createTable('agents'))
+export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
+  await withSeq(dialect, db.schema.createTable('agents'))
     .addColumn('id', 'text', (c) => c.notNull().unique())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('description', 'text')
@@ -36,8 +35,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .execute();
   await db.schema.createIndex('agents_name_idx').on('agents').column('name').execute();
 
-  await dialect
-    .addSeqColumn(db.schema.createTable('blocks'))
+  await withSeq(dialect, db.schema.createTable('blocks'))
     .addColumn('id', 'text', (c) => c.notNull().unique())
     .addColumn('label', 'text', (c) => c.notNull())
     .addColumn('value', 'text', (c) => c.notNull())
@@ -77,8 +75,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     await db.schema.createIndex(`${table}_tag_idx`).on(table).column('tag').execute();
   }
 
-  await dialect
-    .addSeqColumn(db.schema.createTable('tools'))
+  await withSeq(dialect, db.schema.createTable('tools'))
     .addColumn('id', 'text', (c) => c.notNull().unique())
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('description', 'text')
@@ -108,8 +105,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .execute();
   await db.schema.createIndex('agent_tools_tool_idx').on('agent_tools').column('tool_id').execute();
 
-  await dialect
-    .addSeqColumn(db.schema.createTable('identities'))
+  await withSeq(dialect, db.schema.createTable('identities'))
     .addColumn('id', 'text', (c) => c.notNull().unique())
     .addColumn('identifier_key', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
@@ -138,4 +134,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
       .execute();
     await db.schema.createIndex(`${table}_target_idx`).on(table).column('target_id').execute();
   }
+}
+
+/** The monotonic `seq` primary key of every ordered table, as each engine spelled it when this shipped. */
+function withSeq<T extends string>(dialect: DialectName, table: CreateTableBuilder<T, never>) {
+  return dialect === 'sqlite'
+    ? table.addColumn('seq', 'integer', (col) => col.primaryKey().autoIncrement())
+    : table.addColumn('seq', 'bigserial', (col) => col.primaryKey());
 }

@@ -1,10 +1,9 @@
-import type { Kysely } from 'kysely';
-import type { Dialect } from '../dialect/types.js';
+import type { CreateTableBuilder, Kysely } from 'kysely';
+import type { DialectName } from '../dialect/types.js';
 
 /** Conversation history (recall memory) and the conversations that group it. */
-export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
-  await dialect
-    .addSeqColumn(db.schema.createTable('conversations'))
+export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
+  await withSeq(dialect, db.schema.createTable('conversations'))
     .addColumn('id', 'text', (c) => c.notNull().unique())
     .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id').onDelete('cascade'))
     .addColumn('summary', 'text')
@@ -23,8 +22,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .execute();
   await db.schema.createIndex('conversations_agent_idx').on('conversations').columns(['agent_id', 'seq']).execute();
 
-  await dialect
-    .addSeqColumn(db.schema.createTable('messages'))
+  await withSeq(dialect, db.schema.createTable('messages'))
     .addColumn('id', 'text', (c) => c.notNull().unique())
     .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id').onDelete('cascade'))
     // NULL is the agent's default conversation ("agent-direct mode").
@@ -53,4 +51,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   await db.schema.createIndex('messages_agent_idx').on('messages').columns(['agent_id', 'seq']).execute();
   await db.schema.createIndex('messages_conversation_idx').on('messages').columns(['conversation_id', 'seq']).execute();
   await db.schema.createIndex('messages_run_idx').on('messages').columns(['run_id']).execute();
+}
+
+/** The monotonic `seq` primary key of every ordered table, as each engine spelled it when this shipped. */
+function withSeq<T extends string>(dialect: DialectName, table: CreateTableBuilder<T, never>) {
+  return dialect === 'sqlite'
+    ? table.addColumn('seq', 'integer', (col) => col.primaryKey().autoIncrement())
+    : table.addColumn('seq', 'bigserial', (col) => col.primaryKey());
 }

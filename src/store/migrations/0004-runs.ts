@@ -1,10 +1,9 @@
-import type { Kysely } from 'kysely';
-import type { Dialect } from '../dialect/types.js';
+import type { CreateTableBuilder, Kysely } from 'kysely';
+import type { DialectName } from '../dialect/types.js';
 
 /** Runs (one per send), their steps (one per LLM call), the SSE chunks of streamed runs, and the per-thread turn lock. */
-export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
-  await dialect
-    .addSeqColumn(db.schema.createTable('runs'))
+export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
+  await withSeq(dialect, db.schema.createTable('runs'))
     .addColumn('id', 'text', (c) => c.notNull().unique())
     .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id').onDelete('cascade'))
     // NULL is the agent's default conversation, as in `messages`.
@@ -17,8 +16,8 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('request_config', 'text')
     .addColumn('callback_url', 'text')
     .addColumn('usage', 'text', (c) => c.notNull())
-    .addColumn('ttft_ns', dialect.bigintType)
-    .addColumn('total_duration_ns', dialect.bigintType)
+    .addColumn('ttft_ns', dialect === 'sqlite' ? 'integer' : 'bigint')
+    .addColumn('total_duration_ns', dialect === 'sqlite' ? 'integer' : 'bigint')
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('completed_at', 'text')
     // Refreshed by the owning process while the run is active; a stale one means that process died.
@@ -27,8 +26,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   await db.schema.createIndex('runs_agent_idx').on('runs').columns(['agent_id', 'seq']).execute();
   await db.schema.createIndex('runs_status_idx').on('runs').columns(['status']).execute();
 
-  await dialect
-    .addSeqColumn(db.schema.createTable('steps'))
+  await withSeq(dialect, db.schema.createTable('steps'))
     .addColumn('id', 'text', (c) => c.notNull().unique())
     .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
     .addColumn('agent_id', 'text', (c) => c.notNull())
@@ -50,8 +48,7 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .execute();
   await db.schema.createIndex('steps_run_idx').on('steps').columns(['run_id', 'seq']).execute();
 
-  await dialect
-    .addSeqColumn(db.schema.createTable('run_chunks'))
+  await withSeq(dialect, db.schema.createTable('run_chunks'))
     .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id').onDelete('cascade'))
     .addColumn('seq_id', 'integer', (c) => c.notNull())
     .addColumn('data', 'text', (c) => c.notNull())
@@ -67,4 +64,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('turn_locks_pk', ['agent_id', 'thread'])
     .execute();
+}
+
+/** The monotonic `seq` primary key of every ordered table, as each engine spelled it when this shipped. */
+function withSeq<T extends string>(dialect: DialectName, table: CreateTableBuilder<T, never>) {
+  return dialect === 'sqlite'
+    ? table.addColumn('seq', 'integer', (col) => col.primaryKey().autoIncrement())
+    : table.addColumn('seq', 'bigserial', (col) => col.primaryKey());
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Dialect } from '../dialect/types.js';
+import type { DialectName } from '../dialect/types.js';
 import * as core from './0001-core.js';
 import * as messages from './0002-messages.js';
 import * as archival from './0003-archival.js';
@@ -9,10 +9,15 @@ import * as textCounters from './0007-passage-text-counters.js';
 import * as runThreadLock from './0008-run-thread-lock.js';
 
 export interface MigrationModule {
-  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+  /** `db` untyped: a migration must not depend on today's schema types. */
+  up(db: Kysely<any>, dialect: DialectName): Promise<void>;
 }
 
-/** Forward-only, applied in key order at startup. Never edit a migration that has shipped; add a new one. */
+/**
+ * Forward-only, applied in key order at startup. A shipped migration is frozen (test/store/migrations-frozen.test.ts):
+ * never edit one, add a new one. There is no 0005: no migration of that number was ever committed, and the
+ * migrator records migrations by name, so the numbers already applied stay as they are.
+ */
 export const migrations: Record<string, MigrationModule> = {
   '0001-core': core,
   '0002-messages': messages,

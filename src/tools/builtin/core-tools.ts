@@ -1,6 +1,6 @@
-import { MemoryEditError } from '../../services/block.service.js';
-import { CORE_MEMORY_LINE_NUMBER_WARNING } from '../../runtime/prompt.js';
-import type { ToolCall, ToolContext, ToolExecutionResult, ToolExecutor } from '../executor.js';
+import { MemoryEditError } from '../../domain/errors.js';
+import { CORE_MEMORY_LINE_NUMBER_WARNING } from '../../domain/prompts/memory.js';
+import type { ToolCall, ToolContext, ToolExecutionResult, ToolExecutor } from '../../domain/ports.js';
 
 const EDITED = (label: string) =>
   `The core memory block with label \`${label}\` has been successfully edited. Your system prompt has been recompiled with the updated memory contents and is now active in your context. Review the changes and make sure they are as expected (correct indentation, no duplicate lines, etc). Edit the memory block again if necessary.`;
@@ -55,7 +55,7 @@ type Impl = (args: Record<string, unknown>, ctx: ToolContext) => Promise<unknown
 const edit = (ctx: ToolContext, label: string, compute: (current: string) => string) =>
   ctx.stores.transaction((tx) => ctx.blocks.writeByAgent(tx, ctx.agentId, label, compute));
 
-/** Letta's core tools (`core_tool_executor.py`), each writing memory only through `BlockService.writeByAgent`. */
+/** Letta's core tools (`core_tool_executor.py`), each writing memory only through the `BlockWriter` port. */
 const IMPLS: Record<string, Impl> = {
   send_message: async () => 'Sent message successfully.',
 
@@ -134,7 +134,6 @@ const IMPLS: Record<string, Impl> = {
   memory_finish_edits: async () => null,
 
   archival_memory_insert: async (args, ctx) => {
-    if (!ctx.archival) throw new ToolError('Archival memory is not available on this server.');
     const archival = ctx.archival;
     const content = str(args, 'content');
     const tags = Array.isArray(args.tags) ? args.tags.map(String) : [];
@@ -146,7 +145,6 @@ const IMPLS: Record<string, Impl> = {
   },
 
   archival_memory_search: async (args, ctx) => {
-    if (!ctx.archival) throw new ToolError('Archival memory is not available on this server.');
     const query = str(args, 'query', false);
     if (!query) return [];
     return ctx.archival.search(ctx.agentId, {

@@ -20,7 +20,7 @@ const tags = ['archives'];
 
 /** Archives: named passage stores that agents share (`/archives…`, `/agents/{id}/archives/attach|detach`). */
 export const archiveRoutes: RouteModule = async (app) => {
-  const { archival, agents, stores } = app.services;
+  const { archival, agents } = app.services;
 
   app.post(
     '/archives/',
@@ -61,12 +61,12 @@ export const archiveRoutes: RouteModule = async (app) => {
       schema: { tags, params: archiveIdParams, querystring: agentsQuery, response: { 200: z.array(agentStateSchema) } },
     },
     async (request) => {
-      await archival.requireArchive(request.params.archive_id);
-      const ids = await stores.archival.agentIdsOf(request.params.archive_id);
-      const rows = await stores.agents.findManyByIds(ids);
-      return agents.present(
-        rows.slice(0, request.query.limit),
-        resolveIncludes(isModernClient(request), request.query.include),
+      const { include, ...page } = request.query;
+      return agents.listLinked(
+        { archiveId: request.params.archive_id },
+        // Oldest attachment first, as this route has always answered (Letta's default is newest first).
+        { ...page, order: page.order ?? 'asc' },
+        resolveIncludes(isModernClient(request), include),
       );
     },
   );

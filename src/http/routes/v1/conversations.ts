@@ -19,7 +19,7 @@ import type { RouteModule } from '../types.js';
 const tags = ['conversations'];
 
 export const conversationRoutes: RouteModule = async (app) => {
-  const { conversations, messages, runtime, runs, stores } = app.services;
+  const { conversations, messages, runtime, runs } = app.services;
 
   /** `default` is the agent's own thread, named by an `agent_id` beside it (Letta Code's interactive path). */
   const thread = async (
@@ -119,7 +119,7 @@ export const conversationRoutes: RouteModule = async (app) => {
     async (request, reply) => {
       const body = request.body;
       const t = await thread(request.params.conversation_id, body.agent_id);
-      const runId = body.run_id ?? (await stores.runs.activeRunIds(t.agentId, t.conversationId)).at(-1);
+      const runId = body.run_id ?? (await runs.latestActive(t.agentId, t.conversationId));
       if (!runId) throw badRequest('No active run found for this conversation.');
       const { source } = await runs.streamSource(
         runId,

@@ -14,9 +14,6 @@ import {
   sendMessageSchema,
 } from '../../../schemas/message.js';
 import { runSchema } from '../../../schemas/run.js';
-import { CairnError } from '../../../lib/errors.js';
-import { LlmError } from '../../../llm/types.js';
-import { turnErrorFor } from '../../../runtime/loop.js';
 import type { RouteModule } from '../types.js';
 
 const tags = ['messages'];
@@ -129,16 +126,7 @@ export const messageRoutes: RouteModule = async (app) => {
   app.post(
     '/agents/:agent_id/generate',
     { schema: { tags: ['agents'], params: agentIdParams, body: generateSchema } },
-    async (request) => {
-      try {
-        return await runtime.generate(request.params.agent_id, request.body);
-      } catch (error) {
-        // A provider failure is the caller's upstream problem, not a Cairn bug: answer with its status and text.
-        const failure = error instanceof LlmError ? turnErrorFor(error).error : undefined;
-        if (failure) throw new CairnError(failure.status, failure.message, { 'x-should-retry': 'false' });
-        throw error;
-      }
-    },
+    async (request) => runtime.generate(request.params.agent_id, request.body),
   );
 
   app.get('/agents/:agent_id/context', { schema: { tags: ['agents'], params: agentIdParams } }, async (request) =>

@@ -17,7 +17,7 @@ export const tagRoutes: RouteModule = async (app) => {
     { schema: { tags: ['tags'], querystring: listTagsQuery, response: { 200: z.array(z.string()) } } },
     async (request) => {
       const { before, after, limit, order, name, query_text } = request.query;
-      return app.services.stores.tags.list({ before, after, limit, order: order ?? 'asc', name: name ?? query_text });
+      return app.services.tags.list({ before, after, limit, order, name: name ?? query_text });
     },
   );
 };

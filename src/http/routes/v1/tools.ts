@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import { toolSchema } from '../../../schemas/tool.js';
-import { toTool } from '../../../store/tool.store.js';
-import { BUILTIN_TOOLS } from '../../../tools/builtin/definitions.js';
 import type { RouteModule } from '../types.js';
 
 const tags = ['tools'];
@@ -13,8 +11,7 @@ const tags = ['tools'];
  * startup (`ToolService.ensureBuiltinTools`), so this lists them. The rest of `/v1/tools` comes with custom tools.
  */
 export const toolRoutes: RouteModule = async (app) => {
-  app.post('/tools/add-base-tools', { schema: { tags, response: { 200: z.array(toolSchema) } } }, async () => {
-    const rows = await app.services.stores.tools.findManyByNames(BUILTIN_TOOLS.map((tool) => tool.schema.name));
-    return rows.map(toTool);
-  });
+  app.post('/tools/add-base-tools', { schema: { tags, response: { 200: z.array(toolSchema) } } }, async () =>
+    app.services.tools.baseTools(),
+  );
 };

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { SearchTables } from './tables.js';
 
 /**
  * Per-archive write counters that triggers keep in the database (`passage_vector_versions`, migration 0006;
@@ -14,7 +15,7 @@ export type VersionTable = 'passage_vector_versions' | 'passage_text_versions';
 
 /** The counters of these archives; an archive never written has none (read it as zero). */
 export async function readArchiveVersions(
-  db: Kysely<any>,
+  db: Kysely<SearchTables>,
   table: VersionTable,
   archiveIds: string[],
 ): Promise<Map<string, ArchiveVersions>> {
@@ -23,7 +24,7 @@ export async function readArchiveVersions(
     .select(['archive_id', 'inserts', 'deletes'])
     .where('archive_id', 'in', archiveIds)
     .execute();
-  return new Map(rows.map((r: any) => [r.archive_id, { inserts: Number(r.inserts), deletes: Number(r.deletes) }]));
+  return new Map(rows.map((r) => [r.archive_id, { inserts: Number(r.inserts), deletes: Number(r.deletes) }]));
 }
 
 export const NEVER_WRITTEN: Readonly<ArchiveVersions> = Object.freeze({ inserts: 0, deletes: 0 });

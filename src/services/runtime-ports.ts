@@ -1,7 +1,7 @@
-import type { ArchivalService } from '../services/archival.service.js';
-import type { RecallService } from '../services/recall.service.js';
-import type { ArchivalPort, RecallPort } from '../tools/executor.js';
-import { textOf, toolCallsOf } from './messages.js';
+import type { ArchivalService } from './archival.service.js';
+import type { RecallService } from './recall.service.js';
+import type { ArchivalPort, RecallPort } from '../domain/ports.js';
+import { textOf, toolCallsOf } from '../domain/messages.js';
 
 /** The archival tools over the archival service (one passage per insert, Letta's result shape). */
 export function archivalPort(archival: ArchivalService): ArchivalPort {

@@ -1,6 +1,6 @@
-import { zoneOrUtc } from '../lib/zoned-time.js';
-import type { BlockRecord } from '../store/block.store.js';
-import { renderToolRules, type ToolRule } from './tool-rules.js';
+import { zoneOrUtc } from '../../lib/zoned-time.js';
+import type { BlockRecord } from '../../store/block.store.js';
+import { renderToolRules, type ToolRule } from '../tool-rules.js';
 
 const LINE_NUMBER_WARNING =
   "# NOTE: Line numbers shown below (with arrows like '1→') are to help during editing. Do NOT include line number prefixes in your memory edit tool calls.";

@@ -1,4 +1,4 @@
-import { formatLettaTime } from './prompt.js';
+import { formatLettaTime } from './prompts/memory.js';
 
 /** Letta's packed JSON texts (`letta/system.py`, §7.6): Python `json.dumps(..., indent=2)` matches JSON.stringify(…, 2). */
 export const packedTime = (timezone: string): string => formatLettaTime(new Date(), timezone);

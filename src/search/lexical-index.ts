@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { SearchTables } from './tables.js';
 import { NEVER_WRITTEN, readArchiveVersions, type ArchiveVersions } from './archive-versions.js';
 import { stemmer } from 'stemmer';
 
@@ -65,13 +66,13 @@ class ArchiveTerms {
 
   constructor(public versions: ArchiveVersions) {}
 
-  add(row: PassageText): void {
+  add(row: PassageText, tokenizer: Tokenizer): void {
     const seq = Number(row.seq);
     if (this.docOf.has(seq)) return;
     const doc = this.seqs.length;
     const counts = new Map<string, number>();
     let length = 0;
-    for (const term of documentTerms(row.text)) {
+    for (const term of tokenizer.terms(row.text)) {
       counts.set(term, (counts.get(term) ?? 0) + 1);
       length++;
     }
@@ -120,6 +121,12 @@ export class LexicalIndex {
   /** Insertion order is recency order: a hit moves the archive to the end. */
   private readonly archives = new Map<string, ArchiveTerms>();
   private readonly refreshing = new Map<string, Promise<ArchiveTerms>>();
+  private readonly tokenizer = new Tokenizer();
+  /**
+   * Score accumulator shared by every search: scoring never awaits, so one search uses it at a time, and clearing
+   * only the touched entries costs less than allocating (and collecting) one per search (800 KB at 100k passages).
+   */
+  private accumulator = new Float64Array(0);
 
   /**
    * For each of `ranges`, the best `limit` passages of these archives for `terms` (lower-cased query words; stemmed
@@ -128,7 +135,7 @@ export class LexicalIndex {
    * range only decides who may rank.
    */
   async rank(
-    db: Kysely<any>,
+    db: Kysely<SearchTables>,
     archiveIds: string[],
     terms: string[],
     limit: number,
@@ -150,9 +157,9 @@ export class LexicalIndex {
       indexes.push(index);
     }
     this.evict(new Set(archiveIds));
-    return score(
+    return this.score(
       indexes,
-      terms.flatMap((term) => [...documentTerms(term)]),
+      terms.flatMap((term) => [...this.tokenizer.terms(term)]),
       limit,
       ranges,
     );
@@ -160,17 +167,59 @@ export class LexicalIndex {
 
   /** Concurrent searches of a stale archive share one refresh. */
   private refreshOnce(
-    db: Kysely<any>,
+    db: Kysely<SearchTables>,
     archiveId: string,
     current: ArchiveVersions,
     previous: ArchiveTerms | undefined,
   ): Promise<ArchiveTerms> {
     let pending = this.refreshing.get(archiveId);
     if (!pending) {
-      pending = refresh(db, archiveId, current, previous).finally(() => this.refreshing.delete(archiveId));
+      pending = refresh(db, archiveId, current, previous, this.tokenizer).finally(() =>
+        this.refreshing.delete(archiveId),
+      );
       this.refreshing.set(archiveId, pending);
     }
     return pending;
+  }
+
+  /** BM25 over the union of the archives, with collection statistics summed across them; one top list per range. */
+  private score(indexes: ArchiveTerms[], terms: string[], limit: number, ranges: CreatedRange[]): LexicalHit[][] {
+    const documents = indexes.reduce((n, index) => n + index.liveCount, 0);
+    if (documents === 0 || terms.length === 0) return ranges.map(() => []);
+    const averageLength = indexes.reduce((n, index) => n + index.liveLength, 0) / documents;
+    const idf = terms.map((term) => {
+      const frequency = indexes.reduce((n, index) => n + index.frequency(term), 0);
+      const value = Math.log((documents - frequency + 0.5) / (frequency + 0.5));
+      return value > 0 ? value : MIN_IDF;
+    });
+    const tops = ranges.map(() => new TopK(limit));
+    for (const index of indexes) {
+      if (this.accumulator.length < index.seqs.length) this.accumulator = new Float64Array(index.seqs.length * 2);
+      const scores = this.accumulator;
+      const touched: number[] = [];
+      terms.forEach((term, t) => {
+        const list = index.postings.get(term);
+        if (!list) return;
+        const weight = idf[t]! * (K1 + 1);
+        const { docs, counts } = list;
+        for (let i = 0; i < docs.length; i++) {
+          const doc = docs[i]!;
+          const tf = counts[i]!;
+          if (scores[doc] === 0) touched.push(doc);
+          scores[doc]! += (weight * tf) / (tf + K1 * (1 - B + (B * index.lengths[doc]!) / averageLength));
+        }
+      });
+      for (const doc of touched) {
+        if (!index.live[doc]) continue;
+        const createdAt = index.createdAt[doc]!;
+        ranges.forEach(({ start, end }, r) => {
+          if ((start && createdAt < start) || (end && createdAt > end)) return;
+          tops[r]!.offer(index.seqs[doc]!, scores[doc]!);
+        });
+      }
+      for (const doc of touched) scores[doc] = 0;
+    }
+    return tops.map((top) => top.sorted());
   }
 
   private evict(keep: Set<string>): void {
@@ -186,30 +235,31 @@ export class LexicalIndex {
 }
 
 async function refresh(
-  db: Kysely<any>,
+  db: Kysely<SearchTables>,
   archiveId: string,
   current: ArchiveVersions,
   previous: ArchiveTerms | undefined,
+  tokenizer: Tokenizer,
 ): Promise<ArchiveTerms> {
   if (previous && previous.versions.deletes === current.deletes && previous.versions.inserts < current.inserts) {
     const rows = await passageTexts(db, archiveId, previous.maxSeq);
     // Every new insert has a larger seq, unless a transaction committed a lower seq late (PostgreSQL sequences).
     if (rows.length === current.inserts - previous.versions.inserts) {
-      for (const row of rows) previous.add(row);
+      for (const row of rows) previous.add(row, tokenizer);
       previous.versions = current;
       return previous;
     }
   }
   if (previous && previous.tombstones < previous.seqs.length / 4) {
     const stored = new Set(
-      (await db.selectFrom('passages').select('seq').where('archive_id', '=', archiveId).execute()).map((r: any) =>
+      (await db.selectFrom('passages').select('seq').where('archive_id', '=', archiveId).execute()).map((r) =>
         Number(r.seq),
       ),
     );
     for (const seq of [...previous.docOf.keys()]) if (!stored.has(seq)) previous.remove(seq);
     const missing = [...stored].filter((seq) => !previous.docOf.has(seq));
     if (previous.tombstones < previous.seqs.length / 4) {
-      for (const row of await passageTextsBySeq(db, missing)) previous.add(row);
+      for (const row of await passageTextsBySeq(db, missing)) previous.add(row, tokenizer);
       previous.versions = current;
       return previous;
     }
@@ -217,13 +267,13 @@ async function refresh(
   const index = new ArchiveTerms(current);
   const rows = await passageTexts(db, archiveId, 0);
   for (let i = 0; i < rows.length; i++) {
-    index.add(rows[i]!);
+    index.add(rows[i]!, tokenizer);
     if ((i + 1) % BUILD_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   return index;
 }
 
-function passageTexts(db: Kysely<any>, archiveId: string, afterSeq: number): Promise<PassageText[]> {
+function passageTexts(db: Kysely<SearchTables>, archiveId: string, afterSeq: number): Promise<PassageText[]> {
   return db
     .selectFrom('passages')
     .select(['seq', 'text', 'created_at'])
@@ -233,7 +283,7 @@ function passageTexts(db: Kysely<any>, archiveId: string, afterSeq: number): Pro
     .execute();
 }
 
-async function passageTextsBySeq(db: Kysely<any>, seqs: number[]): Promise<PassageText[]> {
+async function passageTextsBySeq(db: Kysely<SearchTables>, seqs: number[]): Promise<PassageText[]> {
   const rows: PassageText[] = [];
   // Bounded IN lists: SQLite caps bound parameters per statement.
   for (let i = 0; i < seqs.length; i += 500) {
@@ -247,52 +297,6 @@ async function passageTextsBySeq(db: Kysely<any>, seqs: number[]): Promise<Passa
   }
   return rows;
 }
-
-/** BM25 over the union of the archives, with collection statistics summed across them; one top list per range. */
-function score(indexes: ArchiveTerms[], terms: string[], limit: number, ranges: CreatedRange[]): LexicalHit[][] {
-  const documents = indexes.reduce((n, index) => n + index.liveCount, 0);
-  if (documents === 0 || terms.length === 0) return ranges.map(() => []);
-  const averageLength = indexes.reduce((n, index) => n + index.liveLength, 0) / documents;
-  const idf = terms.map((term) => {
-    const frequency = indexes.reduce((n, index) => n + index.frequency(term), 0);
-    const value = Math.log((documents - frequency + 0.5) / (frequency + 0.5));
-    return value > 0 ? value : MIN_IDF;
-  });
-  const tops = ranges.map(() => new TopK(limit));
-  for (const index of indexes) {
-    if (accumulator.length < index.seqs.length) accumulator = new Float64Array(index.seqs.length * 2);
-    const scores = accumulator;
-    const touched: number[] = [];
-    terms.forEach((term, t) => {
-      const list = index.postings.get(term);
-      if (!list) return;
-      const weight = idf[t]! * (K1 + 1);
-      const { docs, counts } = list;
-      for (let i = 0; i < docs.length; i++) {
-        const doc = docs[i]!;
-        const tf = counts[i]!;
-        if (scores[doc] === 0) touched.push(doc);
-        scores[doc]! += (weight * tf) / (tf + K1 * (1 - B + (B * index.lengths[doc]!) / averageLength));
-      }
-    });
-    for (const doc of touched) {
-      if (!index.live[doc]) continue;
-      const createdAt = index.createdAt[doc]!;
-      ranges.forEach(({ start, end }, r) => {
-        if ((start && createdAt < start) || (end && createdAt > end)) return;
-        tops[r]!.offer(index.seqs[doc]!, scores[doc]!);
-      });
-    }
-    for (const doc of touched) scores[doc] = 0;
-  }
-  return tops.map((top) => top.sorted());
-}
-
-/**
- * Score accumulator shared by every search: scoring never awaits, so one search uses it at a time, and clearing
- * only the touched entries costs less than allocating (and collecting) one per search (800 KB at 100k passages).
- */
-let accumulator = new Float64Array(0);
 
 /** The `k` best (score desc, then seq desc, as the SQL path orders ties) in a binary min-heap. */
 class TopK {
@@ -343,19 +347,22 @@ function worse(a: LexicalHit, b: LexicalHit): boolean {
   return a.score < b.score || (a.score === b.score && a.seq < b.seq);
 }
 
-const stems = new Map<string, string>();
-/** Memoised: a corpus repeats a few tens of thousands of words, and stemming is the costly part of tokenising. */
-function stem(word: string): string {
-  let stemmed = stems.get(word);
-  if (stemmed === undefined) {
-    stemmed = stemmer(word);
-    if (stems.size < 200_000) stems.set(word, stemmed);
-  }
-  return stemmed;
-}
-
 /** FTS5 `unicode61 remove_diacritics 2` then `porter`: folded, lower-cased letter/number runs, stemmed. */
-function* documentTerms(text: string): Generator<string> {
-  const folded = /[^\u0000-\u007f]/.test(text) ? text.normalize('NFD').replace(/\p{M}+/gu, '') : text;
-  for (const match of folded.toLowerCase().matchAll(/[\p{L}\p{N}]+/gu)) yield stem(match[0]);
+class Tokenizer {
+  /** Memoised: a corpus repeats a few tens of thousands of words, and stemming is the costly part of tokenising. */
+  private readonly stems = new Map<string, string>();
+
+  *terms(text: string): Generator<string> {
+    const folded = /[^\p{ASCII}]/u.test(text) ? text.normalize('NFD').replace(/\p{M}+/gu, '') : text;
+    for (const match of folded.toLowerCase().matchAll(/[\p{L}\p{N}]+/gu)) yield this.stem(match[0]);
+  }
+
+  private stem(word: string): string {
+    let stemmed = this.stems.get(word);
+    if (stemmed === undefined) {
+      stemmed = stemmer(word);
+      if (this.stems.size < 200_000) this.stems.set(word, stemmed);
+    }
+    return stemmed;
+  }
 }

@@ -238,20 +238,6 @@ interface Wasm {
 type Kernel = (codes: number, count: number, query: number, out: number, chunks: number) => void;
 const WebAssemblyApi = (globalThis as { WebAssembly?: Wasm }).WebAssembly;
 
-let compiled: object | null | undefined;
-
-/** The compiled kernel, or null when this runtime cannot compile it (no WebAssembly or no SIMD). */
-function kernelModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = WebAssemblyApi ? new WebAssemblyApi.Module(assemble(HAMMING_WAT)) : null;
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
-
 /** `count` codes of `words` 32-bit words, and the query code to measure them against. */
 export interface HammingCodes {
   /** Filled by the caller, code i at words [i × words, (i + 1) × words). */
@@ -262,17 +248,37 @@ export interface HammingCodes {
   distances(): Uint16Array;
 }
 
-/** Codes in the WASM kernel's memory when it can take them (`wasm` false forces the JS loop, for comparison). */
-export function hammingCodes(count: number, words: number, wasm = true): HammingCodes {
-  const module = wasm && count > 0 && words % 4 === 0 ? kernelModule() : null;
-  if (module) {
-    try {
-      return new WasmCodes(module, count, words);
-    } catch {
-      // Address space for WebAssembly memories is finite; the JS loop needs none.
-    }
+/**
+ * The compiled Hamming kernel: compiled once per instance (a vector prefilter owns one), or null where this runtime
+ * cannot compile it (no WebAssembly or no SIMD) and the JS loop serves instead.
+ */
+export class HammingKernel {
+  private readonly module: object | null;
+
+  /** `wasm` false forces the JS loop, for comparison. */
+  constructor(wasm = true) {
+    this.module = wasm ? compileKernel() : null;
   }
-  return new JsCodes(count, words);
+
+  /** `count` codes of `words` words, in the kernel's memory when it can take them. */
+  codes(count: number, words: number): HammingCodes {
+    if (this.module && count > 0 && words % 4 === 0) {
+      try {
+        return new WasmCodes(this.module, count, words);
+      } catch {
+        // Address space for WebAssembly memories is finite; the JS loop needs none.
+      }
+    }
+    return new JsCodes(count, words);
+  }
+}
+
+function compileKernel(): object | null {
+  try {
+    return WebAssemblyApi ? new WebAssemblyApi.Module(assemble(HAMMING_WAT)) : null;
+  } catch {
+    return null;
+  }
 }
 
 class WasmCodes implements HammingCodes {

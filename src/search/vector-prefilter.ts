@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { NEVER_WRITTEN, readArchiveVersions, type ArchiveVersions } from '../archive-versions.js';
-import { hammingCodes, type HammingCodes } from './hamming-kernel.js';
+import type { SearchTables } from './tables.js';
+import { NEVER_WRITTEN, readArchiveVersions, type ArchiveVersions } from './archive-versions.js';
+import { HammingKernel, type HammingCodes } from './hamming-kernel.js';
 
 /**
  * A binary-quantised prefilter for SQLite's vector channel. sqlite-vec 0.1 has no ANN index, so an exact search
@@ -18,6 +19,13 @@ import { hammingCodes, type HammingCodes } from './hamming-kernel.js';
 /** Below this many vectors an exact scan costs a few milliseconds and the index is not worth its memory. */
 export const MIN_INDEXED_VECTORS = 4000;
 
+/** A stored vector as the prefilter reads it. */
+interface VectorRow {
+  rowid: number;
+  passage_id: string;
+  embedding: Uint8Array;
+}
+
 interface Entry {
   inserts: number;
   deletes: number;
@@ -30,8 +38,9 @@ interface Entry {
   mean: Float32Array;
 }
 
-export class SqliteVectorIndex {
+export class VectorPrefilter {
   private readonly entries = new Map<string, Entry>();
+  private readonly kernel = new HammingKernel();
 
   /**
    * Passage ids of the `candidates` vectors nearest to `vector` (Hamming distance of the sign codes) among the
@@ -39,7 +48,7 @@ export class SqliteVectorIndex {
    * instead (small archives; a transaction whose uncommitted writes the index must not absorb).
    */
   async candidates(
-    db: Kysely<any>,
+    db: Kysely<SearchTables>,
     archiveIds: string[],
     model: string,
     vector: Float32Array,
@@ -56,7 +65,7 @@ export class SqliteVectorIndex {
       if (!entry || entry.inserts !== current.inserts || entry.deletes !== current.deletes) {
         // Inside a transaction the counters may include writes that roll back: scan exactly, keep the cache.
         if (db.isTransaction) return undefined;
-        entry = await refresh(db, archiveId, model, dim, current, entry);
+        entry = await refresh(db, this.kernel, archiveId, model, dim, current, entry);
         this.entries.set(key, entry);
       }
       entries.push(entry);
@@ -68,7 +77,8 @@ export class SqliteVectorIndex {
 }
 
 async function refresh(
-  db: Kysely<any>,
+  db: Kysely<SearchTables>,
+  kernel: HammingKernel,
   archiveId: string,
   model: string,
   dim: number,
@@ -86,13 +96,13 @@ async function refresh(
     .$if(appendOnly, (q) => q.where(sql`rowid`, '>', previous!.maxRowid))
     .orderBy(sql`rowid`)
     .execute();
-  const vectors = rows.map((r: any) => new Float32Array(r.embedding.buffer, r.embedding.byteOffset, dim));
+  const vectors = rows.map((r) => new Float32Array(r.embedding.buffer, r.embedding.byteOffset, dim));
   if (appendOnly) {
-    const appended = append(previous, rows, vectors, current);
+    const appended = append(kernel, previous, rows, vectors, current);
     // Rowids are only known to grow while nothing is deleted; if the count disagrees (a VACUUM renumbered them),
     // start over rather than trust the append.
     if (appended.count === (await countVectors(db, archiveId, model, dim))) return appended;
-    return refresh(db, archiveId, model, dim, current, undefined);
+    return refresh(db, kernel, archiveId, model, dim, current, undefined);
   }
   const mean = new Float32Array(dim);
   for (const v of vectors) for (let d = 0; d < dim; d++) mean[d]! += v[d]!;
@@ -104,27 +114,33 @@ async function refresh(
     count: 0,
     maxRowid: 0,
     ids: [],
-    codes: hammingCodes(0, dim / 32),
+    codes: kernel.codes(0, dim / 32),
     mean,
   };
-  return append(empty, rows, vectors, current);
+  return append(kernel, empty, rows, vectors, current);
 }
 
-function append(entry: Entry, rows: any[], vectors: Float32Array[], versions: ArchiveVersions): Entry {
-  const codes = hammingCodes(entry.count + rows.length, entry.words);
+function append(
+  kernel: HammingKernel,
+  entry: Entry,
+  rows: VectorRow[],
+  vectors: Float32Array[],
+  versions: ArchiveVersions,
+): Entry {
+  const codes = kernel.codes(entry.count + rows.length, entry.words);
   codes.codes.set(entry.codes.codes);
   vectors.forEach((v, i) => encode(v, entry.mean, codes.codes, (entry.count + i) * entry.words));
   return {
     ...entry,
     ...versions,
     count: entry.count + rows.length,
-    maxRowid: rows.length > 0 ? Number(rows[rows.length - 1].rowid) : entry.maxRowid,
+    maxRowid: rows.length > 0 ? Number(rows.at(-1)!.rowid) : entry.maxRowid,
     ids: entry.ids.concat(rows.map((r) => r.passage_id)),
     codes,
   };
 }
 
-async function countVectors(db: Kysely<any>, archiveId: string, model: string, dim: number): Promise<number> {
+async function countVectors(db: Kysely<SearchTables>, archiveId: string, model: string, dim: number): Promise<number> {
   const row = await db
     .selectFrom('passage_vectors')
     .select(sql<number>`count(*)`.as('n'))

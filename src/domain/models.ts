@@ -6,6 +6,17 @@ export const GLOBAL_MAX_CONTEXT_WINDOW = 128_000;
 
 export type { ModelHandle };
 
+/**
+ * The handle a create or update request names: its own field (`model`, `embedding`), else the `handle` inside the
+ * legacy config object sent beside it (`llm_config`, `embedding_config`).
+ */
+export function requestedHandle(
+  handle: string | null | undefined,
+  config: { handle?: unknown } | null | undefined,
+): string | undefined {
+  return handle ?? (typeof config?.handle === 'string' ? config.handle : undefined);
+}
+
 /** A handle from a request body: a malformed one is a 422 naming the field. */
 export function parseHandle(handle: string, field: string): ModelHandle {
   const parsed = splitHandle(handle);

@@ -1,5 +1,13 @@
-import type { BlockService } from '../services/block.service.js';
 import type { Stores } from '../store/index.js';
+
+/**
+ * How an agent's own tools change core memory: the block service implements it, so the runtime and the tools
+ * never depend on the service itself. Read-only blocks and over-limit values are refused with a
+ * `MemoryEditError` carrying Letta's text.
+ */
+export interface BlockWriter {
+  writeByAgent(tx: Stores, agentId: string, label: string, compute: (current: string) => string): Promise<unknown>;
+}
 
 /** One tool call the model made, with its arguments parsed (`request_heartbeat` and `thinking` already stripped). */
 export interface ToolCall {
@@ -16,7 +24,7 @@ export interface ToolExecutionResult {
   stderr?: string[] | null;
 }
 
-/** Archival memory as the tools see it; provided by the archival service when it is wired in. */
+/** Archival memory as the tools and the system prompt see it; the archival service provides it. */
 export interface ArchivalPort {
   /** Inside the caller's transaction, so the passage and the prompt's archival count commit together. */
   insert(agentId: string, text: string, tags: string[], tx: Stores): Promise<void>;
@@ -35,7 +43,7 @@ export interface ArchivalPort {
   stats(agentId: string, tx: Stores): Promise<{ count: number; tags: string[] }>;
 }
 
-/** Recall (conversation history) search; provided by the recall service when it is wired in. */
+/** Recall (conversation history) search for `conversation_search`; the recall service provides it. */
 export interface RecallPort {
   search(
     agentId: string,
@@ -50,8 +58,8 @@ export interface ToolContext {
   conversationId: string | null;
   timezone: string;
   stores: Stores;
-  blocks: BlockService;
-  archival?: ArchivalPort | undefined;
+  blocks: BlockWriter;
+  archival: ArchivalPort;
   recall: RecallPort;
   /** Rebuilds the agent's system prompt, in `tx`, after a change the block events do not cover (archival counts). */
   recompile(tx: Stores, agentId: string): Promise<void>;
@@ -65,23 +73,4 @@ export interface ToolContext {
 export interface ToolExecutor {
   handles(toolType: string, name: string): boolean;
   execute(call: ToolCall, ctx: ToolContext): Promise<ToolExecutionResult>;
-}
-
-export class ToolDispatcher {
-  constructor(private readonly executors: ToolExecutor[]) {}
-
-  async execute(call: ToolCall, toolType: string, ctx: ToolContext): Promise<ToolExecutionResult> {
-    const executor = this.executors.find((e) => e.handles(toolType, call.name));
-    if (!executor)
-      return {
-        status: 'error',
-        funcReturn: `Error executing function ${call.name}: NotImplementedError: tools of type '${toolType}' cannot run on this server yet`,
-      };
-    try {
-      return await executor.execute(call, ctx);
-    } catch (error) {
-      const text = `Error executing function ${call.name}: ${error instanceof Error ? error.name : 'Error'}: ${error instanceof Error ? error.message : String(error)}`;
-      return { status: 'error', funcReturn: text.slice(0, 1000) };
-    }
-  }
 }

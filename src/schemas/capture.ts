@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { idOf } from './common.js';
+
+/**
+ * Cairn extensions for clients that record history without running the agent (Claude Code hooks, MCP
+ * `log_session_entry`): `POST /v1/agents/{id}/messages/capture`, and recall search over `POST /v1/messages/search`.
+ */
+export const captureMessageSchema = z.object({
+  role: z.enum(['user', 'assistant', 'system']),
+  content: z.string().min(1).max(100_000),
+  created_at: z.string().optional(),
+  otid: z.string().min(1).max(200).optional(),
+});
+
+export const captureBodySchema = z.object({
+  messages: z.array(captureMessageSchema).min(1).max(500),
+  conversation_id: idOf('conv').optional(),
+});
+
+export const captureResultSchema = z.object({
+  captured: z.number().int(),
+  skipped: z.number().int(),
+  message_ids: z.array(z.string()),
+});
+
+export const messageSearchBodySchema = z.object({
+  query: z.string(),
+  agent_id: idOf('agent'),
+  conversation_id: idOf('conv').nullish(),
+  start_date: z.string().nullish(),
+  end_date: z.string().nullish(),
+  limit: z.number().int().min(1).max(1000).optional(),
+  search_mode: z.enum(['vector', 'fts', 'hybrid']).optional(),
+  /** Cairn extension: which roles to search (default user and assistant). */
+  roles: z.array(z.enum(['user', 'assistant', 'system', 'tool'])).optional(),
+});
+
+export type CaptureInput = z.infer<typeof captureMessageSchema>;
+export type CaptureResult = z.infer<typeof captureResultSchema>;
+export type MessageSearchBody = z.infer<typeof messageSearchBodySchema>;
