@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Services } from '../services/index.js';
+import { actorPlugin } from './plugins/actor.js';
 import { authPlugin } from './plugins/auth.js';
 import { lazyChildLogger } from './request-logger.js';
 import { errorsPlugin } from './plugins/errors.js';
@@ -69,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   await app.register(errorsPlugin);
   await app.register(authPlugin, { password: options.password });
+  await app.register(actorPlugin);
   await app.register(openapiPlugin);
   await app.register(v1Routes, { prefix: '/v1' });
   await app.register(mcpRoutes, { password: options.password });

@@ -2,6 +2,7 @@ import type { Dialect } from './dialect/types.js';
 import { AgentStore } from './agent.store.js';
 import { ArchivalStore } from './archival.store.js';
 import { BlockStore } from './block.store.js';
+import { BlockHistoryStore } from './block-history.store.js';
 import { ConversationStore } from './conversation.store.js';
 import { MessageStore } from './message.store.js';
 import { RunStore } from './run.store.js';
@@ -17,6 +18,7 @@ import { deferringKysely, queueingKysely } from './batching.js';
 export interface Stores {
   agents: AgentStore;
   blocks: BlockStore;
+  blockHistory: BlockHistoryStore;
   tools: ToolStore;
   identities: IdentityStore;
   tags: TagStore;
@@ -59,6 +61,7 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
   const stores: Stores = {
     agents: new AgentStore(db, dialect.likeOperator),
     blocks: new BlockStore(db, dialect.likeOperator),
+    blockHistory: new BlockHistoryStore(db),
     tools: new ToolStore(db),
     identities: new IdentityStore(db),
     tags: new TagStore(db, dialect.likeOperator),
