@@ -11,7 +11,10 @@ export const actorPlugin = fp(
   async (app: FastifyInstance) => {
     app.addHook('preValidation', (request, _reply, done) => {
       const claimed = request.headers[ACTOR_HEADER];
-      actingAs(actorFromHeaders(typeof claimed === 'string' ? claimed : undefined, request.headers['user-agent']), done);
+      actingAs(
+        actorFromHeaders(typeof claimed === 'string' ? claimed : undefined, request.headers['user-agent']),
+        done,
+      );
     });
   },
   { name: 'actor' },

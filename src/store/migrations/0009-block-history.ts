@@ -1,12 +1,13 @@
 import { sql, type Kysely } from 'kysely';
 import type { Dialect } from '../dialect/types.js';
+import type { Database } from '../schema.js';
 
 /**
  * Every write of a block keeps a copy of what it wrote (`block_history`), so the memory inspector and
  * `cairn blocks history` can show who changed a block and restore an earlier version. Blocks that exist already get
  * their current state as the first entry (actor `system`): a later change then has something to be compared with.
  */
-export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
+export async function up(db: Kysely<Pick<Database, 'blocks' | 'block_history'>>, dialect: Dialect): Promise<void> {
   await dialect
     .addSeqColumn(db.schema.createTable('block_history'))
     .addColumn('block_id', 'text', (c) => c.notNull().references('blocks.id').onDelete('cascade'))
