@@ -3,6 +3,7 @@ import { AgentStore } from './agent.store.js';
 import { ArchivalStore } from './archival.store.js';
 import { BlockStore } from './block.store.js';
 import { BlockHistoryStore } from './block-history.store.js';
+import { ActivityStore } from './activity.store.js';
 import { ConversationStore } from './conversation.store.js';
 import { MessageStore } from './message.store.js';
 import { RunStore } from './run.store.js';
@@ -19,6 +20,7 @@ export interface Stores {
   agents: AgentStore;
   blocks: BlockStore;
   blockHistory: BlockHistoryStore;
+  activity: ActivityStore;
   tools: ToolStore;
   identities: IdentityStore;
   tags: TagStore;
@@ -62,6 +64,7 @@ export function createStores(dialect: Dialect, db: Kysely<Database> = dialect.db
     agents: new AgentStore(db, dialect.likeOperator),
     blocks: new BlockStore(db, dialect.likeOperator),
     blockHistory: new BlockHistoryStore(db),
+    activity: new ActivityStore(db),
     tools: new ToolStore(db),
     identities: new IdentityStore(db),
     tags: new TagStore(db, dialect.likeOperator),
