@@ -7,6 +7,7 @@ import { authPlugin } from './plugins/auth.js';
 import { lazyChildLogger } from './request-logger.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { uiPlugin } from './plugins/ui.js';
 import { mcpRoutes } from '../mcp/http.js';
 import { v1Routes } from './routes/v1/index.js';
 import { zodValidatorCompiler, type ZodTypeProvider } from './zod.js';
@@ -74,5 +75,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(openapiPlugin);
   await app.register(v1Routes, { prefix: '/v1' });
   await app.register(mcpRoutes, { password: options.password });
+  await app.register(uiPlugin);
   return app;
 }

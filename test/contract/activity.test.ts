@@ -67,7 +67,7 @@ describe.each(testDialects())('inspector read endpoints [%s]', (dialect) => {
     expect(await moved()).toBe(true);
     const passage = (await server.client.agents.passages.create(agent.id, { text: 'fact' }))[0]!;
     expect(await moved()).toBe(true);
-    await server.client.agents.passages.delete(passage.id, { agent_id: agent.id });
+    await server.client.agents.passages.delete(passage.id!, { agent_id: agent.id });
     expect(await moved()).toBe(true);
     await server.client.conversations.create({ agent_id: agent.id });
     expect(await moved()).toBe(true);
