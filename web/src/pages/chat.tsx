@@ -5,6 +5,16 @@ import { MessageView } from '../messages';
 
 type Approval = { tool_call_id: string; approve: boolean; reason?: string };
 
+function joinCall(before: ToolCall | null | undefined, delta: ToolCall): ToolCall {
+  return {
+    ...before,
+    ...delta,
+    name: delta.name ?? before?.name ?? null,
+    tool_call_id: delta.tool_call_id ?? before?.tool_call_id ?? null,
+    arguments: (before?.arguments ?? '') + (delta.arguments ?? ''),
+  };
+}
+
 /** Folds streamed chunks of one message (same id and type) into one: text, reasoning and tool arguments grow. */
 function merge(list: LettaMessage[], chunk: LettaMessage): LettaMessage[] {
   const i = list.findIndex((m) => m.id === chunk.id && m.message_type === chunk.message_type);
@@ -16,19 +26,16 @@ function merge(list: LettaMessage[], chunk: LettaMessage): LettaMessage[] {
     ...chunk,
     ...(typeof chunk.content === 'string' ? { content: text(before) + chunk.content } : {}),
     ...(chunk.reasoning !== undefined ? { reasoning: (before.reasoning ?? '') + chunk.reasoning } : {}),
-    ...(chunk.tool_call
-      ? {
-          tool_call: {
-            ...before.tool_call,
-            ...chunk.tool_call,
-            name: chunk.tool_call.name ?? before.tool_call?.name ?? null,
-            arguments: (before.tool_call?.arguments ?? '') + (chunk.tool_call.arguments ?? ''),
-          },
-        }
+    ...(chunk.tool_call ? { tool_call: joinCall(before.tool_call, chunk.tool_call) } : {}),
+    ...(chunk.tool_calls?.length
+      ? { tool_calls: chunk.tool_calls.map((delta, n) => joinCall(before.tool_calls?.[n], delta)) }
       : {}),
   };
   return [...list.slice(0, i), merged, ...list.slice(i + 1)];
 }
+
+const callsOf = (m: LettaMessage | undefined): ToolCall[] =>
+  m?.tool_calls?.length ? m.tool_calls : m?.tool_call ? [m.tool_call] : [];
 
 /**
  * A turn with the agent, streamed over the same SSE the SDK reads (`POST /v1/agents/{id}/messages/stream`). When the
@@ -51,20 +58,21 @@ export function ChatTab({ agent }: { agent: Agent }) {
     setPending([]);
     const controller = new AbortController();
     abort.current = controller;
-    let asked: ToolCall[] = [];
+    // This turn's messages as merged so far, read when the turn stops for approval.
+    let turn: LettaMessage[] = [];
     try {
       for await (const chunk of stream(`/v1/agents/${agent.id}/messages/stream`, body, controller.signal)) {
         if (chunk.message_type === 'ping') continue;
         if (chunk.message_type === 'stop_reason') {
           setStatus(`Stopped: ${chunk.stop_reason}`);
-          if (chunk.stop_reason === 'requires_approval') setPending(asked);
+          if (chunk.stop_reason === 'requires_approval')
+            setPending(callsOf(turn.findLast((m) => m.message_type === 'approval_request_message')));
         } else if (chunk.message_type === 'usage_statistics') {
           setStatus((s) => `${s ?? ''} · ${chunk.total_tokens ?? 0} tokens`);
         } else if (chunk.message_type === 'error_message' || chunk.message_type === 'error') {
           setError(chunk.message ?? chunk.detail ?? 'The turn failed.');
         } else {
-          if (chunk.message_type === 'approval_request_message')
-            asked = chunk.tool_calls?.length ? chunk.tool_calls : chunk.tool_call ? [chunk.tool_call] : [];
+          turn = merge(turn, chunk);
           setMessages((list) => merge(list, chunk));
         }
       }
