@@ -31,12 +31,13 @@ export function diffLines(before: string, after: string): DiffLine[] {
       lines.push({ kind: 'same', text: a[i]! });
       i++;
       j++;
-    } else if (j < b.length && (i === a.length || common[i * width + j + 1]! >= common[(i + 1) * width + j]!)) {
-      lines.push({ kind: 'added', text: b[j]! });
-      j++;
-    } else {
+    } else if (i < a.length && (j === b.length || common[(i + 1) * width + j]! >= common[i * width + j + 1]!)) {
+      // Removed lines before added ones, as unified diffs show them.
       lines.push({ kind: 'removed', text: a[i]! });
       i++;
+    } else {
+      lines.push({ kind: 'added', text: b[j]! });
+      j++;
     }
   }
   return lines;
