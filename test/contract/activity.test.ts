@@ -1,15 +1,7 @@
 import { NotFoundError, UnprocessableEntityError } from '@letta-ai/letta-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentSummaryRow as Summary } from '../../src/store/activity.store.js';
 import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
-
-interface Summary {
-  agent_id: string;
-  blocks: number;
-  passages: number;
-  messages: number;
-  conversations: number;
-  last_message_at: string | null;
-}
 
 describe.each(testDialects())('inspector read endpoints [%s]', (dialect) => {
   let server: TestCairn;

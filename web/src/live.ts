@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { get } from './api';
 
 /** How often the page asks whether anything changed; with the refetch that follows, a change shows within a second. */
-const POLL_MS = 400;
+const POLL_MS = 250;
 
 /**
  * A number that grows whenever a write lands that this page could show (`GET /v1/cairn/activity`, for one agent or

@@ -10,13 +10,18 @@ import './styles.css';
 
 type Theme = 'light' | 'dark' | 'system';
 
-/** The colour scheme a person picked (not a secret, so localStorage); `system` follows the OS. */
+/** The colour scheme a person picked (not a secret, so localStorage); `system` follows the OS as it changes. */
 function useTheme(): [Theme, (t: Theme) => void] {
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem('cairn.theme') as Theme | null) ?? 'system');
   useEffect(() => {
-    if (theme === 'system') delete document.documentElement.dataset.theme;
-    else document.documentElement.dataset.theme = theme;
     localStorage.setItem('cairn.theme', theme);
+    const system = matchMedia('(prefers-color-scheme: dark)');
+    const apply = () => {
+      document.documentElement.dataset.theme = theme === 'system' ? (system.matches ? 'dark' : 'light') : theme;
+    };
+    apply();
+    system.addEventListener('change', apply);
+    return () => system.removeEventListener('change', apply);
   }, [theme]);
   return [theme, setTheme];
 }

@@ -1,3 +1,4 @@
+import { Alert } from './alert';
 import { useState } from 'preact/hooks';
 import { ApiError, get } from './api';
 import { errorText } from './format';
@@ -37,11 +38,7 @@ export function PasswordPrompt({ onUnlocked }: { onUnlocked: () => void }) {
         autoFocus
         required
       />
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       <button type="submit" disabled={busy}>
         Unlock
       </button>

@@ -24,31 +24,16 @@ export async function up(db: Kysely<Pick<Database, 'blocks' | 'block_history'>>,
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('block_history_block_idx').on('block_history').columns(['block_id', 'seq']).execute();
+  const copied = ['version', 'label', 'value', 'char_limit', 'description', 'read_only'] as const;
   await db
     .insertInto('block_history')
-    .columns([
-      'block_id',
-      'version',
-      'label',
-      'value',
-      'char_limit',
-      'description',
-      'read_only',
-      'actor_kind',
-      'actor_name',
-      'created_at',
-    ])
+    .columns(['block_id', ...copied, 'actor_kind', 'actor_name', 'created_at'])
     .expression(
       db
         .selectFrom('blocks')
         .select([
           'id',
-          'version',
-          'label',
-          'value',
-          'char_limit',
-          'description',
-          'read_only',
+          ...copied,
           sql.lit('system').as('actor_kind'),
           sql.lit('existing before history').as('actor_name'),
           'updated_at',

@@ -1,7 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect } from 'preact/hooks';
+import { Alert } from '../alert';
 import { get, type Agent } from '../api';
-import { errorText, projectOf, when } from '../format';
+import { projectOf, when } from '../format';
 import { useLive } from '../live';
+import { useFetch } from '../use-fetch';
 import { href } from '../router';
 import { ArchivalTab } from './archival';
 import { ChatTab } from './chat';
@@ -18,30 +20,14 @@ const TABS = [
 ] as const;
 
 export function AgentPage({ agentId, tab, item }: { agentId: string; tab: string; item: string | undefined }) {
-  const [agent, setAgent] = useState<Agent | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const live = useLive(agentId);
-
-  useEffect(() => {
-    get<Agent>(`/v1/agents/${agentId}`).then(
-      (a) => {
-        setAgent(a);
-        setError(null);
-      },
-      (e: unknown) => setError(errorText(e)),
-    );
-  }, [agentId, live]);
+  const { data: agent, error } = useFetch((signal) => get<Agent>(`/v1/agents/${agentId}`, {}, signal), [agentId, live]);
 
   useEffect(() => {
     if (agent) document.title = `${agent.name} · Cairn`;
   }, [agent]);
 
-  if (error && !agent)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
+  if (error && !agent) return <Alert message={error} />;
   if (!agent) return <p class="muted">Loading…</p>;
   const project = projectOf(agent.tags);
   return (

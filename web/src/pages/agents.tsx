@@ -1,49 +1,37 @@
-import { useEffect, useState } from 'preact/hooks';
+import { Alert } from '../alert';
+import { useState } from 'preact/hooks';
 import { get, type Agent, type AgentSummary } from '../api';
-import { ago, errorText, latest, projectOf, when } from '../format';
+import { ago, latest, projectOf, when } from '../format';
 import { useLive } from '../live';
 import { href } from '../router';
+import { useFetch } from '../use-fetch';
 
 /** Every agent, searchable by name and tag; the Claude Code project agents (`project:<dir>`) come first. */
 export function AgentsPage() {
   const [text, setText] = useState('');
   const [tag, setTag] = useState('');
-  const [agents, setAgents] = useState<Agent[] | null>(null);
-  const [summaries, setSummaries] = useState<Map<string, AgentSummary>>(new Map());
-  const [tags, setTags] = useState<string[]>([]);
-  const [error, setError] = useState<string | null>(null);
   const live = useLive();
 
-  useEffect(() => {
-    const abort = new AbortController();
-    const timer = setTimeout(() => {
-      void (async () => {
-        try {
-          const found = await get<Agent[]>(
-            '/v1/agents/',
-            { limit: 200, query_text: text.trim(), tags: tag ? [tag] : undefined },
-            abort.signal,
-          );
-          const counts = found.length
-            ? await get<AgentSummary[]>('/v1/cairn/agent-summaries', { agent_id: found.map((a) => a.id) }, abort.signal)
-            : [];
-          setAgents(found);
-          setSummaries(new Map(counts.map((s) => [s.agent_id, s])));
-          setError(null);
-        } catch (failure) {
-          if (!abort.signal.aborted) setError(errorText(failure));
-        }
-      })();
-    }, 150);
-    return () => {
-      clearTimeout(timer);
-      abort.abort();
-    };
-  }, [text, tag, live]);
-
-  useEffect(() => {
-    get<string[]>('/v1/tags/', { limit: 1000 }).then(setTags, () => setTags([]));
-  }, [live]);
+  const { data, error } = useFetch(
+    async (signal) => {
+      // Let typing settle before searching.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      signal.throwIfAborted();
+      const agents = await get<Agent[]>(
+        '/v1/agents/',
+        { limit: 200, query_text: text.trim(), tags: tag ? [tag] : undefined },
+        signal,
+      );
+      const counts = agents.length
+        ? await get<AgentSummary[]>('/v1/cairn/agent-summaries', { agent_id: agents.map((a) => a.id) }, signal)
+        : [];
+      return { agents, summaries: new Map(counts.map((s) => [s.agent_id, s])) };
+    },
+    [text, tag, live],
+  );
+  const tags = useFetch((signal) => get<string[]>('/v1/tags/', { limit: 1000 }, signal), [live]).data ?? [];
+  const agents = data?.agents ?? null;
+  const summaries = data?.summaries ?? new Map<string, AgentSummary>();
 
   const projects = agents?.filter((a) => projectOf(a.tags)) ?? [];
   const others = agents?.filter((a) => !projectOf(a.tags)) ?? [];
@@ -77,11 +65,7 @@ export function AgentsPage() {
           </datalist>
         </label>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       {agents === null && !error && <p class="muted">Loading…</p>}
       {agents?.length === 0 && <p class="muted">No agents match.</p>}
       {projects.length > 0 && (

@@ -1,6 +1,8 @@
-import { useEffect, useState } from 'preact/hooks';
+import { Alert } from '../alert';
+import { useState } from 'preact/hooks';
 import { api, get, type Passage } from '../api';
 import { errorText, when } from '../format';
+import { useFetch } from '../use-fetch';
 
 interface Search {
   query: string;
@@ -22,52 +24,41 @@ const tagList = (text: string) =>
 export function ArchivalTab({ agentId, live }: { agentId: string; live: number }) {
   const [form, setForm] = useState<Search>(EMPTY);
   const [applied, setApplied] = useState<Search>(EMPTY);
-  const [passages, setPassages] = useState<Passage[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
 
-  useEffect(() => {
-    const abort = new AbortController();
-    void (async () => {
-      try {
-        const tags = tagList(applied.tags);
-        const found = applied.query.trim()
-          ? (
-              await get<{ results: Passage[] }>(
-                `/v1/agents/${agentId}/archival-memory/search`,
-                {
-                  query: applied.query,
-                  mode: applied.mode,
-                  tags,
-                  tag_match_mode: applied.tagMatch,
-                  start_datetime: applied.start ? new Date(applied.start).toISOString() : undefined,
-                  end_datetime: applied.end ? new Date(applied.end).toISOString() : undefined,
-                  top_k: 50,
-                },
-                abort.signal,
-              )
-            ).results
-          : (
-              await get<Passage[]>(
-                `/v1/agents/${agentId}/archival-memory`,
-                { limit: 100, ascending: false },
-                abort.signal,
-              )
-            ).filter((p) => {
-              const own = p.tags ?? [];
-              return (
-                tags.length === 0 ||
-                (applied.tagMatch === 'all' ? tags.every((t) => own.includes(t)) : tags.some((t) => own.includes(t)))
-              );
-            });
-        setPassages(found);
-        setError(null);
-      } catch (failure) {
-        if (!abort.signal.aborted) setError(errorText(failure));
-      }
-    })();
-    return () => abort.abort();
-  }, [agentId, applied, live, reload]);
+  const loaded = useFetch(
+    async (signal) => {
+      const tags = tagList(applied.tags);
+      if (applied.query.trim())
+        return (
+          await get<{ results: Passage[] }>(
+            `/v1/agents/${agentId}/archival-memory/search`,
+            {
+              query: applied.query,
+              mode: applied.mode,
+              tags,
+              tag_match_mode: applied.tagMatch,
+              start_datetime: applied.start ? new Date(applied.start).toISOString() : undefined,
+              end_datetime: applied.end ? new Date(applied.end).toISOString() : undefined,
+              top_k: 50,
+            },
+            signal,
+          )
+        ).results;
+      // Without a query, the newest passages, filtered by tag here (the list route has no tag filter).
+      const newest = await get<Passage[]>(
+        `/v1/agents/${agentId}/archival-memory`,
+        { limit: 100, ascending: false },
+        signal,
+      );
+      const wanted = (own: string[]) =>
+        applied.tagMatch === 'all' ? tags.every((t) => own.includes(t)) : tags.some((t) => own.includes(t));
+      return tags.length === 0 ? newest : newest.filter((p) => wanted(p.tags ?? []));
+    },
+    [agentId, applied, live, reload],
+  );
+  const passages = loaded.data;
 
   const set = <K extends keyof Search>(key: K, value: Search[K]) => setForm((f) => ({ ...f, [key]: value }));
 
@@ -143,11 +134,7 @@ export function ArchivalTab({ agentId, live }: { agentId: string; live: number }
         </div>
       </form>
       <AddPassage agentId={agentId} onAdded={() => setReload((n) => n + 1)} />
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error ?? loaded.error} />
       <h2>{applied.query.trim() ? 'Results' : 'Newest passages'}</h2>
       {passages === null ? (
         <p class="muted">Loading…</p>
@@ -213,11 +200,7 @@ function AddPassage({ agentId, onAdded }: { agentId: string; onAdded: () => void
         <textarea id="new-passage" rows={3} value={text} required onInput={(e) => setText(e.currentTarget.value)} />
         <label for="new-passage-tags">Tags (comma-separated)</label>
         <input id="new-passage-tags" value={tags} onInput={(e) => setTags(e.currentTarget.value)} />
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Alert message={error} />
         <button type="submit">Add</button>
       </form>
     </details>

@@ -1,3 +1,4 @@
+import { Alert } from '../alert';
 import { useRef, useState } from 'preact/hooks';
 import { stream, type Agent, type LettaMessage, type ToolCall } from '../api';
 import { errorText } from '../format';
@@ -152,11 +153,7 @@ export function ChatTab({ agent }: { agent: Agent }) {
           {status}
         </p>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <Alert message={error} />
       <form class="composer" onSubmit={submit}>
         <label for="chat-input" class="visually-hidden">
           Message

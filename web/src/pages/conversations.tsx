@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
+import { Alert } from '../alert';
 import { get, type Conversation, type LettaMessage } from '../api';
-import { errorText, latest, when } from '../format';
+import { latest, when } from '../format';
 import { MessageView } from '../messages';
 import { href } from '../router';
+import { useFetch } from '../use-fetch';
 
 /** The Claude Code hooks name each session's conversation this way (src/hooks/handlers.ts). */
 const sessionOf = (c: Conversation) => /^Claude Code session (.+)$/.exec(c.summary ?? '')?.[1];
@@ -16,28 +17,16 @@ export function ConversationsTab({
   selected: string | undefined;
   live: number;
 }) {
-  const [conversations, setConversations] = useState<Conversation[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    get<Conversation[]>('/v1/conversations/', { agent_id: agentId, limit: 200 }).then(
-      (found) => {
-        setConversations(found);
-        setError(null);
-      },
-      (e: unknown) => setError(errorText(e)),
-    );
-  }, [agentId, live]);
+  const { data: conversations, error } = useFetch(
+    (signal) => get<Conversation[]>('/v1/conversations/', { agent_id: agentId, limit: 200 }, signal),
+    [agentId, live],
+  );
 
   const current = selected ?? 'default';
   return (
     <div class="split">
       <nav aria-label="Conversations" class="list-pane">
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Alert message={error} />
         <ul class="conversation-list">
           <li>
             <a
@@ -75,27 +64,18 @@ export function ConversationsTab({
 }
 
 function Messages({ agentId, conversationId, live }: { agentId: string; conversationId: string; live: number }) {
-  const [messages, setMessages] = useState<LettaMessage[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    get<LettaMessage[]>(`/v1/conversations/${conversationId}/messages`, {
-      agent_id: conversationId === 'default' ? agentId : undefined,
-      limit: 200,
-      order: 'desc',
-    }).then(
-      (found) => {
-        setMessages(found.reverse());
-        setError(null);
-      },
-      (e: unknown) => setError(errorText(e)),
-    );
-  }, [agentId, conversationId, live]);
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
+  const { data: messages, error } = useFetch(
+    async (signal) =>
+      (
+        await get<LettaMessage[]>(
+          `/v1/conversations/${conversationId}/messages`,
+          { agent_id: conversationId === 'default' ? agentId : undefined, limit: 200, order: 'desc' },
+          signal,
+        )
+      ).reverse(),
+    [agentId, conversationId, live],
+  );
+  if (error) return <Alert message={error} />;
   if (!messages) return <p class="muted">Loading…</p>;
   return (
     <section class="messages-pane" aria-label="Messages">

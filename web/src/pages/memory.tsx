@@ -1,36 +1,28 @@
-import { useEffect, useState } from 'preact/hooks';
+import { Alert } from '../alert';
+import { useState } from 'preact/hooks';
 import { api, get, type Agent, type Block, type HistoryEntry } from '../api';
 import { diffLines } from '../diff';
 import { errorText, when } from '../format';
+import { useFetch } from '../use-fetch';
 
 /** An agent's core memory blocks: usage against the limit, markers, inline editing and each block's history. */
 export function MemoryTab({ agentId, live }: { agentId: string; live: number }) {
-  const [blocks, setBlocks] = useState<Block[] | null>(null);
-  const [sharing, setSharing] = useState<Map<string, Agent[]>>(new Map());
-  const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
+  const { data, error } = useFetch(
+    async (signal) => {
+      const blocks = await get<Block[]>(`/v1/agents/${agentId}/core-memory/blocks`, { limit: 100 }, signal);
+      const owners = await Promise.all(
+        blocks.map((b) => get<Agent[]>(`/v1/blocks/${b.id}/agents`, { limit: 50 }, signal)),
+      );
+      const sharing = new Map(blocks.map((b, i) => [b.id, owners[i]!.filter((a) => a.id !== agentId)]));
+      return { blocks, sharing };
+    },
+    [agentId, live, reload],
+  );
 
-  useEffect(() => {
-    void (async () => {
-      try {
-        const found = await get<Block[]>(`/v1/agents/${agentId}/core-memory/blocks`, { limit: 100 });
-        const owners = await Promise.all(found.map((b) => get<Agent[]>(`/v1/blocks/${b.id}/agents`, { limit: 50 })));
-        setBlocks(found);
-        setSharing(new Map(found.map((b, i) => [b.id, owners[i]!.filter((a) => a.id !== agentId)])));
-        setError(null);
-      } catch (failure) {
-        setError(errorText(failure));
-      }
-    })();
-  }, [agentId, live, reload]);
-
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
-  if (!blocks) return <p class="muted">Loading…</p>;
+  if (error) return <Alert message={error} />;
+  if (!data) return <p class="muted">Loading…</p>;
+  const { blocks, sharing } = data;
   if (blocks.length === 0) return <p class="muted">This agent has no core memory blocks.</p>;
   return (
     <div class="blocks">
@@ -151,11 +143,7 @@ function BlockCard({
             value={limit}
             onInput={(e) => setLimit(e.currentTarget.value)}
           />
-          {error && (
-            <p class="error" role="alert">
-              {error}
-            </p>
-          )}
+          <Alert message={error} />
           <div class="row">
             <button type="submit" disabled={saving}>
               Save
@@ -196,27 +184,16 @@ function actorText(entry: HistoryEntry) {
 }
 
 function History({ block, live, onRestored }: { block: Block; live: number; onRestored: () => void }) {
-  const [entries, setEntries] = useState<HistoryEntry[] | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const loaded = useFetch(
+    (signal) => get<HistoryEntry[]>(`/v1/blocks/${block.id}/history`, { limit: 50 }, signal),
+    [block.id, live, block.value],
+  );
+  const entries = loaded.data;
 
-  useEffect(() => {
-    get<HistoryEntry[]>(`/v1/blocks/${block.id}/history`, { limit: 50 }).then(
-      (found) => {
-        setEntries(found);
-        setError(null);
-      },
-      (e: unknown) => setError(errorText(e)),
-    );
-  }, [block.id, live, block.value]);
-
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
+  if (loaded.error) return <Alert message={loaded.error} />;
   if (!entries) return <p class="muted">Loading history…</p>;
   const index = selected === null ? 0 : entries.findIndex((e) => e.version === selected);
   const entry = entries[index];
@@ -271,6 +248,7 @@ function History({ block, live, onRestored }: { block: Block; live: number; onRe
           ) : (
             <p class="muted small">This is the block's current value.</p>
           )}
+          <Alert message={error} />
         </div>
       )}
     </div>

@@ -1,28 +1,17 @@
+import { Alert } from '../alert';
 import { Fragment } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
 import { get, type Run, type Step } from '../api';
-import { duration, errorText, when } from '../format';
+import { duration, when } from '../format';
 import { href } from '../router';
+import { useFetch } from '../use-fetch';
 
 /** Runs (one per send) and their steps (one per LLM call): status, stop reason, duration and tokens. */
 export function RunsTab({ agentId, selected, live }: { agentId: string; selected: string | undefined; live: number }) {
-  const [runs, setRuns] = useState<Run[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    get<Run[]>('/v1/runs/', { agent_id: agentId, limit: 100, order: 'desc' }).then(
-      (found) => {
-        setRuns(found);
-        setError(null);
-      },
-      (e: unknown) => setError(errorText(e)),
-    );
-  }, [agentId, live]);
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
+  const { data: runs, error } = useFetch(
+    (signal) => get<Run[]>('/v1/runs/', { agent_id: agentId, limit: 100, order: 'desc' }, signal),
+    [agentId, live],
+  );
+  if (error) return <Alert message={error} />;
   if (!runs) return <p class="muted">Loading…</p>;
   if (runs.length === 0) return <p class="muted">No runs yet: this agent has not been sent a message.</p>;
   return (
@@ -73,19 +62,11 @@ export function RunsTab({ agentId, selected, live }: { agentId: string; selected
 }
 
 function Steps({ runId, live }: { runId: string; live: number }) {
-  const [steps, setSteps] = useState<Step[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    get<Step[]>(`/v1/runs/${runId}/steps`, { limit: 100, order: 'asc' }).then(setSteps, (e: unknown) =>
-      setError(errorText(e)),
-    );
-  }, [runId, live]);
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
+  const { data: steps, error } = useFetch(
+    (signal) => get<Step[]>(`/v1/runs/${runId}/steps`, { limit: 100, order: 'asc' }, signal),
+    [runId, live],
+  );
+  if (error) return <Alert message={error} />;
   if (!steps) return <p class="muted">Loading steps…</p>;
   const total = steps.reduce((n, s) => n + (s.total_tokens ?? 0), 0);
   return (
