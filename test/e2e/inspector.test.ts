@@ -459,5 +459,5 @@ describe('CAIRN_UI', () => {
     const forced = await page({ LETTA_SERVER_PASSWORD: 'pw', CAIRN_UI: 'on' }, ['--host', '0.0.0.0', '--port', port()]);
     expect(forced.status).toBe(200);
     expect(forced.stderr).toMatch(/memory inspector at http:\/\/127\.0\.0\.1:\d+\//);
-  });
+  }, 120_000);
 });
