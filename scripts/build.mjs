@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildUi } from './build-ui.mjs';
 
 // `--outdir <dir>` builds elsewhere (tests build a private copy so that they never race a concurrent `npm run build`).
 const outdirFlag = process.argv.indexOf('--outdir');
@@ -40,3 +41,7 @@ await build({
   sourcemap: false,
   logLevel: 'warning',
 });
+
+// The memory inspector the server serves at / (src/http/plugins/ui.ts).
+const ui = await buildUi(join(outdir, 'ui'));
+process.stderr.write(`memory inspector: ${ui.script} ${(ui.firstPageJs / 1024).toFixed(1)} kB of JS gzipped\n`);

@@ -8,8 +8,10 @@ import { createLlmProviders } from './llm/providers.js';
 import type { LlmProviders } from './llm/types.js';
 import { Runtime } from './runtime/index.js';
 import { createSearchIndexes, type SearchIndexes } from './search/index.js';
+import { ActivityService } from './services/activity.service.js';
 import { AgentService } from './services/agent.service.js';
 import { ArchivalService } from './services/archival.service.js';
+import { BlockHistoryService } from './services/block-history.service.js';
 import { BlockService } from './services/block.service.js';
 import { CaptureService } from './services/capture.service.js';
 import { ConversationService } from './services/conversation.service.js';
@@ -81,6 +83,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
         embeddingHandle: config.defaultEmbeddingHandle,
       }),
       blocks,
+      blockHistory: new BlockHistoryService(stores, blocks),
       identities: new IdentityService(stores),
       tags: new TagService(stores),
       tools: new ToolService(stores),
@@ -91,6 +94,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       runs: new RunService(stores, runtime.turns),
       conversations: new ConversationService(stores, runtime.prompts),
       models: new ModelService(llm, embedders),
+      activity: new ActivityService(stores),
       runtime,
     };
     await services.tools.ensureBuiltinTools(dialect.isUniqueViolation);

@@ -16,7 +16,7 @@ export function withConnection(command: Command): Command {
 }
 
 export function clientFrom(flags: ClientFlags): Letta {
-  return createClient(resolveConnection(flags));
+  return createClient(resolveConnection(flags), { actor: 'api:cli' });
 }
 
 /** Runs a command body; any failure becomes one line on stderr and exit status 1. */

@@ -36,10 +36,12 @@ export function normalizeBaseUrl(raw: string): string {
 
 export function createClient(
   connection: Connection,
-  options: { timeoutMs?: number; maxRetries?: number; fetch?: typeof fetch } = {},
+  options: { timeoutMs?: number; maxRetries?: number; fetch?: typeof fetch; actor?: string } = {},
 ): Letta {
   return new Letta({
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    // Cairn records it as the author of block writes (src/services/actor.ts); other servers ignore the header.
+    ...(options.actor ? { defaultHeaders: { 'X-Cairn-Actor': options.actor } } : {}),
     baseURL: connection.baseURL,
     apiKey: connection.token ?? null,
     timeout: options.timeoutMs ?? 60_000,

@@ -80,6 +80,7 @@ export async function runHook(
       timeoutMs: BUDGET_MS[event],
       maxRetries: 0,
       fetch: nodeHttpFetch,
+      actor: 'hook:claude-code',
     });
     try {
       const stdout = await runEvent({ event, input, state, client, env });

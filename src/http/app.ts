@@ -2,10 +2,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Services } from '../services/index.js';
+import { actorPlugin } from './plugins/actor.js';
 import { authPlugin } from './plugins/auth.js';
 import { lazyChildLogger } from './request-logger.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { uiPlugin } from './plugins/ui.js';
 import { mcpRoutes } from '../mcp/http.js';
 import { v1Routes } from './routes/v1/index.js';
 import { zodValidatorCompiler, type ZodTypeProvider } from './zod.js';
@@ -69,8 +71,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   await app.register(errorsPlugin);
   await app.register(authPlugin, { password: options.password });
+  await app.register(actorPlugin);
   await app.register(openapiPlugin);
   await app.register(v1Routes, { prefix: '/v1' });
   await app.register(mcpRoutes, { password: options.password });
+  await app.register(uiPlugin);
   return app;
 }

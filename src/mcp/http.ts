@@ -52,6 +52,7 @@ export async function mcpRoutes(app: FastifyInstance, options: McpHttpOptions): 
     client = new LettaClient({
       baseURL: `http://${host}:${address.port}`,
       apiKey: options.password ?? null,
+      defaultHeaders: { 'X-Cairn-Actor': 'agent_tool:mcp' },
       maxRetries: 0,
       timeout: 120_000,
     });

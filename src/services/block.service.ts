@@ -11,6 +11,8 @@ import {
   type ListBlocksQuery,
 } from '../schemas/block.js';
 import { toBlock, type BlockRecord } from '../store/block.store.js';
+import type { WriteOrigin } from '../store/block-history.store.js';
+import { currentActor } from './actor.js';
 import type { Stores } from '../store/index.js';
 import { flag, toJsonText } from '../store/json.js';
 import type { MemoryEventBus } from '../domain/memory-events.js';
@@ -74,6 +76,8 @@ export class BlockService implements BlockWriter {
       updated_at: now,
     };
     await tx.blocks.insert(row, input.tags ?? []);
+    // The first version is history too: a later change has something to be compared with and restored to.
+    await tx.blockHistory.recordWrite({ seq: 0, ...row }, { actor: currentActor() });
     return { seq: 0, ...row };
   }
 
@@ -150,7 +154,12 @@ export class BlockService implements BlockWriter {
     });
   }
 
-  async applyUpdate(tx: Stores, row: BlockRecord, patch: BlockUpdate): Promise<BlockRecord> {
+  async applyUpdate(
+    tx: Stores,
+    row: BlockRecord,
+    patch: BlockUpdate,
+    origin: WriteOrigin = { actor: currentActor() },
+  ): Promise<BlockRecord> {
     const value = patch.value ?? row.value;
     const limit = patch.limit ?? row.char_limit;
     if (patch.limit != null && patch.value == null) assertWithinLimit(value, limit, 'limit');
@@ -170,6 +179,7 @@ export class BlockService implements BlockWriter {
     changes.version = row.version + 1;
     changes.updated_at = nowIso();
     await tx.blocks.update(row.id, changes);
+    await tx.blockHistory.recordWrite({ ...row, ...changes }, origin);
     if (patch.tags != null) await tx.blocks.setTags(row.id, patch.tags);
     const memoryVisible =
       changes.value !== undefined ||
@@ -201,7 +211,7 @@ export class BlockService implements BlockWriter {
     if (value.length > row.char_limit) {
       throw new MemoryEditError(`Edit failed: Exceeds ${row.char_limit} character limit (requested ${value.length})`);
     }
-    return this.applyUpdate(tx, row, { value });
+    return this.applyUpdate(tx, row, { value }, { actor: { kind: 'agent_tool', name: agentId } });
   }
 
   async delete(blockId: string): Promise<void> {

@@ -1,6 +1,8 @@
 import type { Runtime } from '../runtime/index.js';
+import type { ActivityService } from './activity.service.js';
 import type { AgentService } from './agent.service.js';
 import type { ArchivalService } from './archival.service.js';
+import type { BlockHistoryService } from './block-history.service.js';
 import type { BlockService } from './block.service.js';
 import type { CaptureService } from './capture.service.js';
 import type { ConversationService } from './conversation.service.js';
@@ -19,6 +21,7 @@ import type { ToolService } from './tool.service.js';
 export interface Services {
   agents: AgentService;
   blocks: BlockService;
+  blockHistory: BlockHistoryService;
   identities: IdentityService;
   tags: TagService;
   tools: ToolService;
@@ -29,6 +32,8 @@ export interface Services {
   runs: RunService;
   conversations: ConversationService;
   models: ModelService;
+  /** What the memory inspector reads beyond Letta's routes. */
+  activity: ActivityService;
   /** Turns, prompt recompiles, compaction, raw generation and the context overview. */
   runtime: Runtime;
 }

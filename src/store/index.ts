@@ -2,6 +2,8 @@ import type { Dialect } from './dialect/types.js';
 import { AgentStore } from './agent.store.js';
 import { ArchivalStore } from './archival.store.js';
 import { BlockStore } from './block.store.js';
+import { BlockHistoryStore } from './block-history.store.js';
+import { ActivityStore } from './activity.store.js';
 import { ConversationStore } from './conversation.store.js';
 import { MessageStore } from './message.store.js';
 import { RunStore } from './run.store.js';
@@ -18,6 +20,8 @@ import type { SearchIndexes } from '../search/index.js';
 export interface Stores {
   agents: AgentStore;
   blocks: BlockStore;
+  blockHistory: BlockHistoryStore;
+  activity: ActivityStore;
   tools: ToolStore;
   identities: IdentityStore;
   tags: TagStore;
@@ -65,6 +69,8 @@ export function createStores(
   const stores: Stores = {
     agents: new AgentStore(db, dialect.likeOperator),
     blocks: new BlockStore(db, dialect.likeOperator),
+    blockHistory: new BlockHistoryStore(db),
+    activity: new ActivityStore(db),
     tools: new ToolStore(db),
     identities: new IdentityStore(db),
     tags: new TagStore(db, dialect.likeOperator),

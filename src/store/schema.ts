@@ -258,6 +258,22 @@ export interface RunChunkRow {
   data: string;
 }
 
+/** One write of a block: what it left the block as, and who made it (`src/store/migrations/0009-block-history.ts`). */
+export interface BlockHistoryRow {
+  seq: Generated<number>;
+  block_id: string;
+  version: number;
+  label: string;
+  value: string;
+  char_limit: number;
+  description: string | null;
+  read_only: number;
+  actor_kind: string;
+  actor_name: string | null;
+  restored_from: number | null;
+  created_at: string;
+}
+
 export interface Database {
   agents: AgentRow;
   blocks: BlockRow;
@@ -279,4 +295,5 @@ export interface Database {
   runs: RunRow;
   steps: StepRow;
   run_chunks: RunChunkRow;
+  block_history: BlockHistoryRow;
 }

@@ -17,6 +17,7 @@ const SHIPPED: Record<string, string> = {
   '0006-vector-change-counters.ts': 'b105543ee438f217da174377c82ffe687b6a373dbe5136f46fb53920a3faa5b8',
   '0007-passage-text-counters.ts': '1ce02095dc7fd55e6781f2b5f9b35db9e3d7422d3f6ae22f53511e4f47213e99',
   '0008-run-thread-lock.ts': '5f9cffcaa0d21fdeaf74b1ade424b1127dc47006a76f540ab649a68fd81f9edd',
+  '0009-block-history.ts': '2c4211ede2112def55b1e5fccb8094b58c6d861d7bbbefc8a9c4ed2bed29ecc8',
 };
 
 const dir = resolve(import.meta.dirname, '../../src/store/migrations');

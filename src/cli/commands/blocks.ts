@@ -3,6 +3,7 @@ import { blockView, createBlock, updateBlock, type UpdateMode } from '../../mcp/
 import { action, clientFrom, withConnection, type ClientFlags } from '../common.js';
 import { print, record, table, type Column } from '../output.js';
 import { positive } from './agents.js';
+import { registerBlockHistory } from './block-history.js';
 
 type Block = ReturnType<typeof blockView>;
 
@@ -164,6 +165,8 @@ export function registerBlocks(program: Command): void {
         },
       ),
     );
+
+  registerBlockHistory(blocks);
 }
 
 function showBlock(b: Block, description: string | null | undefined): string {

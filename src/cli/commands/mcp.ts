@@ -18,7 +18,7 @@ export function registerMcp(program: Command): void {
   ).action(async (options: { baseUrl?: string; tools?: string; agentId?: string }) => {
     const connection = resolveConnection(options);
     const server = createMcpServer({
-      client: createClient(connection, { timeoutMs: 120_000 }),
+      client: createClient(connection, { timeoutMs: 120_000, actor: 'agent_tool:mcp' }),
       defaultAgentId: options.agentId ?? process.env.LETTA_AGENT_ID ?? undefined,
       profile: parseProfile(options.tools ?? process.env.LETTA_MCP_TOOLS),
       askAgent: askAgentEnabled(),

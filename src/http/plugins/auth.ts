@@ -7,6 +7,13 @@ export interface AuthOptions {
   password: string | undefined;
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Served without the password (the memory inspector's page, which then asks for it). */
+    public?: boolean;
+  }
+}
+
 /** Letta exempts health and readiness so that probes and clients' version checks work without a key. */
 const OPEN_PATHS = new Set(['/v1/health', '/v1/health/', '/v1/ready', '/v1/ready/', '/openapi.json']);
 
@@ -16,7 +23,7 @@ export const authPlugin = fp<AuthOptions>(
     if (!password) return;
     const expected = digest(password);
     app.addHook('onRequest', async (request, reply) => {
-      if (OPEN_PATHS.has(request.url.split('?')[0] ?? '')) return;
+      if (OPEN_PATHS.has(request.url.split('?')[0] ?? '') || request.routeOptions.config.public === true) return;
       const presented = presentedPassword(request);
       if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
         return reply.code(401).send({ detail: 'Unauthorized' });

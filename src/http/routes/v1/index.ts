@@ -4,6 +4,8 @@ import { archivalRoutes } from './archival.js';
 import { archiveRoutes } from './archives.js';
 import { embeddingModelRoutes } from './embedding-models.js';
 import { blockRoutes } from './blocks.js';
+import { blockHistoryRoutes } from './block-history.js';
+import { activityRoutes } from './activity.js';
 import { coreMemoryRoutes } from './core-memory.js';
 import { healthRoutes } from './health.js';
 import { identityRoutes } from './identities.js';
@@ -21,6 +23,8 @@ export const v1Routes: RouteModule = async (app) => {
   await app.register(agentRoutes);
   await app.register(coreMemoryRoutes);
   await app.register(blockRoutes);
+  await app.register(blockHistoryRoutes);
+  await app.register(activityRoutes);
   await app.register(identityRoutes);
   await app.register(tagRoutes);
   await app.register(archivalRoutes);
