@@ -111,6 +111,8 @@ export async function mcpRoutes(app: FastifyInstance, options: McpHttpOptions): 
     if (!originAllowed(request)) return reply.code(403).send({ detail: 'Origin not allowed' });
     if (!(request.headers.accept ?? '').includes('text/event-stream'))
       return reply.code(406).send(rpcError(-32000, 'Not Acceptable: the GET stream is text/event-stream'));
+    // Fastify answers HEAD with this handler too: the headers alone, or the client waits for a stream that never ends.
+    if (request.method === 'HEAD') return reply.header('content-type', 'text/event-stream').send();
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {

@@ -168,6 +168,9 @@ describe('2025-11-25 over HTTP, next to it', () => {
     const plain = await openStream(live.server.baseURL, { authorization: `Bearer ${PASSWORD}`, accept: '*/*' });
     expect(plain.statusCode).toBe(406);
     plain.resume();
+    const head = await openStream(live.server.baseURL, { authorization: `Bearer ${PASSWORD}` }, 'HEAD');
+    expect(head.statusCode).toBe(200);
+    await new Promise((resolve) => head.on('end', resolve).resume());
   });
 
   it('a server with open GET streams still shuts down promptly, ending them', async () => {
@@ -268,10 +271,10 @@ describe('cairn mcp over stdio (raw JSON-RPC, one line per message)', () => {
 });
 
 /** A GET on /mcp with node:http, so the stream can be read as it arrives and dropped. */
-function openStream(baseURL: string, headers: Record<string, string>): Promise<IncomingMessage> {
+function openStream(baseURL: string, headers: Record<string, string>, method = 'GET'): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${baseURL}/mcp`, {
-      method: 'GET',
+      method,
       headers: { accept: 'text/event-stream', ...headers },
     });
     req.on('response', resolve).on('error', reject).end();
