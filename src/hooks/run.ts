@@ -1,12 +1,18 @@
 import Letta from '@letta-ai/letta-client';
 import { createClient, resolveConnection } from '../client/connection.js';
 import { nodeHttpFetch } from '../lib/node-http-fetch.js';
+import { Budget } from './budget.js';
 import { BUDGET_MS, HOOK_EVENTS, runEvent, type HookEvent } from './handlers.js';
 import { HookState } from './state.js';
 
 /** Largest hook input read; Claude Code's payloads are a few KB (Stop carries the last assistant message). */
 const MAX_STDIN_BYTES = 2 * 1024 * 1024;
 const STDIN_DEADLINE_MS = 1_500;
+/**
+ * How long past its budget the watchdog lets a hook run: the budget's abort has already failed every request
+ * by then, so this is only for a hook stuck elsewhere (what is left of it is logging and exiting).
+ */
+const WATCHDOG_GRACE_MS = 150;
 
 export function isHookEvent(value: string): value is HookEvent {
   return (HOOK_EVENTS as readonly string[]).includes(value);
@@ -57,6 +63,7 @@ export async function runHook(
   event: HookEvent,
   rawInput: string,
   env: NodeJS.ProcessEnv = process.env,
+  budget = new Budget(BUDGET_MS[event]),
 ): Promise<HookProcessResult> {
   const state = HookState.fromEnv(env);
   const started = Date.now();
@@ -77,9 +84,9 @@ export async function runHook(
       return { stdout: undefined };
     }
     const client = createClient(resolveConnection({}, env), {
-      timeoutMs: BUDGET_MS[event],
+      timeoutMs: Math.max(1, budget.remainingMs()),
       maxRetries: 0,
-      fetch: nodeHttpFetch,
+      fetch: budget.bound(nodeHttpFetch),
       actor: 'hook:claude-code',
     });
     try {
@@ -88,12 +95,17 @@ export async function runHook(
       state.log(event, 'ok', { ms: Date.now() - started, chars: stdout?.length ?? 0 });
       return { stdout };
     } catch (error) {
-      if (isNetworkFailure(error)) state.tripBreaker(Number(env.CAIRN_HOOKS_BREAKER_SECONDS ?? 60) * 1000);
+      // A budget spent without a single answer means a hung or unreachable server. One that answered, only too
+      // slowly, does not trip the breaker: on a loaded machine the slowness is the machine's (Node's start-up alone
+      // can take half the budget), and the breaker would drop the next minute of memory for it.
+      if ((budget.spent && !budget.serverAnswered) || isNetworkFailure(error))
+        state.tripBreaker(Number(env.CAIRN_HOOKS_BREAKER_SECONDS ?? 60) * 1000);
       // A remembered agent (or conversation) was deleted on the server: forget the mapping, the next hook re-resolves.
       if (error instanceof Letta.NotFoundError) state.forget((input as { session_id?: unknown }).session_id);
+      const message = error instanceof Error ? error.message : String(error);
       state.log(event, 'failed', {
         ms: Date.now() - started,
-        error: error instanceof Error ? error.message : String(error),
+        error: budget.spent ? `timed out: the hook's ${budget.totalMs} ms budget was spent (${message})` : message,
       });
       return { stdout: undefined };
     }
@@ -104,23 +116,23 @@ export async function runHook(
 }
 
 /**
- * The process entry: read stdin, run, print, exit 0, with a watchdog in case anything hangs past the budget.
- * Flags written by `cairn hooks install`: `--base-url <url>` (the server), `--enable` (turns on an optional hook).
+ * The process entry: read stdin, run, print, exit 0, all within the event's budget counted from process start,
+ * with a watchdog in case anything outlives it. Flags written by `cairn hooks install`: `--base-url <url>` (the
+ * server), `--enable` (turns on an optional hook).
  */
 export async function hookMain(event: string, flags: string[] = []): Promise<void> {
   const env = { ...process.env };
   const baseUrlAt = flags.indexOf('--base-url');
   if (baseUrlAt >= 0 && flags[baseUrlAt + 1]) env.LETTA_BASE_URL = flags[baseUrlAt + 1];
   if (flags.includes('--enable') && event === 'post-tool-use') env.CAIRN_HOOKS_POST_TOOL_USE = 'on';
-  // SessionEnd shares Claude Code's 1.5 s budget with other hooks: a hard stop under a second, whatever happens.
-  const limit = event === 'session-end' ? 950 : (isHookEvent(event) ? BUDGET_MS[event] : 0) + STDIN_DEADLINE_MS + 500;
-  const watchdog = setTimeout(() => process.exit(0), limit);
-  watchdog.unref();
   if (!isHookEvent(event)) {
     HookState.fromEnv().log(event, `unknown hook event; expected one of ${HOOK_EVENTS.join(', ')}`);
     process.exit(0);
   }
-  const { stdout } = await runHook(event, await readStdin(), env);
+  const budget = new Budget(BUDGET_MS[event]);
+  setTimeout(() => process.exit(0), budget.remainingMs() + WATCHDOG_GRACE_MS).unref();
+  const input = await readStdin(Math.min(STDIN_DEADLINE_MS, budget.remainingMs()));
+  const { stdout } = await runHook(event, input, env, budget);
   // Exit as soon as stdout is flushed: idle keep-alive sockets must not hold the process (and Claude) open.
   if (stdout) process.stdout.write(stdout.endsWith('\n') ? stdout : `${stdout}\n`, () => process.exit(0));
   else process.exit(0);

@@ -1,21 +1,14 @@
 import Letta from '@letta-ai/letta-client';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { Server, type CacheHint, type CallToolResult } from '@modelcontextprotocol/server';
 import { describeError } from '../client/connection.js';
 import { CAIRN_VERSION } from '../version.js';
 import { lettaTools } from './tools/letta.js';
 import { memoryTools } from './tools/memory.js';
 import { renderResult, ToolError } from './output.js';
 import { assertClaudeCompatible, inputSchemaOf, type ToolContext, type ToolDef } from './tool.js';
+import type { ToolProfile } from './profiles.js';
 
-export type ToolProfile = 'memory' | 'letta' | 'all';
-export const TOOL_PROFILES: ToolProfile[] = ['memory', 'letta', 'all'];
-
-export function parseProfile(value: string | undefined | null): ToolProfile {
-  if (!value) return 'memory';
-  if ((TOOL_PROFILES as string[]).includes(value)) return value as ToolProfile;
-  throw new Error(`unknown tool profile '${value}' (expected ${TOOL_PROFILES.join(', ')})`);
-}
+export { parseProfile, TOOL_PROFILES, type ToolProfile } from './profiles.js';
 
 const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
 
@@ -60,16 +53,29 @@ export interface McpServerOptions {
 }
 
 /**
- * One MCP server over the SDK client, used by both transports. Results are one text item holding JSON (as the
- * Letta MCP server does); no `outputSchema`, since Claude Code rejects one without `structuredContent`.
+ * The 2026-07-28 cache fields (`ttlMs`, `cacheScope`) for the two cacheable results Cairn serves. The tool list
+ * and the capabilities are fixed for the life of the process (profile and `CAIRN_MCP_ASK_AGENT` are read at
+ * start-up or from the URL) and hold nothing about the caller, so shared caches may keep them for an hour; a
+ * client that meets an unknown tool re-fetches early anyway (spec, server/utilities/caching). 2025-era responses
+ * carry neither field: that revision does not define them, and the SDK leaves them out.
+ */
+export const CACHE_HINT: Required<CacheHint> = { ttlMs: 3_600_000, cacheScope: 'public' };
+
+/**
+ * One MCP server over the SDK client, used by both transports and both protocol revisions (the serving entries
+ * pick the revision per request or per stdio connection). Results are one text item holding JSON (as the Letta
+ * MCP server does); no `outputSchema`, since Claude Code rejects one without `structuredContent`.
  */
 export function createMcpServer(options: McpServerOptions): Server {
-  const server = new Server({ name: 'cairn', version: CAIRN_VERSION }, { capabilities: { tools: {} } });
+  const server = new Server(
+    { name: 'cairn', version: CAIRN_VERSION },
+    { capabilities: { tools: {} }, cacheHints: { 'tools/list': CACHE_HINT, 'server/discover': CACHE_HINT } },
+  );
   const tools = listing(options.profile, options.askAgent);
   const byName = new Map(tools.map((t) => [t.def.name, t]));
   const ctx: ToolContext = { client: options.client, defaultAgentId: options.defaultAgentId };
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+  server.setRequestHandler('tools/list', () => ({
     tools: tools.map(({ def, schema }) => ({
       name: def.name,
       description: def.description,
@@ -78,7 +84,7 @@ export function createMcpServer(options: McpServerOptions): Server {
     })),
   }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
+  server.setRequestHandler('tools/call', async (request): Promise<CallToolResult> => {
     const tool = byName.get(request.params.name);
     if (!tool) return failure(`unknown tool '${request.params.name}'`);
     const parsed = tool.def.input.safeParse(request.params.arguments ?? {});

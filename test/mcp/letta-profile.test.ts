@@ -1,7 +1,6 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBuiltCairn } from '../support/build.js';
-import { callTool, checkToolListing, mcpTransports, ok } from './helpers.js';
+import { callTool, checkToolListing, mcpTransports, ok, type McpClient } from './helpers.js';
 
 const PASSWORD = 'letta-profile-password';
 const HUBS = [
@@ -34,7 +33,7 @@ const live = useBuiltCairn(PASSWORD, { llm: true });
 const transports = mcpTransports(() => ({ baseURL: live.server.baseURL, password: PASSWORD, cli: live.built.cli }));
 
 describe.each(transports)('MCP letta profile over %s', (name, connect) => {
-  let client: Client;
+  let client: McpClient;
   let agentId: string;
   beforeAll(async () => {
     agentId = (

@@ -3,7 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBuiltCairn } from '../support/build.js';
 import { http } from '../support/http.js';
-import { callTool, checkToolListing, mcpTransports, ok } from './helpers.js';
+import { callTool, checkToolListing, mcpTransports, ok, type McpClient } from './helpers.js';
 
 const PASSWORD = 'mcp-test-password';
 const MEMORY_TOOLS = [
@@ -33,7 +33,7 @@ const live = useBuiltCairn(PASSWORD, {
 const transports = mcpTransports(() => ({ baseURL: live.server.baseURL, password: PASSWORD, cli: live.built.cli }));
 
 describe.each(transports)('MCP memory profile over %s', (_name, connect) => {
-  let client: Client;
+  let client: McpClient;
   let agentId: string;
   let otherAgentId: string;
   beforeAll(async () => {
@@ -208,15 +208,17 @@ describe('MCP over HTTP: transport details', () => {
     expect(bare.status).toBe(200);
   });
 
-  it('serves /mcp and /mcp/ without redirecting, JSON responses, GET and DELETE 405', async () => {
+  it('serves /mcp and /mcp/ without redirecting or minting a session; DELETE 405', async () => {
     for (const path of ['/mcp', '/mcp/']) {
       const res = await http('POST', `${live.server.baseURL}${path}`, initialize, headers);
       expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/application\/json/);
-      expect(res.body.result.serverInfo.name).toBe('cairn');
-      expect(res.body.result.capabilities.tools).toBeDefined();
+      // The 2025 leg answers a request as a one-event SSE stream (the SDK's stateless transport).
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      expect(res.headers.get('mcp-session-id')).toBeNull();
+      const result = JSON.parse(/^data: (.*)$/m.exec(res.body as string)![1]!).result;
+      expect(result.serverInfo.name).toBe('cairn');
+      expect(result.capabilities.tools).toBeDefined();
     }
-    expect((await http('GET', `${live.server.baseURL}/mcp`, undefined, headers)).status).toBe(405);
     expect((await http('DELETE', `${live.server.baseURL}/mcp/`, undefined, headers)).status).toBe(405);
   });
 
