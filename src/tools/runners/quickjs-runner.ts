@@ -42,6 +42,7 @@ const { parentPort, workerData } = require('node:worker_threads');
     const vm = runtime.newContext();
     try {
       const write = (stream) => (...args) => {
+        if (out.exceeded) return;
         const text = args.map((a) => { const v = vm.dump(a); return typeof v === 'string' ? v : JSON.stringify(v); }).join(' ') + '\n';
         if (out.bytes + text.length > p.outputLimitBytes) {
           out[stream] += text.slice(0, Math.max(0, p.outputLimitBytes - out.bytes));
