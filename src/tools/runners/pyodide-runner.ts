@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { PYODIDE_LOCKDOWN, PYTHON_HARNESS } from './python-harness.js';
 import {
   errorResult,
+  outputExceededResult,
+  timeoutResult,
   resultFromHarness,
   type PipRequirement,
   type ToolRunner,
@@ -216,7 +218,7 @@ export class PyodideRunner implements ToolRunner {
   private toResult(request: ToolRunRequest, outcome: WorkerOutcome): ToolRunResult {
     switch (outcome.kind) {
       case 'timeout':
-        return errorResult(request, 'TimeoutError', `the tool did not finish within ${request.timeoutMs / 1000} s`);
+        return timeoutResult(request);
       case 'crashed':
         return errorResult(request, 'SandboxError', `the sandbox stopped: ${outcome.error}`);
       case 'closed':
@@ -224,12 +226,7 @@ export class PyodideRunner implements ToolRunner {
       case 'done': {
         const value = outcome.value as WorkerValue;
         if (value.outputExceeded) {
-          return errorResult(
-            request,
-            'OutputLimitExceeded',
-            `the tool printed more than ${request.outputLimitBytes} bytes`,
-            value,
-          );
+          return outputExceededResult(request, value);
         }
         return resultFromHarness(request, value.harnessJson, value.stdout, value.stderr);
       }

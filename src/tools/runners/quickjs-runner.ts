@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { errorResult, type ToolRunner, type ToolRunRequest, type ToolRunResult } from './types.js';
+import {
+  errorResult,
+  outputExceededResult,
+  timeoutResult,
+  type ToolRunner,
+  type ToolRunRequest,
+  type ToolRunResult,
+} from './types.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface QuickJsRunnerOptions {
@@ -171,7 +178,7 @@ export class QuickJsRunner implements ToolRunner {
     // backstop for the engine not returning at all, and terminates the worker.
     const outcome = await this.pool.exec(key, payload, request.timeoutMs + 1000);
     if (outcome.kind === 'timeout') {
-      return errorResult(request, 'TimeoutError', `the tool did not finish within ${request.timeoutMs / 1000} s`);
+      return timeoutResult(request);
     }
     if (outcome.kind !== 'done') {
       return errorResult(
@@ -183,20 +190,10 @@ export class QuickJsRunner implements ToolRunner {
     const value = outcome.value as RunValue;
     const output = { stdout: value.stdout, stderr: value.stderr };
     if (value.exceeded) {
-      return errorResult(
-        request,
-        'OutputLimitExceeded',
-        `the tool printed more than ${request.outputLimitBytes} bytes`,
-        output,
-      );
+      return outputExceededResult(request, output);
     }
     if (value.interrupted) {
-      return errorResult(
-        request,
-        'TimeoutError',
-        `the tool did not finish within ${request.timeoutMs / 1000} s`,
-        output,
-      );
+      return timeoutResult(request, output);
     }
     if (!value.ok) return errorResult(request, value.exc ?? 'Error', value.msg ?? '', output);
     return {

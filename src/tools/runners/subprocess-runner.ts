@@ -7,6 +7,8 @@ import { promisify } from 'node:util';
 import { PYTHON_HARNESS } from './python-harness.js';
 import {
   errorResult,
+  outputExceededResult,
+  timeoutResult,
   resultFromHarness,
   type PipRequirement,
   type ToolRunner,
@@ -218,23 +220,9 @@ export class SubprocessRunner implements ToolRunner {
         if (pid !== undefined) this.children.delete(pid);
         const output = { stdout, stderr };
         if (stopped === 'timeout') {
-          resolve(
-            errorResult(
-              request,
-              'TimeoutError',
-              `the tool did not finish within ${request.timeoutMs / 1000} s`,
-              output,
-            ),
-          );
+          resolve(timeoutResult(request, output));
         } else if (stopped === 'output') {
-          resolve(
-            errorResult(
-              request,
-              'OutputLimitExceeded',
-              `the tool printed more than ${request.outputLimitBytes} bytes`,
-              output,
-            ),
-          );
+          resolve(outputExceededResult(request, output));
         } else if (!resultText) {
           // No result means the process died before the harness could answer: a crash, a kill, or a limit.
           const last = stderr.trim().split('\n').at(-1) ?? '';

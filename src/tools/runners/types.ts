@@ -49,11 +49,13 @@ export function toolErrorText(functionName: string, exceptionName: string, messa
   return `Error executing function ${functionName}: ${exceptionName}: ${message}`.slice(0, MAX_ERROR_MESSAGE_CHARS);
 }
 
+type Output = { stdout?: string; stderr?: string };
+
 export function errorResult(
   request: Pick<ToolRunRequest, 'functionName'>,
   exceptionName: string,
   message: string,
-  output: { stdout?: string; stderr?: string } = {},
+  output: Output = {},
 ): ToolRunResult {
   return {
     status: 'error',
@@ -62,6 +64,17 @@ export function errorResult(
     stderr: output.stderr ? [output.stderr] : [],
   };
 }
+
+/** The run passed its wall-clock limit and was stopped. */
+export const timeoutResult = (request: Pick<ToolRunRequest, 'functionName' | 'timeoutMs'>, output: Output = {}) =>
+  errorResult(request, 'TimeoutError', `the tool did not finish within ${request.timeoutMs / 1000} s`, output);
+
+/** The run printed past its output cap and was stopped. */
+export const outputExceededResult = (
+  request: Pick<ToolRunRequest, 'functionName' | 'outputLimitBytes'>,
+  output: Output = {},
+) =>
+  errorResult(request, 'OutputLimitExceeded', `the tool printed more than ${request.outputLimitBytes} bytes`, output);
 
 export interface ToolEnvLayers {
   /** The sandbox configuration's variables (Letta's global sandbox env vars). */

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { orderedArguments, QuickJsRunner } from '../../../src/tools/runners/quickjs-runner.js';
 import type { ToolRunRequest } from '../../../src/tools/runners/types.js';
-import { measureWhile } from './support.js';
+import { expectServingWhileFourSpin } from './support.js';
 
 const HOSTILE_JS = `
 export async function hostile(action: string, path?: string): Promise<unknown> {
@@ -103,12 +103,9 @@ describe('QuickJS runner', () => {
     expect(await runner.run(jsRequest())).toMatchObject({ status: 'success', funcReturn: 'ok' });
   }, 120_000);
 
-  it('never blocks the event loop while 4 tools spin', async () => {
-    const stats = await measureWhile(() =>
-      Promise.all(Array.from({ length: 4 }, () => runner.run(jsRequest({ args: { action: 'loop' } })))),
-    );
-    expect(stats.maxDelayMs).toBeLessThan(1_000);
-    expect(stats.requestsPerSecond).toBeGreaterThan(50);
-    console.info(`quickjs, 4 spinning tools: ${JSON.stringify(stats)}`);
-  }, 60_000);
+  it(
+    'never blocks the event loop while 4 tools spin',
+    () => expectServingWhileFourSpin('quickjs', runner, jsRequest({ args: { action: 'loop' } })),
+    60_000,
+  );
 });

@@ -1,6 +1,7 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { ToolRunRequest } from '../../../src/tools/runners/types.js';
+import { expect } from 'vitest';
+import type { ToolRunner, ToolRunRequest } from '../../../src/tools/runners/types.js';
 
 /** A Python tool whose `action` argument picks a hostile behaviour; one source, so warm interpreters are reused. */
 export const HOSTILE_PYTHON = `
@@ -134,4 +135,17 @@ export async function measureWhile(work: () => Promise<unknown>): Promise<Respon
     p99DelayMs: histogram.percentile(99) / 1e6,
     maxDelayMs: histogram.max / 1e6,
   };
+}
+
+/** Four tools spinning at once must leave the event loop serving: no stall, and HTTP answered throughout. */
+export async function expectServingWhileFourSpin(
+  label: string,
+  runner: ToolRunner,
+  spin: ToolRunRequest,
+): Promise<void> {
+  const stats = await measureWhile(() => Promise.all(Array.from({ length: 4 }, () => runner.run(spin))));
+  // A blocked loop would show a stall as long as a tool's whole run (seconds), and almost no requests answered.
+  expect(stats.maxDelayMs).toBeLessThan(1_000);
+  expect(stats.requestsPerSecond).toBeGreaterThan(50);
+  console.info(`${label}, 4 spinning tools: ${JSON.stringify(stats)}`);
 }
