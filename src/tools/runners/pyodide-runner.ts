@@ -275,7 +275,7 @@ function normalizeDistribution(name: string): string {
 }
 
 /** Runs that may share an interpreter: the same code with the same requirements and the same secrets. */
-export function isolationKey(request: ToolRunRequest): string {
+function isolationKey(request: ToolRunRequest): string {
   return createHash('sha256')
     .update(JSON.stringify([request.sourceCode, request.functionName, request.pipRequirements, request.envVars]))
     .digest('hex');

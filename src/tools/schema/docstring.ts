@@ -49,8 +49,6 @@ export function parseDocstring(text: string): ParsedDocstring {
   return best;
 }
 
-export { DocstringParseError };
-
 type Draft = ParsedDocstring;
 
 function emptyDocstring(): Draft {

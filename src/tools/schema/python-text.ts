@@ -13,13 +13,8 @@ export const LINE_END = '(?![^\\n])';
 /** Python's `.` without DOTALL: anything but `\n` (JS's `.` also refuses `\r` and the Unicode separators). */
 export const DOT = '[^\\n]';
 
-const SPACE_RE = new RegExp(S);
 const LEADING = new RegExp(`^${S}+`);
 const TRAILING = new RegExp(`${S}+$`);
-
-export function isSpace(c: string): boolean {
-  return SPACE_RE.test(c);
-}
 
 export const strip = (s: string): string => s.replace(LEADING, '').replace(TRAILING, '');
 export const lstrip = (s: string): string => s.replace(LEADING, '');
