@@ -278,8 +278,11 @@ export class McpClientManager {
         }),
       ]);
     } catch (error) {
-      await client.close().catch(() => {});
-      await transport.close().catch(() => {});
+      // Stopping a stdio process can take seconds (stdin closed, then SIGTERM, then SIGKILL): not the caller's wait.
+      void client
+        .close()
+        .then(() => transport.close())
+        .catch(() => {});
       if (error instanceof McpTimeoutError) throw error;
       const mapped = this.mapError(error, connection, 'connect', connectMs);
       if (mapped instanceof McpTimeoutError) throw mapped;
