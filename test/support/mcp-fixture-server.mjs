@@ -5,7 +5,7 @@
 // time out; exit-on-start exits with an error message before reading anything.
 // Tools: pid (the process id, to see reuse and restarts), echo, sleep {ms} (a tool slower than its limit),
 // wedge (the whole process stops answering, pings included), exit (the process dies mid-call), fail (an isError
-// result), timed {work_ms} (returns the time it spent, for the overhead benchmark), headers (the HTTP request
+// result), timed {work_ms} (waits, and returns the time it spent, for the overhead benchmark), headers (the HTTP request
 // headers it received), forget-sessions (drops every HTTP session, as a server restart would), and `nested`
 // with a $ref schema for the schema conversion. FIXTURE_EXTRA_TOOLS adds tools by name.
 import { randomUUID } from 'node:crypto';
@@ -52,7 +52,7 @@ function createServer() {
     { name: 'forget-sessions', description: 'Drops every session', inputSchema: { type: 'object', properties: {} } },
     {
       name: 'timed',
-      description: 'Busy for work_ms, returns the time spent inside the handler in microseconds',
+      description: 'Waits work_ms, returns the time spent inside the handler in microseconds',
       inputSchema: { type: 'object', properties: { work_ms: { type: 'number' } } },
     },
     {
@@ -97,9 +97,11 @@ function createServer() {
       case 'fail':
         return { content: [{ type: 'text', text: 'the tool failed on purpose' }], isError: true };
       case 'timed': {
+        // Waiting, not spinning: a server's own time is mostly I/O, and a spinning one would take a core from the
+        // caller on a small machine and show up as overhead.
         const start = process.hrtime.bigint();
-        const until = start + BigInt(Math.round(Number(args.work_ms ?? 0) * 1e6));
-        while (process.hrtime.bigint() < until);
+        const workMs = Number(args.work_ms ?? 0);
+        if (workMs > 0) await new Promise((resolve) => setTimeout(resolve, workMs));
         return text(Number(process.hrtime.bigint() - start) / 1000);
       }
       case 'nested':

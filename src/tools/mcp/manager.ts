@@ -212,7 +212,6 @@ export class McpClientManager {
     run: (client: Client, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const controller = new AbortController();
-    const timeout = new McpTimeoutError(connection.config.serverName, operation, timeoutMs);
     const onAbort = () => controller.abort(outer?.reason);
     outer?.addEventListener('abort', onAbort, { once: true });
     let timer: NodeJS.Timeout | undefined;
@@ -221,6 +220,7 @@ export class McpClientManager {
         run(connection.client, controller.signal),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
+            const timeout = new McpTimeoutError(connection.config.serverName, operation, timeoutMs);
             controller.abort(timeout);
             reject(timeout);
           }, timeoutMs);
