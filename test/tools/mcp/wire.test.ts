@@ -37,28 +37,30 @@ type AnyObject = z.ZodObject<z.ZodRawShape>;
 const members = (union: unknown) => (union as { options: AnyObject[] }).options;
 const optional = (field: z.ZodType) => field.safeParse(undefined).success;
 
+/** Each schema under the component name it carries (`.meta({ id })`). */
+const named = (schemas: unknown[]): [string, AnyObject][] =>
+  schemas.map((schema) => [z.globalRegistry.get(schema as z.ZodType)!.id!, schema as AnyObject]);
+
+function expectSameFields(name: string, schema: AnyObject): Component {
+  const spec = component(name);
+  expect(Object.keys(schema.shape).sort()).toEqual(Object.keys(spec.properties ?? {}).sort());
+  return spec;
+}
+
 describe('wire types match the OpenAPI document', () => {
-  const requests: [string, AnyObject][] = [
-    ['CreateMCPServerRequest', createMcpServerSchema as unknown as AnyObject],
-    ...(['CreateStdioMCPServer', 'CreateSSEMCPServer', 'CreateStreamableHTTPMCPServer'] as const).map(
-      (name, i): [string, AnyObject] => [name, members(createMcpServerSchema.shape.config)[i]!],
-    ),
-    ['UpdateMCPServerRequest', updateMcpServerSchema as unknown as AnyObject],
-    ...(['UpdateStdioMCPServer', 'UpdateSSEMCPServer', 'UpdateStreamableHTTPMCPServer'] as const).map(
-      (name, i): [string, AnyObject] => [
-        `letta__schemas__mcp_server__${name}`,
-        members(updateMcpServerSchema.shape.config)[i]!,
-      ],
-    ),
-    ['StdioServerConfig', stdioServerConfigSchema as unknown as AnyObject],
-    ['SSEServerConfig', sseServerConfigSchema as unknown as AnyObject],
-    ['StreamableHTTPServerConfig', streamableHttpServerConfigSchema as unknown as AnyObject],
-    ['letta__schemas__mcp_server__ToolExecuteRequest', toolExecuteRequestSchema as unknown as AnyObject],
-  ];
+  const requests = named([
+    createMcpServerSchema,
+    ...members(createMcpServerSchema.shape.config),
+    updateMcpServerSchema,
+    ...members(updateMcpServerSchema.shape.config),
+    stdioServerConfigSchema,
+    sseServerConfigSchema,
+    streamableHttpServerConfigSchema,
+    toolExecuteRequestSchema,
+  ]);
 
   it.each(requests)('%s: same fields, same required ones, same discriminator defaults', (name, schema) => {
-    const spec = component(name);
-    expect(Object.keys(schema.shape).sort()).toEqual(Object.keys(spec.properties ?? {}).sort());
+    const spec = expectSameFields(name, schema);
     const required = Object.entries(schema.shape)
       .filter(([, field]) => !optional(field as z.ZodType))
       .map(([key]) => key);
@@ -68,21 +70,17 @@ describe('wire types match the OpenAPI document', () => {
         expect((schema.shape[key] as z.ZodType).parse(undefined), `${name}.${key}`).toBe(prop.default);
   });
 
-  const responses: [string, AnyObject][] = [
-    ...(['StdioMCPServer', 'SSEMCPServer', 'StreamableHTTPMCPServer'] as const).map((name, i): [string, AnyObject] => [
-      name,
-      members(mcpServerSchema)[i]!,
-    ]),
-    ['ToolExecutionResult', toolExecutionResultSchema as unknown as AnyObject],
-    ['MCPTool', mcpToolSchema as unknown as AnyObject],
-    ['MCPToolHealth', mcpToolHealthSchema as unknown as AnyObject],
-    ['ToolAnnotations', toolAnnotationsSchema as unknown as AnyObject],
-    ['MCPServerSchema', mcpServerAgentFileSchema as unknown as AnyObject],
-  ];
+  const responses = named([
+    ...members(mcpServerSchema),
+    toolExecutionResultSchema,
+    mcpToolSchema,
+    mcpToolHealthSchema,
+    toolAnnotationsSchema,
+    mcpServerAgentFileSchema,
+  ]);
 
   it.each(responses)('%s: same fields, every required one present', (name, schema) => {
-    const spec = component(name);
-    expect(Object.keys(schema.shape).sort()).toEqual(Object.keys(spec.properties ?? {}).sort());
+    const spec = expectSameFields(name, schema);
     for (const key of spec.required ?? [])
       expect(optional(schema.shape[key] as z.ZodType), `${name}.${key}`).toBe(false);
   });
