@@ -25,7 +25,7 @@ import {
 } from '../../support/mcp-fixtures.js';
 
 const settings = (timeouts: Partial<McpSettings['timeouts']> = {}): McpSettings => ({
-  timeouts: { connectMs: 10_000, listToolsMs: 10_000, callToolMs: 10_000, ...timeouts },
+  timeouts: { connectMs: 30_000, listToolsMs: 10_000, callToolMs: 10_000, ...timeouts },
   disableStdio: false,
 });
 
