@@ -10,6 +10,11 @@ const upstreamPath =
 
 let ajv: Ajv2020 | undefined;
 
+/** The upstream document itself, for tests that compare Cairn's wire types with its components. */
+export function upstreamOpenapi(): { components: { schemas: Record<string, Record<string, unknown>> } } {
+  return JSON.parse(readFileSync(upstreamPath, 'utf8')) as never;
+}
+
 function validator(): Ajv2020 {
   if (ajv) return ajv;
   // Upstream's document is the contract the SDKs were generated from; responses must satisfy its schemas.
