@@ -17,6 +17,8 @@ export interface CairnConfig {
   allowInsecureRemote: boolean;
   logLevel: string;
   bodyLimitBytes: number;
+  /** `CAIRN_RATE_LIMIT`: requests per minute per API key (or per address without one); 0, the default, is off. */
+  rateLimitPerMinute: number;
   defaultLlmHandle: string;
   defaultEmbeddingHandle: string;
   /** The environment LLM providers are configured from (keys, base URLs, timeouts): `src/llm/settings.ts`. */
@@ -68,6 +70,13 @@ function pgPoolSettings(env: NodeJS.ProcessEnv): PgPoolSettings {
   };
 }
 
+function rateLimit(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 0;
+  if (!/^\d+$/.test(value.trim()))
+    throw new Error(`invalid CAIRN_RATE_LIMIT: ${value} (requests per minute, 0 for none)`);
+  return Number(value);
+}
+
 export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = process.env): CairnConfig {
   const port = Number(flags.port ?? env.PORT ?? 8283);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
@@ -82,6 +91,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     allowInsecureRemote: flags.allowInsecureRemote ?? truthy(env.CAIRN_ALLOW_INSECURE_REMOTE),
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimitBytes: Number(env.CAIRN_BODY_LIMIT_BYTES ?? 10 * 1024 * 1024),
+    rateLimitPerMinute: rateLimit(env.CAIRN_RATE_LIMIT),
     defaultLlmHandle: env.LETTA_DEFAULT_LLM_HANDLE ?? 'openai/gpt-4o-mini',
     defaultEmbeddingHandle: env.LETTA_DEFAULT_EMBEDDING_HANDLE ?? LOCAL_EMBEDDING_HANDLE,
     llmEnv: env,

@@ -105,6 +105,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       logger,
       password: config.password,
       bodyLimitBytes: config.bodyLimitBytes,
+      rateLimitPerMinute: config.rateLimitPerMinute,
     });
     let closing: Promise<void> | undefined;
     return {

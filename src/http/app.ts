@@ -7,6 +7,7 @@ import { authPlugin } from './plugins/auth.js';
 import { lazyChildLogger } from './request-logger.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { rateLimitPlugin } from './plugins/rate-limit.js';
 import { uiPlugin } from './plugins/ui.js';
 import { mcpRoutes } from '../mcp/http.js';
 import { v1Routes } from './routes/v1/index.js';
@@ -17,6 +18,8 @@ export interface AppOptions {
   logger: Logger;
   password: string | undefined;
   bodyLimitBytes: number;
+  /** Requests per minute per key (0: no limit). */
+  rateLimitPerMinute: number;
 }
 
 declare module 'fastify' {
@@ -70,6 +73,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   await app.register(errorsPlugin);
+  await app.register(rateLimitPlugin, { perMinute: options.rateLimitPerMinute });
   await app.register(authPlugin, { password: options.password });
   await app.register(actorPlugin);
   await app.register(openapiPlugin);

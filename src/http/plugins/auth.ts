@@ -34,11 +34,11 @@ export const authPlugin = fp<AuthOptions>(
 );
 
 /** Hashing first makes both sides the same length, so the comparison time says nothing about the password. */
-function digest(value: string): Buffer {
+export function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-function presentedPassword(request: FastifyRequest): string | undefined {
+export function presentedPassword(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
   if (authorization?.startsWith('Bearer ')) return authorization.slice('Bearer '.length);
   const bare = request.headers['x-bare-password'];
