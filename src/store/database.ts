@@ -37,9 +37,10 @@ export async function openDatabase(
 
 /**
  * Kysely's migrator takes a lock (an advisory lock on PostgreSQL) so that several Cairn processes starting
- * against one database apply each migration exactly once.
+ * against one database apply each migration exactly once. `until` stops after that migration: the upgrade tests
+ * build databases as each earlier release left them.
  */
-async function migrate(dialect: Dialect): Promise<void> {
+export async function migrate(dialect: Dialect, until?: string): Promise<void> {
   const provided: Record<string, Migration> = {};
   for (const [name, module] of Object.entries(migrations)) {
     provided[name] = { up: (db: Kysely<any>) => module.up(db, dialect.name) };
@@ -50,7 +51,7 @@ async function migrate(dialect: Dialect): Promise<void> {
     migrationTableName: 'cairn_migrations',
     migrationLockTableName: 'cairn_migrations_lock',
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await (until ? migrator.migrateTo(until) : migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(
