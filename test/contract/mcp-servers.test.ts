@@ -47,6 +47,12 @@ describe.each(testDialects())('MCP servers, id-keyed API [%s]', (dialect) => {
   }, 60_000);
   afterAll(() => server?.close());
 
+  it('lists no servers on a fresh database, in both APIs', async () => {
+    expect(await server.client.mcpServers.list()).toEqual([]);
+    expect((await http('GET', `${server.baseURL}/v1/mcp-servers`)).body).toEqual([]);
+    expect((await http('GET', `${server.baseURL}/v1/tools/mcp/servers/`)).body).toEqual({});
+  });
+
   it('adds a stdio server from npm and registers its tools, secrets sealed at rest and masked on the wire', async () => {
     const created = await server.client.mcpServers.create({ server_name: 'everything', config: everything });
     expectLettaSchema('StdioMCPServer', created);
@@ -178,6 +184,33 @@ describe.each(testDialects())('MCP servers, id-keyed API [%s]', (dialect) => {
     expect(attempt).toEqual({ event: 'connection_attempt', server_name: 'everything-renamed' });
     expect(success!.event).toBe('success');
     expect((success!.tools as { name: string }[]).map((tool) => tool.name)).toContain('echo');
+  });
+
+  it("serves Letta Code's /mcp flow: list servers, list tools live, register by name, attach, refresh", async () => {
+    // As Letta Code calls them (src/backend/api/mcp-servers.ts): the SDK's list and refresh, raw GET/POST for the
+    // legacy routes, names URI-encoded.
+    const client = server.client;
+    const servers = await client.mcpServers.list();
+    const entry = servers.find((s) => s.id === serverId)!;
+    const live = await client.get<unknown, { name: string; health: { status: string } | null }[]>(
+      `/v1/tools/mcp/servers/${encodeURIComponent(entry.server_name)}/tools`,
+    );
+    expect(live.map((tool) => tool.name)).toContain('get-sum');
+    const registered = await client.post<unknown, { id: string }>(
+      `/v1/tools/mcp/servers/${encodeURIComponent(entry.server_name)}/${encodeURIComponent('get-sum')}`,
+    );
+    // Registration is an upsert: the row created when the server was added.
+    const again = await client.post<unknown, { id: string }>(
+      `/v1/tools/mcp/servers/${encodeURIComponent(entry.server_name)}/get-sum`,
+    );
+    expect(again.id).toBe(registered.id);
+    const agent = await client.agents.create({ name: 'letta-code-mcp', tool_ids: [registered.id] });
+    // `echo` went to the fixture server that registered the same name later; refresh takes it back.
+    expect(await client.mcpServers.refresh(serverId, { agent_id: agent.id })).toEqual({
+      deleted: [],
+      updated: [],
+      added: ['echo'],
+    });
   });
 
   it('deletes a server with its tools (204)', async () => {
