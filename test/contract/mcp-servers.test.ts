@@ -51,6 +51,14 @@ describe.each(testDialects())('MCP servers, id-keyed API [%s]', (dialect) => {
     expect(await server.client.mcpServers.list()).toEqual([]);
     expect((await http('GET', `${server.baseURL}/v1/mcp-servers`)).body).toEqual([]);
     expect((await http('GET', `${server.baseURL}/v1/tools/mcp/servers/`)).body).toEqual({});
+    const paths = Object.keys((await http('GET', `${server.baseURL}/openapi.json`)).body.paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/v1/mcp-servers/',
+        '/v1/mcp-servers/{mcp_server_id}/tools/{tool_id}/run',
+        '/v1/tools/mcp/servers/{mcp_server_name}/{mcp_tool_name}',
+      ]),
+    );
   });
 
   it('adds a stdio server from npm and registers its tools, secrets sealed at rest and masked on the wire', async () => {
@@ -282,7 +290,28 @@ describe('MCP servers that cannot be reached [sqlite]', () => {
     expect(String(failure!.message)).toMatch(/^Connection failed: /);
   });
 
-  it('a server that stops answering after it was added: 502 on refresh, then back once it is up', async () => {
+  it('registers and runs the tools of an SSE server', async () => {
+    const sse = await httpFixture('sse');
+    try {
+      const created = await server.client.mcpServers.create({
+        server_name: 'fixture-sse',
+        config: { mcp_server_type: 'sse', server_url: sse.url, custom_headers: { 'X-Team': 'blue' } },
+      });
+      expectLettaSchema('SSEMCPServer', created);
+      expect(created).toMatchObject({ mcp_server_type: 'sse', custom_headers: { 'X-Team': '****' } });
+      const tools = await server.client.mcpServers.tools.list(created.id!);
+      const headers = tools.find((tool) => tool.name === 'headers')!;
+      const result = await server.client.mcpServers.tools.run(headers.id!, { mcp_server_id: created.id! });
+      expect(result.status).toBe('success');
+      // The stored (sealed) header reaches the server in clear.
+      expect(String(result.func_return)).toContain('"x-team":"blue"');
+      await server.client.mcpServers.delete(created.id!);
+    } finally {
+      await sse.stop();
+    }
+  });
+
+  it('a server that stops answering after it was added: 502 on run', async () => {
     const created = await server.client.mcpServers.create({
       server_name: 'fixture-http',
       config: { mcp_server_type: 'streamable_http', server_url: fixtureHttp.url },
