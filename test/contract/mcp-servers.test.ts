@@ -200,15 +200,15 @@ describe.each(testDialects())('MCP servers, id-keyed API [%s]', (dialect) => {
     const client = server.client;
     const servers = await client.mcpServers.list();
     const entry = servers.find((s) => s.id === serverId)!;
-    const live = await client.get<unknown, { name: string; health: { status: string } | null }[]>(
+    const live = await client.get<{ name: string; health: { status: string } | null }[]>(
       `/v1/tools/mcp/servers/${encodeURIComponent(entry.server_name)}/tools`,
     );
     expect(live.map((tool) => tool.name)).toContain('get-sum');
-    const registered = await client.post<unknown, { id: string }>(
+    const registered = await client.post<{ id: string }>(
       `/v1/tools/mcp/servers/${encodeURIComponent(entry.server_name)}/${encodeURIComponent('get-sum')}`,
     );
     // Registration is an upsert: the row created when the server was added.
-    const again = await client.post<unknown, { id: string }>(
+    const again = await client.post<{ id: string }>(
       `/v1/tools/mcp/servers/${encodeURIComponent(entry.server_name)}/get-sum`,
     );
     expect(again.id).toBe(registered.id);
