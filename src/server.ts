@@ -28,6 +28,11 @@ import { ToolService } from './services/tool.service.js';
 import { databaseConfigFor, openDatabase } from './store/database.js';
 import type { Dialect } from './store/dialect/types.js';
 import { createStores, type Stores } from './store/index.js';
+import { loadSecretBox } from './lib/secrets.js';
+import { McpServerService } from './services/mcp-server.service.js';
+import { LazyMcpClient } from './tools/mcp/client.js';
+import { mcpSettingsFromEnv } from './tools/mcp/config.js';
+import { McpToolExecutor } from './tools/mcp/executor.js';
 
 export interface Cairn {
   app: App;
@@ -67,6 +72,9 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     events.subscribe(archival);
     const blocks = new BlockService(stores, events);
     const recall = new RecallService(stores);
+    const secrets = await loadSecretBox({ env: config.llmEnv, dataDir: config.dataDir });
+    const mcpSettings = mcpSettingsFromEnv(config.llmEnv);
+    const mcpClient = new LazyMcpClient({ settings: mcpSettings, logger: logger.child({ component: 'mcp-client' }) });
     const runtime = new Runtime({
       stores,
       blocks,
@@ -76,6 +84,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       recall: recallPort(recall),
       constraints: dialect,
       logger: logger.child({ component: 'runtime' }),
+      toolExecutors: [new McpToolExecutor(mcpClient, secrets)],
     });
     const services: Services = {
       agents: new AgentService(stores, blocks, events, {
@@ -87,6 +96,11 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       identities: new IdentityService(stores),
       tags: new TagService(stores),
       tools: new ToolService(stores),
+      mcpServers: new McpServerService(stores, mcpClient, secrets, {
+        disableStdio: mcpSettings.disableStdio,
+        isUniqueViolation: dialect.isUniqueViolation,
+        logger: logger.child({ component: 'mcp-servers' }),
+      }),
       archival,
       recall,
       capture: new CaptureService(stores),
@@ -128,6 +142,8 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
             clearInterval(sweep);
           }
           await runtime.stop();
+          // After the runtime: a turn still finishing may be calling an MCP tool.
+          await mcpClient.close();
           await indexer.stop();
           await dialect.close();
         })()),

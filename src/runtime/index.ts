@@ -5,7 +5,7 @@ import type { MemoryEventBus } from '../domain/memory-events.js';
 import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import { CoreToolExecutor } from '../tools/builtin/core-tools.js';
-import type { ArchivalPort, BlockWriter, RecallPort } from '../domain/ports.js';
+import type { ArchivalPort, BlockWriter, RecallPort, ToolExecutor } from '../domain/ports.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import { compactThread, estimateThreadTokens } from './compaction.js';
 import { AgentLoop } from './loop.js';
@@ -26,6 +26,8 @@ export interface RuntimeDeps {
   recall: RecallPort;
   constraints: ConstraintErrors;
   logger: Logger;
+  /** Executors of further kinds of tools (MCP, sandboxed), asked before the built-in tools. */
+  toolExecutors?: ToolExecutor[];
 }
 
 /** The agent runtime: system prompts kept in step with memory, the loop, and turns (runs) started from the API. */
@@ -40,7 +42,7 @@ export class Runtime {
     this.loop = new AgentLoop({
       stores: deps.stores,
       blocks: deps.blocks,
-      dispatcher: new ToolDispatcher([new CoreToolExecutor()]),
+      dispatcher: new ToolDispatcher([...(deps.toolExecutors ?? []), new CoreToolExecutor()]),
       providers: deps.providers,
       prompts: this.prompts,
       archival: deps.archival,

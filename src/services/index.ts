@@ -7,6 +7,7 @@ import type { BlockService } from './block.service.js';
 import type { CaptureService } from './capture.service.js';
 import type { ConversationService } from './conversation.service.js';
 import type { IdentityService } from './identity.service.js';
+import type { McpServerService } from './mcp-server.service.js';
 import type { MessageService } from './message.service.js';
 import type { ModelService } from './model.service.js';
 import type { RecallService } from './recall.service.js';
@@ -25,6 +26,8 @@ export interface Services {
   identities: IdentityService;
   tags: TagService;
   tools: ToolService;
+  /** MCP servers as tool sources: the id-keyed and the legacy name-keyed API. */
+  mcpServers: McpServerService;
   archival: ArchivalService;
   recall: RecallService;
   capture: CaptureService;

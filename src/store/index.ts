@@ -10,6 +10,7 @@ import { RunStore } from './run.store.js';
 import { IdentityStore } from './identity.store.js';
 import { TagStore } from './tag.store.js';
 import { ToolStore } from './tool.store.js';
+import { McpServerStore } from './mcp-server.store.js';
 import { RecallStore } from './recall.store.js';
 import type { Database } from './schema.js';
 import type { CompiledQuery, Kysely } from 'kysely';
@@ -23,6 +24,7 @@ export interface Stores {
   blockHistory: BlockHistoryStore;
   activity: ActivityStore;
   tools: ToolStore;
+  mcpServers: McpServerStore;
   identities: IdentityStore;
   tags: TagStore;
   archival: ArchivalStore;
@@ -72,6 +74,7 @@ export function createStores(
     blockHistory: new BlockHistoryStore(db),
     activity: new ActivityStore(db),
     tools: new ToolStore(db),
+    mcpServers: new McpServerStore(db),
     identities: new IdentityStore(db),
     tags: new TagStore(db, dialect.likeOperator),
     archival: new ArchivalStore(db, dialect, indexes),

@@ -274,6 +274,25 @@ export interface BlockHistoryRow {
   created_at: string;
 }
 
+export interface McpServerRow {
+  seq: Generated<number>;
+  id: string;
+  server_name: string;
+  server_type: string;
+  /** JSON: command, args (stdio); server_url, auth_header (HTTP). */
+  config: string;
+  /** One sealed value (src/lib/secrets.ts) of the JSON {env, auth_token, custom_headers}; null when there are none. */
+  secrets: string | null;
+  project_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface McpServerToolRow {
+  tool_id: string;
+  mcp_server_id: string;
+}
+
 export interface Database {
   agents: AgentRow;
   blocks: BlockRow;
@@ -296,4 +315,6 @@ export interface Database {
   steps: StepRow;
   run_chunks: RunChunkRow;
   block_history: BlockHistoryRow;
+  mcp_servers: McpServerRow;
+  mcp_server_tools: McpServerToolRow;
 }
