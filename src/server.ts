@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { assertSafeBinding, secureModeRequested, type CairnConfig } from './config.js';
 import { MemoryEventBus } from './domain/memory-events.js';
@@ -28,6 +29,9 @@ import { ToolService } from './services/tool.service.js';
 import { databaseConfigFor, openDatabase } from './store/database.js';
 import type { Dialect } from './store/dialect/types.js';
 import { createStores, type Stores } from './store/index.js';
+import { loadSecretBox } from './lib/secrets.js';
+import { CustomToolExecutor } from './tools/custom-executor.js';
+import { pythonSandboxFromEnv, ToolSandbox } from './tools/runners/index.js';
 
 export interface Cairn {
   app: App;
@@ -67,6 +71,12 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     events.subscribe(archival);
     const blocks = new BlockService(stores, events);
     const recall = new RecallService(stores);
+    const secretBox = await loadSecretBox({ env: config.llmEnv, dataDir: config.dataDir });
+    // Each interpreter starts on first use, so a server whose agents have no custom tools boots none.
+    const toolSandbox = new ToolSandbox({
+      python: pythonSandboxFromEnv(config.llmEnv.CAIRN_TOOL_SANDBOX),
+      subprocess: { venvRoot: join(config.dataDir, 'tool-venvs'), hiddenPaths: [config.dataDir] },
+    });
     const runtime = new Runtime({
       stores,
       blocks,
@@ -76,17 +86,26 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       recall: recallPort(recall),
       constraints: dialect,
       logger: logger.child({ component: 'runtime' }),
+      toolExecutors: [new CustomToolExecutor(toolSandbox, secretBox)],
+      // Read when a tool runs, by which time `services` exists.
+      agentStates: { get: (agentId) => services.agents.get(agentId, 'all') },
     });
     const services: Services = {
-      agents: new AgentService(stores, blocks, events, {
-        llmHandle: config.defaultLlmHandle,
-        embeddingHandle: config.defaultEmbeddingHandle,
-      }),
+      agents: new AgentService(
+        stores,
+        blocks,
+        events,
+        {
+          llmHandle: config.defaultLlmHandle,
+          embeddingHandle: config.defaultEmbeddingHandle,
+        },
+        secretBox,
+      ),
       blocks,
       blockHistory: new BlockHistoryService(stores, blocks),
       identities: new IdentityService(stores),
       tags: new TagService(stores),
-      tools: new ToolService(stores),
+      tools: new ToolService(stores, toolSandbox, dialect.isUniqueViolation),
       archival,
       recall,
       capture: new CaptureService(stores),
@@ -97,7 +116,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       activity: new ActivityService(stores),
       runtime,
     };
-    await services.tools.ensureBuiltinTools(dialect.isUniqueViolation);
+    await services.tools.ensureBuiltinTools();
     indexer.start();
     runtime.start(dialect.name === 'sqlite');
     const app = await buildApp({
@@ -127,6 +146,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
             clearInterval(sweep);
           }
           await runtime.stop();
+          await toolSandbox.close();
           await indexer.stop();
           await dialect.close();
         })()),
