@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
+import { startCairn, testDialects, type TestCairn, type TestDialect } from '../support/cairn.js';
 import { http } from '../support/http.js';
 import { expectLettaSchema } from '../support/openapi.js';
 
@@ -61,40 +61,45 @@ const JS_SCHEMA = {
   },
 };
 
+/** One server per describe block; `url` is its `/v1` base. */
+function useServer(dialect: TestDialect): { server: TestCairn; url: string } {
+  const t = {} as { server: TestCairn; url: string };
+  beforeAll(async () => {
+    t.server = await startCairn(dialect);
+    t.url = `${t.server.baseURL}/v1`;
+  });
+  afterAll(() => t.server.close());
+  return t;
+}
+
 describe.each(testDialects())(
   '/v1/tools [%s]',
   (dialect) => {
-    let server: TestCairn;
-    let url: string;
-    beforeAll(async () => {
-      server = await startCairn(dialect);
-      url = `${server.baseURL}/v1`;
-    });
-    afterAll(() => server.close());
+    const t = useServer(dialect);
 
     it("lists all 26 of Letta's base tools; Letta Code's start-up GET /v1/tools/?name= finds them", async () => {
       const tools = [];
-      for await (const tool of server.client.tools.list({ limit: 10 })) tools.push(tool);
+      for await (const tool of t.server.client.tools.list({ limit: 10 })) tools.push(tool);
       for (const tool of tools) expectLettaSchema('Tool', tool);
-      const names = tools.map((t) => t.name);
+      const names = tools.map((tool) => tool.name);
       expect(names).toEqual(expect.arrayContaining(LETTA_TOOL_SET));
       expect(new Set(names).size).toBe(names.length);
-      for (const tool of tools.filter((t) => LETTA_TOOL_SET.includes(t.name)))
+      for (const tool of tools.filter((tool) => LETTA_TOOL_SET.includes(tool.name ?? '')))
         expect((tool.json_schema as { name: string }).name).toBe(tool.name);
 
       // Letta Code's exact start-up request, with and without the trailing slash.
       for (const path of ['/tools/?name=web_search&limit=1', '/tools?name=web_search&limit=1']) {
-        const response = await http('GET', `${url}${path}`);
+        const response = await http('GET', `${t.url}${path}`);
         expect(response.status).toBe(200);
-        expect(response.body.map((t: { name: string }) => t.name)).toEqual(['web_search']);
+        expect(response.body.map((tool: { name: string }) => tool.name)).toEqual(['web_search']);
         expect(response.body[0].tool_type).toBe('letta_builtin');
       }
-      const some = await http('GET', `${url}/tools/?names=memory&names=open_files&order=asc`);
-      expect(some.body.map((t: { name: string }) => t.name).sort()).toEqual(['memory', 'open_files']);
+      const some = await http('GET', `${t.url}/tools/?names=memory&names=open_files&order=asc`);
+      expect(some.body.map((tool: { name: string }) => tool.name).sort()).toEqual(['memory', 'open_files']);
     });
 
     it('creates a Python tool from source, deriving name, description and schema; upsert keeps its id', async () => {
-      const tool = await server.client.tools.create({ source_code: ROLL_DICE, tags: ['games'] });
+      const tool = await t.server.client.tools.create({ source_code: ROLL_DICE, tags: ['games'] });
       expectLettaSchema('Tool', tool);
       expect(tool).toMatchObject({
         name: 'roll_dice',
@@ -116,23 +121,23 @@ describe.each(testDialects())(
           required: ['sides'],
         },
       });
-      const upserted = await server.client.tools.upsert({
+      const upserted = await t.server.client.tools.upsert({
         source_code: ROLL_DICE,
         description: 'Dice.',
         return_char_limit: 10,
       });
       expect(upserted).toMatchObject({ id: tool.id, description: 'Dice.', return_char_limit: 10 });
-      const again = await server.client.tools.create({ source_code: ROLL_DICE });
+      const again = await t.server.client.tools.create({ source_code: ROLL_DICE });
       expect(again.id).toBe(tool.id);
-      expect(await server.client.tools.retrieve(tool.id)).toEqual(again);
+      expect(await t.server.client.tools.retrieve(tool.id)).toEqual(again);
     });
 
     it('answers source without a schema with a 4xx that names the line and the argument', async () => {
-      const syntax = await http('POST', `${url}/tools/`, { source_code: 'def broken(:\n    pass\n' });
+      const syntax = await http('POST', `${t.url}/tools/`, { source_code: 'def broken(:\n    pass\n' });
       expect(syntax.status).toBe(400);
       expect(syntax.body.detail).toMatch(/line 1/);
 
-      const undocumented = await http('POST', `${url}/tools/`, {
+      const undocumented = await http('POST', `${t.url}/tools/`, {
         source_code:
           'def f(a: int, b: str) -> str:\n    """Does f.\n\n    Args:\n        a (int): The a.\n    """\n    return b\n',
       });
@@ -140,27 +145,27 @@ describe.each(testDialects())(
       expect(undocumented.body.detail).toMatch(/line \d+/);
       expect(undocumented.body.detail).toContain("'b'");
 
-      const noSchema = await http('POST', `${url}/tools/`, {
+      const noSchema = await http('POST', `${t.url}/tools/`, {
         source_code: 'export function shout(text) { return text; }',
         source_type: 'typescript',
       });
       expect(noSchema.status).toBe(422);
 
-      const badType = await http('POST', `${url}/tools/`, { source_code: ROLL_DICE, source_type: 'cobol' });
+      const badType = await http('POST', `${t.url}/tools/`, { source_code: ROLL_DICE, source_type: 'cobol' });
       expect(badType.status).toBe(422);
-      const badFilter = await http('GET', `${url}/tools/?tool_types=nonsense`);
+      const badFilter = await http('GET', `${t.url}/tools/?tool_types=nonsense`);
       expect(badFilter.status).toBe(400);
       expect(badFilter.body.detail).toContain("Invalid tool_type 'nonsense'");
-      const badId = await http('GET', `${url}/tools/not-a-tool-id`);
+      const badId = await http('GET', `${t.url}/tools/not-a-tool-id`);
       expect(badId.status).toBe(422);
-      const unknown = await http('GET', `${url}/tools/tool-00000000-0000-4000-8000-000000000000`);
+      const unknown = await http('GET', `${t.url}/tools/tool-00000000-0000-4000-8000-000000000000`);
       expect(unknown.status).toBe(404);
     });
 
     it('creates JavaScript and TypeScript tools with their explicit schema', async () => {
       for (const sourceType of ['javascript', 'typescript'] as const) {
         const name = `shout_${sourceType}`;
-        const tool = await server.client.tools.create({
+        const tool = await t.server.client.tools.create({
           source_code: `function ${name}(text${sourceType === 'typescript' ? ': string' : ''}) { return text.toUpperCase(); }`,
           source_type: sourceType,
           json_schema: { ...JS_SCHEMA, name },
@@ -171,11 +176,11 @@ describe.each(testDialects())(
     });
 
     it('updates a tool: new source re-derives the schema and name; deleting gives 404', async () => {
-      const tool = await server.client.tools.create({
+      const tool = await t.server.client.tools.create({
         source_code:
           'def greet(who: str) -> str:\n    """Greets.\n\n    Args:\n        who: Whom to greet.\n    """\n    return "hi " + who\n',
       });
-      const renamed = await server.client.tools.update(tool.id, {
+      const renamed = await t.server.client.tools.update(tool.id, {
         source_code:
           'def welcome(guest: str, loud: bool = False) -> str:\n    """Welcomes a guest.\n\n    Args:\n        guest: The guest.\n        loud: Shout it.\n    """\n    return guest\n',
         tags: ['hosting'],
@@ -192,30 +197,30 @@ describe.each(testDialects())(
       expect(
         Object.keys((renamed.json_schema as { parameters: { properties: object } }).parameters.properties),
       ).toEqual(['guest', 'loud']);
-      const badPatch = await http('PATCH', `${url}/tools/${tool.id}`, { source_code: 'def x(:' });
+      const badPatch = await http('PATCH', `${t.url}/tools/${tool.id}`, { source_code: 'def x(:' });
       expect(badPatch.status).toBe(400);
-      expect((await server.client.tools.retrieve(tool.id)).name).toBe('welcome');
+      expect((await t.server.client.tools.retrieve(tool.id)).name).toBe('welcome');
 
-      await server.client.tools.delete(tool.id);
-      expect((await http('GET', `${url}/tools/${tool.id}`)).status).toBe(404);
-      expect((await http('DELETE', `${url}/tools/${tool.id}`)).status).toBe(404);
+      await t.server.client.tools.delete(tool.id);
+      expect((await http('GET', `${t.url}/tools/${tool.id}`)).status).toBe(404);
+      expect((await http('DELETE', `${t.url}/tools/${tool.id}`)).status).toBe(404);
     });
 
     it('refuses to replace a base tool by name with a custom one', async () => {
-      const response = await http('POST', `${url}/tools/`, {
+      const response = await http('POST', `${t.url}/tools/`, {
         source_code:
           'def send_message(message: str) -> str:\n    """Sends.\n\n    Args:\n        message: The text.\n    """\n    return message\n',
       });
       expect(response.status).toBe(409);
-      const [sendMessage] = (await server.client.tools.list({ name: 'send_message' })).getPaginatedItems();
+      const [sendMessage] = (await t.server.client.tools.list({ name: 'send_message' })).getPaginatedItems();
       expect(sendMessage!.tool_type).toBe('letta_core');
     });
 
     it('brings a deleted base tool back on the next list, as Letta upserts its base tools', async () => {
-      const [before] = (await server.client.tools.list({ name: 'grep_files' })).getPaginatedItems();
-      await server.client.tools.delete(before!.id);
-      expect((await http('GET', `${url}/tools/${before!.id}`)).status).toBe(404);
-      const [after] = (await server.client.tools.list({ name: 'grep_files' })).getPaginatedItems();
+      const [before] = (await t.server.client.tools.list({ name: 'grep_files' })).getPaginatedItems();
+      await t.server.client.tools.delete(before!.id);
+      expect((await http('GET', `${t.url}/tools/${before!.id}`)).status).toBe(404);
+      const [after] = (await t.server.client.tools.list({ name: 'grep_files' })).getPaginatedItems();
       expect(after).toMatchObject({
         name: 'grep_files',
         tool_type: 'letta_files_core',
@@ -225,58 +230,58 @@ describe.each(testDialects())(
     });
 
     it('filters, counts and pages the list', async () => {
-      await server.client.tools.create({
+      await t.server.client.tools.create({
         source_code:
           'def count_words(text: str) -> int:\n    """Counts the words of a text.\n\n    Args:\n        text: The text.\n    """\n    return len(text.split())\n',
         tags: ['text', 'stats'],
       });
-      const custom = (await http('GET', `${url}/tools/?tool_types=custom&limit=100`)).body as { name: string }[];
+      const custom = (await http('GET', `${t.url}/tools/?tool_types=custom&limit=100`)).body as { name: string }[];
       expect(custom.length).toBeGreaterThan(0);
-      expect(custom.every((t) => !LETTA_TOOL_SET.includes(t.name))).toBe(true);
-      const commaTypes = (await http('GET', `${url}/tools/?tool_types=letta_files_core,letta_builtin&limit=100`))
+      expect(custom.every((tool) => !LETTA_TOOL_SET.includes(tool.name))).toBe(true);
+      const commaTypes = (await http('GET', `${t.url}/tools/?tool_types=letta_files_core,letta_builtin&limit=100`))
         .body as { tool_type: string }[];
-      expect(new Set(commaTypes.map((t) => t.tool_type))).toEqual(new Set(['letta_files_core', 'letta_builtin']));
+      expect(new Set(commaTypes.map((tool) => tool.tool_type))).toEqual(new Set(['letta_files_core', 'letta_builtin']));
       expect(commaTypes).toHaveLength(7);
 
-      const searched = (await http('GET', `${url}/tools/?search=WORDS`)).body as { name: string }[];
-      expect(searched.map((t) => t.name)).toEqual(['count_words']);
-      const tagged = (await http('GET', `${url}/tools/?tags=stats`)).body as { name: string }[];
-      expect(tagged.map((t) => t.name)).toEqual(['count_words']);
+      const searched = (await http('GET', `${t.url}/tools/?search=WORDS`)).body as { name: string }[];
+      expect(searched.map((tool) => tool.name)).toEqual(['count_words']);
+      const tagged = (await http('GET', `${t.url}/tools/?tags=stats`)).body as { name: string }[];
+      expect(tagged.map((tool) => tool.name)).toEqual(['count_words']);
 
-      const lettaOnly = await http('GET', `${url}/tools/count?return_only_letta_tools=true`);
+      const lettaOnly = await http('GET', `${t.url}/tools/count?return_only_letta_tools=true`);
       expect(lettaOnly.body).toBe(26);
-      const total = (await http('GET', `${url}/tools/count`)).body as number;
-      const noLetta = (await http('GET', `${url}/tools/count?exclude_letta_tools=true`)).body as number;
+      const total = (await http('GET', `${t.url}/tools/count`)).body as number;
+      const noLetta = (await http('GET', `${t.url}/tools/count?exclude_letta_tools=true`)).body as number;
       expect(noLetta).toBe(total - 26);
-      expect((await http('GET', `${url}/tools/count/`)).body).toBe(total);
-      expect((await http('GET', `${url}/tools/count?name=memory`)).body).toBe(1);
+      expect((await http('GET', `${t.url}/tools/count/`)).body).toBe(total);
+      expect((await http('GET', `${t.url}/tools/count?name=memory`)).body).toBe(1);
 
-      const first = (await http('GET', `${url}/tools/?limit=2&order=asc`)).body as { id: string }[];
-      const next = (await http('GET', `${url}/tools/?limit=2&order=asc&after=${first[1]!.id}`)).body as {
+      const first = (await http('GET', `${t.url}/tools/?limit=2&order=asc`)).body as { id: string }[];
+      const next = (await http('GET', `${t.url}/tools/?limit=2&order=asc&after=${first[1]!.id}`)).body as {
         id: string;
       }[];
-      const three = (await http('GET', `${url}/tools/?limit=3&order=asc`)).body as { id: string }[];
+      const three = (await http('GET', `${t.url}/tools/?limit=3&order=asc`)).body as { id: string }[];
       expect(next[0]!.id).toBe(three[2]!.id);
-      const back = (await http('GET', `${url}/tools/?limit=1&order=asc&before=${three[2]!.id}`)).body as {
+      const back = (await http('GET', `${t.url}/tools/?limit=1&order=asc&before=${three[2]!.id}`)).body as {
         id: string;
       }[];
       expect(back[0]!.id).toBe(three[1]!.id);
     });
 
     it('searches tools by words of their name, description and tags', async () => {
-      const results = await server.client.tools.search({ query: 'webpage fetch', limit: 5 });
+      const results = await t.server.client.tools.search({ query: 'webpage fetch', limit: 5 });
       for (const result of results) expectLettaSchema('ToolSearchResult', result);
       expect(results[0]!.tool.name).toBe('fetch_webpage');
       expect(results[0]!.combined_score).toBe(1);
-      const builtin = await server.client.tools.search({ tool_types: ['letta_builtin'], limit: 100 });
+      const builtin = await t.server.client.tools.search({ tool_types: ['letta_builtin'], limit: 100 });
       expect(builtin.map((r) => r.tool.name).sort()).toEqual(
         ['fetch_webpage', 'run_code', 'run_code_with_tools', 'web_search'].sort(),
       );
     });
 
     it('runs source without saving it (POST /v1/tools/run), in the sandbox, returning a ToolReturnMessage', async () => {
-      const before = (await http('GET', `${url}/tools/count`)).body as number;
-      const python = await http('POST', `${url}/tools/run`, {
+      const before = (await http('GET', `${t.url}/tools/count`)).body as number;
+      const python = await http('POST', `${t.url}/tools/run`, {
         source_code: ROLL_DICE.replace(
           'return ",".join',
           'import os\n    print("rolling")\n    return os.environ.get("DICE_PREFIX", "") + ",".join',
@@ -293,14 +298,14 @@ describe.each(testDialects())(
         name: 'roll_dice',
         stdout: [expect.stringContaining('rolling')],
       });
-      const js = await http('POST', `${url}/tools/run`, {
+      const js = await http('POST', `${t.url}/tools/run`, {
         source_code: 'function shout(text) { return { loud: text.toUpperCase() }; }',
         source_type: 'javascript',
         json_schema: JS_SCHEMA,
         args: { text: 'hey' },
       });
       expect(js.body).toMatchObject({ status: 'success', tool_return: '{"loud":"HEY"}' });
-      const failing = await http('POST', `${url}/tools/run`, {
+      const failing = await http('POST', `${t.url}/tools/run`, {
         source_code: 'def boom() -> str:\n    """Fails."""\n    raise ValueError("no dice")\n',
         args: {},
       });
@@ -308,7 +313,7 @@ describe.each(testDialects())(
         status: 'error',
         tool_return: 'Error executing function boom: ValueError: no dice',
       });
-      expect((await http('GET', `${url}/tools/count`)).body).toBe(before);
+      expect((await http('GET', `${t.url}/tools/count`)).body).toBe(before);
     });
   },
   PYODIDE_BOOT_MS,
@@ -317,26 +322,20 @@ describe.each(testDialects())(
 describe.each(testDialects())(
   'agent tools [%s]',
   (dialect) => {
-    let server: TestCairn;
-    let url: string;
-    beforeAll(async () => {
-      server = await startCairn(dialect);
-      url = `${server.baseURL}/v1`;
-    });
-    afterAll(() => server.close());
+    const t = useServer(dialect);
 
     it('lists an agent’s tools as full Tool objects, paged', async () => {
-      const agent = await server.client.agents.create({ include_base_tools: true });
+      const agent = await t.server.client.agents.create({ include_base_tools: true });
       const tools = [];
-      for await (const tool of server.client.agents.tools.list(agent.id, { limit: 2 })) tools.push(tool);
+      for await (const tool of t.server.client.agents.tools.list(agent.id, { limit: 2 })) tools.push(tool);
       for (const tool of tools) expectLettaSchema('Tool', tool);
-      expect(tools.map((t) => t.name).sort()).toEqual(['conversation_search', 'memory_insert', 'memory_replace']);
-      const missing = await http('GET', `${url}/agents/agent-00000000-0000-4000-8000-000000000000/tools`);
+      expect(tools.map((tool) => tool.name).sort()).toEqual(['conversation_search', 'memory_insert', 'memory_replace']);
+      const missing = await http('GET', `${t.url}/agents/agent-00000000-0000-4000-8000-000000000000/tools`);
       expect(missing.status).toBe(404);
     });
 
     it('toggles approval per agent with every body shape Letta accepts, and dedupes tool rules', async () => {
-      const agent = await server.client.agents.create({
+      const agent = await t.server.client.agents.create({
         include_base_tools: false,
         tool_rules: [
           { tool_name: 'send_message', type: 'exit_loop' },
@@ -344,15 +343,15 @@ describe.each(testDialects())(
         ],
       });
       expect(agent.tool_rules).toEqual([{ tool_name: 'send_message', type: 'exit_loop' }]);
-      const rules = async () => (await server.client.agents.retrieve(agent.id)).tool_rules;
+      const rules = async () => (await t.server.client.agents.retrieve(agent.id)).tool_rules;
 
       expect(
-        await server.client.agents.tools.updateApproval('web_search', {
+        await t.server.client.agents.tools.updateApproval('web_search', {
           agent_id: agent.id,
           body_requires_approval: true,
         }),
       ).toBeNull();
-      await server.client.agents.tools.updateApproval('web_search', {
+      await t.server.client.agents.tools.updateApproval('web_search', {
         agent_id: agent.id,
         body_requires_approval: true,
       });
@@ -360,23 +359,23 @@ describe.each(testDialects())(
         { tool_name: 'send_message', type: 'exit_loop' },
         { tool_name: 'web_search', type: 'requires_approval' },
       ]);
-      const openapiBody = await http('PATCH', `${url}/agents/${agent.id}/tools/approval/web_search`, {
+      const openapiBody = await http('PATCH', `${t.url}/agents/${agent.id}/tools/approval/web_search`, {
         requires_approval: false,
       });
       expect(openapiBody.status).toBe(200);
       expect(await rules()).toEqual([{ tool_name: 'send_message', type: 'exit_loop' }]);
       const legacy = await http(
         'PATCH',
-        `${url}/agents/${agent.id}/tools/approval/fetch_webpage?requires_approval=true`,
+        `${t.url}/agents/${agent.id}/tools/approval/fetch_webpage?requires_approval=true`,
         undefined,
         { 'user-agent': 'python-requests/2.32' },
       );
       expect(legacy.status).toBe(200);
       expectLettaSchema('AgentState', legacy.body);
       expect(legacy.body.tool_rules).toContainEqual({ tool_name: 'fetch_webpage', type: 'requires_approval' });
-      expect((await http('PATCH', `${url}/agents/${agent.id}/tools/approval/x`, {})).status).toBe(400);
+      expect((await http('PATCH', `${t.url}/agents/${agent.id}/tools/approval/x`, {})).status).toBe(400);
 
-      const updated = await server.client.agents.update(agent.id, {
+      const updated = await t.server.client.agents.update(agent.id, {
         tool_rules: [
           { tool_name: 'a', type: 'max_count_per_step', max_count_limit: 2 },
           { tool_name: 'a', type: 'max_count_per_step', max_count_limit: 2 },
@@ -390,17 +389,17 @@ describe.each(testDialects())(
     });
 
     it('gives tools with default_requires_approval a requires_approval rule at agent creation', async () => {
-      const tool = await server.client.tools.create({
+      const tool = await t.server.client.tools.create({
         source_code:
           'def launch(target: str) -> str:\n    """Launches.\n\n    Args:\n        target: Where.\n    """\n    return target\n',
         default_requires_approval: true,
       });
-      const agent = await server.client.agents.create({ tool_ids: [tool.id], include_base_tools: false });
+      const agent = await t.server.client.agents.create({ tool_ids: [tool.id], include_base_tools: false });
       expect(agent.tool_rules).toEqual([{ tool_name: 'launch', type: 'requires_approval' }]);
     });
 
     it('runs an attached tool directly with the agent’s state and secrets, which are stored sealed and never shown', async () => {
-      const tool = await server.client.tools.create({
+      const tool = await t.server.client.tools.create({
         source_code: `
 import os
 
@@ -415,7 +414,7 @@ def whoami(greeting: str, agent_state: "AgentState") -> str:
     return f"{greeting}, I am {agent_state.name} ({os.environ['LETTA_AGENT_ID'] == agent_state.id}) key={os.environ['API_TOKEN']}"
 `,
       });
-      const agent = await server.client.agents.create({
+      const agent = await t.server.client.agents.create({
         name: 'runner-agent',
         tool_ids: [tool.id],
         include_base_tools: true,
@@ -423,11 +422,11 @@ def whoami(greeting: str, agent_state: "AgentState") -> str:
         memory_blocks: [{ label: 'human', value: 'Name: Sam' }],
       });
       expect(JSON.stringify(agent)).not.toContain('tok-3141');
-      const stored = await server.cairn.stores.agents.findById(agent.id);
+      const stored = await t.server.cairn.stores.agents.findById(agent.id);
       expect(stored!.secrets).not.toContain('tok-3141');
       expect(stored!.secrets).toContain('cairn:v1:');
 
-      const result = await server.client.agents.tools.run('whoami', {
+      const result = await t.server.client.agents.tools.run('whoami', {
         agent_id: agent.id,
         args: { greeting: 'Hello' },
       });
@@ -438,32 +437,32 @@ def whoami(greeting: str, agent_state: "AgentState") -> str:
         stdout: [expect.stringContaining('looking up runner-agent')],
       });
 
-      const base = await server.client.agents.tools.run('memory_insert', {
+      const base = await t.server.client.agents.tools.run('memory_insert', {
         agent_id: agent.id,
         args: { label: 'human', new_string: 'Likes dice.' },
       });
       expect(base, JSON.stringify(base)).toMatchObject({ status: 'success' });
-      const human = await server.client.agents.blocks.retrieve('human', { agent_id: agent.id });
+      const human = await t.server.client.agents.blocks.retrieve('human', { agent_id: agent.id });
       expect(human.value).toContain('Likes dice.');
 
-      const unavailable = (await server.client.tools.list({ name: 'run_code' })).getPaginatedItems();
-      await server.client.agents.tools.attach(unavailable[0]!.id, { agent_id: agent.id });
-      const runCode = await server.client.agents.tools.run('run_code', {
+      const unavailable = (await t.server.client.tools.list({ name: 'run_code' })).getPaginatedItems();
+      await t.server.client.agents.tools.attach(unavailable[0]!.id, { agent_id: agent.id });
+      const runCode = await t.server.client.agents.tools.run('run_code', {
         agent_id: agent.id,
         args: { code: 'print(1)', language: 'python' },
       });
       expect(runCode.status).toBe('error');
       expect(runCode.func_return).toContain('Error executing function run_code');
 
-      const notAttached = await http('POST', `${url}/agents/${agent.id}/tools/roll_dice/run`, { args: {} });
+      const notAttached = await http('POST', `${t.url}/agents/${agent.id}/tools/roll_dice/run`, { args: {} });
       expect(notAttached.status).toBe(404);
       expect(notAttached.body.detail).toBe(`Tool 'roll_dice' not found or not attached to agent '${agent.id}'`);
 
       // A secret update is sealed again and takes effect on the next run.
-      await server.client.agents.update(agent.id, { secrets: { API_TOKEN: 'tok-2718' } });
-      const rerun = await server.client.agents.tools.run('whoami', { agent_id: agent.id, args: { greeting: 'Hi' } });
+      await t.server.client.agents.update(agent.id, { secrets: { API_TOKEN: 'tok-2718' } });
+      const rerun = await t.server.client.agents.tools.run('whoami', { agent_id: agent.id, args: { greeting: 'Hi' } });
       expect(rerun.func_return).toContain('key=tok-2718');
-      expect((await server.cairn.stores.agents.findById(agent.id))!.secrets).not.toContain('tok-2718');
+      expect((await t.server.cairn.stores.agents.findById(agent.id))!.secrets).not.toContain('tok-2718');
     });
   },
   PYODIDE_BOOT_MS,

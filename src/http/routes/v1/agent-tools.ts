@@ -10,6 +10,7 @@ import {
   toolExecutionResultSchema,
 } from '../../../schemas/tool-requests.js';
 import { badRequest } from '../../../lib/errors.js';
+import { wireExecutionResult } from '../../../tools/mcp/letta-tool.js';
 import { isModernClient } from '../../client-kind.js';
 import type { RouteModule } from '../types.js';
 
@@ -58,16 +59,9 @@ export const agentToolRoutes: RouteModule = async (app) => {
         response: { 200: toolExecutionResultSchema },
       },
     },
-    async (request) => {
-      const result = await runtime.runTool(request.params.agent_id, request.params.tool_name, request.body?.args ?? {});
-      return {
-        status: result.status,
-        func_return: result.funcReturn,
-        agent_state: null,
-        stdout: result.stdout ?? null,
-        stderr: result.stderr ?? null,
-        sandbox_config_fingerprint: null,
-      };
-    },
+    async (request) =>
+      wireExecutionResult(
+        await runtime.runTool(request.params.agent_id, request.params.tool_name, request.body?.args ?? {}),
+      ),
   );
 };
