@@ -6,6 +6,16 @@ import type { BuiltinToolDefinition } from './definitions.js';
  * the schemas Letta's generator derives from `letta/functions/function_sets/*.py`, so clients that look them up by name
  * find them; calling one gives the dispatcher's explicit "cannot run on this server yet" error result.
  */
+/** The two one-agent messaging tools take the same arguments. */
+const MESSAGE_TO_AGENT: BuiltinToolDefinition['schema']['parameters'] = {
+  type: 'object',
+  properties: {
+    message: { type: 'string', description: 'The content of the message to be sent to the target agent.' },
+    other_agent_id: { type: 'string', description: 'The unique identifier of the target Letta agent.' },
+  },
+  required: ['message', 'other_agent_id'],
+};
+
 export const UNAVAILABLE_BASE_TOOLS: readonly BuiltinToolDefinition[] = [
   {
     toolType: 'letta_memory_core',
@@ -68,14 +78,7 @@ export const UNAVAILABLE_BASE_TOOLS: readonly BuiltinToolDefinition[] = [
       name: 'send_message_to_agent_and_wait_for_reply',
       description:
         "Sends a message to a specific Letta agent within the same organization and waits for a response. The sender's identity is automatically included, so no explicit introduction is needed in the message. This function is designed for two-way communication where a reply is expected.",
-      parameters: {
-        type: 'object',
-        properties: {
-          message: { type: 'string', description: 'The content of the message to be sent to the target agent.' },
-          other_agent_id: { type: 'string', description: 'The unique identifier of the target Letta agent.' },
-        },
-        required: ['message', 'other_agent_id'],
-      },
+      parameters: MESSAGE_TO_AGENT,
     },
   },
   {
@@ -109,14 +112,7 @@ export const UNAVAILABLE_BASE_TOOLS: readonly BuiltinToolDefinition[] = [
       name: 'send_message_to_agent_async',
       description:
         "Sends a message to a specific Letta agent within the same organization. The sender's identity is automatically included, so no explicit introduction is required in the message. This function does not expect a response from the target agent, making it suitable for notifications or one-way communication.",
-      parameters: {
-        type: 'object',
-        properties: {
-          message: { type: 'string', description: 'The content of the message to be sent to the target agent.' },
-          other_agent_id: { type: 'string', description: 'The unique identifier of the target Letta agent.' },
-        },
-        required: ['message', 'other_agent_id'],
-      },
+      parameters: MESSAGE_TO_AGENT,
     },
     terminal: true,
   },
