@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { assertSafeBinding, secureModeRequested, type CairnConfig } from './config.js';
 import { MemoryEventBus } from './domain/memory-events.js';
@@ -33,6 +34,8 @@ import { McpServerService } from './services/mcp-server.service.js';
 import { LazyMcpClient } from './tools/mcp/client.js';
 import { mcpSettingsFromEnv } from './tools/mcp/config.js';
 import { McpToolExecutor } from './tools/mcp/executor.js';
+import { CustomToolExecutor } from './tools/custom-executor.js';
+import { pythonSandboxFromEnv, ToolSandbox } from './tools/runners/index.js';
 
 export interface Cairn {
   app: App;
@@ -72,7 +75,12 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     events.subscribe(archival);
     const blocks = new BlockService(stores, events);
     const recall = new RecallService(stores);
-    const secrets = await loadSecretBox({ env: config.llmEnv, dataDir: config.dataDir });
+    const secretBox = await loadSecretBox({ env: config.llmEnv, dataDir: config.dataDir });
+    // Each interpreter starts on first use, so a server whose agents have no custom tools boots none.
+    const toolSandbox = new ToolSandbox({
+      python: pythonSandboxFromEnv(config.llmEnv.CAIRN_TOOL_SANDBOX),
+      subprocess: { venvRoot: join(config.dataDir, 'tool-venvs'), hiddenPaths: [config.dataDir] },
+    });
     const mcpSettings = mcpSettingsFromEnv(config.llmEnv);
     const mcpClient = new LazyMcpClient({ settings: mcpSettings, logger: logger.child({ component: 'mcp-client' }) });
     const runtime = new Runtime({
@@ -84,19 +92,27 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       recall: recallPort(recall),
       constraints: dialect,
       logger: logger.child({ component: 'runtime' }),
-      toolExecutors: [new McpToolExecutor(mcpClient, secrets)],
+      toolExecutors: [new CustomToolExecutor(toolSandbox, secretBox), new McpToolExecutor(mcpClient, secretBox)],
+      // Read when a tool runs, by which time `services` exists.
+      agentStates: { get: (agentId) => services.agents.get(agentId, 'all') },
     });
     const services: Services = {
-      agents: new AgentService(stores, blocks, events, {
-        llmHandle: config.defaultLlmHandle,
-        embeddingHandle: config.defaultEmbeddingHandle,
-      }),
+      agents: new AgentService(
+        stores,
+        blocks,
+        events,
+        {
+          llmHandle: config.defaultLlmHandle,
+          embeddingHandle: config.defaultEmbeddingHandle,
+        },
+        secretBox,
+      ),
       blocks,
       blockHistory: new BlockHistoryService(stores, blocks),
       identities: new IdentityService(stores),
       tags: new TagService(stores),
-      tools: new ToolService(stores),
-      mcpServers: new McpServerService(stores, mcpClient, secrets, {
+      tools: new ToolService(stores, toolSandbox, dialect.isUniqueViolation),
+      mcpServers: new McpServerService(stores, mcpClient, secretBox, {
         disableStdio: mcpSettings.disableStdio,
         isUniqueViolation: dialect.isUniqueViolation,
         logger: logger.child({ component: 'mcp-servers' }),
@@ -111,7 +127,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       activity: new ActivityService(stores),
       runtime,
     };
-    await services.tools.ensureBuiltinTools(dialect.isUniqueViolation);
+    await services.tools.ensureBuiltinTools();
     indexer.start();
     runtime.start(dialect.name === 'sqlite');
     const app = await buildApp({
@@ -144,6 +160,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
           await runtime.stop();
           // After the runtime: a turn still finishing may be calling an MCP tool.
           await mcpClient.close();
+          await toolSandbox.close();
           await indexer.stop();
           await dialect.close();
         })()),

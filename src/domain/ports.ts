@@ -63,6 +63,13 @@ export interface ToolContext {
   recall: RecallPort;
   /** Rebuilds the agent's system prompt, in `tx`, after a change the block events do not cover (archival counts). */
   recompile(tx: Stores, agentId: string): Promise<void>;
+  /** The agent as the API serializes it, for custom tools that take Letta's `agent_state` argument. */
+  agentState?: () => Promise<Record<string, unknown>>;
+}
+
+/** Reads an agent as `GET /agents/{id}` shows it; the agent service provides it. */
+export interface AgentStatePort {
+  get(agentId: string): Promise<Record<string, unknown>>;
 }
 
 /**

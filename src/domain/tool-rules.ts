@@ -35,3 +35,24 @@ export function renderToolRules(rules: ToolRule[]): string[] {
     }
   });
 }
+
+const canonical = (value: unknown): string =>
+  Array.isArray(value)
+    ? `[${value.map(canonical).join(',')}]`
+    : value !== null && typeof value === 'object'
+      ? `{${Object.keys(value)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(value);
+
+/** Letta drops repeated tool rules on agent create and update; the first of equal rules is kept, in order. */
+export function dedupeToolRules<T extends { tool_name: string; type: string }>(rules: T[]): T[] {
+  const seen = new Set<string>();
+  return rules.filter((rule) => {
+    const key = canonical(rule);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

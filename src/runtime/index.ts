@@ -5,7 +5,18 @@ import type { MemoryEventBus } from '../domain/memory-events.js';
 import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import { CoreToolExecutor } from '../tools/builtin/core-tools.js';
-import type { ArchivalPort, BlockWriter, RecallPort, ToolExecutor } from '../domain/ports.js';
+import type {
+  AgentStatePort,
+  ArchivalPort,
+  BlockWriter,
+  RecallPort,
+  ToolExecutionResult,
+  ToolExecutor,
+} from '../domain/ports.js';
+import { CairnError } from '../lib/errors.js';
+import { randomUUID } from 'node:crypto';
+import { truncateReturn } from '../domain/packing.js';
+import { toolContextFor } from './tool-context.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import { compactThread, estimateThreadTokens } from './compaction.js';
 import { AgentLoop } from './loop.js';
@@ -26,8 +37,9 @@ export interface RuntimeDeps {
   recall: RecallPort;
   constraints: ConstraintErrors;
   logger: Logger;
-  /** Executors of further kinds of tools (MCP, sandboxed), asked before the built-in tools. */
+  /** Executors of further kinds of tools (custom sandboxed, MCP), asked before the built-in tools: they match by type, the built-ins by name. */
   toolExecutors?: ToolExecutor[];
+  agentStates?: AgentStatePort;
 }
 
 /** The agent runtime: system prompts kept in step with memory, the loop, and turns (runs) started from the API. */
@@ -35,18 +47,21 @@ export class Runtime {
   readonly prompts: SystemPrompts;
   readonly loop: AgentLoop;
   readonly turns: TurnService;
+  private readonly dispatcher: ToolDispatcher;
 
   constructor(private readonly deps: RuntimeDeps) {
     this.prompts = new SystemPrompts(deps.archival);
     deps.events.subscribe(this.prompts);
+    this.dispatcher = new ToolDispatcher([...(deps.toolExecutors ?? []), new CoreToolExecutor()]);
     this.loop = new AgentLoop({
       stores: deps.stores,
       blocks: deps.blocks,
-      dispatcher: new ToolDispatcher([...(deps.toolExecutors ?? []), new CoreToolExecutor()]),
+      dispatcher: this.dispatcher,
       providers: deps.providers,
       prompts: this.prompts,
       archival: deps.archival,
       recall: deps.recall,
+      agentStates: deps.agentStates,
       logger: deps.logger,
     });
     this.turns = new TurnService(deps.stores, this.loop, deps.providers, deps.constraints, deps.logger);
@@ -59,6 +74,25 @@ export class Runtime {
 
   stop(): Promise<void> {
     return this.turns.stop();
+  }
+
+  /**
+   * `POST /agents/{id}/tools/{name}/run`: one attached tool run directly, outside a turn, through the same executors
+   * as the loop and with the same `return_char_limit`; nothing is written to the agent's history.
+   */
+  async runTool(agentId: string, toolName: string, args: Record<string, unknown>): Promise<ToolExecutionResult> {
+    const { stores } = this.deps;
+    const agent = await stores.agents.findById(agentId);
+    if (!agent) throw missing('Agent', agentId);
+    const tool = ((await stores.tools.listForAgents([agentId])).get(agentId) ?? []).find((t) => t.name === toolName);
+    if (!tool) throw new CairnError(404, `Tool '${toolName}' not found or not attached to agent '${agentId}'`);
+    const ctx = toolContextFor({ ...this.deps, prompts: this.prompts }, agent, null);
+    const result = await this.dispatcher.execute(
+      { id: `call_${randomUUID()}`, name: toolName, args },
+      tool.tool_type,
+      ctx,
+    );
+    return { ...result, funcReturn: truncateReturn(result.funcReturn, tool.return_char_limit) };
   }
 
   /** `POST /agents/{id}/recompile`: force-rebuilds and returns the default thread's system prompt. */

@@ -2,7 +2,14 @@ import type { Logger } from 'pino';
 import { toLettaMessages, usesSendMessage, type LettaMessage, lettaDate, otidFor } from '../domain/letta-messages.js';
 import { messageRow, type ContentPart, type MessageContext, type MessageLike } from '../domain/messages.js';
 import { HEARTBEAT_FAILED_REASON, HEARTBEAT_REASON, packedHeartbeat } from '../domain/packing.js';
-import type { ArchivalPort, BlockWriter, RecallPort, ToolContext, ToolExecutionResult } from '../domain/ports.js';
+import type {
+  AgentStatePort,
+  ArchivalPort,
+  BlockWriter,
+  RecallPort,
+  ToolContext,
+  ToolExecutionResult,
+} from '../domain/ports.js';
 import type { ToolRule } from '../domain/tool-rules.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
@@ -29,6 +36,7 @@ import { InContextRows } from './message-cache.js';
 import { setInContextIds, type SystemPrompts } from './system-prompt.js';
 import { turnErrorFor } from './turn-errors.js';
 import { constraintError, ToolRulesSolver } from './tool-rules.js';
+import { toolContextFor } from './tool-context.js';
 import { parseArguments, toolReturnRow, Toolset } from './toolset.js';
 import { type TurnRequest } from './turn-types.js';
 import {
@@ -48,6 +56,7 @@ export interface LoopDeps {
   prompts: SystemPrompts;
   archival: ArchivalPort;
   recall: RecallPort;
+  agentStates?: AgentStatePort | undefined;
   logger: Logger;
 }
 
@@ -144,18 +153,7 @@ class Turn {
     this.rules = parseJson<ToolRule[]>(agent.tool_rules, []);
     this.solver = new ToolRulesSolver(this.rules);
     this.toolset = new Toolset(req.thread.tools, req.clientTools, this.memgpt, this.solver);
-    this.toolCtx = {
-      agentId: agent.id,
-      conversationId: req.conversationId,
-      timezone: agent.timezone,
-      stores: deps.stores,
-      blocks: deps.blocks,
-      archival: deps.archival,
-      recall: deps.recall,
-      recompile: async (tx, agentId) => {
-        await deps.prompts.rebuild(tx, agentId, true);
-      },
-    };
+    this.toolCtx = toolContextFor(deps, agent, req.conversationId);
   }
 
   async run(): Promise<TurnOutcome> {

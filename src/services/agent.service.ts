@@ -20,6 +20,9 @@ import { toIdentity } from '../store/identity.store.js';
 import { bool, flag, parseJson, toJsonText } from '../store/json.js';
 import { toTool } from '../store/tool.store.js';
 import { defaultToolNames } from '../tools/builtin/definitions.js';
+import { sealAgentSecrets } from '../domain/agent-secrets.js';
+import { dedupeToolRules, type ToolRule } from '../domain/tool-rules.js';
+import type { SecretBox } from '../lib/secrets.js';
 import type { BlockService } from './block.service.js';
 import type { MemoryEventBus } from '../domain/memory-events.js';
 import {
@@ -67,6 +70,7 @@ export class AgentService {
     private readonly blocks: BlockService,
     private readonly events: MemoryEventBus,
     private readonly defaults: AgentDefaults,
+    private readonly secretBox: SecretBox,
   ) {}
 
   async require(agentId: string, tx: Stores = this.stores): Promise<AgentRecord> {
@@ -244,7 +248,7 @@ export class AgentService {
         model_settings: JSON.stringify(input.model_settings ?? defaultModelSettings(model, input.parallel_tool_calls)),
         compaction_settings: toJsonText(input.compaction_settings),
         context_window_limit: input.context_window_limit ?? null,
-        tool_rules: JSON.stringify(input.tool_rules ?? []),
+        tool_rules: JSON.stringify(await this.creationToolRules(tx, input.tool_rules ?? [], toolIds)),
         metadata: toJsonText(input.metadata),
         message_ids: '[]',
         enable_sleeptime: flag(enableSleeptime),
@@ -255,7 +259,7 @@ export class AgentService {
         template_id: input.template_id ?? null,
         base_template_id: input.base_template_id ?? null,
         response_format: toJsonText(input.response_format),
-        secrets: JSON.stringify(input.secrets ?? input.tool_exec_environment_variables ?? {}),
+        secrets: sealAgentSecrets(this.secretBox, id, input.secrets ?? input.tool_exec_environment_variables ?? {}),
         last_run_completion: null,
         last_run_duration_ms: null,
         last_stop_reason: null,
@@ -311,7 +315,7 @@ export class AgentService {
       if (input.description !== undefined) changes.description = input.description;
       if (input.metadata !== undefined) changes.metadata = toJsonText(input.metadata);
       if (input.system != null) changes.system = input.system;
-      if (input.tool_rules != null) changes.tool_rules = JSON.stringify(input.tool_rules);
+      if (input.tool_rules != null) changes.tool_rules = JSON.stringify(dedupeToolRules(input.tool_rules));
       if (input.message_ids != null) changes.message_ids = JSON.stringify(input.message_ids);
       if (input.compaction_settings !== undefined) changes.compaction_settings = toJsonText(input.compaction_settings);
       if (input.response_format !== undefined) changes.response_format = toJsonText(input.response_format);
@@ -327,7 +331,11 @@ export class AgentService {
       if (input.last_run_duration_ms !== undefined) changes.last_run_duration_ms = input.last_run_duration_ms;
       if (input.last_stop_reason !== undefined) changes.last_stop_reason = input.last_stop_reason;
       if (input.secrets != null || input.tool_exec_environment_variables != null)
-        changes.secrets = JSON.stringify(input.secrets ?? input.tool_exec_environment_variables);
+        changes.secrets = sealAgentSecrets(
+          this.secretBox,
+          agentId,
+          input.secrets ?? input.tool_exec_environment_variables ?? {},
+        );
       if (input.context_window_limit !== undefined) changes.context_window_limit = input.context_window_limit;
 
       const modelChanged =
@@ -441,6 +449,32 @@ export class AgentService {
       else await tx.tools.detach(agentId, toolId);
       await this.touch(tx, agentId);
     });
+  }
+
+  /**
+   * `PATCH /agents/{id}/tools/approval/{tool_name}`: adds or removes the agent's `requires_approval` rule for the tool
+   * (Letta's `modify_approvals`); the loop then asks for approval before running it. The tool need not be attached.
+   */
+  async setToolApproval(agentId: string, toolName: string, requiresApproval: boolean): Promise<void> {
+    await this.stores.transaction(async (tx) => {
+      const row = await this.require(agentId, tx);
+      const rules = parseJson<ToolRule[]>(row.tool_rules, []);
+      const isTarget = (r: ToolRule) => r.tool_name === toolName && r.type === 'requires_approval';
+      const present = rules.some(isTarget);
+      if (present === requiresApproval) return;
+      const next = requiresApproval
+        ? [...rules, { tool_name: toolName, type: 'requires_approval' }]
+        : rules.filter((r) => !isTarget(r));
+      await tx.agents.update(agentId, { tool_rules: JSON.stringify(next), updated_at: nowIso() });
+    });
+  }
+
+  /** The request's rules without repeats, plus a `requires_approval` rule for each tool that asks for one by default. */
+  private async creationToolRules(tx: Stores, rules: ToolRule[], toolIds: string[]): Promise<ToolRule[]> {
+    const approvals = (await tx.tools.findManyByIds(toolIds))
+      .filter((t) => t.default_requires_approval)
+      .map((t) => ({ tool_name: t.name, type: 'requires_approval' }));
+    return dedupeToolRules([...rules, ...approvals]);
   }
 
   private touch(tx: Stores, agentId: string): Promise<void> {

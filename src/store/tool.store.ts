@@ -1,8 +1,22 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Tool } from '../schemas/tool.js';
 import { bool, parseJson } from './json.js';
 import type { Database, ToolRow } from './schema.js';
 import { groupBy } from '../lib/collections.js';
+import { fetchPage, seqById, type PageSpec } from './paging.js';
+
+export interface ToolFilter {
+  names?: string[] | undefined;
+  ids?: string[] | undefined;
+  /** Case-insensitive substring of the name. */
+  search?: string | undefined;
+  toolTypes?: string[] | undefined;
+  excludeToolTypes?: string[] | undefined;
+  /** true: only `letta_*` types; false: none of them. */
+  lettaTools?: boolean | undefined;
+  /** Any of these tags. */
+  tags?: string[] | undefined;
+}
 
 export type ToolRecord = Selectable<ToolRow>;
 
@@ -44,6 +58,61 @@ export class ToolStore {
   findManyByNames(names: string[]): Promise<ToolRecord[]> {
     if (names.length === 0) return Promise.resolve([]);
     return this.db.selectFrom('tools').selectAll().where('name', 'in', names).execute();
+  }
+
+  findByName(name: string): Promise<ToolRecord | undefined> {
+    return this.db.selectFrom('tools').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  list(filter: ToolFilter, page: PageSpec): Promise<ToolRecord[]> {
+    return fetchPage(
+      this.filtered(this.db.selectFrom('tools').selectAll(), filter),
+      'seq',
+      seqById(this.db, 'tools'),
+      page,
+    );
+  }
+
+  /** Every matching tool, oldest first (for `POST /tools/search`, which ranks them itself). */
+  listAll(filter: ToolFilter): Promise<ToolRecord[]> {
+    return this.filtered(this.db.selectFrom('tools').selectAll(), filter).orderBy('seq').execute();
+  }
+
+  async count(filter: ToolFilter): Promise<number> {
+    const row = await this.filtered(
+      this.db.selectFrom('tools').select((eb) => eb.fn.countAll<number | string>().as('n')),
+      filter,
+    ).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** The agent's tools in attachment order, paged by their position (Letta pages them by creation time). */
+  async listForAgent(agentId: string, page: PageSpec): Promise<ToolRecord[]> {
+    const q = this.db
+      .selectFrom('agent_tools')
+      .innerJoin('tools', 'tools.id', 'agent_tools.tool_id')
+      .selectAll('tools')
+      .where('agent_tools.agent_id', '=', agentId);
+    return fetchPage(q, 'tools.seq', seqById(this.db, 'tools'), page);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('tools').where('id', '=', id).execute();
+  }
+
+  private filtered<O>(query: SelectQueryBuilder<Database, 'tools', O>, f: ToolFilter) {
+    let q = query;
+    if (f.names) q = q.where('name', 'in', f.names.length ? f.names : ['']);
+    if (f.ids) q = q.where('id', 'in', f.ids.length ? f.ids : ['']);
+    if (f.search) q = q.where(sql<boolean>`lower(name) like ${`%${f.search.toLowerCase()}%`}`);
+    if (f.toolTypes?.length) q = q.where('tool_type', 'in', f.toolTypes);
+    if (f.excludeToolTypes?.length) q = q.where('tool_type', 'not in', f.excludeToolTypes);
+    if (f.lettaTools === true) q = q.where('tool_type', 'like', 'letta_%');
+    if (f.lettaTools === false) q = q.where('tool_type', 'not like', 'letta_%');
+    const tags = f.tags;
+    // Tags are stored as a JSON array of strings: a tag matches as its quoted JSON form.
+    if (tags?.length) q = q.where((eb) => eb.or(tags.map((t) => eb('tags', 'like', `%${JSON.stringify(t)}%`))));
+    return q;
   }
 
   async insert(row: Omit<ToolRecord, 'seq'>): Promise<void> {

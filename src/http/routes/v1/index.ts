@@ -17,6 +17,7 @@ import { conversationRoutes } from './conversations.js';
 import { captureRoutes } from './capture.js';
 import { toolRoutes } from './tools.js';
 import { mcpServerRoutes } from './mcp-servers.js';
+import { agentToolRoutes } from './agent-tools.js';
 
 /** Every `/v1` route module; each feature adds its own file and one line here. */
 export const v1Routes: RouteModule = async (app) => {
@@ -38,4 +39,5 @@ export const v1Routes: RouteModule = async (app) => {
   await app.register(captureRoutes);
   await app.register(toolRoutes);
   await app.register(mcpServerRoutes);
+  await app.register(agentToolRoutes);
 };

@@ -1,0 +1,325 @@
+import type { BuiltinToolDefinition } from './definitions.js';
+
+/**
+ * The base tools of Letta's `LETTA_TOOL_SET` whose capability Cairn does not have yet (the omni `memory` tool, patches,
+ * multi-agent messaging, the voice sleep-time agent, code execution and files). They are listed with Letta's names and
+ * the schemas Letta's generator derives from `letta/functions/function_sets/*.py`, so clients that look them up by name
+ * find them; calling one gives the dispatcher's explicit "cannot run on this server yet" error result.
+ */
+/** The two one-agent messaging tools take the same arguments. */
+const MESSAGE_TO_AGENT: BuiltinToolDefinition['schema']['parameters'] = {
+  type: 'object',
+  properties: {
+    message: { type: 'string', description: 'The content of the message to be sent to the target agent.' },
+    other_agent_id: { type: 'string', description: 'The unique identifier of the target Letta agent.' },
+  },
+  required: ['message', 'other_agent_id'],
+};
+
+export const UNAVAILABLE_BASE_TOOLS: readonly BuiltinToolDefinition[] = [
+  {
+    toolType: 'letta_memory_core',
+    schema: {
+      name: 'memory',
+      description:
+        'Memory management tool with various sub-commands for memory block operations.\n\nExamples:\n        # Replace text in a memory block\n        memory(agent_state, "str_replace", path="/memories/user_preferences", old_string="theme: dark", new_string="theme: light")\n\n        # Insert text at line 5\n        memory(agent_state, "insert", path="/memories/notes", insert_line=5, insert_text="New note here")\n\n        # Delete a memory block\n        memory(agent_state, "delete", path="/memories/old_notes")\n\n        # Rename a memory block\n        memory(agent_state, "rename", old_path="/memories/temp", new_path="/memories/permanent")\n\n        # Update the description of a memory block\n        memory(agent_state, "rename", path="/memories/temp", description="The user\'s temporary notes.")\n\n        # Create a memory block with starting text\n        memory(agent_state, "create", path="/memories/coding_preferences", "description": "The user\'s coding preferences.", "file_text": "The user seems to add type hints to all of their Python code.")\n\n        # Create an empty memory block\n        memory(agent_state, "create", path="/memories/coding_preferences", "description": "The user\'s coding preferences.")',
+      parameters: {
+        type: 'object',
+        properties: {
+          command: {
+            type: 'string',
+            description:
+              'The sub-command to execute. Supported commands:\n- "create": Create a new memory block\n- "str_replace": Replace text in a memory block\n- "insert": Insert text at a specific line in a memory block\n- "delete": Delete a memory block\n- "rename": Rename a memory block',
+          },
+          path: { type: 'string', description: 'Path to the memory block (for str_replace, insert, delete)' },
+          file_text: { type: 'string', description: 'The value to set in the memory block (for create)' },
+          description: {
+            type: 'string',
+            description: 'The description to set in the memory block (for create, rename)',
+          },
+          old_string: { type: 'string', description: 'Old text to replace (for str_replace)' },
+          new_string: { type: 'string', description: 'New text to replace with (for str_replace)' },
+          insert_line: { type: 'integer', description: 'Line number to insert at (for insert)' },
+          insert_text: { type: 'string', description: 'Text to insert (for insert)' },
+          old_path: { type: 'string', description: 'Old path for rename operation' },
+          new_path: { type: 'string', description: 'New path for rename operation' },
+        },
+        required: ['command'],
+      },
+    },
+  },
+  {
+    toolType: 'letta_memory_core',
+    schema: {
+      name: 'memory_apply_patch',
+      description:
+        'Apply a simplified unified-diff style patch to one or more memory blocks.\n\nBackwards compatible behavior:\n- If `patch` contains no "***" headers, it applies the patch to the single memory block\n  identified by `label`.\n\nExtended, codex-style behavior (multi-block):\n- `*** Add Block: <label>`\n    - Optional next line: `Description: <text>`\n    - File contents are given by subsequent lines starting with `+`\n- `*** Delete Block: <label>`\n- `*** Update Block: <label>`\n    - Patch body is the same simplified unified diff format (lines start with " ", "-", "+")\n    - Optional "@@" lines can be used to delimit hunks\n- `*** Move to: <new_label>`\n    - Renames the most recent block referenced by an Add/Update/Delete header\n\n- Do not include line number prefixes like "12→" anywhere in the patch. Line numbers are for display only.\n- Do not include the line-number warning banner. Provide only the text to edit.\n- Tabs are normalized to spaces for matching consistency.',
+      parameters: {
+        type: 'object',
+        properties: {
+          label: {
+            type: 'string',
+            description:
+              'The label of the memory block to patch. Required for single-block mode (when patch contains no "***" headers). Set to empty string "" when using multi-block mode with "*** Add Block:", "*** Delete Block:", or "*** Update Block:" headers.',
+          },
+          patch: {
+            type: 'string',
+            description:
+              'The unified diff-style patch to apply. Can be either: (1) a simple unified diff for single-block mode, or (2) a multi-block patch with "***" headers for creating, deleting, updating, or renaming multiple blocks.',
+          },
+        },
+        required: ['label', 'patch'],
+      },
+    },
+  },
+  {
+    toolType: 'letta_multi_agent_core',
+    schema: {
+      name: 'send_message_to_agent_and_wait_for_reply',
+      description:
+        "Sends a message to a specific Letta agent within the same organization and waits for a response. The sender's identity is automatically included, so no explicit introduction is needed in the message. This function is designed for two-way communication where a reply is expected.",
+      parameters: MESSAGE_TO_AGENT,
+    },
+  },
+  {
+    toolType: 'letta_multi_agent_core',
+    schema: {
+      name: 'send_message_to_agents_matching_tags',
+      description:
+        'Sends a message to all agents within the same organization that match the specified tag criteria. Agents must possess *all* of the tags in `match_all` and *at least one* of the tags in `match_some` to receive the message.',
+      parameters: {
+        type: 'object',
+        properties: {
+          message: { type: 'string', description: 'The content of the message to be sent to each matching agent.' },
+          match_all: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'A list of tags that an agent must possess to receive the message.',
+          },
+          match_some: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'A list of tags where an agent must have at least one to qualify.',
+          },
+        },
+        required: ['message', 'match_all', 'match_some'],
+      },
+    },
+  },
+  {
+    toolType: 'letta_multi_agent_core',
+    schema: {
+      name: 'send_message_to_agent_async',
+      description:
+        "Sends a message to a specific Letta agent within the same organization. The sender's identity is automatically included, so no explicit introduction is required in the message. This function does not expect a response from the target agent, making it suitable for notifications or one-way communication.",
+      parameters: MESSAGE_TO_AGENT,
+    },
+    terminal: true,
+  },
+  {
+    toolType: 'letta_voice_sleeptime_core',
+    schema: {
+      name: 'store_memories',
+      description: 'Persist dialogue that is about to fall out of the agent’s context window.',
+      parameters: {
+        type: 'object',
+        properties: {
+          chunks: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                start_index: {
+                  type: 'integer',
+                  description: 'Zero-based index of the first evicted line in this chunk.',
+                },
+                end_index: { type: 'integer', description: 'Zero-based index of the last evicted line (inclusive).' },
+                context: {
+                  type: 'string',
+                  description:
+                    '1-3 sentence paraphrase capturing key facts/details, user preferences, or goals that this chunk reveals—written for future retrieval.',
+                },
+              },
+              required: ['start_index', 'end_index', 'context'],
+            },
+            description:
+              'Each chunk pinpoints a contiguous block of **evicted** lines and provides a short, forward-looking synopsis (`context`) that will be embedded for future semantic lookup.',
+          },
+        },
+        required: ['chunks'],
+      },
+    },
+  },
+  {
+    toolType: 'letta_voice_sleeptime_core',
+    schema: {
+      name: 'rethink_user_memory',
+      description:
+        'Rewrite memory block for the main agent, new_memory should contain all current information from the block that is not outdated or inconsistent, integrating any new information, resulting in a new memory block that is organized, readable, and comprehensive.',
+      parameters: {
+        type: 'object',
+        properties: {
+          new_memory: {
+            type: 'string',
+            description:
+              'The new memory with information integrated from the memory block. If there is no new information, then this should be the same as the content in the source block.',
+          },
+        },
+        required: ['new_memory'],
+      },
+    },
+  },
+  {
+    toolType: 'letta_voice_sleeptime_core',
+    schema: {
+      name: 'finish_rethinking_memory',
+      description: 'This function is called when the agent is done rethinking the memory.',
+      parameters: { type: 'object', properties: {}, required: [] },
+    },
+  },
+  {
+    toolType: 'letta_voice_sleeptime_core',
+    schema: {
+      name: 'search_memory',
+      description:
+        'Look in long-term or earlier-conversation memory only when the user asks about something missing from the visible context. The user’s latest utterance is sent automatically as the main query.',
+      parameters: {
+        type: 'object',
+        properties: {
+          convo_keyword_queries: {
+            type: 'array',
+            items: { type: 'string' },
+            description:
+              'Extra keywords (e.g., order ID, place name). Use *null* if not appropriate for the latest user message.',
+          },
+          start_minutes_ago: {
+            type: 'integer',
+            description:
+              'Newer bound of the time window for results, specified in minutes ago. Use *null* if no lower time bound is needed.',
+          },
+          end_minutes_ago: {
+            type: 'integer',
+            description: 'Older bound of the time window, in minutes ago. Use *null* if no upper bound is needed.',
+          },
+        },
+        required: [],
+      },
+    },
+  },
+  {
+    toolType: 'letta_builtin',
+    schema: {
+      name: 'run_code',
+      description: 'Run code in a sandbox. Supports Python, Javascript, Typescript, R, and Java.',
+      parameters: {
+        type: 'object',
+        properties: {
+          code: { type: 'string', description: 'The code to run.' },
+          language: {
+            type: 'string',
+            enum: ['python', 'js', 'ts', 'r', 'java'],
+            description: 'The language of the code.',
+          },
+        },
+        required: ['code', 'language'],
+      },
+    },
+  },
+  {
+    toolType: 'letta_builtin',
+    schema: {
+      name: 'run_code_with_tools',
+      description:
+        'Run code with access to the tools of the agent. Only support python. You can directly invoke the tools of the agent in the code.',
+      parameters: {
+        type: 'object',
+        properties: { code: { type: 'string', description: 'The python code to run.' } },
+        required: ['code'],
+      },
+    },
+  },
+  {
+    toolType: 'letta_files_core',
+    schema: {
+      name: 'open_files',
+      description:
+        'Open one or more files and load their contents into files section in core memory. Maximum of 5 files can be opened simultaneously.\n\nUse this when you want to:\n- Inspect or reference file contents during reasoning\n- View specific portions of large files (e.g. functions or definitions)\n- Replace currently open files with a new set for focused context (via `close_all_others=True`)\n\nExamples:\n        Open single file belonging to a directory named `project_utils` (entire content):\n            file_requests = [FileOpenRequest(file_name="project_utils/config.py")]\n\n        Open multiple files with different view ranges:\n            file_requests = [\n                FileOpenRequest(file_name="project_utils/config.py", offset=0, length=50),     # Lines 1-50\n                FileOpenRequest(file_name="project_utils/main.py", offset=100, length=100),    # Lines 101-200\n                FileOpenRequest(file_name="project_utils/utils.py")                            # Entire file\n            ]\n\n        Close all other files and open new ones:\n            open_files(agent_state, file_requests, close_all_others=True)\n\n    Args:\n        file_requests (List[FileOpenRequest]): List of file open requests, each specifying file name and optional view range.\n        close_all_others (bool): If True, closes all other currently open files first. Defaults to False.\n\n    Returns:\n        str: A status message',
+      parameters: {
+        type: 'object',
+        properties: {
+          file_requests: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                file_name: { type: 'string', description: 'Name of the file to open' },
+                offset: {
+                  type: 'integer',
+                  description:
+                    'Optional offset for starting line number (0-indexed). If not specified, starts from beginning of file.',
+                },
+                length: {
+                  type: 'integer',
+                  description:
+                    'Optional number of lines to view from offset (inclusive). If not specified, views to end of file.',
+                },
+              },
+              required: ['file_name'],
+            },
+            description: 'List of file open requests, each specifying file name and optional view range.',
+          },
+          close_all_others: {
+            type: 'boolean',
+            description: 'If True, closes all other currently open files first. Defaults to False.',
+          },
+        },
+        required: ['file_requests'],
+      },
+    },
+  },
+  {
+    toolType: 'letta_files_core',
+    schema: {
+      name: 'grep_files',
+      description:
+        'Searches file contents for pattern matches with surrounding context.\n\nResults are paginated - shows 20 matches per call. The response includes:\n- A summary of total matches and which files contain them\n- The current page of matches (20 at a time)\n- Instructions for viewing more matches using the offset parameter\n\nExample usage:\n    First call: grep_files(pattern="TODO")\n    Next call: grep_files(pattern="TODO", offset=20)  # Shows matches 21-40\n\nReturns search results containing:\n- Summary with total match count and file distribution\n- List of files with match counts per file\n- Current page of matches (up to 20)\n- Navigation hint for next page if more matches exist',
+      parameters: {
+        type: 'object',
+        properties: {
+          pattern: { type: 'string', description: 'Keyword or regex pattern to search within file contents.' },
+          include: {
+            type: 'string',
+            description: 'Optional keyword or regex pattern to filter filenames to include in the search.',
+          },
+          context_lines: {
+            type: 'integer',
+            description:
+              'Number of lines of context to show before and after each match.\nEquivalent to `-C` in grep_files. Defaults to 1.',
+          },
+          offset: {
+            type: 'integer',
+            description:
+              'Number of matches to skip before showing results. Used for pagination.\nFor example, offset=20 shows matches starting from the 21st match.\nUse offset=0 (or omit) for first page, offset=20 for second page,\noffset=40 for third page, etc. The tool will tell you the exact\noffset to use for the next page.',
+          },
+        },
+        required: ['pattern'],
+      },
+    },
+  },
+  {
+    toolType: 'letta_files_core',
+    schema: {
+      name: 'semantic_search_files',
+      description:
+        'Searches file contents using semantic meaning rather than exact matches.\n\nIdeal for:\n- Finding conceptually related information across files\n- Discovering relevant content without knowing exact keywords\n- Locating files with similar topics or themes',
+      parameters: {
+        type: 'object',
+        properties: {
+          query: { type: 'string', description: 'The search query text to find semantically similar content.' },
+          limit: { type: 'integer', description: 'Maximum number of results to return (default: 5)' },
+        },
+        required: ['query'],
+      },
+    },
+  },
+];
