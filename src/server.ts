@@ -9,6 +9,7 @@ import type { LlmProviders } from './llm/types.js';
 import { Runtime } from './runtime/index.js';
 import { createSearchIndexes, type SearchIndexes } from './search/index.js';
 import { ActivityService } from './services/activity.service.js';
+import { AgentFileService } from './services/agent-file.service.js';
 import { AgentService } from './services/agent.service.js';
 import { ArchivalService } from './services/archival.service.js';
 import { BlockHistoryService } from './services/block-history.service.js';
@@ -28,6 +29,9 @@ import { ToolService } from './services/tool.service.js';
 import { databaseConfigFor, openDatabase } from './store/database.js';
 import type { Dialect } from './store/dialect/types.js';
 import { createStores, type Stores } from './store/index.js';
+
+/** Letta's files nest a few levels (tool schemas a few more); far deeper JSON is hostile, not an agent. */
+const AGENT_FILE_MAX_DEPTH = 100;
 
 export interface Cairn {
   app: App;
@@ -77,10 +81,15 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       constraints: dialect,
       logger: logger.child({ component: 'runtime' }),
     });
+    const agents = new AgentService(stores, blocks, events, {
+      llmHandle: config.defaultLlmHandle,
+      embeddingHandle: config.defaultEmbeddingHandle,
+    });
     const services: Services = {
-      agents: new AgentService(stores, blocks, events, {
-        llmHandle: config.defaultLlmHandle,
-        embeddingHandle: config.defaultEmbeddingHandle,
+      agents,
+      agentFiles: new AgentFileService(stores, agents, blocks, runtime.prompts, {
+        maxBytes: config.agentFileMaxBytes,
+        maxDepth: AGENT_FILE_MAX_DEPTH,
       }),
       blocks,
       blockHistory: new BlockHistoryService(stores, blocks),
