@@ -84,7 +84,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     allowInsecureRemote: flags.allowInsecureRemote ?? truthy(env.CAIRN_ALLOW_INSECURE_REMOTE),
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimitBytes: Number(env.CAIRN_BODY_LIMIT_BYTES ?? 10 * 1024 * 1024),
-    agentFileMaxBytes: Number(env.CAIRN_AGENT_FILE_MAX_BYTES ?? 64 * 1024 * 1024),
+    agentFileMaxBytes: Number(env.CAIRN_AGENT_FILE_MAX_BYTES ?? 32 * 1024 * 1024),
     defaultLlmHandle: env.LETTA_DEFAULT_LLM_HANDLE ?? 'openai/gpt-4o-mini',
     defaultEmbeddingHandle: env.LETTA_DEFAULT_EMBEDDING_HANDLE ?? LOCAL_EMBEDDING_HANDLE,
     llmEnv: env,
