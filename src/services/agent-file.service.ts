@@ -56,6 +56,9 @@ class FileIds {
   }
 }
 
+/** Rows per message INSERT; ~25 columns each stays far below SQLite's and PostgreSQL's parameter limits. */
+const MESSAGE_BATCH = 500;
+
 const isCoreTool = (toolType: string | null | undefined) =>
   typeof toolType === 'string' && toolType.startsWith('letta_');
 
@@ -253,7 +256,10 @@ export class AgentFileService {
     if (agent.messages.length === 0) return;
     const newIds = new Map(agent.messages.map((m) => [m.id, newId('message')]));
     const rows = agent.messages.map((m) => importMessage(m, agentId, newIds));
-    await tx.messages.insertMany(rows);
+    // One statement per batch: a long history in one INSERT would pass the drivers' bound-parameter limits.
+    for (let start = 0; start < rows.length; start += MESSAGE_BATCH) {
+      await tx.messages.insertMany(rows.slice(start, start + MESSAGE_BATCH));
+    }
     const inContext = agent.in_context_message_ids.map((id) => newIds.get(id)!);
     if (inContext.length === 0) return;
     const first = rows.find((r) => r.id === inContext[0]);

@@ -177,6 +177,31 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
     expect(legacy.status).toBe(400);
   });
 
+  it('imports a long history: 3,000 messages, in order, with the in-context tail', async () => {
+    const file = JSON.parse(fixture('custom-tools.af')) as AgentFileJson;
+    const messages = Array.from({ length: 3000 }, (_, i) => ({
+      id: `message-${i}`,
+      role: i === 0 ? 'system' : i % 2 ? 'user' : 'assistant',
+      content: [{ type: 'text', text: `line ${i}` }],
+      created_at: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(),
+    }));
+    file.agents[0]!.messages = messages;
+    // Without its tools, so that the custom-tools test below still creates them.
+    file.tools = [];
+    file.agents[0]!.tool_ids = [];
+    file.agents[0]!.in_context_message_ids = ['message-0', 'message-2998', 'message-2999'];
+    const { agent_ids } = await importText(JSON.stringify(file));
+    const agent = await retrieve(agent_ids[0]!);
+    expect(agent.message_ids).toHaveLength(3);
+    const page = await server.client.agents.messages.list(agent.id, { order: 'desc', limit: 2 });
+    // The newest two, whichever way the page is ordered (Letta's order quirk, §1.8).
+    const newest = page.getPaginatedItems().map((m) => (m as { content: string }).content);
+    expect(newest.sort()).toEqual(['line 2998', 'line 2999']);
+    const exported = await exportFile(agent.id);
+    expect(exported.agents[0]!.messages).toHaveLength(3000);
+    expect(exported.agents[0]!.in_context_message_ids).toEqual(['message-0', 'message-2998', 'message-2999']);
+  });
+
   it('imports Letta’s published shapes: a double-encoded memgpt agent with its conversation', async () => {
     const { agent_ids } = await importText(fixture('memgpt-double-encoded.af'));
     const agent = await retrieve(agent_ids[0]!);
