@@ -87,7 +87,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     });
     const services: Services = {
       agents,
-      agentFiles: new AgentFileService(stores, agents, blocks, runtime.prompts, {
+      agentFiles: new AgentFileService(stores, agents, blocks, archival, runtime.prompts, {
         maxBytes: config.agentFileMaxBytes,
         maxDepth: AGENT_FILE_MAX_DEPTH,
       }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { passageCreateSchema } from './archival.js';
 import { jsonObject, opt, queryBool, queryString } from './common.js';
 
 /**
@@ -73,6 +74,8 @@ export const agentFileAgentSchema = z.looseObject({
   tool_exec_environment_variables: opt(z.record(z.string(), z.string().nullable())),
   in_context_message_ids: z.array(fileId('message')).default([]),
   messages: z.array(agentFileMessageSchema).default([]),
+  /** Cairn's extension (`include_passages`): the agent's archival memory. Letta's importer ignores it. */
+  passages: z.array(passageCreateSchema).default([]),
 });
 export type AgentFileAgent = z.infer<typeof agentFileAgentSchema>;
 
@@ -143,6 +146,8 @@ export type Skill = z.infer<typeof skillSchema>;
 export const exportAgentQuery = z.object({
   conversation_id: queryString(),
   scrub_messages: queryBool(false),
+  /** Cairn's extension: carry the agent's archival passages too. */
+  include_passages: queryBool(false),
   use_legacy_format: queryBool(false),
   max_steps: queryString(),
 });
@@ -152,12 +157,14 @@ export const exportAgentRequest = z
     skills: z.array(skillSchema).default([]),
     conversation_id: opt(z.string()),
     scrub_messages: z.boolean().default(false),
+    include_passages: z.boolean().default(false),
   })
   .meta({ id: 'ExportAgentRequest' });
 
 export interface ExportOptions {
   conversationId?: string | null | undefined;
   scrubMessages: boolean;
+  includePassages?: boolean;
   skills?: Skill[];
 }
 

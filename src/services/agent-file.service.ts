@@ -25,6 +25,7 @@ import type { ToolRecord } from '../store/tool.store.js';
 import { deriveToolSchema, toolFunction, ToolSchemaError } from '../tools/schema/index.js';
 import { parseModule } from '../tools/schema/python-ast.js';
 import type { AgentService } from './agent.service.js';
+import type { ArchivalService } from './archival.service.js';
 import type { BlockService } from './block.service.js';
 import { validateAgentFileReferences } from './agent-file-checks.js';
 
@@ -72,6 +73,7 @@ export class AgentFileService {
     private readonly stores: Stores,
     private readonly agents: AgentService,
     private readonly blocks: BlockService,
+    private readonly archival: ArchivalService,
     private readonly prompts: SystemPrompts,
     readonly limits: AgentFileLimits,
   ) {}
@@ -100,6 +102,7 @@ export class AgentFileService {
         inContext = (await inContextIds(tx, row, conversationId)).flatMap((id) => ids.known(id) ?? []);
       }
 
+      const passages = options.includePassages ? await exportPassages(tx, agentId) : undefined;
       const secretNames = Object.keys(parseJson<Record<string, string>>(row.secrets, {}));
       const blankSecrets = Object.fromEntries(secretNames.map((name) => [name, '']));
       const llmConfig = agent.llm_config as Record<string, unknown>;
@@ -162,6 +165,7 @@ export class AgentFileService {
             messages,
             files_agents: [],
             group_ids: [],
+            ...(passages ? { passages } : {}),
           },
         ],
         // Cairn has no groups, files, folders or MCP-server records yet: Letta's schema requires the arrays.
@@ -218,6 +222,8 @@ export class AgentFileService {
           tx,
         );
         if (!options.stripMessages) await this.importMessages(tx, created.id, created.message_ids, agent);
+        // Queued for embedding with the agent's (possibly overridden) model once the transaction commits.
+        for (const passage of agent.passages) await this.archival.insert(created.id, passage, tx);
         agentIds.push(created.id);
       }
       return agentIds;
@@ -269,6 +275,27 @@ export class AgentFileService {
     await tx.messages.deleteByIds(replaced);
     await this.prompts.rebuild(tx, agentId, true);
   }
+}
+
+/** Every passage of the agent's archives, oldest first; tags read in batches to stay under parameter limits. */
+async function exportPassages(tx: Stores, agentId: string): Promise<Record<string, unknown>[]> {
+  const archives = await tx.archival.archivesOf(agentId);
+  const rows = await tx.archival.listPassages(
+    archives.map((a) => a.id),
+    undefined,
+    { limit: Number.MAX_SAFE_INTEGER, order: 'asc' },
+  );
+  const tags = new Map<string, string[]>();
+  for (let start = 0; start < rows.length; start += MESSAGE_BATCH) {
+    const batch = await tx.archival.tagsFor(rows.slice(start, start + MESSAGE_BATCH).map((r) => r.id));
+    for (const [id, list] of batch) tags.set(id, list);
+  }
+  return rows.map((row) => ({
+    text: row.text,
+    tags: tags.get(row.id) ?? [],
+    metadata: parseJson(row.metadata, {}),
+    created_at: row.created_at,
+  }));
 }
 
 function parseAgentFile(document: unknown): AgentFile {

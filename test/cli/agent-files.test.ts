@@ -59,6 +59,14 @@ describe('cairn export / cairn import', () => {
     const { agent_ids } = JSON.parse(kept.stdout) as { agent_ids: string[] };
     expect((await client.agents.retrieve(agent_ids[0]!)).name).toBe('cli-agent');
 
+    await client.agents.passages.create(agent.id, { text: 'remember the milk' });
+    const withPassages = await cairn(['export', agent.id, '--include-passages', '--scrub-messages']);
+    const carried = JSON.parse(withPassages.stdout) as {
+      agents: { passages: { text: string }[]; messages: unknown[] }[];
+    };
+    expect(carried.agents[0]!.passages.map((p) => p.text)).toEqual(['remember the milk']);
+    expect(carried.agents[0]!.messages).toEqual([]);
+
     writeFileSync(join(dir, 'broken.af'), readFileSync(path, 'utf8').slice(0, 100));
     const broken = await cairn(['import', join(dir, 'broken.af')]);
     expect(broken.code).toBe(1);

@@ -146,6 +146,28 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
     expect(renamed.message_ids).toHaveLength(1);
   });
 
+  it('carries archival passages when asked (include_passages, a Cairn extension Letta ignores)', async () => {
+    const agent = await server.client.agents.create({ model: 'openai/gpt-4o-mini' });
+    await server.client.agents.passages.create(agent.id, { text: 'The launch is on Friday', tags: ['plans'] });
+    await server.client.agents.passages.create(agent.id, { text: 'Ada prefers tea' });
+    expect((await exportFile(agent.id)).agents[0]!.passages).toBeUndefined();
+    const file = await exportFile(agent.id, { include_passages: true });
+    expectLettaSchema('AgentFileSchema', file);
+    expect(file.agents[0]!.passages).toMatchObject([
+      { text: 'The launch is on Friday', tags: ['plans'] },
+      { text: 'Ada prefers tea', tags: [] },
+    ]);
+    const { agent_ids } = await importText(JSON.stringify(file));
+    const copied = await server.client.agents.passages.list(agent_ids[0]!);
+    expect(copied.map((p) => [p.text, p.tags])).toEqual([
+      ['The launch is on Friday', ['plans']],
+      ['Ada prefers tea', []],
+    ]);
+    expect(
+      copied.every((p) => p.created_at === file.agents[0]!.passages.find((q: any) => q.text === p.text).created_at),
+    ).toBe(true);
+  });
+
   it('exports with scrub_messages, a conversation, and skills through POST', async () => {
     const agent = await server.client.agents.create({ model: 'openai/gpt-4o-mini' });
     const scrubbed = await exportFile(agent.id, { scrub_messages: true });

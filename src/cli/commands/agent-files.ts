@@ -28,21 +28,29 @@ export function registerAgentFiles(program: Command): void {
       .description('Write an agent as a Letta Agent File (.af) to stdout')
       .argument('<agent-id>')
       .option('--conversation <id>', "export this conversation's messages instead of the agent's own thread")
-      .option('--scrub-messages', 'leave every message out (configuration and memory only)'),
+      .option('--scrub-messages', 'leave every message out (configuration and memory only)')
+      .option('--include-passages', "carry the agent's archival memory too (a Cairn extension)"),
   ).action(
-    action(async (agentId: string, o: ClientFlags & { conversation?: string; scrubMessages?: boolean }) => {
-      progress(`exporting ${agentId}…`);
-      const file = (await clientFrom(o).agents.exportFile(agentId, {
-        ...(o.conversation ? { conversation_id: o.conversation } : {}),
-        ...(o.scrubMessages ? { scrub_messages: true } : {}),
-      })) as unknown as { agents: { name: string; messages: unknown[] }[]; blocks: unknown[]; tools: unknown[] };
-      progressDone();
-      process.stdout.write(`${JSON.stringify(file, null, 2)}\n`);
-      const [agent] = file.agents;
-      process.stderr.write(
-        `exported ${agent?.name ?? agentId}: ${agent?.messages.length ?? 0} messages, ${file.blocks.length} blocks, ${file.tools.length} tools\n`,
-      );
-    }),
+    action(
+      async (
+        agentId: string,
+        o: ClientFlags & { conversation?: string; scrubMessages?: boolean; includePassages?: boolean },
+      ) => {
+        progress(`exporting ${agentId}…`);
+        const file = (await clientFrom(o).agents.exportFile(agentId, {
+          ...(o.conversation ? { conversation_id: o.conversation } : {}),
+          ...(o.scrubMessages ? { scrub_messages: true } : {}),
+          // Not in the SDK's types: the SDK sends query fields as they are.
+          ...(o.includePassages ? ({ include_passages: true } as object) : {}),
+        })) as unknown as { agents: { name: string; messages: unknown[] }[]; blocks: unknown[]; tools: unknown[] };
+        progressDone();
+        process.stdout.write(`${JSON.stringify(file, null, 2)}\n`);
+        const [agent] = file.agents;
+        process.stderr.write(
+          `exported ${agent?.name ?? agentId}: ${agent?.messages.length ?? 0} messages, ${file.blocks.length} blocks, ${file.tools.length} tools\n`,
+        );
+      },
+    ),
   );
 
   withConnection(

@@ -58,6 +58,7 @@ export const agentFileRoutes: RouteModule = async (app) => {
       const body = await sendFile(request.params.agent_id, {
         conversationId: thread(request.query.conversation_id),
         scrubMessages: request.query.scrub_messages,
+        includePassages: request.query.include_passages,
       });
       return reply.type('application/json').send(body);
     },
@@ -67,10 +68,16 @@ export const agentFileRoutes: RouteModule = async (app) => {
     '/agents/:agent_id/export',
     { schema: { tags, params: agentIdParams, body: exportAgentRequest.nullish() } },
     async (request, reply) => {
-      const options = request.body ?? { skills: [], scrub_messages: false, conversation_id: null };
+      const options = request.body ?? {
+        skills: [],
+        scrub_messages: false,
+        include_passages: false,
+        conversation_id: null,
+      };
       const body = await sendFile(request.params.agent_id, {
         conversationId: thread(options.conversation_id),
         scrubMessages: options.scrub_messages,
+        includePassages: options.include_passages,
         skills: options.skills,
       });
       return reply.type('application/json').send(body);
