@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { passageCreateSchema } from './archival.js';
+import { createBlockSchema } from './block.js';
 import { jsonObject, opt, queryBool, queryString } from './common.js';
 
 /**
@@ -79,20 +80,8 @@ export const agentFileAgentSchema = z.looseObject({
 });
 export type AgentFileAgent = z.infer<typeof agentFileAgentSchema>;
 
-export const agentFileBlockSchema = z.looseObject({
-  id: fileId('block'),
-  label: z.string().min(1),
-  value: z.string().nullish(),
-  limit: opt(z.number().int().positive()),
-  description: opt(z.string()),
-  read_only: opt(z.boolean()),
-  hidden: opt(z.boolean()),
-  metadata: opt(jsonObject),
-  tags: opt(z.array(z.string())),
-  project_id: opt(z.string()),
-  template_name: opt(z.string()),
-  is_template: opt(z.boolean()),
-});
+/** Letta's `BlockSchema` is `CreateBlock` plus the file id. */
+export const agentFileBlockSchema = createBlockSchema.extend({ id: fileId('block') });
 export type AgentFileBlock = z.infer<typeof agentFileBlockSchema>;
 
 export const agentFileToolSchema = z.looseObject({

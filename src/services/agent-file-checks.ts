@@ -46,7 +46,7 @@ export function validateAgentFileReferences(file: AgentFile): void {
     }
   });
   for (const block of file.blocks) {
-    const length = (block.value ?? '').length;
+    const length = block.value.length;
     if (block.limit != null && length > block.limit) {
       problems.push(
         `block ${block.id} ('${block.label}') holds ${length} characters, over its limit of ${block.limit}`,

@@ -198,7 +198,7 @@ export class AgentFileService {
       for (const block of file.blocks) {
         const created = await this.blocks.insert(tx, {
           label: block.label,
-          value: block.value ?? '',
+          value: block.value,
           limit: block.limit,
           description: block.description,
           read_only: block.read_only,
