@@ -19,6 +19,8 @@ export interface CairnConfig {
   bodyLimitBytes: number;
   /** `CAIRN_RATE_LIMIT`: requests per minute per API key (or per address without one); 0, the default, is off. */
   rateLimitPerMinute: number;
+  /** `CAIRN_AGENT_FILE_MAX_BYTES`: the largest `.af` upload `POST /v1/agents/import` reads. */
+  agentFileMaxBytes: number;
   defaultLlmHandle: string;
   defaultEmbeddingHandle: string;
   /** The environment LLM providers are configured from (keys, base URLs, timeouts): `src/llm/settings.ts`. */
@@ -92,6 +94,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimitBytes: Number(env.CAIRN_BODY_LIMIT_BYTES ?? 10 * 1024 * 1024),
     rateLimitPerMinute: rateLimit(env.CAIRN_RATE_LIMIT),
+    agentFileMaxBytes: Number(env.CAIRN_AGENT_FILE_MAX_BYTES ?? 32 * 1024 * 1024),
     defaultLlmHandle: env.LETTA_DEFAULT_LLM_HANDLE ?? 'openai/gpt-4o-mini',
     defaultEmbeddingHandle: env.LETTA_DEFAULT_EMBEDDING_HANDLE ?? LOCAL_EMBEDDING_HANDLE,
     llmEnv: env,

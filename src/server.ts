@@ -10,6 +10,7 @@ import type { LlmProviders } from './llm/types.js';
 import { Runtime } from './runtime/index.js';
 import { createSearchIndexes, type SearchIndexes } from './search/index.js';
 import { ActivityService } from './services/activity.service.js';
+import { AgentFileService } from './services/agent-file.service.js';
 import { AgentService } from './services/agent.service.js';
 import { ArchivalService } from './services/archival.service.js';
 import { BlockHistoryService } from './services/block-history.service.js';
@@ -36,6 +37,9 @@ import { mcpSettingsFromEnv } from './tools/mcp/config.js';
 import { McpToolExecutor } from './tools/mcp/executor.js';
 import { CustomToolExecutor } from './tools/custom-executor.js';
 import { pythonSandboxFromEnv, ToolSandbox } from './tools/runners/index.js';
+
+/** Letta's files nest a few levels (tool schemas a few more); far deeper JSON is hostile, not an agent. */
+const AGENT_FILE_MAX_DEPTH = 100;
 
 export interface Cairn {
   app: App;
@@ -96,17 +100,19 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       // Read when a tool runs, by which time `services` exists.
       agentStates: { get: (agentId) => services.agents.get(agentId, 'all') },
     });
+    const agents = new AgentService(
+      stores,
+      blocks,
+      events,
+      { llmHandle: config.defaultLlmHandle, embeddingHandle: config.defaultEmbeddingHandle },
+      secretBox,
+    );
     const services: Services = {
-      agents: new AgentService(
-        stores,
-        blocks,
-        events,
-        {
-          llmHandle: config.defaultLlmHandle,
-          embeddingHandle: config.defaultEmbeddingHandle,
-        },
-        secretBox,
-      ),
+      agents,
+      agentFiles: new AgentFileService(stores, agents, blocks, archival, runtime.prompts, {
+        maxBytes: config.agentFileMaxBytes,
+        maxDepth: AGENT_FILE_MAX_DEPTH,
+      }),
       blocks,
       blockHistory: new BlockHistoryService(stores, blocks),
       identities: new IdentityService(stores),

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { CAIRN_VERSION } from '../version.js';
+import { registerAgentFiles } from './commands/agent-files.js';
 import { registerAgents } from './commands/agents.js';
 import { registerBlocks } from './commands/blocks.js';
 import { registerHooks } from './commands/hooks.js';
@@ -34,6 +35,7 @@ program
 registerMcp(program);
 registerHooks(program);
 registerAgents(program);
+registerAgentFiles(program);
 registerBlocks(program);
 registerPassages(program);
 

@@ -217,8 +217,11 @@ export class AgentService {
     });
   }
 
-  /** Creates the agent with its blocks, tools, tags and identities in one transaction; returns it fully loaded. */
-  async create(input: CreateAgent): Promise<AgentState> {
+  /**
+   * Creates the agent with its blocks, tools, tags and identities in one transaction (the caller's, when given: an
+   * agent-file import creates several agents atomically); returns it fully loaded.
+   */
+  async create(input: CreateAgent, within: Stores = this.stores): Promise<AgentState> {
     const agentType: AgentType = input.agent_type ?? 'letta_v1_agent';
     const model = requestedHandle(input.model, input.llm_config) ?? this.defaults.llmHandle;
     const embedding = requestedHandle(input.embedding, input.embedding_config) ?? this.defaults.embeddingHandle;
@@ -231,7 +234,7 @@ export class AgentService {
     const embeddingConfig = { ...embeddingConfigFor(embedding), ...(input.embedding_config ?? {}) };
     const enableSleeptime = input.enable_sleeptime ?? false;
 
-    return this.stores.transaction(async (tx) => {
+    return within.transaction(async (tx) => {
       const toolIds = await this.resolveTools(tx, input, agentType, enableSleeptime);
       const now = nowIso();
       const id = newId('agent');

@@ -1,5 +1,6 @@
 import type { Runtime } from '../runtime/index.js';
 import type { ActivityService } from './activity.service.js';
+import type { AgentFileService } from './agent-file.service.js';
 import type { AgentService } from './agent.service.js';
 import type { ArchivalService } from './archival.service.js';
 import type { BlockHistoryService } from './block-history.service.js';
@@ -21,6 +22,8 @@ import type { ToolService } from './tool.service.js';
  */
 export interface Services {
   agents: AgentService;
+  /** Letta Agent File (`.af`) export and import. */
+  agentFiles: AgentFileService;
   blocks: BlockService;
   blockHistory: BlockHistoryService;
   identities: IdentityService;

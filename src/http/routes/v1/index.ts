@@ -1,4 +1,5 @@
 import type { RouteModule } from '../types.js';
+import { agentFileRoutes } from './agent-files.js';
 import { agentRoutes } from './agents.js';
 import { archivalRoutes } from './archival.js';
 import { archiveRoutes } from './archives.js';
@@ -23,6 +24,7 @@ import { agentToolRoutes } from './agent-tools.js';
 export const v1Routes: RouteModule = async (app) => {
   await app.register(healthRoutes);
   await app.register(agentRoutes);
+  await app.register(agentFileRoutes);
   await app.register(coreMemoryRoutes);
   await app.register(blockRoutes);
   await app.register(blockHistoryRoutes);

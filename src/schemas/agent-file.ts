@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { passageCreateSchema } from './archival.js';
+import { createBlockSchema } from './block.js';
+import { jsonObject, opt, queryBool, queryString } from './common.js';
+
+/**
+ * Letta's Agent File (`.af`), the "v2" multi-entity format of `letta/schemas/agent_file.py`. Import validates only
+ * what Cairn reads, loosely (unknown fields are ignored as pydantic ignores them); export emits every field Letta
+ * emits, so that a Letta server can import what Cairn exports.
+ */
+
+/** Ids inside a file are per-kind counters (`agent-0`, `message-3`), never database ids (`_validate_id_format`). */
+const fileId = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}-\\d+$`), { message: `should look like '${prefix}-<integer>'` });
+
+const MESSAGE_ROLES = ['system', 'user', 'assistant', 'tool', 'function', 'approval', 'summary'] as const;
+
+const contentPart = z.looseObject({ type: z.string() });
+
+const toolCall = z.looseObject({
+  id: z.string(),
+  type: z.literal('function').default('function'),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+});
+
+export const agentFileMessageSchema = z.looseObject({
+  id: fileId('message'),
+  role: z.enum(MESSAGE_ROLES),
+  content: z.union([z.string(), z.array(contentPart)]).nullish(),
+  name: opt(z.string()),
+  otid: opt(z.string()),
+  sender_id: opt(z.string()),
+  group_id: opt(z.string()),
+  model: opt(z.string()),
+  tool_calls: opt(z.array(toolCall)),
+  tool_call_id: opt(z.string()),
+  tool_returns: opt(z.array(z.looseObject({}))),
+  created_at: opt(z.string().refine((v) => !Number.isNaN(Date.parse(v)), { message: 'is not a timestamp' })),
+  approve: opt(z.boolean()),
+  approval_request_id: opt(z.string()),
+  denial_reason: opt(z.string()),
+  approvals: opt(z.array(z.looseObject({}))),
+  /** Cairn's extension: Letta has no column for a failed step's messages. */
+  is_err: opt(z.boolean()),
+});
+export type AgentFileMessage = z.infer<typeof agentFileMessageSchema>;
+
+export const agentFileAgentSchema = z.looseObject({
+  id: fileId('agent'),
+  name: opt(z.string()),
+  agent_type: opt(z.string()),
+  system: opt(z.string()),
+  description: opt(z.string()),
+  metadata: opt(jsonObject),
+  tool_ids: opt(z.array(fileId('tool'))),
+  block_ids: opt(z.array(fileId('block'))),
+  tool_rules: opt(z.array(z.looseObject({ tool_name: z.string(), type: z.string() }))),
+  tags: opt(z.array(z.string())),
+  llm_config: opt(jsonObject),
+  embedding_config: opt(jsonObject),
+  model: opt(z.string()),
+  embedding: opt(z.string()),
+  model_settings: opt(jsonObject),
+  compaction_settings: opt(jsonObject),
+  context_window_limit: opt(z.number().int().positive()),
+  response_format: opt(jsonObject),
+  message_buffer_autoclear: opt(z.boolean()),
+  enable_sleeptime: opt(z.boolean()),
+  timezone: opt(z.string()),
+  hidden: opt(z.boolean()),
+  project_id: opt(z.string()),
+  template_id: opt(z.string()),
+  base_template_id: opt(z.string()),
+  secrets: opt(z.record(z.string(), z.string().nullable())),
+  tool_exec_environment_variables: opt(z.record(z.string(), z.string().nullable())),
+  in_context_message_ids: z.array(fileId('message')).default([]),
+  messages: z.array(agentFileMessageSchema).default([]),
+  /** Cairn's extension (`include_passages`): the agent's archival memory. Letta's importer ignores it. */
+  passages: z.array(passageCreateSchema).default([]),
+});
+export type AgentFileAgent = z.infer<typeof agentFileAgentSchema>;
+
+/** Letta's `BlockSchema` is `CreateBlock` plus the file id. */
+export const agentFileBlockSchema = createBlockSchema.extend({ id: fileId('block') });
+export type AgentFileBlock = z.infer<typeof agentFileBlockSchema>;
+
+export const agentFileToolSchema = z.looseObject({
+  id: fileId('tool'),
+  name: opt(z.string().min(1)),
+  description: opt(z.string()),
+  tool_type: opt(z.string()),
+  source_type: opt(z.string()),
+  source_code: opt(z.string()),
+  json_schema: opt(jsonObject),
+  args_json_schema: opt(jsonObject),
+  return_char_limit: opt(z.number().int().positive()),
+  pip_requirements: opt(z.array(z.unknown())),
+  npm_requirements: opt(z.array(z.unknown())),
+  default_requires_approval: opt(z.boolean()),
+  enable_parallel_execution: opt(z.boolean()),
+  tags: opt(z.array(z.string())),
+  metadata_: opt(jsonObject),
+});
+export type AgentFileTool = z.infer<typeof agentFileToolSchema>;
+
+/** The kinds Cairn does not store yet are accepted in any Letta shape, and reported as skipped. */
+const kindNotStored = z.array(z.looseObject({ id: z.string() }));
+
+export const agentFileSchema = z.looseObject({
+  agents: z.array(agentFileAgentSchema).min(1, 'an agent file must contain at least one agent'),
+  groups: kindNotStored.default([]),
+  blocks: z.array(agentFileBlockSchema).default([]),
+  files: kindNotStored.default([]),
+  sources: kindNotStored.default([]),
+  tools: z.array(agentFileToolSchema).default([]),
+  mcp_servers: kindNotStored.default([]),
+  skills: z.array(z.looseObject({ name: z.string() })).default([]),
+  metadata: opt(z.record(z.string(), z.unknown())),
+  created_at: opt(z.string()),
+});
+export type AgentFile = z.infer<typeof agentFileSchema>;
+
+export const skillSchema = z
+  .object({
+    name: z.string(),
+    files: opt(z.record(z.string(), z.string())),
+    source_url: opt(z.string()),
+  })
+  .refine((s) => (s.files != null && 'SKILL.md' in s.files) || s.source_url != null, {
+    message: "Either files (with 'SKILL.md') or source_url must be provided",
+  })
+  .meta({ id: 'SkillSchema' });
+export type Skill = z.infer<typeof skillSchema>;
+
+export const exportAgentQuery = z.object({
+  conversation_id: queryString(),
+  scrub_messages: queryBool(false),
+  /** Cairn's extension: carry the agent's archival passages too. */
+  include_passages: queryBool(false),
+  use_legacy_format: queryBool(false),
+  max_steps: queryString(),
+});
+
+export const exportAgentRequest = z
+  .object({
+    skills: z.array(skillSchema).default([]),
+    conversation_id: opt(z.string()),
+    scrub_messages: z.boolean().default(false),
+    include_passages: z.boolean().default(false),
+  })
+  .meta({ id: 'ExportAgentRequest' });
+
+export interface ExportOptions {
+  conversationId?: string | null | undefined;
+  scrubMessages: boolean;
+  includePassages?: boolean;
+  skills?: Skill[];
+}
+
+export interface ImportOptions {
+  appendCopySuffix: boolean;
+  overrideName?: string | undefined;
+  overrideExistingTools: boolean;
+  stripMessages: boolean;
+  projectId?: string | undefined;
+  /** Values for the secrets the file names (exports blank them). */
+  envVars?: Record<string, string> | undefined;
+  model?: string | undefined;
+  embedding?: string | undefined;
+}
+
+export const importedAgentsResponse = z
+  .object({ agent_ids: z.array(z.string()) })
+  .meta({ id: 'ImportedAgentsResponse' });
