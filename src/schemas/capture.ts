@@ -25,8 +25,8 @@ export const captureResultSchema = z.object({
 
 export const messageSearchBodySchema = z.object({
   query: z.string(),
-  agent_id: idOf('agent'),
-  conversation_id: idOf('conv').nullish(),
+  agent_id: idOf('agent').nullish(),
+  conversation_id: z.union([z.literal('default'), idOf('conv')]).nullish(),
   start_date: z.string().nullish(),
   end_date: z.string().nullish(),
   limit: z.number().int().min(1).max(1000).optional(),

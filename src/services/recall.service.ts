@@ -18,6 +18,7 @@ export interface RecallSearchOptions {
   /** `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (naive = the agent's timezone), inclusive; a date-only end is end of day. */
   startDate?: string | null | undefined;
   endDate?: string | null | undefined;
+  /** `null`: the agent's default thread only. */
   conversationId?: string | null | undefined;
 }
 
@@ -43,14 +44,23 @@ export class RecallService {
   async search(agentId: string, options: RecallSearchOptions, tx: Stores = this.stores): Promise<RecallHit[]> {
     const agent = await tx.agents.findById(agentId);
     if (!agent) throw missing('Agent', agentId);
+    return this.searchIn(agentId, zoneOrUtc(agent.timezone), options, tx);
+  }
+
+  /** `agentId` undefined searches every agent's history, with dates read in UTC. */
+  private async searchIn(
+    agentId: string | undefined,
+    timeZone: string,
+    options: RecallSearchOptions,
+    tx: Stores,
+  ): Promise<RecallHit[]> {
     const limit = options.limit ?? 5;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
       throw invalidField(['limit'], `limit must be an integer between 1 and ${MAX_LIMIT}`, limit);
-    const timeZone = zoneOrUtc(agent.timezone);
     const filter: RecallFilter = {
       agentId,
       roles: options.roles?.length ? options.roles : DEFAULT_ROLES,
-      conversationId: options.conversationId ?? undefined,
+      conversationId: options.conversationId,
       start: options.startDate ? parseBound(options.startDate, 'start', timeZone, ['start_date']) : undefined,
       end: options.endDate ? parseBound(options.endDate, 'end', timeZone, ['end_date']) : undefined,
       excludeToolCalls: ['conversation_search'],
@@ -70,14 +80,18 @@ export class RecallService {
 
   /** `POST /v1/messages/search`: recall hits as Letta Cloud's message search results. */
   async searchMessages(body: MessageSearchBody) {
-    const hits = await this.search(body.agent_id, {
+    const options: RecallSearchOptions = {
       query: body.query,
       roles: body.roles,
       limit: body.limit ?? 10,
       startDate: body.start_date,
       endDate: body.end_date,
-      conversationId: body.conversation_id,
-    });
+      // Letta Code names the agent's own thread `default`, as everywhere else in the API.
+      conversationId: body.conversation_id === 'default' ? null : (body.conversation_id ?? undefined),
+    };
+    const hits = body.agent_id
+      ? await this.search(body.agent_id, options)
+      : await this.searchIn(undefined, 'UTC', options, this.stores);
     return hits.map(({ message, timestamp }) => ({
       message_type: `${message.role === 'tool' ? 'tool_return' : message.role}_message`,
       message_id: message.id,
