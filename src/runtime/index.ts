@@ -9,7 +9,7 @@ import type { ArchivalPort, BlockWriter, RecallPort } from '../domain/ports.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import { compactThread, estimateThreadTokens } from './compaction.js';
 import { AgentLoop } from './loop.js';
-import { contentOf, toolCallsOf, type MessageLike } from '../domain/messages.js';
+import { contentOf, toStoredMessage, type MessageLike } from '../domain/messages.js';
 import { inContextIds, SystemPrompts } from './system-prompt.js';
 import { systemSections } from './context-sections.js';
 import { asRequestError } from './turn-errors.js';
@@ -213,21 +213,7 @@ export class Runtime {
       directories: directories || null,
       summary_memory: summary,
       functions_definitions: functions,
-      messages: rows.map((r) => ({
-        id: r.id,
-        agent_id: r.agent_id,
-        model: r.model,
-        role: r.role,
-        content: contentOf(r),
-        name: r.name,
-        tool_calls: r.tool_calls ? toolCallsOf(r) : null,
-        tool_call_id: r.tool_call_id,
-        step_id: r.step_id,
-        run_id: r.run_id,
-        otid: r.otid,
-        conversation_id: r.conversation_id,
-        created_at: r.created_at,
-      })),
+      messages: rows.map(toStoredMessage),
     };
   }
 }

@@ -4,7 +4,8 @@ import type { Stores } from '../store/index.js';
 import type { MessageRecord } from '../store/message.store.js';
 import type { RecallFilter } from '../store/recall.store.js';
 import { queryTerms } from './search-text.js';
-import type { MessageSearchBody } from '../schemas/capture.js';
+import type { MessageSearchBody, OrgMessageSearchBody } from '../schemas/capture.js';
+import { toStoredMessage } from '../domain/messages.js';
 import { missing } from '../domain/errors.js';
 
 export type RecallRole = 'user' | 'assistant' | 'tool' | 'system';
@@ -78,20 +79,35 @@ export class RecallService {
     }));
   }
 
-  /** `POST /v1/messages/search`: recall hits as Letta Cloud's message search results. */
-  async searchMessages(body: MessageSearchBody) {
+  /** One agent's history, or with no agent every agent's; a conversation of `default` is the agent's own thread. */
+  private searchScoped(body: MessageSearchBody | OrgMessageSearchBody, defaultLimit: number): Promise<RecallHit[]> {
     const options: RecallSearchOptions = {
       query: body.query,
       roles: body.roles,
-      limit: body.limit ?? 10,
+      limit: body.limit ?? defaultLimit,
       startDate: body.start_date,
       endDate: body.end_date,
-      // Letta Code names the agent's own thread `default`, as everywhere else in the API.
       conversationId: body.conversation_id === 'default' ? null : (body.conversation_id ?? undefined),
     };
-    const hits = body.agent_id
-      ? await this.search(body.agent_id, options)
-      : await this.searchIn(undefined, 'UTC', options, this.stores);
+    return body.agent_id ? this.search(body.agent_id, options) : this.searchIn(undefined, 'UTC', options, this.stores);
+  }
+
+  /** `POST /v1/agents/messages/search`: Letta's `MessageSearchResult`s, full-text ranked. */
+  async searchStoredMessages(body: OrgMessageSearchBody) {
+    const hits = await this.searchScoped(body, 50);
+    return hits.map((hit, i) => ({
+      embedded_text: hit.message.text,
+      message: toStoredMessage(hit.message),
+      fts_rank: hit.relevance === undefined ? null : i + 1,
+      vector_rank: null,
+      // Reciprocal rank fusion over the one ranking there is (k = 60, as Letta fuses).
+      rrf_score: 1 / (60 + i + 1),
+    }));
+  }
+
+  /** `POST /v1/messages/search`: recall hits as Letta Cloud's message search results. */
+  async searchMessages(body: MessageSearchBody) {
+    const hits = await this.searchScoped(body, 10);
     return hits.map(({ message, timestamp }) => ({
       message_type: `${message.role === 'tool' ? 'tool_return' : message.role}_message`,
       message_id: message.id,

@@ -16,6 +16,10 @@ import { runRoutes } from './runs.js';
 import { conversationRoutes } from './conversations.js';
 import { captureRoutes } from './capture.js';
 import { toolRoutes } from './tools.js';
+import { stepRoutes } from './steps.js';
+import { jobRoutes } from './jobs.js';
+import { orgMessageRoutes } from './org-messages.js';
+import { groupRoutes } from './groups.js';
 
 /** Every `/v1` route module; each feature adds its own file and one line here. */
 export const v1Routes: RouteModule = async (app) => {
@@ -36,4 +40,8 @@ export const v1Routes: RouteModule = async (app) => {
   await app.register(conversationRoutes);
   await app.register(captureRoutes);
   await app.register(toolRoutes);
+  await app.register(stepRoutes);
+  await app.register(jobRoutes);
+  await app.register(orgMessageRoutes);
+  await app.register(groupRoutes);
 };
