@@ -13,6 +13,7 @@ import type { RecallService } from './recall.service.js';
 import type { RunService } from './run.service.js';
 import type { StepService } from './step.service.js';
 import type { GroupService } from './group.service.js';
+import type { ProviderService } from './provider.service.js';
 import type { TagService } from './tag.service.js';
 import type { ToolService } from './tool.service.js';
 
@@ -34,6 +35,7 @@ export interface Services {
   runs: RunService;
   steps: StepService;
   groups: GroupService;
+  providers: ProviderService;
   conversations: ConversationService;
   models: ModelService;
   /** What the memory inspector reads beyond Letta's routes. */

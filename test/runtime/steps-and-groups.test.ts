@@ -121,7 +121,7 @@ describe.each(testDialects())('steps, runs, jobs and groups [%s]', (dialect) => 
       const r = await client.runs.retrieve(run.id);
       return r.status === 'completed' ? r : undefined;
     });
-    const block = await client.blocks.retrieve(human.id);
+    const block = await client.blocks.retrieve(human.id!);
     expect(block.value).toBe('Name: Ada. Loves tea.');
     const runUsage = await client.runs.usage.retrieve(run.id);
     expect(runUsage.total_tokens).toBeGreaterThan(0);
@@ -138,6 +138,48 @@ describe.each(testDialects())('steps, runs, jobs and groups [%s]', (dialect) => 
     await client.agents.delete(primary.id);
     expect((await http('GET', url(`/agents/${sleeper.id}`))).status).toBe(404);
     expect((await http('GET', url(`/groups/${group!.id}`))).status).toBe(404);
+  });
+
+  it('a sleeptime run is cancellable like any run, and the group frequency can be changed', async () => {
+    const client = h.server.client;
+    const primary = await client.agents.create({ model: 'openai/gpt-4o-mini', enable_sleeptime: true });
+    const group = primary.managed_group as { id: string; agent_ids: string[] };
+    const patched = await http('PATCH', url(`/groups/${group.id}`), {
+      manager_config: { manager_type: 'sleeptime', sleeptime_agent_frequency: 1 },
+    });
+    expect(patched.body).toMatchObject({ sleeptime_agent_frequency: 1 });
+    const sleeper = group.agent_ids[0]!;
+    h.llm.setDefault((request) =>
+      JSON.stringify(request.body.messages).includes('You are a sleeptime agent')
+        ? { text: 'slow review', delayMs: 3000 }
+        : { text: 'hi' },
+    );
+    await client.agents.messages.create(primary.id, { input: 'hello' });
+    const run = await waitFor(async () => (await client.runs.list({ agent_id: sleeper, active: true })).items[0]);
+    expect((await http('GET', url(`/runs/active?agent_id=${sleeper}`))).body.map((r: any) => r.id)).toEqual([run.id]);
+    expect(await client.agents.messages.cancel(sleeper)).toEqual({ [run.id]: 'cancelled' });
+    const ended = await waitFor(async () => {
+      const r = await client.runs.retrieve(run.id);
+      return r.status === 'cancelled' ? r : undefined;
+    });
+    expect(ended.stop_reason).toBe('cancelled');
+  });
+
+  it('GET /v1/providers lists the configured providers without their keys', async () => {
+    const listed = await http('GET', url('/providers/'));
+    expect(listed.status).toBe(200);
+    const names = (listed.body as { name: string }[]).map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['openai', 'anthropic']));
+    expect(JSON.stringify(listed.body)).not.toContain('sk-fake-openai');
+    expect(JSON.stringify(listed.body)).not.toContain('sk-ant-fake');
+    const openai = (listed.body as { id: string; name: string }[]).find((p) => p.name === 'openai')!;
+    expect(openai).toMatchObject({ provider_type: 'openai', provider_category: 'base', api_key: null });
+    expect(openai.id).toMatch(/^provider-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect((await http('GET', url(`/providers/${openai.id}`))).body).toEqual(openai);
+    expect((await http('GET', url('/providers/?provider_type=anthropic'))).body.map((p: any) => p.name)).toEqual([
+      'anthropic',
+    ]);
+    expect((await http('GET', url('/providers/provider-00000000-0000-4000-8000-000000000000'))).status).toBe(404);
   });
 
   it('/v1/groups creates, lists, updates, counts and deletes groups', async () => {

@@ -20,6 +20,7 @@ import { stepRoutes } from './steps.js';
 import { jobRoutes } from './jobs.js';
 import { orgMessageRoutes } from './org-messages.js';
 import { groupRoutes } from './groups.js';
+import { providerRoutes } from './providers.js';
 
 /** Every `/v1` route module; each feature adds its own file and one line here. */
 export const v1Routes: RouteModule = async (app) => {
@@ -44,4 +45,5 @@ export const v1Routes: RouteModule = async (app) => {
   await app.register(jobRoutes);
   await app.register(orgMessageRoutes);
   await app.register(groupRoutes);
+  await app.register(providerRoutes);
 };
