@@ -187,8 +187,12 @@ export class GroupService {
   private async afterTurn({ agentId, conversationId, outcome }: TurnEnded): Promise<void> {
     // Only the agent's own thread feeds its sleeptime agents; a failed turn has nothing new to review.
     if (conversationId !== null || outcome.error) return;
-    const group = await this.stores.groups.managedBy(agentId);
-    if (!group || group.manager_type !== 'sleeptime') return;
+    const [group, agent] = await Promise.all([
+      this.stores.groups.managedBy(agentId),
+      this.stores.agents.findById(agentId),
+    ]);
+    // As Letta: `enable_sleeptime: false` keeps the group but stops its reviews.
+    if (!group || group.manager_type !== 'sleeptime' || !agent?.enable_sleeptime) return;
     const frequency = group.sleeptime_agent_frequency;
     if (frequency !== null) {
       const count = await this.stores.groups.countTurn(group.id);

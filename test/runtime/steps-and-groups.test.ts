@@ -134,6 +134,12 @@ describe.each(testDialects())('steps, runs, jobs and groups [%s]', (dialect) => 
     expect(fifthMs).toBeLessThan(Math.max(...turnMs) * 3 + 200);
     expect((await client.agents.retrieve(primary.id)).multi_agent_group).toMatchObject({ turns_counter: 5 });
 
+    // Switched off, the group stays but reviews no more.
+    await client.agents.update(primary.id, { enable_sleeptime: false });
+    for (let i = 6; i <= 10; i++) await client.agents.messages.create(primary.id, { input: `turn ${i}` });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await client.runs.list({ agent_id: sleeper.id })).items).toHaveLength(1);
+
     // Deleting the primary takes its sleeptime agent and group with it.
     await client.agents.delete(primary.id);
     expect((await http('GET', url(`/agents/${sleeper.id}`))).status).toBe(404);
