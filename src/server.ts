@@ -24,6 +24,9 @@ import { MessageService } from './services/message.service.js';
 import { ModelService } from './services/model.service.js';
 import { RecallService } from './services/recall.service.js';
 import { RunService } from './services/run.service.js';
+import { StepService } from './services/step.service.js';
+import { GroupService } from './services/group.service.js';
+import { ProviderService } from './services/provider.service.js';
 import { archivalPort, recallPort } from './services/runtime-ports.js';
 import { TagService } from './services/tag.service.js';
 import { ToolService } from './services/tool.service.js';
@@ -128,8 +131,11 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       capture: new CaptureService(stores),
       messages: new MessageService(stores, runtime.prompts),
       runs: new RunService(stores, runtime.turns),
+      steps: new StepService(stores),
+      groups: new GroupService(stores, runtime.turns, logger.child({ component: 'groups' })),
       conversations: new ConversationService(stores, runtime.prompts),
       models: new ModelService(llm, embedders),
+      providers: new ProviderService(llm),
       activity: new ActivityService(stores),
       runtime,
     };

@@ -116,3 +116,22 @@ export const textOf = (row: Pick<MessageRecord, 'content'>): string =>
 
 /** Is this row an approval request still waiting for its answer (a `role=approval` row with tool calls)? */
 export const isApprovalRequest = (row: MessageLike): boolean => row.role === 'approval' && toolCallsOf(row).length > 0;
+
+/** A stored message in Letta's raw `Message` shape (the context overview, message search results). */
+export function toStoredMessage(r: MessageRecord) {
+  return {
+    id: r.id,
+    agent_id: r.agent_id,
+    model: r.model,
+    role: r.role,
+    content: contentOf(r),
+    name: r.name,
+    tool_calls: r.tool_calls ? toolCallsOf(r) : null,
+    tool_call_id: r.tool_call_id,
+    step_id: r.step_id,
+    run_id: r.run_id,
+    otid: r.otid,
+    conversation_id: r.conversation_id,
+    created_at: r.created_at,
+  };
+}

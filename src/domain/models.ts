@@ -81,12 +81,24 @@ export function llmConfigFor(
   };
 }
 
+/**
+ * Letta's provider defaults for a new agent's `max_output_tokens` (`get_default_max_output_tokens`): Anthropic's
+ * by model family, and for the OpenAI-style providers the 16384 its model specs give the common chat models.
+ */
+function defaultMaxOutputTokens(provider: string, model: string): number {
+  if (provider !== 'anthropic') return 16384;
+  if (model.includes('claude-opus-4-6') || model.includes('claude-sonnet-4-6')) return 21000;
+  if (model.includes('opus') || model.includes('sonnet')) return 16384;
+  return 8192;
+}
+
 export function defaultModelSettings(handle: string, parallelToolCalls: boolean | null | undefined) {
-  const { provider } = parseHandle(handle, 'model');
+  const { provider, model } = parseHandle(handle, 'model');
   const providerType = provider === 'anthropic' ? 'anthropic' : 'openai';
   return {
-    max_output_tokens: 4096,
-    parallel_tool_calls: parallelToolCalls ?? false,
+    max_output_tokens: defaultMaxOutputTokens(provider, model),
+    // Letta's ModelSettings default; the legacy `llm_config.parallel_tool_calls` keeps its own default of false.
+    parallel_tool_calls: parallelToolCalls ?? true,
     provider_type: providerType,
     temperature: 1,
     ...(providerType === 'openai'

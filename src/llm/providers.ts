@@ -112,6 +112,10 @@ export class CairnLlmProviders implements LlmProviders {
     return this.catalog.list(this.options.defaultHandle);
   }
 
+  configured(): ProviderSettings[] {
+    return [...this.settings.providers.values()];
+  }
+
   private notConfigured(name: string, handle: string, target: string): CairnError {
     const via = target === handle ? '' : ` ('${handle}' stands for LETTA_DEFAULT_LLM_HANDLE '${target}')`;
     const requirement = this.settings.requirements.get(name);

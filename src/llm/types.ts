@@ -3,6 +3,8 @@
  * types; providers translate them to the AI SDK. Tests swap in the scripted fake LLM server behind a real provider.
  */
 
+import type { ProviderSettings } from './settings.js';
+
 export type LlmContentPart =
   | { type: 'text'; text: string }
   | { type: 'image'; mediaType: string; data: string /* base64 */ }
@@ -131,4 +133,6 @@ export interface LlmProviders {
   /** The client for a handle; throws a 4xx CairnError naming the missing setting when its provider is not configured. */
   resolve(handle: string): LlmClient;
   listModels(): Promise<LlmModelInfo[]>;
+  /** The providers the operator configured, key included: for the caller to redact, never to show. */
+  configured(): ProviderSettings[];
 }

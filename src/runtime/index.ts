@@ -20,9 +20,9 @@ import { toolContextFor } from './tool-context.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import { compactThread, estimateThreadTokens } from './compaction.js';
 import { AgentLoop } from './loop.js';
-import { contentOf, toolCallsOf, type MessageLike } from '../domain/messages.js';
+import { contentOf, toStoredMessage, type MessageLike } from '../domain/messages.js';
 import { inContextIds, SystemPrompts } from './system-prompt.js';
-import { renderToolRules, type ToolRule } from '../domain/tool-rules.js';
+import { systemSections } from './context-sections.js';
 import { asRequestError } from './turn-errors.js';
 import { TurnService, type ConstraintErrors } from './turns.js';
 import { contextWindowOf, emptyUsage, modelHandleOf } from '../domain/turns.js';
@@ -199,75 +199,57 @@ export class Runtime {
       function: parseJson<Record<string, unknown>>(t.json_schema, {}),
     }));
     const tokens = (text: string) => Math.ceil(Buffer.byteLength(text) / 4);
-    const system =
-      rows[0] && rows[0].role === 'system'
-        ? contentOf(rows[0])
-            .map((p) => (p.type === 'text' ? p.text : ''))
-            .join('')
-        : '';
-    const memory = await this.prompts.memoryString(stores, agent);
-    const rules = renderToolRules(parseJson<ToolRule[]>(agent.tool_rules, [])).join('\n');
-    const metadataStart = system.indexOf('<memory_metadata>');
-    const external = metadataStart >= 0 ? system.slice(metadataStart) : '';
-    const messages = rows.slice(1) as MessageLike[];
-    const summary = messages.find(
-      (m) =>
-        m.role === 'summary' ||
-        (m.role === 'user' && contentOf(m).some((p) => p.type === 'text' && p.text.includes('"system_alert"'))),
-    );
+    const textOf = (m: MessageLike) =>
+      contentOf(m)
+        .map((p) => (p.type === 'text' ? p.text : ''))
+        .join('');
+    const sections = systemSections(rows[0] && rows[0].role === 'system' ? textOf(rows[0]) : '');
+    const systemPrompt = sections.systemPrompt ?? agent.system;
+    const core = sections.coreMemory ?? '';
+    const rules = sections.toolUsageRules ?? '';
+    const directories = sections.directories ?? '';
+    const external = sections.externalMemorySummary ?? '';
+    // Like Letta, only the message right after the system message can be the summary of what was compacted.
+    const first = rows[1] as MessageLike | undefined;
+    const summary =
+      first &&
+      (first.role === 'summary' ||
+        (first.role === 'user' && contentOf(first).some((p) => p.type === 'text' && p.text.includes('"system_alert"'))))
+        ? textOf(first)
+        : null;
+    const messages = rows.slice(summary === null ? 1 : 2) as MessageLike[];
     const total = await stores.messages.count(agentId, { kind: 'default' });
     const archival = await this.deps.archival.stats(agentId, stores);
     const numTokensMessages = messages.length ? estimateThreadTokens(messages, window) : 0;
-    const numTokensFunctions = tokens(JSON.stringify(functions));
-    const numTokensSystem = tokens(system);
+    const numTokensFunctions = functions.length ? tokens(JSON.stringify(functions)) : 0;
+    const counts = {
+      num_tokens_system: tokens(systemPrompt),
+      num_tokens_core_memory: tokens(core),
+      num_tokens_memory_filesystem: 0,
+      num_tokens_tool_usage_rules: tokens(rules),
+      num_tokens_directories: tokens(directories),
+      num_tokens_external_memory_summary: tokens(external),
+      num_tokens_summary_memory: summary === null ? 0 : tokens(summary),
+      num_tokens_messages: numTokensMessages,
+      num_tokens_functions_definitions: numTokensFunctions,
+    };
     return {
+      ...counts,
       context_window_size_max: window,
-      context_window_size_current: numTokensSystem + numTokensMessages + numTokensFunctions,
+      // The sum of the parts, each counted once (the system message is split, not added whole).
+      context_window_size_current: Object.values(counts).reduce((a, b) => a + b, 0),
       num_messages: rows.length,
       num_archival_memory: archival.count,
       num_recall_memory: Math.max(0, total - rows.length),
-      num_tokens_external_memory_summary: tokens(external),
       external_memory_summary: external,
-      num_tokens_system: numTokensSystem,
-      system_prompt: agent.system,
-      num_tokens_core_memory: tokens(memory),
-      core_memory: memory,
-      num_tokens_memory_filesystem: 0,
+      system_prompt: systemPrompt,
+      core_memory: core,
       memory_filesystem: null,
-      num_tokens_tool_usage_rules: tokens(rules),
       tool_usage_rules: rules || null,
-      num_tokens_directories: 0,
-      directories: null,
-      num_tokens_summary_memory: summary
-        ? tokens(
-            contentOf(summary)
-              .map((p) => (p.type === 'text' ? p.text : ''))
-              .join(''),
-          )
-        : 0,
-      summary_memory: summary
-        ? contentOf(summary)
-            .map((p) => (p.type === 'text' ? p.text : ''))
-            .join('')
-        : null,
-      num_tokens_functions_definitions: numTokensFunctions,
+      directories: directories || null,
+      summary_memory: summary,
       functions_definitions: functions,
-      num_tokens_messages: numTokensMessages,
-      messages: rows.map((r) => ({
-        id: r.id,
-        agent_id: r.agent_id,
-        model: r.model,
-        role: r.role,
-        content: contentOf(r),
-        name: r.name,
-        tool_calls: r.tool_calls ? toolCallsOf(r) : null,
-        tool_call_id: r.tool_call_id,
-        step_id: r.step_id,
-        run_id: r.run_id,
-        otid: r.otid,
-        conversation_id: r.conversation_id,
-        created_at: r.created_at,
-      })),
+      messages: rows.map(toStoredMessage),
     };
   }
 }

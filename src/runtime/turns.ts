@@ -155,6 +155,13 @@ function toParts(content: unknown): ContentPart[] {
   });
 }
 
+export interface TurnEnded {
+  agentId: string;
+  conversationId: string | null;
+  runId: string;
+  outcome: TurnOutcome;
+}
+
 /**
  * Starts turns: creates the run, which takes the per-thread lock, validates the input against the thread read under
  * it (pending approvals, §5.6), and runs the loop detached from the HTTP request, so a disconnect never stops it
@@ -162,6 +169,7 @@ function toParts(content: unknown): ContentPart[] {
  */
 export class TurnService {
   private readonly live = new Map<string, { run: LiveRun; abort: AbortController }>();
+  private readonly turnEndListeners: ((ended: TurnEnded) => void)[] = [];
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -199,6 +207,14 @@ export class TurnService {
     for (const { abort } of this.live.values()) abort.abort();
     const deadline = Date.now() + 5000;
     while (this.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /**
+   * `listener` hears of every turn this process ends, after its end is recorded and without being awaited, so what
+   * it starts (a sleeptime agent's run) never delays or fails the turn.
+   */
+  onTurnEnd(listener: (ended: TurnEnded) => void): void {
+    this.turnEndListeners.push(listener);
   }
 
   liveRun(runId: string): LiveRun | undefined {
@@ -418,6 +434,13 @@ export class TurnService {
     this.live.delete(runId);
     await live.close();
     if (hasCallbackUrl(body)) void this.callback(body.callback_url!, runId);
+    for (const listener of this.turnEndListeners) {
+      try {
+        listener({ agentId: agent.id, conversationId, runId, outcome });
+      } catch (error) {
+        this.logger.error({ err: error, runId }, 'a turn-end listener failed');
+      }
+    }
     return outcome;
   }
 

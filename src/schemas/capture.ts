@@ -25,8 +25,8 @@ export const captureResultSchema = z.object({
 
 export const messageSearchBodySchema = z.object({
   query: z.string(),
-  agent_id: idOf('agent'),
-  conversation_id: idOf('conv').nullish(),
+  agent_id: idOf('agent').nullish(),
+  conversation_id: z.union([z.literal('default'), idOf('conv')]).nullish(),
   start_date: z.string().nullish(),
   end_date: z.string().nullish(),
   limit: z.number().int().min(1).max(1000).optional(),
@@ -35,6 +35,21 @@ export const messageSearchBodySchema = z.object({
   roles: z.array(z.enum(['user', 'assistant', 'system', 'tool'])).optional(),
 });
 
+/** `POST /v1/agents/messages/search` (`MessageSearchRequest`): stored messages with their ranks. */
+export const orgMessageSearchSchema = z.object({
+  query: z.string().nullish(),
+  search_mode: z.enum(['vector', 'fts', 'hybrid']).optional(),
+  roles: z.array(z.enum(['user', 'assistant', 'system', 'tool'])).nullish(),
+  agent_id: idOf('agent').nullish(),
+  project_id: z.string().nullish(),
+  template_id: z.string().nullish(),
+  conversation_id: z.union([z.literal('default'), idOf('conv')]).nullish(),
+  limit: z.number().int().min(1).max(100).optional(),
+  start_date: z.string().nullish(),
+  end_date: z.string().nullish(),
+});
+
+export type OrgMessageSearchBody = z.infer<typeof orgMessageSearchSchema>;
 export type CaptureInput = z.infer<typeof captureMessageSchema>;
 export type CaptureResult = z.infer<typeof captureResultSchema>;
 export type MessageSearchBody = z.infer<typeof messageSearchBodySchema>;

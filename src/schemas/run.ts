@@ -21,6 +21,8 @@ export const listRunsQuery = pageQuery(100).extend({
 });
 export type ListRunsQuery = z.infer<typeof listRunsQuery>;
 
+export const activeRunsQuery = z.object({ agent_id: queryString(), background: queryOptionalBool() });
+
 /** `RetrieveStreamRequest` (§3.2/§6.7). */
 export const streamResumeSchema = z.looseObject({
   agent_id: opt(idOf('agent')),

@@ -1,5 +1,6 @@
 import { badRequest, notFound } from '../lib/errors.js';
 import { missing } from '../domain/errors.js';
+import { toGroup } from './group.service.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
 import { toLettaMessages } from '../domain/letta-messages.js';
@@ -62,6 +63,16 @@ export function resolveIncludes(
   return new Set(include ?? []);
 }
 
+/** Letta's `sleeptime_memory_persona.txt`: the sleeptime agent's own block. */
+const SLEEPTIME_MEMORY_PERSONA = `I am an expert conversation memory agent that can do the following:
+- Consolidate memories into more concise blocks
+- Identify patterns in user behavior
+- Make inferences based on the memory
+I manage the memory blocks such that they contain everything that is important about the conversation.`;
+
+/** Letta's `sleeptime_agent_frequency` for the group `enable_sleeptime` creates. */
+const SLEEPTIME_FREQUENCY = 5;
+
 const has = (includes: IncludeSet, value: AgentInclude) => includes === 'all' || includes.has(value);
 
 export class AgentService {
@@ -94,6 +105,9 @@ export class AgentService {
       wantIdentities ? tx.identities.identitiesOf('identity_agents', ids) : undefined,
     ]);
     const pendingByAgent = has(includes, 'agent.pending_approval') ? await pendingApprovals(records, tx) : undefined;
+    const groupByAgent = new Map(
+      [...(await tx.groups.managedByEach(ids))].map(([agentId, group]) => [agentId, toGroup(group)]),
+    );
     const presentedBlocks = blocksByAgent ? await this.blocks.present([...blocksByAgent.values()].flat(), tx) : [];
     const blockById = new Map(presentedBlocks.map((b) => [b.id, b]));
     const identityRows = identityIdsByAgent
@@ -137,8 +151,8 @@ export class AgentService {
         secrets: [],
         tool_exec_environment_variables: [],
         pending_approval: pendingByAgent?.get(row.id) ?? null,
-        managed_group: null,
-        multi_agent_group: null,
+        managed_group: groupByAgent.get(row.id) ?? null,
+        multi_agent_group: groupByAgent.get(row.id) ?? null,
         project_id: row.project_id,
         template_id: row.template_id,
         base_template_id: row.base_template_id,
@@ -235,52 +249,116 @@ export class AgentService {
     const enableSleeptime = input.enable_sleeptime ?? false;
 
     return within.transaction(async (tx) => {
-      const toolIds = await this.resolveTools(tx, input, agentType, enableSleeptime);
-      const now = nowIso();
-      const id = newId('agent');
-      const row = {
-        id,
-        name: input.name ?? randomAgentName(),
-        description: input.description ?? null,
-        agent_type: agentType,
-        system: input.system ?? baseSystemPrompt(agentType),
-        model,
-        embedding,
-        llm_config: JSON.stringify(llmConfig),
-        embedding_config: JSON.stringify(embeddingConfig),
-        model_settings: JSON.stringify(input.model_settings ?? defaultModelSettings(model, input.parallel_tool_calls)),
-        compaction_settings: toJsonText(input.compaction_settings),
-        context_window_limit: input.context_window_limit ?? null,
-        tool_rules: JSON.stringify(await this.creationToolRules(tx, input.tool_rules ?? [], toolIds)),
-        metadata: toJsonText(input.metadata),
-        message_ids: '[]',
-        enable_sleeptime: flag(enableSleeptime),
-        message_buffer_autoclear: flag(input.message_buffer_autoclear),
-        timezone: input.timezone ?? 'UTC',
-        hidden: flag(input.hidden),
-        project_id: input.project_id ?? null,
-        template_id: input.template_id ?? null,
-        base_template_id: input.base_template_id ?? null,
-        response_format: toJsonText(input.response_format),
-        secrets: sealAgentSecrets(this.secretBox, id, input.secrets ?? input.tool_exec_environment_variables ?? {}),
-        last_run_completion: null,
-        last_run_duration_ms: null,
-        last_stop_reason: null,
-        created_at: now,
-        updated_at: now,
-      };
-      await tx.agents.insert(row);
-      for (const block of input.memory_blocks ?? []) {
-        const created = await this.blocks.insert(tx, block);
-        await this.blocks.attachToAgent(tx, id, created.id);
-      }
-      for (const blockId of input.block_ids ?? []) await this.blocks.attachToAgent(tx, id, blockId);
-      await tx.tools.attach(id, toolIds);
-      await tx.agents.setTags(id, input.tags ?? []);
-      await this.setIdentities(tx, id, input.identity_ids ?? []);
-      await this.events.agentCreated(tx, id, { initialMessages: input.initial_message_sequence ?? null });
+      const id = await this.insertAgent(tx, input, agentType, model, embedding, llmConfig, embeddingConfig);
+      if (enableSleeptime) await this.addSleeptimeAgent(tx, id);
       return this.presentOne(await this.require(id, tx), 'all', tx);
     });
+  }
+
+  /**
+   * What Letta's `create_sleeptime_agent_async` builds: `<name>-sleeptime`, a sleeptime agent with the primary's
+   * blocks (the same rows, so its edits are the primary's memory) plus its own `memory_persona`, the same models,
+   * and a `sleeptime` group the primary manages that runs it every fifth turn.
+   */
+  private async addSleeptimeAgent(tx: Stores, primaryId: string): Promise<void> {
+    if (await tx.groups.managedBy(primaryId)) return;
+    const primary = await this.require(primaryId, tx);
+    const blocks = (await tx.blocks.listForAgents([primaryId])).get(primaryId) ?? [];
+    const llmConfig = parseJson<Record<string, unknown>>(primary.llm_config, {});
+    const embeddingConfig = parseJson<Record<string, unknown>>(primary.embedding_config, {});
+    const sleeptimeId = await this.insertAgent(
+      tx,
+      {
+        name: `${primary.name}-sleeptime`,
+        agent_type: 'sleeptime_agent',
+        block_ids: blocks.map((b) => b.id),
+        memory_blocks: [{ label: 'memory_persona', value: SLEEPTIME_MEMORY_PERSONA }],
+        project_id: primary.project_id,
+        initial_message_sequence: [],
+      } as CreateAgent,
+      'sleeptime_agent',
+      primary.model ?? this.defaults.llmHandle,
+      primary.embedding ?? this.defaults.embeddingHandle,
+      llmConfig,
+      embeddingConfig,
+    );
+    const now = nowIso();
+    await tx.groups.insert(
+      {
+        id: newId('group'),
+        manager_type: 'sleeptime',
+        description: '',
+        manager_agent_id: primaryId,
+        sleeptime_agent_frequency: SLEEPTIME_FREQUENCY,
+        turns_counter: 0,
+        last_processed_message_id: null,
+        max_turns: null,
+        termination_token: null,
+        hidden: 0,
+        project_id: primary.project_id,
+        created_at: now,
+        updated_at: now,
+      },
+      [sleeptimeId],
+      [],
+    );
+  }
+
+  private async insertAgent(
+    tx: Stores,
+    input: CreateAgent,
+    agentType: AgentType,
+    model: string,
+    embedding: string,
+    llmConfig: Record<string, unknown>,
+    embeddingConfig: Record<string, unknown>,
+  ): Promise<string> {
+    const enableSleeptime = input.enable_sleeptime ?? false;
+    const toolIds = await this.resolveTools(tx, input, agentType, enableSleeptime);
+    const now = nowIso();
+    const id = newId('agent');
+    const row = {
+      id,
+      name: input.name ?? randomAgentName(),
+      description: input.description ?? null,
+      agent_type: agentType,
+      system: input.system ?? baseSystemPrompt(agentType),
+      model,
+      embedding,
+      llm_config: JSON.stringify(llmConfig),
+      embedding_config: JSON.stringify(embeddingConfig),
+      model_settings: JSON.stringify(input.model_settings ?? defaultModelSettings(model, input.parallel_tool_calls)),
+      compaction_settings: toJsonText(input.compaction_settings),
+      context_window_limit: input.context_window_limit ?? null,
+      tool_rules: JSON.stringify(await this.creationToolRules(tx, input.tool_rules ?? [], toolIds)),
+      metadata: toJsonText(input.metadata),
+      message_ids: '[]',
+      enable_sleeptime: flag(enableSleeptime),
+      message_buffer_autoclear: flag(input.message_buffer_autoclear),
+      timezone: input.timezone ?? 'UTC',
+      hidden: flag(input.hidden),
+      project_id: input.project_id ?? null,
+      template_id: input.template_id ?? null,
+      base_template_id: input.base_template_id ?? null,
+      response_format: toJsonText(input.response_format),
+      secrets: sealAgentSecrets(this.secretBox, id, input.secrets ?? input.tool_exec_environment_variables ?? {}),
+      last_run_completion: null,
+      last_run_duration_ms: null,
+      last_stop_reason: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await tx.agents.insert(row);
+    for (const block of input.memory_blocks ?? []) {
+      const created = await this.blocks.insert(tx, block);
+      await this.blocks.attachToAgent(tx, id, created.id);
+    }
+    for (const blockId of input.block_ids ?? []) await this.blocks.attachToAgent(tx, id, blockId);
+    await tx.tools.attach(id, toolIds);
+    await tx.agents.setTags(id, input.tags ?? []);
+    await this.setIdentities(tx, id, input.identity_ids ?? []);
+    await this.events.agentCreated(tx, id, { initialMessages: input.initial_message_sequence ?? null });
+    return id;
   }
 
   private async resolveTools(
@@ -398,6 +476,7 @@ export class AgentService {
       if (input.system != null) await this.events.blocksChanged(tx, [agentId]);
       if (newEmbedding != null && newEmbedding !== row.embedding)
         await this.events.embeddingChanged(tx, agentId, newEmbedding);
+      if (input.enable_sleeptime === true) await this.addSleeptimeAgent(tx, agentId);
       return this.presentOne(await this.require(agentId, tx), includes, tx);
     });
   }
@@ -405,8 +484,13 @@ export class AgentService {
   async delete(agentId: string): Promise<void> {
     await this.stores.transaction(async (tx) => {
       await this.assertExists(agentId, tx);
-      await this.events.agentDeleting(tx, agentId);
-      await tx.agents.delete(agentId);
+      // A primary's sleeptime agents exist only to serve it, and go with it (its group goes by cascade).
+      const managed = await tx.groups.managedBy(agentId);
+      const helpers = managed?.manager_type === 'sleeptime' ? managed.agent_ids : [];
+      for (const id of [agentId, ...helpers]) {
+        await this.events.agentDeleting(tx, id);
+        await tx.agents.delete(id);
+      }
     });
   }
 

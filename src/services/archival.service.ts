@@ -1,4 +1,4 @@
-import { CairnError, badRequest, conflict, invalidField, notFound } from '../lib/errors.js';
+import { CairnError, conflict, invalidField, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso, toIso } from '../lib/time.js';
 import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
@@ -416,10 +416,27 @@ export class ArchivalService implements MemoryEvents {
       const archive = await this.requireArchive(body.archiveId);
       hits = await this.rankIn([archive], archive.embedding, 'UTC', { ...body, query: body.query ?? '' });
     } else {
-      throw badRequest('Either agent_id or archive_id is required');
+      hits = await this.rankEverywhere({ ...body, query: body.query ?? '' });
     }
     const passages = await this.present(hits.map((h) => h.passage));
     return passages.map((passage, i) => ({ passage, score: hits[i]!.score, metadata: {} }));
+  }
+
+  /**
+   * Letta searches every archive when the search names neither an agent nor an archive. Vectors of different
+   * models are never compared, so each embedding model ranks its own archives and the fused scores are merged.
+   */
+  private async rankEverywhere(options: ArchivalSearchOptions): Promise<ArchivalHit[]> {
+    const byModel = new Map<string, ArchiveRecord[]>();
+    for (const archive of await this.stores.archival.allArchives())
+      byModel.set(archive.embedding, [...(byModel.get(archive.embedding) ?? []), archive]);
+    const ranked = await Promise.all(
+      [...byModel].map(([handle, archives]) => this.rankIn(archives, handle, 'UTC', options)),
+    );
+    return ranked
+      .flat()
+      .sort((a, b) => b.score - a.score)
+      .slice(0, options.topK ?? DEFAULT_TOP_K);
   }
 
   private async rankIn(

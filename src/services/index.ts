@@ -13,6 +13,9 @@ import type { MessageService } from './message.service.js';
 import type { ModelService } from './model.service.js';
 import type { RecallService } from './recall.service.js';
 import type { RunService } from './run.service.js';
+import type { StepService } from './step.service.js';
+import type { GroupService } from './group.service.js';
+import type { ProviderService } from './provider.service.js';
 import type { TagService } from './tag.service.js';
 import type { ToolService } from './tool.service.js';
 
@@ -36,6 +39,9 @@ export interface Services {
   capture: CaptureService;
   messages: MessageService;
   runs: RunService;
+  steps: StepService;
+  groups: GroupService;
+  providers: ProviderService;
   conversations: ConversationService;
   models: ModelService;
   /** What the memory inspector reads beyond Letta's routes. */

@@ -2,6 +2,7 @@ import { notFound } from '../lib/errors.js';
 import { toLettaMessageList, toLettaMessages, type LettaMessage } from '../domain/letta-messages.js';
 import type { SystemPrompts } from '../runtime/system-prompt.js';
 import type { ListMessagesQuery } from '../schemas/message.js';
+import type { PageQuery } from '../schemas/common.js';
 import type { Stores } from '../store/index.js';
 import type { ThreadFilter } from '../store/message.store.js';
 import { missing } from '../domain/errors.js';
@@ -39,6 +40,21 @@ export class MessageService {
     const conversation = await this.stores.conversations.findById(conversationId);
     if (!conversation) throw missing('Conversation', conversationId);
     return this.list(conversation.agent_id, { kind: 'conversation', id: conversationId }, query);
+  }
+
+  /** `GET /v1/messages/`: every agent's messages, in the order asked (newest first by default). */
+  async listAll(
+    query: PageQuery & { conversation_id?: string | undefined; include_return_message_types?: string[] | undefined },
+  ): Promise<LettaMessage[]> {
+    const rows = await this.stores.messages.listAll(query.conversation_id, { ...query, order: query.order ?? 'desc' });
+    const agentIds = [...new Set(rows.map((r) => r.agent_id))];
+    const agents = await Promise.all(agentIds.map((id) => this.stores.agents.findById(id)));
+    const typeOf = new Map(agents.flatMap((a) => (a ? [[a.id, a.agent_type] as const] : [])));
+    const messages = rows.flatMap((row) =>
+      toLettaMessages(row, { agentType: typeOf.get(row.agent_id) ?? 'letta_v1_agent', includeCompaction: true }),
+    );
+    const types = query.include_return_message_types;
+    return types?.length ? messages.filter((m) => types.includes(m.message_type)) : messages;
   }
 
   /** `GET /v1/messages/{id}`: the LettaMessages split from one stored message, as an array. */

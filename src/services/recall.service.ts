@@ -4,7 +4,8 @@ import type { Stores } from '../store/index.js';
 import type { MessageRecord } from '../store/message.store.js';
 import type { RecallFilter } from '../store/recall.store.js';
 import { queryTerms } from './search-text.js';
-import type { MessageSearchBody } from '../schemas/capture.js';
+import type { MessageSearchBody, OrgMessageSearchBody } from '../schemas/capture.js';
+import { toStoredMessage } from '../domain/messages.js';
 import { missing } from '../domain/errors.js';
 
 export type RecallRole = 'user' | 'assistant' | 'tool' | 'system';
@@ -18,6 +19,7 @@ export interface RecallSearchOptions {
   /** `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` (naive = the agent's timezone), inclusive; a date-only end is end of day. */
   startDate?: string | null | undefined;
   endDate?: string | null | undefined;
+  /** `null`: the agent's default thread only. */
   conversationId?: string | null | undefined;
 }
 
@@ -43,14 +45,23 @@ export class RecallService {
   async search(agentId: string, options: RecallSearchOptions, tx: Stores = this.stores): Promise<RecallHit[]> {
     const agent = await tx.agents.findById(agentId);
     if (!agent) throw missing('Agent', agentId);
+    return this.searchIn(agentId, zoneOrUtc(agent.timezone), options, tx);
+  }
+
+  /** `agentId` undefined searches every agent's history, with dates read in UTC. */
+  private async searchIn(
+    agentId: string | undefined,
+    timeZone: string,
+    options: RecallSearchOptions,
+    tx: Stores,
+  ): Promise<RecallHit[]> {
     const limit = options.limit ?? 5;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
       throw invalidField(['limit'], `limit must be an integer between 1 and ${MAX_LIMIT}`, limit);
-    const timeZone = zoneOrUtc(agent.timezone);
     const filter: RecallFilter = {
       agentId,
       roles: options.roles?.length ? options.roles : DEFAULT_ROLES,
-      conversationId: options.conversationId ?? undefined,
+      conversationId: options.conversationId,
       start: options.startDate ? parseBound(options.startDate, 'start', timeZone, ['start_date']) : undefined,
       end: options.endDate ? parseBound(options.endDate, 'end', timeZone, ['end_date']) : undefined,
       excludeToolCalls: ['conversation_search'],
@@ -68,16 +79,35 @@ export class RecallService {
     }));
   }
 
-  /** `POST /v1/messages/search`: recall hits as Letta Cloud's message search results. */
-  async searchMessages(body: MessageSearchBody) {
-    const hits = await this.search(body.agent_id, {
+  /** One agent's history, or with no agent every agent's; a conversation of `default` is the agent's own thread. */
+  private searchScoped(body: MessageSearchBody | OrgMessageSearchBody, defaultLimit: number): Promise<RecallHit[]> {
+    const options: RecallSearchOptions = {
       query: body.query,
       roles: body.roles,
-      limit: body.limit ?? 10,
+      limit: body.limit ?? defaultLimit,
       startDate: body.start_date,
       endDate: body.end_date,
-      conversationId: body.conversation_id,
-    });
+      conversationId: body.conversation_id === 'default' ? null : (body.conversation_id ?? undefined),
+    };
+    return body.agent_id ? this.search(body.agent_id, options) : this.searchIn(undefined, 'UTC', options, this.stores);
+  }
+
+  /** `POST /v1/agents/messages/search`: Letta's `MessageSearchResult`s, full-text ranked. */
+  async searchStoredMessages(body: OrgMessageSearchBody) {
+    const hits = await this.searchScoped(body, 50);
+    return hits.map((hit, i) => ({
+      embedded_text: hit.message.text,
+      message: toStoredMessage(hit.message),
+      fts_rank: hit.relevance === undefined ? null : i + 1,
+      vector_rank: null,
+      // Reciprocal rank fusion over the one ranking there is (k = 60, as Letta fuses).
+      rrf_score: 1 / (60 + i + 1),
+    }));
+  }
+
+  /** `POST /v1/messages/search`: recall hits as Letta Cloud's message search results. */
+  async searchMessages(body: MessageSearchBody) {
+    const hits = await this.searchScoped(body, 10);
     return hits.map(({ message, timestamp }) => ({
       message_type: `${message.role === 'tool' ? 'tool_return' : message.role}_message`,
       message_id: message.id,

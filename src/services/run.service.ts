@@ -7,6 +7,7 @@ import type { ListRunsQuery } from '../schemas/run.js';
 import type { PageQuery } from '../schemas/common.js';
 import type { Stores } from '../store/index.js';
 import { bool, parseJson } from '../store/json.js';
+import { toolCallsOf } from '../domain/messages.js';
 import type { RunRecord, StepRecord } from '../store/run.store.js';
 import type { ChunkSource } from '../domain/turns.js';
 import { missing } from '../domain/errors.js';
@@ -36,7 +37,7 @@ export function toRun(row: RunRecord) {
   };
 }
 
-function toStep(row: StepRecord) {
+export function toStep(row: StepRecord) {
   return {
     id: row.id,
     origin: null,
@@ -58,12 +59,12 @@ function toStep(row: StepRecord) {
     completion_tokens_details: null,
     prompt_tokens_details: null,
     stop_reason: row.stop_reason,
-    tags: [],
+    tags: parseJson<string[]>(row.tags, []),
     tid: null,
     trace_id: null,
     request_id: null,
     messages: [],
-    feedback: null,
+    feedback: row.feedback,
     project_id: null,
     error_type: row.error_type,
     error_data: parseJson(row.error_data, null),
@@ -131,6 +132,34 @@ export class RunService {
       prompt_tokens_details: null,
       completion_tokens_details: null,
     };
+  }
+
+  /** Letta's `RunMetrics`: when the run started, how long it took, its steps and the tools its steps called. */
+  async metrics(runId: string) {
+    const run = await this.require(runId);
+    const [steps, rows, tools] = await Promise.all([
+      this.stores.runs.listSteps(runId, { limit: 10_000, order: 'asc' }),
+      this.stores.messages.listForRun(runId, { limit: 10_000, order: 'asc' }),
+      this.stores.tools.listForAgents([run.agent_id]),
+    ]);
+    const called = new Set(rows.flatMap((r) => toolCallsOf(r).map((c) => c.function.name)));
+    return {
+      id: run.id,
+      agent_id: run.agent_id,
+      project_id: null,
+      run_start_ns: Date.parse(run.created_at) * 1_000_000,
+      run_ns: run.total_duration_ns,
+      num_steps: steps.length,
+      tools_used: (tools.get(run.agent_id) ?? []).filter((t) => called.has(t.name)).map((t) => t.id),
+      template_id: null,
+      base_template_id: null,
+    };
+  }
+
+  /** Cairn records no OpenTelemetry spans: an empty trace, as Letta answers without a trace store. */
+  async trace(runId: string): Promise<Record<string, unknown>[]> {
+    await this.require(runId);
+    return [];
   }
 
   /** The thread's most recent run still going, if any. */

@@ -108,6 +108,11 @@ export class ArchivalStore {
     return fetchPage(q, 'archives.seq', seqById(this.db, 'archives'), page);
   }
 
+  /** Every archive, oldest first: what a passage search names neither an agent nor an archive reads. */
+  allArchives(): Promise<ArchiveRecord[]> {
+    return this.db.selectFrom('archives').selectAll().orderBy('seq').execute();
+  }
+
   /** The agent's archives, oldest attachment first: the first is where its own inserts go. */
   archivesOf(agentId: string): Promise<ArchiveRecord[]> {
     return this.db

@@ -7,6 +7,8 @@ import { ActivityStore } from './activity.store.js';
 import { ConversationStore } from './conversation.store.js';
 import { MessageStore } from './message.store.js';
 import { RunStore } from './run.store.js';
+import { StepStore } from './step.store.js';
+import { GroupStore } from './group.store.js';
 import { IdentityStore } from './identity.store.js';
 import { TagStore } from './tag.store.js';
 import { ToolStore } from './tool.store.js';
@@ -32,6 +34,8 @@ export interface Stores {
   messages: MessageStore;
   conversations: ConversationStore;
   runs: RunStore;
+  steps: StepStore;
+  groups: GroupStore;
   /** Runs `work` in one transaction; a throw rolls every write back. Nested calls reuse the outer transaction. */
   transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T>;
   /**
@@ -82,6 +86,8 @@ export function createStores(
     messages: new MessageStore(db),
     conversations: new ConversationStore(db, dialect.likeOperator),
     runs: new RunStore(db),
+    steps: new StepStore(db, dialect.likeOperator),
+    groups: new GroupStore(db),
     transaction: (work) =>
       committed
         ? work(stores)

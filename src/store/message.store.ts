@@ -67,6 +67,22 @@ export class MessageStore {
     );
   }
 
+  listForStep(stepId: string, page: PageSpec): Promise<MessageRecord[]> {
+    return fetchPage(
+      this.db.selectFrom('messages').selectAll().where('step_id', '=', stepId),
+      'seq',
+      seqById(this.db, 'messages'),
+      page,
+    );
+  }
+
+  /** Every agent's messages (`GET /v1/messages/`), optionally one conversation's. */
+  listAll(conversationId: string | undefined, page: PageSpec): Promise<MessageRecord[]> {
+    let q = this.db.selectFrom('messages').selectAll();
+    if (conversationId !== undefined) q = q.where('conversation_id', '=', conversationId);
+    return fetchPage(q, 'seq', seqById(this.db, 'messages'), page);
+  }
+
   async count(agentId: string, thread: ThreadFilter): Promise<number> {
     const row = await this.threadQuery(agentId, thread)
       .clearSelect()

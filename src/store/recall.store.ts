@@ -4,9 +4,11 @@ import type { MessageRecord } from './message.store.js';
 import type { Database } from './schema.js';
 
 export interface RecallFilter {
-  agentId: string;
+  /** Absent: every agent's history. */
+  agentId?: string | undefined;
   roles: string[];
-  conversationId?: string | undefined;
+  /** `null`: the agent's default thread (messages outside any conversation). */
+  conversationId?: string | null | undefined;
   start?: string | undefined;
   end?: string | undefined;
   /** Tool calls of these tools are left out (a search must not find the searches themselves). */
@@ -21,8 +23,10 @@ export class RecallStore {
   ) {}
 
   private filtered<O>(q: SelectQueryBuilder<any, any, O>, filter: RecallFilter): SelectQueryBuilder<any, any, O> {
-    let query = q.where('messages.agent_id', '=', filter.agentId).where('messages.role', 'in', filter.roles);
-    if (filter.conversationId !== undefined)
+    let query = q.where('messages.role', 'in', filter.roles);
+    if (filter.agentId !== undefined) query = query.where('messages.agent_id', '=', filter.agentId);
+    if (filter.conversationId === null) query = query.where('messages.conversation_id', 'is', null);
+    else if (filter.conversationId !== undefined)
       query = query.where('messages.conversation_id', '=', filter.conversationId);
     if (filter.start) query = query.where('messages.created_at', '>=', filter.start);
     if (filter.end) query = query.where('messages.created_at', '<=', filter.end);

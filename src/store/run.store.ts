@@ -177,7 +177,7 @@ export class RunStore {
     return ids;
   }
 
-  async insertStep(row: Omit<StepRecord, 'seq'>): Promise<void> {
+  async insertStep(row: Omit<StepRecord, 'seq' | 'feedback' | 'tags'>): Promise<void> {
     await this.db.insertInto('steps').values(row).execute();
   }
 

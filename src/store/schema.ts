@@ -249,6 +249,9 @@ export interface StepRow {
   llm_ms: number | null;
   duration_ms: number | null;
   created_at: string;
+  feedback: string | null;
+  /** JSON array of strings. */
+  tags: string | null;
 }
 
 export interface RunChunkRow {
@@ -288,9 +291,38 @@ export interface McpServerRow {
   updated_at: string;
 }
 
+/** A multi-agent group (`src/store/migrations/0013-groups.ts`). */
+export interface GroupRow {
+  seq: Generated<number>;
+  id: string;
+  manager_type: string;
+  description: string;
+  manager_agent_id: string | null;
+  sleeptime_agent_frequency: number | null;
+  turns_counter: number;
+  last_processed_message_id: string | null;
+  max_turns: number | null;
+  termination_token: string | null;
+  hidden: number;
+  project_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface McpServerToolRow {
   tool_id: string;
   mcp_server_id: string;
+}
+
+export interface GroupAgentRow {
+  group_id: string;
+  agent_id: string;
+  position: number;
+}
+
+export interface GroupBlockRow {
+  group_id: string;
+  block_id: string;
 }
 
 export interface Database {
@@ -317,4 +349,7 @@ export interface Database {
   block_history: BlockHistoryRow;
   mcp_servers: McpServerRow;
   mcp_server_tools: McpServerToolRow;
+  groups: GroupRow;
+  group_agents: GroupAgentRow;
+  group_blocks: GroupBlockRow;
 }

@@ -91,6 +91,8 @@ describe.each(testDialects())('message capture and message search [%s]', (dialec
     expect(hits[0]).toMatchObject({ agent_id: agentId });
     const dated = await server.client.messages.search({ query: 'orders', agent_id: agentId, start_date: '2026-04-01' });
     expect(dated).toEqual([]);
-    expect((await http('POST', `${server.baseURL}/v1/messages/search`, { query: 'x' })).status).toBe(422);
+    expect((await http('POST', `${server.baseURL}/v1/messages/search`, { agent_id: 'nope', query: 'x' })).status).toBe(
+      422,
+    );
   });
 });

@@ -19,6 +19,7 @@ const SHIPPED: Record<string, string> = {
   '0008-run-thread-lock.ts': '5f9cffcaa0d21fdeaf74b1ade424b1127dc47006a76f540ab649a68fd81f9edd',
   '0009-block-history.ts': '2c4211ede2112def55b1e5fccb8094b58c6d861d7bbbefc8a9c4ed2bed29ecc8',
   '0012-mcp-servers.ts': 'e2d03609e796efff10e67cd6bf0cbe037c8a352a5a1ce7191cdfa799b65564ab',
+  '0013-groups.ts': 'ca988482009af4197748457f6cfb30d6810e22a51ed62f1ac6bfc216a5e18645',
 };
 
 const dir = resolve(import.meta.dirname, '../../src/store/migrations');

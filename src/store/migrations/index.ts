@@ -9,6 +9,7 @@ import * as textCounters from './0007-passage-text-counters.js';
 import * as runThreadLock from './0008-run-thread-lock.js';
 import * as blockHistory from './0009-block-history.js';
 import * as mcpServers from './0012-mcp-servers.js';
+import * as groups from './0013-groups.js';
 
 export interface MigrationModule {
   /** `db` untyped: a migration must not depend on today's schema types. */
@@ -30,4 +31,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0008-run-thread-lock': runThreadLock,
   '0009-block-history': blockHistory,
   '0012-mcp-servers': mcpServers,
+  '0013-groups': groups,
 };

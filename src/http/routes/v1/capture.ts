@@ -5,7 +5,7 @@ import type { RouteModule } from '../types.js';
 /**
  * Cairn extensions for clients that record history without running the agent (Claude Code hooks, MCP
  * `log_session_entry`): `POST /v1/agents/{id}/messages/capture` (Letta has a hidden route of that name), and
- * `POST /v1/messages/search` (Letta Cloud's message search) answered from recall search, scoped to one agent.
+ * `POST /v1/messages/search` (Letta Cloud's message search) answered from recall search, over one agent or all.
  */
 export const captureRoutes: RouteModule = async (app) => {
   const { capture, recall } = app.services;

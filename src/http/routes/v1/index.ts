@@ -19,6 +19,11 @@ import { captureRoutes } from './capture.js';
 import { toolRoutes } from './tools.js';
 import { mcpServerRoutes } from './mcp-servers.js';
 import { agentToolRoutes } from './agent-tools.js';
+import { stepRoutes } from './steps.js';
+import { jobRoutes } from './jobs.js';
+import { orgMessageRoutes } from './org-messages.js';
+import { groupRoutes } from './groups.js';
+import { providerRoutes } from './providers.js';
 
 /** Every `/v1` route module; each feature adds its own file and one line here. */
 export const v1Routes: RouteModule = async (app) => {
@@ -42,4 +47,9 @@ export const v1Routes: RouteModule = async (app) => {
   await app.register(toolRoutes);
   await app.register(mcpServerRoutes);
   await app.register(agentToolRoutes);
+  await app.register(stepRoutes);
+  await app.register(jobRoutes);
+  await app.register(orgMessageRoutes);
+  await app.register(groupRoutes);
+  await app.register(providerRoutes);
 };

@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { writeSse } from '../../sse.js';
-import { pageQuery } from '../../../schemas/common.js';
+import { pageQuery, queryLimit } from '../../../schemas/common.js';
 import { lettaMessageSchema } from '../../../schemas/message.js';
-import { listRunsQuery, runIdParams, runSchema, stepSchema, streamResumeSchema } from '../../../schemas/run.js';
+import {
+  activeRunsQuery,
+  listRunsQuery,
+  runIdParams,
+  runSchema,
+  stepSchema,
+  streamResumeSchema,
+} from '../../../schemas/run.js';
 import type { RouteModule } from '../types.js';
 
 const tags = ['runs'];
@@ -14,6 +21,23 @@ export const runRoutes: RouteModule = async (app) => {
     '/runs/',
     { schema: { tags, querystring: listRunsQuery, response: { 200: z.array(runSchema) } } },
     async (request) => runs.list(request.query),
+  );
+
+  // A static path: registered beside `/runs/:run_id`, Fastify's router prefers it, so `active` is never an id.
+  app.get(
+    '/runs/active',
+    { schema: { tags, querystring: activeRunsQuery, response: { 200: z.array(runSchema) } } },
+    async (request) => runs.list({ ...request.query, active: true, limit: 1000, order: 'desc', statuses: undefined }),
+  );
+
+  app.get('/runs/:run_id/metrics', { schema: { tags, params: runIdParams } }, async (request) =>
+    runs.metrics(request.params.run_id),
+  );
+
+  app.get(
+    '/runs/:run_id/trace',
+    { schema: { tags, params: runIdParams, querystring: z.object({ limit: queryLimit(1000) }) } },
+    async (request) => runs.trace(request.params.run_id),
   );
 
   app.get('/runs/:run_id', { schema: { tags, params: runIdParams, response: { 200: runSchema } } }, async (request) =>
