@@ -16,6 +16,8 @@ import { BlockService } from './services/block.service.js';
 import { CaptureService } from './services/capture.service.js';
 import { ConversationService } from './services/conversation.service.js';
 import { EmbeddingIndexer } from './services/embedding-indexer.js';
+import { FileParser } from './services/file-parser.js';
+import { FolderService } from './services/folder.service.js';
 import { IdentityService } from './services/identity.service.js';
 import type { Services } from './services/index.js';
 import { MessageService } from './services/message.service.js';
@@ -67,6 +69,14 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     events.subscribe(archival);
     const blocks = new BlockService(stores, events);
     const recall = new RecallService(stores);
+    const folders = new FolderService(
+      stores,
+      archival,
+      events,
+      new FileParser(),
+      config.defaultEmbeddingHandle,
+      logger.child({ component: 'folders' }),
+    );
     const runtime = new Runtime({
       stores,
       blocks,
@@ -74,6 +84,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       providers: llm,
       archival: archivalPort(archival),
       recall: recallPort(recall),
+      files: folders,
       constraints: dialect,
       logger: logger.child({ component: 'runtime' }),
     });
@@ -94,6 +105,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       runs: new RunService(stores, runtime.turns),
       conversations: new ConversationService(stores, runtime.prompts),
       models: new ModelService(llm, embedders),
+      folders,
       activity: new ActivityService(stores),
       runtime,
     };
@@ -127,6 +139,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
             clearInterval(sweep);
           }
           await runtime.stop();
+          await folders.close();
           await indexer.stop();
           await dialect.close();
         })()),

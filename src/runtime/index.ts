@@ -5,6 +5,8 @@ import type { MemoryEventBus } from '../domain/memory-events.js';
 import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import { CoreToolExecutor } from '../tools/builtin/core-tools.js';
+import { FileToolExecutor } from '../tools/builtin/file-tools.js';
+import type { FilesPort } from '../domain/files.js';
 import type { ArchivalPort, BlockWriter, RecallPort } from '../domain/ports.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import { compactThread, estimateThreadTokens } from './compaction.js';
@@ -24,6 +26,7 @@ export interface RuntimeDeps {
   providers: LlmProviders;
   archival: ArchivalPort;
   recall: RecallPort;
+  files: FilesPort;
   constraints: ConstraintErrors;
   logger: Logger;
 }
@@ -40,7 +43,7 @@ export class Runtime {
     this.loop = new AgentLoop({
       stores: deps.stores,
       blocks: deps.blocks,
-      dispatcher: new ToolDispatcher([new CoreToolExecutor()]),
+      dispatcher: new ToolDispatcher([new CoreToolExecutor(), new FileToolExecutor(deps.files)]),
       providers: deps.providers,
       prompts: this.prompts,
       archival: deps.archival,

@@ -12,6 +12,7 @@ import type { ModelService } from './model.service.js';
 import type { RecallService } from './recall.service.js';
 import type { RunService } from './run.service.js';
 import type { TagService } from './tag.service.js';
+import type { FolderService } from './folder.service.js';
 import type { ToolService } from './tool.service.js';
 
 /**
@@ -32,6 +33,7 @@ export interface Services {
   runs: RunService;
   conversations: ConversationService;
   models: ModelService;
+  folders: FolderService;
   /** What the memory inspector reads beyond Letta's routes. */
   activity: ActivityService;
   /** Turns, prompt recompiles, compaction, raw generation and the context overview. */

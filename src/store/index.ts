@@ -11,6 +11,7 @@ import { IdentityStore } from './identity.store.js';
 import { TagStore } from './tag.store.js';
 import { ToolStore } from './tool.store.js';
 import { RecallStore } from './recall.store.js';
+import { FolderStore } from './folder.store.js';
 import type { Database } from './schema.js';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { deferringKysely, queueingKysely } from './batching.js';
@@ -30,6 +31,7 @@ export interface Stores {
   messages: MessageStore;
   conversations: ConversationStore;
   runs: RunStore;
+  folders: FolderStore;
   /** Runs `work` in one transaction; a throw rolls every write back. Nested calls reuse the outer transaction. */
   transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T>;
   /**
@@ -79,6 +81,7 @@ export function createStores(
     messages: new MessageStore(db),
     conversations: new ConversationStore(db, dialect.likeOperator),
     runs: new RunStore(db),
+    folders: new FolderStore(db),
     transaction: (work) =>
       committed
         ? work(stores)

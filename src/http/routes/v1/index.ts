@@ -16,6 +16,7 @@ import { runRoutes } from './runs.js';
 import { conversationRoutes } from './conversations.js';
 import { captureRoutes } from './capture.js';
 import { toolRoutes } from './tools.js';
+import { folderRoutes } from './folders.js';
 
 /** Every `/v1` route module; each feature adds its own file and one line here. */
 export const v1Routes: RouteModule = async (app) => {
@@ -36,4 +37,5 @@ export const v1Routes: RouteModule = async (app) => {
   await app.register(conversationRoutes);
   await app.register(captureRoutes);
   await app.register(toolRoutes);
+  await app.register(folderRoutes);
 };
