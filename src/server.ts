@@ -112,6 +112,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     await services.tools.ensureBuiltinTools(dialect.isUniqueViolation);
     indexer.start();
     runtime.start(dialect.name === 'sqlite');
+    if (dialect.name === 'sqlite') await folders.failInterrupted();
     const app = await buildApp({
       services,
       logger,

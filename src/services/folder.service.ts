@@ -390,6 +390,18 @@ export class FolderService implements FilesPort {
     }
   }
 
+  /**
+   * Uploads are held in memory until parsed, so a file a stopped process was still parsing can never finish: at
+   * startup of the only process (SQLite) such files are marked failed, to be uploaded again.
+   */
+  async failInterrupted(): Promise<void> {
+    const failed = await this.stores.folders.failInterrupted(
+      'The server stopped before the file was processed; upload it again',
+      nowIso(),
+    );
+    if (failed > 0) this.logger.warn({ files: failed }, 'marked files interrupted by a restart as failed');
+  }
+
   async close(): Promise<void> {
     await this.idle();
     await this.parser.close();

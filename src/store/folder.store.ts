@@ -208,6 +208,16 @@ export class FolderStore {
     return new Map(rows.map((r) => [r.passage_id, r.file_id]));
   }
 
+  /** Files whose processing was under way in a process that stopped; their bytes went with it. */
+  async failInterrupted(reason: string, now: string): Promise<number> {
+    const result = await this.db
+      .updateTable('folder_files')
+      .set({ processing_status: 'error', error_message: reason, updated_at: now })
+      .where('processing_status', 'in', ['pending', 'parsing'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   // ---- an agent's files -----------------------------------------------------------------------------------
 
   async insertAgentFiles(rows: Omit<AgentFileRecord, 'seq'>[]): Promise<void> {

@@ -355,4 +355,20 @@ describe.each(testDialects())('folders and sources [%s]', (dialect) => {
       required: ['file_requests'],
     });
   });
+  it("keeps a folder's archive out of /v1/archives and fails files a stopped process was parsing", async () => {
+    const folder = await h.server.client.folders.create({ name: `own-${dialect}` });
+    const archives = await h.server.client.archives.list();
+    expect(archives.items.some((a) => a.name.startsWith(`own-${dialect}`))).toBe(false);
+
+    const uploaded = await h.server.client.folders.files.upload(folder.id, {
+      file: await toFile(Buffer.from('text'), 'x.txt'),
+    });
+    await settle();
+    // As a process that stopped mid-parse leaves it.
+    await h.server.cairn.stores.folders.updateFile(uploaded.id, { processing_status: 'parsing' });
+    await h.server.cairn.services.folders.failInterrupted();
+    const failed = await h.server.client.folders.files.retrieve(uploaded.id, { folder_id: folder.id });
+    expect(failed).toMatchObject({ processing_status: 'error' });
+    expect(failed.error_message).toContain('upload it again');
+  });
 });

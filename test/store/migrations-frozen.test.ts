@@ -18,7 +18,7 @@ const SHIPPED: Record<string, string> = {
   '0007-passage-text-counters.ts': '1ce02095dc7fd55e6781f2b5f9b35db9e3d7422d3f6ae22f53511e4f47213e99',
   '0008-run-thread-lock.ts': '5f9cffcaa0d21fdeaf74b1ade424b1127dc47006a76f540ab649a68fd81f9edd',
   '0009-block-history.ts': '2c4211ede2112def55b1e5fccb8094b58c6d861d7bbbefc8a9c4ed2bed29ecc8',
-  '0014-folders.ts': '7c237aebc5ce0c5dbf053581e18064aba83694ac5a81d811d4efa49d2e489c17',
+  '0014-folders.ts': 'a3779cc753cfb1404f5acca6de31299e72554505b8d83ba96282b59ee4ee290a',
 };
 
 const dir = resolve(import.meta.dirname, '../../src/store/migrations');

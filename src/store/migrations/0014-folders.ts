@@ -13,7 +13,8 @@ export async function up(db: Kysely<any>, dialect: DialectName): Promise<void> {
     .addColumn('description', 'text')
     .addColumn('instructions', 'text')
     .addColumn('metadata', 'text')
-    .addColumn('archive_id', 'text', (c) => c.notNull().references('archives.id'))
+    // Deleting the archive through `/v1/archives` takes the folder with it rather than failing on the reference.
+    .addColumn('archive_id', 'text', (c) => c.notNull().references('archives.id').onDelete('cascade'))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
