@@ -219,19 +219,18 @@ export interface AttachedFile {
   content: string;
 }
 
+/** What `open_files` reports: files it closed, and the ranges of requested files that were open before (1-based). */
+export interface OpenFilesResult {
+  closedByRequest: string[];
+  closedByLimit: string[];
+  previous: Map<string, [number | null, number | null]>;
+}
+
 /** The file tools' view of an agent's folders; the folder service provides it. */
 export interface FilesPort {
   attachedFiles(agentId: string): Promise<AttachedFile[]>;
   /** Throws `FileRangeError` with Letta's text for a request the tool must refuse. */
-  openFiles(
-    agentId: string,
-    requests: FileOpenRequest[],
-    closeAllOthers: boolean,
-  ): Promise<{
-    closedByRequest: string[];
-    closedByLimit: string[];
-    previous: Map<string, [number | null, number | null]>;
-  }>;
+  openFiles(agentId: string, requests: FileOpenRequest[], closeAllOthers: boolean): Promise<OpenFilesResult>;
   markAccess(agentId: string, fileNames: string[]): Promise<void>;
   searchPassages(agentId: string, query: string, limit: number): Promise<{ fileName: string; text: string }[]>;
 }

@@ -1,13 +1,7 @@
 import { z } from 'zod';
 import { embeddingConfigSchema } from './agent.js';
+import { audit } from './archival.js';
 import { idOf, jsonObject, opt, pageQuery, queryBool, queryOptionalBool, queryString } from './common.js';
-
-const audit = {
-  created_at: z.string(),
-  updated_at: z.string().nullable(),
-  created_by_id: z.string().nullable(),
-  last_updated_by_id: z.string().nullable(),
-};
 
 export const folderSchema = z
   .object({

@@ -15,6 +15,7 @@ import {
   type AttachedFile,
   type FileOpenRequest,
   type FilesPort,
+  type OpenFilesResult,
 } from '../domain/files.js';
 import type { Passage } from '../schemas/archival.js';
 import type {
@@ -610,15 +611,7 @@ export class FolderService implements FilesPort {
     });
   }
 
-  async openFiles(
-    agentId: string,
-    requests: FileOpenRequest[],
-    closeAllOthers: boolean,
-  ): Promise<{
-    closedByRequest: string[];
-    closedByLimit: string[];
-    previous: Map<string, [number | null, number | null]>;
-  }> {
+  async openFiles(agentId: string, requests: FileOpenRequest[], closeAllOthers: boolean): Promise<OpenFilesResult> {
     return this.stores.transaction(async (tx) => {
       const agent = await this.requireAgent(agentId, tx);
       const { maxFilesOpen } = this.limitsOf(agent);
