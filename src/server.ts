@@ -18,6 +18,8 @@ import { BlockService } from './services/block.service.js';
 import { CaptureService } from './services/capture.service.js';
 import { ConversationService } from './services/conversation.service.js';
 import { EmbeddingIndexer } from './services/embedding-indexer.js';
+import { FileParser } from './services/file-parser.js';
+import { FolderService } from './services/folder.service.js';
 import { IdentityService } from './services/identity.service.js';
 import type { Services } from './services/index.js';
 import { MessageService } from './services/message.service.js';
@@ -90,6 +92,14 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     });
     const mcpSettings = mcpSettingsFromEnv(config.llmEnv);
     const mcpClient = new LazyMcpClient({ settings: mcpSettings, logger: logger.child({ component: 'mcp-client' }) });
+    const folders = new FolderService(
+      stores,
+      archival,
+      events,
+      new FileParser(),
+      config.defaultEmbeddingHandle,
+      logger.child({ component: 'folders' }),
+    );
     const runtime = new Runtime({
       stores,
       blocks,
@@ -97,6 +107,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       providers: llm,
       archival: archivalPort(archival),
       recall: recallPort(recall),
+      files: folders,
       constraints: dialect,
       logger: logger.child({ component: 'runtime' }),
       toolExecutors: [new CustomToolExecutor(toolSandbox, secretBox), new McpToolExecutor(mcpClient, secretBox)],
@@ -136,12 +147,14 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       conversations: new ConversationService(stores, runtime.prompts),
       models: new ModelService(llm, embedders),
       providers: new ProviderService(llm),
+      folders,
       activity: new ActivityService(stores),
       runtime,
     };
     await services.tools.ensureBuiltinTools();
     indexer.start();
     runtime.start(dialect.name === 'sqlite');
+    if (dialect.name === 'sqlite') await folders.failInterrupted();
     const app = await buildApp({
       services,
       logger,
@@ -173,6 +186,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
           // After the runtime: a turn still finishing may be calling an MCP tool.
           await mcpClient.close();
           await toolSandbox.close();
+          await folders.close();
           await indexer.stop();
           await dialect.close();
         })()),

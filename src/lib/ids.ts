@@ -23,6 +23,7 @@ export const ID_PREFIXES = [
   'sandbox',
   'mcp_server',
   'ping',
+  'file_agent',
 ] as const;
 
 export type IdPrefix = (typeof ID_PREFIXES)[number];

@@ -17,6 +17,8 @@ import { CairnError } from '../lib/errors.js';
 import { randomUUID } from 'node:crypto';
 import { truncateReturn } from '../domain/packing.js';
 import { toolContextFor } from './tool-context.js';
+import { FileToolExecutor } from '../tools/builtin/file-tools.js';
+import type { FilesPort } from '../domain/files.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import { compactThread, estimateThreadTokens } from './compaction.js';
 import { AgentLoop } from './loop.js';
@@ -35,6 +37,7 @@ export interface RuntimeDeps {
   providers: LlmProviders;
   archival: ArchivalPort;
   recall: RecallPort;
+  files: FilesPort;
   constraints: ConstraintErrors;
   logger: Logger;
   /** Executors of further kinds of tools (custom sandboxed, MCP), asked before the built-in tools: they match by type, the built-ins by name. */
@@ -52,7 +55,11 @@ export class Runtime {
   constructor(private readonly deps: RuntimeDeps) {
     this.prompts = new SystemPrompts(deps.archival);
     deps.events.subscribe(this.prompts);
-    this.dispatcher = new ToolDispatcher([...(deps.toolExecutors ?? []), new CoreToolExecutor()]);
+    this.dispatcher = new ToolDispatcher([
+      ...(deps.toolExecutors ?? []),
+      new CoreToolExecutor(),
+      new FileToolExecutor(deps.files),
+    ]);
     this.loop = new AgentLoop({
       stores: deps.stores,
       blocks: deps.blocks,

@@ -11,6 +11,8 @@ import { usesSendMessage } from '../domain/letta-messages.js';
 import { messageRow, textOf, type ContentPart, type MessageContext } from '../domain/messages.js';
 import { packToolReturn, packedLogin } from '../domain/packing.js';
 import { compileMemory, compileMemoryMetadata, compileSystemPrompt } from '../domain/prompts/memory.js';
+import { compileDirectories } from '../domain/prompts/folders.js';
+import { fileLimitsFor } from '../domain/files.js';
 import type { ToolRule } from '../domain/tool-rules.js';
 import { missing } from '../domain/errors.js';
 
@@ -59,12 +61,27 @@ export class SystemPrompts implements MemoryEvents {
 
   async memoryString(tx: Stores, agent: AgentRecord): Promise<string> {
     const blocks = await tx.blocks.listForAgent(agent.id);
-    const llm = parseJson<{ model_endpoint_type?: string }>(agent.llm_config, {});
-    return compileMemory(
+    const llm = parseJson<{ model_endpoint_type?: string; context_window?: number }>(agent.llm_config, {});
+    const memory = compileMemory(
       blocks,
       parseJson<ToolRule[]>(agent.tool_rules, []),
       agent.agent_type,
       llm.model_endpoint_type ?? 'openai',
+    );
+    const [folders, files] = await Promise.all([tx.folders.foldersOf(agent.id), tx.folders.agentFiles(agent.id)]);
+    return (
+      memory +
+      compileDirectories(
+        folders,
+        files.map((f) => ({
+          folderId: f.folder_id,
+          fileName: f.file_name,
+          isOpen: f.is_open === 1,
+          visibleContent: f.visible_content,
+        })),
+        fileLimitsFor(llm.context_window),
+        agent.agent_type,
+      )
     );
   }
 

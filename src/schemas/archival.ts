@@ -3,7 +3,7 @@ import { embeddingConfigSchema } from './agent.js';
 import { idOf, jsonObject, opt, pageQuery, queryArray, queryBool, queryInt, queryString } from './common.js';
 
 /** Audit fields every Letta resource carries; Cairn has no users, so the ids are null. */
-const audit = {
+export const audit = {
   created_at: z.string(),
   updated_at: z.string().nullable(),
   created_by_id: z.string().nullable(),

@@ -182,6 +182,16 @@ export class ArchivalService implements MemoryEvents {
     };
   }
 
+  /** An archive another resource owns (a folder's passages), inserted in the caller's transaction. */
+  async insertArchiveRow(
+    tx: Stores,
+    input: { name: string; embedding: string; embeddingConfig: unknown },
+  ): Promise<ArchiveRecord> {
+    const row = this.newArchiveRow(input);
+    await tx.archival.insertArchive(row);
+    return { seq: 0, ...row };
+  }
+
   async createArchive(input: ArchiveCreate): Promise<Archive> {
     const handle = requestedHandle(input.embedding, input.embedding_config) ?? this.defaultEmbedding;
     const config = { ...embeddingConfigFor(handle), ...(input.embedding_config ?? {}), handle };
@@ -317,13 +327,12 @@ export class ArchivalService implements MemoryEvents {
     });
   }
 
-  async insertIntoArchive(archiveId: string, inputs: PassageCreate[]): Promise<Passage[]> {
-    const passages = await this.stores.transaction(async (tx) => {
-      await this.requireArchive(archiveId, tx);
-      return this.present(await this.insertRows(tx, archiveId, inputs), tx);
+  async insertIntoArchive(archiveId: string, inputs: PassageCreate[], tx: Stores = this.stores): Promise<Passage[]> {
+    return tx.transaction(async (t) => {
+      t.afterCommit(() => this.indexer.kick());
+      await this.requireArchive(archiveId, t);
+      return this.present(await this.insertRows(t, archiveId, inputs), t);
     });
-    this.indexer.kick();
-    return passages;
   }
 
   async list(
@@ -439,7 +448,8 @@ export class ArchivalService implements MemoryEvents {
       .slice(0, options.topK ?? DEFAULT_TOP_K);
   }
 
-  private async rankIn(
+  /** Ranked passages of these archives, all embedded with `handle` (an agent's, or a folder's files). */
+  async rankIn(
     archives: ArchiveRecord[],
     handle: string,
     agentTimeZone: string,

@@ -17,6 +17,7 @@ import type { StepService } from './step.service.js';
 import type { GroupService } from './group.service.js';
 import type { ProviderService } from './provider.service.js';
 import type { TagService } from './tag.service.js';
+import type { FolderService } from './folder.service.js';
 import type { ToolService } from './tool.service.js';
 
 /**
@@ -44,6 +45,7 @@ export interface Services {
   providers: ProviderService;
   conversations: ConversationService;
   models: ModelService;
+  folders: FolderService;
   /** What the memory inspector reads beyond Letta's routes. */
   activity: ActivityService;
   /** Turns, prompt recompiles, compaction, raw generation and the context overview. */

@@ -102,7 +102,13 @@ export class ArchivalStore {
     filter: { name?: string | undefined; agentId?: string | undefined },
     page: PageSpec,
   ): Promise<ArchiveRecord[]> {
-    let q = this.db.selectFrom('archives').selectAll('archives');
+    // A folder's archive holds its files' chunks; it is the folder's, not one of the archives Letta lists.
+    let q = this.db
+      .selectFrom('archives')
+      .selectAll('archives')
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('folders').select('id').whereRef('folders.archive_id', '=', 'archives.id'))),
+      );
     if (filter.name !== undefined) q = q.where('archives.name', '=', filter.name);
     if (filter.agentId !== undefined) q = q.where('archives.id', 'in', linkedTo(ARCHIVES_OF_AGENT, filter.agentId));
     return fetchPage(q, 'archives.seq', seqById(this.db, 'archives'), page);

@@ -14,6 +14,7 @@ import { TagStore } from './tag.store.js';
 import { ToolStore } from './tool.store.js';
 import { McpServerStore } from './mcp-server.store.js';
 import { RecallStore } from './recall.store.js';
+import { FolderStore } from './folder.store.js';
 import type { Database } from './schema.js';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { deferringKysely, queueingKysely } from './batching.js';
@@ -36,6 +37,7 @@ export interface Stores {
   runs: RunStore;
   steps: StepStore;
   groups: GroupStore;
+  folders: FolderStore;
   /** Runs `work` in one transaction; a throw rolls every write back. Nested calls reuse the outer transaction. */
   transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T>;
   /**
@@ -88,6 +90,7 @@ export function createStores(
     runs: new RunStore(db),
     steps: new StepStore(db, dialect.likeOperator),
     groups: new GroupStore(db),
+    folders: new FolderStore(db),
     transaction: (work) =>
       committed
         ? work(stores)

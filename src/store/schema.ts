@@ -325,6 +325,62 @@ export interface GroupBlockRow {
   block_id: string;
 }
 
+export interface FolderRow {
+  seq: Generated<number>;
+  id: string;
+  name: string;
+  description: string | null;
+  instructions: string | null;
+  metadata: string | null;
+  archive_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type FileProcessingStatus = 'pending' | 'parsing' | 'embedding' | 'completed' | 'error';
+
+export interface FolderFileRow {
+  seq: Generated<number>;
+  id: string;
+  folder_id: string;
+  file_name: string;
+  original_file_name: string;
+  file_type: string;
+  file_size: number;
+  processing_status: FileProcessingStatus;
+  error_message: string | null;
+  total_chunks: number | null;
+  content: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FolderFilePassageRow {
+  passage_id: string;
+  file_id: string;
+}
+
+export interface AgentFolderRow {
+  agent_id: string;
+  folder_id: string;
+  created_at: string;
+}
+
+export interface AgentFileRow {
+  seq: Generated<number>;
+  id: string;
+  agent_id: string;
+  file_id: string;
+  folder_id: string;
+  file_name: string;
+  is_open: number;
+  visible_content: string | null;
+  start_line: number | null;
+  end_line: number | null;
+  last_accessed_at: string;
+  created_at: string;
+}
+
 export interface Database {
   agents: AgentRow;
   blocks: BlockRow;
@@ -352,4 +408,9 @@ export interface Database {
   groups: GroupRow;
   group_agents: GroupAgentRow;
   group_blocks: GroupBlockRow;
+  folders: FolderRow;
+  folder_files: FolderFileRow;
+  folder_file_passages: FolderFilePassageRow;
+  agent_folders: AgentFolderRow;
+  agent_files: AgentFileRow;
 }

@@ -20,6 +20,7 @@ const SHIPPED: Record<string, string> = {
   '0009-block-history.ts': '2c4211ede2112def55b1e5fccb8094b58c6d861d7bbbefc8a9c4ed2bed29ecc8',
   '0012-mcp-servers.ts': 'e2d03609e796efff10e67cd6bf0cbe037c8a352a5a1ce7191cdfa799b65564ab',
   '0013-groups.ts': 'ca988482009af4197748457f6cfb30d6810e22a51ed62f1ac6bfc216a5e18645',
+  '0014-folders.ts': 'a3779cc753cfb1404f5acca6de31299e72554505b8d83ba96282b59ee4ee290a',
 };
 
 const dir = resolve(import.meta.dirname, '../../src/store/migrations');

@@ -10,6 +10,7 @@ import * as runThreadLock from './0008-run-thread-lock.js';
 import * as blockHistory from './0009-block-history.js';
 import * as mcpServers from './0012-mcp-servers.js';
 import * as groups from './0013-groups.js';
+import * as folders from './0014-folders.js';
 
 export interface MigrationModule {
   /** `db` untyped: a migration must not depend on today's schema types. */
@@ -32,4 +33,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0009-block-history': blockHistory,
   '0012-mcp-servers': mcpServers,
   '0013-groups': groups,
+  '0014-folders': folders,
 };

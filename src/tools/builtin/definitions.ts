@@ -186,6 +186,70 @@ export const BUILTIN_TOOLS: readonly BuiltinToolDefinition[] = [
     { url: str('The URL of the webpage to fetch.') },
     ['url'],
   ),
+  // Letta's file tools (`letta/functions/function_sets/files.py`), attached with an agent's first folder.
+  define(
+    'letta_files_core',
+    'open_files',
+    'Open one or more files and load their contents into files section in core memory. Maximum of 5 files can be opened simultaneously.',
+    {
+      file_requests: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            file_name: str('Name of the file to open'),
+            offset: {
+              type: 'integer',
+              description:
+                'Optional offset for starting line number (0-indexed). If not specified, starts from beginning of file.',
+            },
+            length: {
+              type: 'integer',
+              description:
+                'Optional number of lines to view from offset (inclusive). If not specified, views to end of file.',
+            },
+          },
+          required: ['file_name'],
+        },
+        description: 'List of file open requests, each specifying file name and optional view range.',
+      },
+      close_all_others: {
+        type: 'boolean',
+        description: 'If True, closes all other currently open files first. Defaults to False.',
+      },
+    },
+    ['file_requests'],
+  ),
+  define(
+    'letta_files_core',
+    'grep_files',
+    'Searches file contents for pattern matches with surrounding context.',
+    {
+      pattern: str('Keyword or regex pattern to search within file contents.'),
+      include: str('Optional keyword or regex pattern to filter filenames to include in the search.'),
+      context_lines: {
+        type: 'integer',
+        description:
+          'Number of lines of context to show before and after each match. Equivalent to `-C` in grep_files. Defaults to 1.',
+      },
+      offset: {
+        type: 'integer',
+        description:
+          'Number of matches to skip before showing results. Used for pagination. For example, offset=20 shows matches starting from the 21st match. Use offset=0 (or omit) for first page, offset=20 for second page, offset=40 for third page, etc. The tool will tell you the exact offset to use for the next page.',
+      },
+    },
+    ['pattern'],
+  ),
+  define(
+    'letta_files_core',
+    'semantic_search_files',
+    'Searches file contents using semantic meaning rather than exact matches.',
+    {
+      query: str('The search query text to find semantically similar content.'),
+      limit: { type: 'integer', description: 'Maximum number of results to return (default: 5)' },
+    },
+    ['query'],
+  ),
 ];
 
 export const BUILTIN_TOOLS_BY_NAME = new Map(BUILTIN_TOOLS.map((tool) => [tool.schema.name, tool]));

@@ -2,7 +2,7 @@ import type { BuiltinToolDefinition } from './definitions.js';
 
 /**
  * The base tools of Letta's `LETTA_TOOL_SET` whose capability Cairn does not have yet (the omni `memory` tool, patches,
- * multi-agent messaging, the voice sleep-time agent, code execution and files). They are listed with Letta's names and
+ * multi-agent messaging, the voice sleep-time agent and code execution). They are listed with Letta's names and
  * the schemas Letta's generator derives from `letta/functions/function_sets/*.py`, so clients that look them up by name
  * find them; calling one gives the dispatcher's explicit "cannot run on this server yet" error result.
  */
@@ -235,90 +235,6 @@ export const UNAVAILABLE_BASE_TOOLS: readonly BuiltinToolDefinition[] = [
         type: 'object',
         properties: { code: { type: 'string', description: 'The python code to run.' } },
         required: ['code'],
-      },
-    },
-  },
-  {
-    toolType: 'letta_files_core',
-    schema: {
-      name: 'open_files',
-      description:
-        'Open one or more files and load their contents into files section in core memory. Maximum of 5 files can be opened simultaneously.\n\nUse this when you want to:\n- Inspect or reference file contents during reasoning\n- View specific portions of large files (e.g. functions or definitions)\n- Replace currently open files with a new set for focused context (via `close_all_others=True`)\n\nExamples:\n        Open single file belonging to a directory named `project_utils` (entire content):\n            file_requests = [FileOpenRequest(file_name="project_utils/config.py")]\n\n        Open multiple files with different view ranges:\n            file_requests = [\n                FileOpenRequest(file_name="project_utils/config.py", offset=0, length=50),     # Lines 1-50\n                FileOpenRequest(file_name="project_utils/main.py", offset=100, length=100),    # Lines 101-200\n                FileOpenRequest(file_name="project_utils/utils.py")                            # Entire file\n            ]\n\n        Close all other files and open new ones:\n            open_files(agent_state, file_requests, close_all_others=True)\n\n    Args:\n        file_requests (List[FileOpenRequest]): List of file open requests, each specifying file name and optional view range.\n        close_all_others (bool): If True, closes all other currently open files first. Defaults to False.\n\n    Returns:\n        str: A status message',
-      parameters: {
-        type: 'object',
-        properties: {
-          file_requests: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                file_name: { type: 'string', description: 'Name of the file to open' },
-                offset: {
-                  type: 'integer',
-                  description:
-                    'Optional offset for starting line number (0-indexed). If not specified, starts from beginning of file.',
-                },
-                length: {
-                  type: 'integer',
-                  description:
-                    'Optional number of lines to view from offset (inclusive). If not specified, views to end of file.',
-                },
-              },
-              required: ['file_name'],
-            },
-            description: 'List of file open requests, each specifying file name and optional view range.',
-          },
-          close_all_others: {
-            type: 'boolean',
-            description: 'If True, closes all other currently open files first. Defaults to False.',
-          },
-        },
-        required: ['file_requests'],
-      },
-    },
-  },
-  {
-    toolType: 'letta_files_core',
-    schema: {
-      name: 'grep_files',
-      description:
-        'Searches file contents for pattern matches with surrounding context.\n\nResults are paginated - shows 20 matches per call. The response includes:\n- A summary of total matches and which files contain them\n- The current page of matches (20 at a time)\n- Instructions for viewing more matches using the offset parameter\n\nExample usage:\n    First call: grep_files(pattern="TODO")\n    Next call: grep_files(pattern="TODO", offset=20)  # Shows matches 21-40\n\nReturns search results containing:\n- Summary with total match count and file distribution\n- List of files with match counts per file\n- Current page of matches (up to 20)\n- Navigation hint for next page if more matches exist',
-      parameters: {
-        type: 'object',
-        properties: {
-          pattern: { type: 'string', description: 'Keyword or regex pattern to search within file contents.' },
-          include: {
-            type: 'string',
-            description: 'Optional keyword or regex pattern to filter filenames to include in the search.',
-          },
-          context_lines: {
-            type: 'integer',
-            description:
-              'Number of lines of context to show before and after each match.\nEquivalent to `-C` in grep_files. Defaults to 1.',
-          },
-          offset: {
-            type: 'integer',
-            description:
-              'Number of matches to skip before showing results. Used for pagination.\nFor example, offset=20 shows matches starting from the 21st match.\nUse offset=0 (or omit) for first page, offset=20 for second page,\noffset=40 for third page, etc. The tool will tell you the exact\noffset to use for the next page.',
-          },
-        },
-        required: ['pattern'],
-      },
-    },
-  },
-  {
-    toolType: 'letta_files_core',
-    schema: {
-      name: 'semantic_search_files',
-      description:
-        'Searches file contents using semantic meaning rather than exact matches.\n\nIdeal for:\n- Finding conceptually related information across files\n- Discovering relevant content without knowing exact keywords\n- Locating files with similar topics or themes',
-      parameters: {
-        type: 'object',
-        properties: {
-          query: { type: 'string', description: 'The search query text to find semantically similar content.' },
-          limit: { type: 'integer', description: 'Maximum number of results to return (default: 5)' },
-        },
-        required: ['query'],
       },
     },
   },

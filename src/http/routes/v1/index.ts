@@ -24,6 +24,7 @@ import { jobRoutes } from './jobs.js';
 import { orgMessageRoutes } from './org-messages.js';
 import { groupRoutes } from './groups.js';
 import { providerRoutes } from './providers.js';
+import { folderRoutes } from './folders.js';
 
 /** Every `/v1` route module; each feature adds its own file and one line here. */
 export const v1Routes: RouteModule = async (app) => {
@@ -52,4 +53,5 @@ export const v1Routes: RouteModule = async (app) => {
   await app.register(orgMessageRoutes);
   await app.register(groupRoutes);
   await app.register(providerRoutes);
+  await app.register(folderRoutes);
 };
