@@ -1,11 +1,13 @@
-import { CairnError, badRequest } from '../lib/errors.js';
+import { badRequest } from '../lib/errors.js';
 import { KNOWN_EMBEDDING_MODELS, LOCAL_EMBEDDING_HANDLE, parseHandle } from '../services/model-config.js';
 import { localUseLite } from './local-use-lite.js';
 import { listRemoteModels, ollamaEmbedder, openAiEmbedder } from './remote.js';
 import type { Embedder } from './types.js';
+import { EmbedderUnavailable } from './unavailable.js';
 
 export type { Embedder } from './types.js';
 export { EmbeddingError } from './types.js';
+export { EmbedderUnavailable } from './unavailable.js';
 
 /**
  * Where remote embedding providers are, from the environment:
@@ -103,6 +105,6 @@ export class Embedders {
   }
 }
 
-function unconfigured(handle: string, variable: string): CairnError {
-  return badRequest(`Embedding handle '${handle}' is not usable: ${variable} is not set`);
+function unconfigured(handle: string, variable: string): EmbedderUnavailable {
+  return new EmbedderUnavailable(`Embedding handle '${handle}' is not usable: ${variable} is not set`);
 }

@@ -2,7 +2,8 @@ import { CairnError, badRequest, conflict, invalidField, notFound } from '../lib
 import { newId } from '../lib/ids.js';
 import { nowIso, toIso } from '../lib/time.js';
 import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
-import type { Embedders } from '../embedders/index.js';
+import pino, { type Logger } from 'pino';
+import { EmbedderUnavailable, type Embedders } from '../embedders/index.js';
 import {
   MAX_TOP_K,
   type Archive,
@@ -20,6 +21,7 @@ import type { EmbeddingIndexer } from './embedding-indexer.js';
 import type { MemoryEvents } from './memory-events.js';
 import { embeddingConfigFor } from './model-config.js';
 import { fuseRanks, queryPeriod, queryTerms } from './search-text.js';
+import { assessTrust, promote } from '../search/fusion.js';
 
 export interface ArchivalSearchOptions {
   query: string;
@@ -33,6 +35,8 @@ export interface ArchivalSearchOptions {
   mode?: SearchMode | undefined;
   /** The query's embedding, when the caller already has it (made with the archive's model; checked for size). */
   queryVector?: Float32Array | undefined;
+  /** Called when a hybrid search answered from full text alone because the embedding handle is not usable here. */
+  onFallback?: ((reason: string) => void) | undefined;
 }
 
 export interface ArchivalHit {
@@ -63,9 +67,9 @@ export const FUSION = {
   /** Candidates taken from each channel before fusing. */
   depth: 100,
   /** Share of a passage's fused score lent to its neighbours (previous and next insert in its archive). */
-  neighbourShare: 0.3,
+  neighbourShare: 0.1,
   /** Share of the summed fused score of candidates written at the same instant added to each of them. */
-  sameTimeShare: 0.2,
+  sameTimeShare: 0.1,
   /** Days after a period the query names whose passages still count as of that period (events are told later). */
   periodLaterDays: 7,
 };
@@ -115,7 +119,28 @@ export class ArchivalService implements MemoryEvents {
     private readonly indexer: EmbeddingIndexer,
     /** For archives created without an embedding handle. */
     private readonly defaultEmbedding: string,
+    private readonly logger: Logger = pino({ level: 'silent' }),
   ) {}
+
+  /** Agents (or archives) whose full-text fallback was logged: once each, not once per search. */
+  private readonly fallbackLogged = new Set<string>();
+
+  /** `options` whose fallback is logged once per `owner` before the caller hears of it. */
+  private loggingFallback(owner: string, options: ArchivalSearchOptions): ArchivalSearchOptions {
+    return {
+      ...options,
+      onFallback: (reason) => {
+        if (!this.fallbackLogged.has(owner)) {
+          this.fallbackLogged.add(owner);
+          this.logger.warn(
+            { owner, reason },
+            'hybrid search answers from full text only: the embedding handle is not usable',
+          );
+        }
+        options.onFallback?.(reason);
+      },
+    };
+  }
 
   // ---- presentation ---------------------------------------------------------------------------------------
 
@@ -399,7 +424,7 @@ export class ArchivalService implements MemoryEvents {
   /** Ranked passages of an agent's archives. */
   async rank(agent: AgentRecord, options: ArchivalSearchOptions, tx: Stores = this.stores): Promise<ArchivalHit[]> {
     const archives = await tx.archival.archivesOf(agent.id);
-    return this.rankIn(archives, this.handleOf(agent), agent.timezone, options, tx);
+    return this.rankIn(archives, this.handleOf(agent), agent.timezone, this.loggingFallback(agent.id, options), tx);
   }
 
   /** `POST /v1/passages/search`: one agent's archives, or one archive. */
@@ -414,10 +439,20 @@ export class ArchivalService implements MemoryEvents {
       const agent = await this.requireAgent(body.agentId, this.stores);
       let archives = await this.stores.archival.archivesOf(agent.id);
       if (body.archiveId) archives = archives.filter((a) => a.id === body.archiveId);
-      hits = await this.rankIn(archives, this.handleOf(agent), agent.timezone, { ...body, query: body.query ?? '' });
+      hits = await this.rankIn(
+        archives,
+        this.handleOf(agent),
+        agent.timezone,
+        this.loggingFallback(agent.id, { ...body, query: body.query ?? '' }),
+      );
     } else if (body.archiveId) {
       const archive = await this.requireArchive(body.archiveId);
-      hits = await this.rankIn([archive], archive.embedding, 'UTC', { ...body, query: body.query ?? '' });
+      hits = await this.rankIn(
+        [archive],
+        archive.embedding,
+        'UTC',
+        this.loggingFallback(archive.id, { ...body, query: body.query ?? '' }),
+      );
     } else {
       throw badRequest('Either agent_id or archive_id is required');
     }
@@ -461,9 +496,23 @@ export class ArchivalService implements MemoryEvents {
 
     const terms = queryTerms(query);
     const period = mode === 'hybrid' ? periodFilter(query, filter, timeZone) : undefined;
-    const [[lexical = [], inPeriod = []], vector] = await Promise.all([
-      mode === 'vector' ? [] : tx.archival.lexical(terms, period ? [filter, period] : [filter], depth),
-      mode === 'lexical' ? [] : this.vectorRanks(handle, options.queryVector ?? query, filter, depth, tx),
+    const [
+      {
+        lists: [lexical = [], inPeriod = []],
+        ceiling,
+      },
+      vector,
+    ] = await Promise.all([
+      mode === 'vector'
+        ? { lists: [], ceiling: undefined }
+        : tx.archival.rankLexical(terms, period ? [filter, period] : [filter], depth),
+      mode === 'lexical'
+        ? []
+        : this.vectorRanks(handle, options.queryVector ?? query, filter, depth, tx).catch((error: unknown) => {
+            if (mode !== 'hybrid' || !(error instanceof EmbedderUnavailable)) throw error;
+            options.onFallback?.(error.message);
+            return [];
+          }),
     ]);
 
     let scored: Ranked[];
@@ -478,6 +527,8 @@ export class ArchivalService implements MemoryEvents {
         FUSION.rrfK,
       );
       scored = await this.withContext(fused, filter, tx);
+      const { vectorLead } = assessTrust({ lexical, lexicalCeiling: ceiling, vector });
+      if (vectorLead !== undefined) scored = promote(scored, vectorLead);
     } else {
       scored = mode === 'lexical' ? lexical : vector;
     }

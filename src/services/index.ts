@@ -46,7 +46,13 @@ export function createServices(
   const events = new MemoryEventBus();
   const embedders = new Embedders(process.env);
   const indexer = new EmbeddingIndexer(stores, embedders, logger.child({ component: 'embedding' }));
-  const archival = new ArchivalService(stores, embedders, indexer, config.defaultEmbeddingHandle);
+  const archival = new ArchivalService(
+    stores,
+    embedders,
+    indexer,
+    config.defaultEmbeddingHandle,
+    logger.child({ component: 'archival' }),
+  );
   events.subscribe(archival);
   indexer.start();
   const blocks = new BlockService(stores, events);
