@@ -1,4 +1,4 @@
-import { CairnError, badRequest, conflict, invalidField, notFound } from '../lib/errors.js';
+import { badRequest, conflict, invalidField, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso, toIso } from '../lib/time.js';
 import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
@@ -19,9 +19,10 @@ import { parseJson, toJsonText } from '../store/json.js';
 import type { PageSpec } from '../store/paging.js';
 import type { EmbeddingIndexer } from './embedding-indexer.js';
 import type { MemoryEvents } from './memory-events.js';
-import { embeddingConfigFor } from './model-config.js';
+import { embeddingConfigFor, embeddingHandleOf } from './model-config.js';
 import { fuseRanks, queryPeriod, queryTerms } from './search-text.js';
 import { assessTrust, promote } from '../search/fusion.js';
+import { FallbackNotices, embedQuery } from '../search/query-embedding.js';
 
 export interface ArchivalSearchOptions {
   query: string;
@@ -119,24 +120,19 @@ export class ArchivalService implements MemoryEvents {
     private readonly indexer: EmbeddingIndexer,
     /** For archives created without an embedding handle. */
     private readonly defaultEmbedding: string,
-    private readonly logger: Logger = pino({ level: 'silent' }),
-  ) {}
+    logger: Logger = pino({ level: 'silent' }),
+  ) {
+    this.fallbacks = new FallbackNotices(logger);
+  }
 
-  /** Agents (or archives) whose full-text fallback was logged: once each, not once per search. */
-  private readonly fallbackLogged = new Set<string>();
+  private readonly fallbacks: FallbackNotices;
 
   /** `options` whose fallback is logged once per `owner` before the caller hears of it. */
   private loggingFallback(owner: string, options: ArchivalSearchOptions): ArchivalSearchOptions {
     return {
       ...options,
       onFallback: (reason) => {
-        if (!this.fallbackLogged.has(owner)) {
-          this.fallbackLogged.add(owner);
-          this.logger.warn(
-            { owner, reason },
-            'hybrid search answers from full text only: the embedding handle is not usable',
-          );
-        }
+        this.fallbacks.note(owner, reason);
         options.onFallback?.(reason);
       },
     };
@@ -273,11 +269,7 @@ export class ArchivalService implements MemoryEvents {
   }
 
   private handleOf(agent: AgentRecord): string {
-    return (
-      agent.embedding ??
-      parseJson<{ handle?: string } | null>(agent.embedding_config, null)?.handle ??
-      this.defaultEmbedding
-    );
+    return embeddingHandleOf(agent, this.defaultEmbedding);
   }
 
   /** The archive an agent's own inserts go to, created as `"{name}'s Archive"` on first use. */
@@ -568,17 +560,8 @@ export class ArchivalService implements MemoryEvents {
   }
 
   /** The query's embedding with the archive's model; a provider failure is an explicit 502, never a fallback. */
-  async embedQuery(handle: string, query: string): Promise<Float32Array> {
-    const embedder = this.embedders.get(handle);
-    try {
-      const [vector] = await embedder.embed([query]);
-      return vector!;
-    } catch (error) {
-      throw new CairnError(
-        502,
-        `Could not embed the query with '${handle}': ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+  embedQuery(handle: string, query: string): Promise<Float32Array> {
+    return embedQuery(this.embedders, handle, query);
   }
 
   /**

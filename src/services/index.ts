@@ -10,6 +10,7 @@ import { IdentityService } from './identity.service.js';
 import { EmbeddingIndexer } from './embedding-indexer.js';
 import { MemoryEventBus } from './memory-events.js';
 import { RecallService } from './recall.service.js';
+import { MessageVectorStore } from '../store/message-vector.store.js';
 import { ToolService } from './tool.service.js';
 import { ProviderSlot, Runtime } from '../runtime/index.js';
 import { archivalPort, recallPort } from '../runtime/ports.js';
@@ -25,7 +26,7 @@ export interface Services {
   identities: IdentityService;
   tools: ToolService;
   embedders: Embedders;
-  /** Background embedding of archival passages; `stop()` it before closing the database. */
+  /** Background embedding of archival passages and recall messages; `stop()` it before closing the database. */
   indexer: EmbeddingIndexer;
   archival: ArchivalService;
   recall: RecallService;
@@ -45,7 +46,10 @@ export function createServices(
   const stores = createStores(dialect);
   const events = new MemoryEventBus();
   const embedders = new Embedders(process.env);
-  const indexer = new EmbeddingIndexer(stores, embedders, logger.child({ component: 'embedding' }));
+  const messageVectors = new MessageVectorStore(dialect.db, dialect, config.defaultEmbeddingHandle);
+  const indexer = new EmbeddingIndexer(stores, embedders, logger.child({ component: 'embedding' }), {}, [
+    messageVectors,
+  ]);
   const archival = new ArchivalService(
     stores,
     embedders,
@@ -56,7 +60,13 @@ export function createServices(
   events.subscribe(archival);
   indexer.start();
   const blocks = new BlockService(stores, events);
-  const recall = new RecallService(stores);
+  const recall = new RecallService(
+    stores,
+    embedders,
+    config.defaultEmbeddingHandle,
+    logger.child({ component: 'recall' }),
+  );
+  events.subscribe(recall);
   const llm = new ProviderSlot();
   const runtime = new Runtime({
     stores,

@@ -7,6 +7,7 @@ import * as runs from './0004-runs.js';
 import * as vectorCounters from './0006-vector-change-counters.js';
 import * as textCounters from './0007-passage-text-counters.js';
 import * as runThreadLock from './0008-run-thread-lock.js';
+import * as messageVectors from './0011-message-vectors.js';
 
 export interface MigrationModule {
   up(db: Kysely<any>, dialect: Dialect): Promise<void>;
@@ -21,4 +22,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0006-vector-change-counters': vectorCounters,
   '0007-passage-text-counters': textCounters,
   '0008-run-thread-lock': runThreadLock,
+  '0011-message-vectors': messageVectors,
 };

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { agentIdParams } from '../../../schemas/agent.js';
 import { idOf } from '../../../schemas/common.js';
 import { CaptureService } from '../../../services/capture.service.js';
-import { RecallService, type RecallRole } from '../../../services/recall.service.js';
+import type { RecallRole } from '../../../services/recall.service.js';
+import { SEARCH_FALLBACK_HEADER, fallbackHeader } from './archival.js';
 import type { RouteModule } from '../types.js';
 
 const captureBody = z.object({
@@ -45,7 +46,7 @@ const searchBody = z.object({
  */
 export const captureRoutes: RouteModule = async (app) => {
   const capture = new CaptureService(app.services.stores);
-  const recall = new RecallService(app.services.stores);
+  const { recall } = app.services;
 
   app.post(
     '/agents/:agent_id/messages/capture',
@@ -53,9 +54,13 @@ export const captureRoutes: RouteModule = async (app) => {
     async (request) => capture.capture(request.params.agent_id, request.body.messages, request.body.conversation_id),
   );
 
-  app.post('/messages/search', { schema: { tags: ['messages'], body: searchBody } }, async (request) => {
+  app.post('/messages/search', { schema: { tags: ['messages'], body: searchBody } }, async (request, reply) => {
     const b = request.body;
     const hits = await recall.search(b.agent_id, {
+      mode: b.search_mode,
+      onFallback: (reason) => {
+        void reply.header(SEARCH_FALLBACK_HEADER, fallbackHeader(reason));
+      },
       query: b.query,
       roles: b.roles as RecallRole[] | undefined,
       limit: b.limit ?? 10,
