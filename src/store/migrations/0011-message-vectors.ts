@@ -10,7 +10,7 @@ const EMBEDDED_ROLES = "('user', 'assistant')";
  * message with text as it is written (and again when its text changes), so no write path of the runtime has to know;
  * the background indexer drains the queue. Messages written before this migration are queued here.
  */
-export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
+export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await db.schema
     .createTable('message_vectors')
     .addColumn('message_id', 'text', (c) => c.primaryKey().references('messages.id').onDelete('cascade'))
