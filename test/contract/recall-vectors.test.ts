@@ -53,15 +53,14 @@ describe.each(testDialects())('recall vectors [%s]', (dialect) => {
   it('queues user and assistant messages as they are written and embeds them in the background', async () => {
     expect(await pending(agentId)).toBeGreaterThan(0);
     await waitForVectors(agentId);
-    const rows = await db()
-      .selectFrom('message_vectors' as never)
-      .select(['model', 'dim'] as never)
-      .where('agent_id' as never, '=', agentId as never)
-      .execute();
+    const rows = (
+      await sql<{
+        model: string;
+        dim: number;
+      }>`SELECT model, dim FROM message_vectors WHERE agent_id = ${agentId}`.execute(db())
+    ).rows;
     expect(rows).toHaveLength(6);
-    expect(new Set(rows.map((r: { model: string; dim: number }) => `${r.model}:${r.dim}`))).toEqual(
-      new Set(['local/use-lite:512']),
-    );
+    expect(new Set(rows.map((r) => `${r.model}:${Number(r.dim)}`))).toEqual(new Set(['local/use-lite:512']));
   });
 
   it('finds a message in other words through the SDK, fused with full text', async () => {
