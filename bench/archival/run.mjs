@@ -28,6 +28,8 @@ const { values: args } = parseArgs({
     'visibility-samples': { type: 'string', default: '40' },
     queries: { type: 'string', default: '200' },
     'skip-ingest': { type: 'boolean', default: false },
+    // Bulk rows written per instant: 1 = every passage on its own; 20 = sessions of 20 turns (units of context).
+    'unit-size': { type: 'string', default: '1' },
   },
 });
 
@@ -66,7 +68,11 @@ async function call(method, path, body) {
   return text ? JSON.parse(text) : undefined;
 }
 const round = (x) => Math.round(x * 100) / 100;
-const report = { dialect: args.dialect, cpus: (await import('node:os')).availableParallelism() };
+const report = {
+  dialect: args.dialect,
+  cpus: (await import('node:os')).availableParallelism(),
+  unit_size: Number(args['unit-size']),
+};
 
 // ---- 1 + 2: ingest and visibility through REST with the local model ------------------------------------------
 if (!args['skip-ingest']) {
@@ -155,7 +161,7 @@ async function growTo(size) {
         archive_id: archive.id,
         text: `${baseTexts[i % baseTexts.length]} (${i})`,
         metadata: '{}',
-        created_at: new Date(Date.UTC(2023, 0, 1) + i * 60_000).toISOString(),
+        created_at: new Date(Date.UTC(2023, 0, 1) + Math.floor(i / Number(args['unit-size'])) * 60_000).toISOString(),
         updated_at: now,
         embed_status: 'ready',
         embed_attempts: 0,

@@ -77,7 +77,7 @@ export class WordPieceTokenizer {
   }
 
   private *words(text: string): Generator<string> {
-    let normal = text.replace(/[\u0000\ufffd]|[^\P{Cc}\t\n\r]/gu, '');
+    let normal = text.replace(/\ufffd|[^\P{Cc}\t\n\r]/gu, '');
     normal = normal.replace(/[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff]/g, (c) => ` ${c} `);
     if (this.lowercase) normal = normal.toLowerCase();
     if (this.stripAccents) normal = normal.normalize('NFD').replace(/\p{Mn}+/gu, '');
