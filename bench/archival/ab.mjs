@@ -9,10 +9,11 @@
 // with node_modules linked). Each build gets its own database (PostgreSQL: CAIRN_BENCH_PG_URI and
 // CAIRN_BENCH_PG_URI_BASE, two empty databases) filled with the same rows as bench/archival/run.mjs: LoCoMo turns
 // (read in place, CC BY-NC 4.0) and vectors derived from their real USE-lite vectors.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bulkRows, derivedVectors, locomoText } from '../lib/bulk.mjs';
 import { percentile } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
@@ -31,13 +32,7 @@ const { values: args } = parseArgs({
 });
 if (!args.base) throw new Error('--base DIR: the other build to compare with');
 
-const samples = JSON.parse(readFileSync(args.data, 'utf8'));
-const turns = samples.flatMap((s) =>
-  Object.entries(s.conversation)
-    .filter(([k]) => /^session_\d+$/.test(k))
-    .flatMap(([, session]) => session.map((t) => `${t.speaker}: ${t.text}`)),
-);
-const questions = samples.flatMap((s) => s.qa.filter((q) => q.category <= 4).map((q) => q.question));
+const { turns, questions } = locomoText(args.data);
 const queryTexts = questions
   .filter((_, i) => i % Math.ceil(questions.length / Number(args.queries)) === 0)
   .slice(0, Number(args.queries));
@@ -73,20 +68,10 @@ const baseVectors = [];
 for (let i = 0; i < baseTexts.length; i += 64) baseVectors.push(...(await local.embed(baseTexts.slice(i, i + 64))));
 const queryVectors = await local.embed(queryTexts);
 
-let rng = 42;
-const gauss = () => {
-  rng = (rng * 1103515245 + 12345) % 2 ** 31;
-  const u = rng / 2 ** 31 || 1e-9;
-  rng = (rng * 1103515245 + 12345) % 2 ** 31;
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos((2 * Math.PI * rng) / 2 ** 31);
-};
 // The same derived vectors for both builds.
 const size = Number(args.size);
-const vectors = Array.from({ length: size }, (_, i) => {
-  const v = Float32Array.from(baseVectors[i % baseVectors.length], (x) => x + 0.02 * gauss());
-  const norm = Math.hypot(...v);
-  return v.map((x) => x / norm);
-});
+const derived = derivedVectors(baseVectors);
+const vectors = Array.from({ length: size }, (_, i) => derived(i));
 
 for (const build of builds) {
   const { archival, stores, agents } = build.cairn.services;
@@ -94,23 +79,14 @@ for (const build of builds) {
   const archive = await archival.defaultArchive(agent.id);
   build.agent = await stores.agents.findById(agent.id);
   for (let count = 0; count < size; count += 1000) {
-    const now = new Date().toISOString();
-    const rows = [];
-    for (let i = count; i < Math.min(size, count + 1000); i++) {
-      rows.push({
-        id: build.newId('passage'),
-        archive_id: archive.id,
-        text: `${baseTexts[i % baseTexts.length]} (${i})`,
-        metadata: '{}',
-        created_at: new Date(Date.UTC(2023, 0, 1) + Math.floor(i / Number(args['unit-size'])) * 60_000).toISOString(),
-        updated_at: now,
-        embed_status: 'ready',
-        embed_attempts: 0,
-        embed_next_at: now,
-        embed_lease_until: null,
-        embed_error: null,
-      });
-    }
+    const rows = bulkRows({
+      newId: build.newId,
+      archiveId: archive.id,
+      texts: baseTexts,
+      from: count,
+      to: Math.min(size, count + 1000),
+      unitSize: Number(args['unit-size']),
+    });
     await stores.transaction((tx) =>
       tx.archival.insertPassages(
         rows,

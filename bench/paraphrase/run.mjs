@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stemmer } from 'stemmer';
+import { call } from '../lib/rest.mjs';
 import { percentile } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
@@ -49,17 +50,6 @@ if (new Set(texts).size !== texts.length) throw new Error('pairs.json repeats a 
 if (sharing.more > 0) {
   const offenders = pairs.filter((_, i) => overlap[i].length > 1).map((p) => p.query);
   throw new Error(`pairs sharing more than one content word: ${offenders.join(' | ')}`);
-}
-
-async function call(base, method, path, body) {
-  const response = await fetch(`${base}/v1${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'cairn-paraphrase-'));
