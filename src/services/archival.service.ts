@@ -22,7 +22,7 @@ import type { MemoryEvents } from './memory-events.js';
 import { embeddingConfigFor, embeddingHandleOf } from './model-config.js';
 import { fuseRanks, queryPeriod, queryTerms } from './search-text.js';
 import { assessTrust, promote } from '../search/fusion.js';
-import { FallbackNotices, embedQuery } from '../search/query-embedding.js';
+import { FallbackNotices, embedQuery } from './query-embedding.js';
 
 export interface ArchivalSearchOptions {
   query: string;

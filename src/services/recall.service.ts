@@ -3,7 +3,7 @@ import { EmbedderUnavailable, type Embedders } from '../embedders/index.js';
 import { invalidField, notFound } from '../lib/errors.js';
 import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
 import { assessTrust, promote, type Scored } from '../search/fusion.js';
-import { FallbackNotices, embedQuery } from '../search/query-embedding.js';
+import { FallbackNotices, embedQuery } from './query-embedding.js';
 import type { Stores } from '../store/index.js';
 import type { MessageRecord } from '../store/message.store.js';
 import type { RankedMessage, RecallFilter } from '../store/recall.store.js';
