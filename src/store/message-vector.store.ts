@@ -44,7 +44,16 @@ export class MessageVectorStore {
     this.db = db as unknown as Kysely<MessageVectorTables>;
   }
 
-  claimDue(now: string, leaseUntil: string, limit: number): Promise<MessageEmbedClaim[]> {
+  async claimDue(now: string, leaseUntil: string, limit: number): Promise<MessageEmbedClaim[]> {
+    // The indexer polls twice a second: an empty queue costs one read, not a transaction (three round trips on
+    // PostgreSQL, competing with searches for the pool).
+    const any = await this.db
+      .selectFrom('message_embed_queue')
+      .select('message_id')
+      .where('next_at', '<=', now)
+      .limit(1)
+      .executeTakeFirst();
+    if (!any) return [];
     return this.db.transaction().execute(async (trx) => {
       let due = trx
         .selectFrom('message_embed_queue as q')
