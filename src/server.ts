@@ -26,6 +26,8 @@ import { archivalPort, recallPort } from './services/runtime-ports.js';
 import { TagService } from './services/tag.service.js';
 import { ToolService } from './services/tool.service.js';
 import { databaseConfigFor, openDatabase } from './store/database.js';
+import { MessageVectorStore } from './store/message-vector.store.js';
+import { embeddingHandleOf } from './domain/models.js';
 import type { Dialect } from './store/dialect/types.js';
 import { createStores, type Stores } from './store/index.js';
 
@@ -37,7 +39,7 @@ export interface Cairn {
   dialect: Dialect;
   search: SearchIndexes;
   embedders: Embedders;
-  /** Background embedding of archival passages. */
+  /** Background embedding of archival passages and recall messages. */
   indexer: EmbeddingIndexer;
   llm: LlmProviders;
   /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
@@ -61,12 +63,30 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     });
     const embedders = new Embedders(config.llmEnv);
     const events = new MemoryEventBus();
-    const indexer = new EmbeddingIndexer(stores, embedders, logger.child({ component: 'embedding' }));
-    const archival = new ArchivalService(stores, embedders, indexer, config.defaultEmbeddingHandle);
+    const messageVectors = new MessageVectorStore(dialect.db, dialect, (agent) =>
+      embeddingHandleOf(agent, config.defaultEmbeddingHandle),
+    );
+    const indexer = new EmbeddingIndexer(stores, embedders, logger.child({ component: 'embedding' }), {}, [
+      messageVectors,
+    ]);
+    const archival = new ArchivalService(
+      stores,
+      embedders,
+      indexer,
+      config.defaultEmbeddingHandle,
+      logger.child({ component: 'archival' }),
+    );
     // Archival reacts to agent creation and deletion before the runtime compiles the new agent's prompt.
     events.subscribe(archival);
     const blocks = new BlockService(stores, events);
-    const recall = new RecallService(stores);
+    const recall = new RecallService(
+      stores,
+      embedders,
+      config.defaultEmbeddingHandle,
+      logger.child({ component: 'recall' }),
+    );
+    // Recall requeues an agent's messages when its embedding model changes.
+    events.subscribe(recall);
     const runtime = new Runtime({
       stores,
       blocks,

@@ -1,9 +1,15 @@
+import pino, { type Logger } from 'pino';
+import { EmbedderUnavailable, type Embedders } from '../embedders/index.js';
 import { invalidField } from '../lib/errors.js';
 import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
+import { assessTrust, promote, type Scored } from '../search/fusion.js';
+import { FallbackNotices, embedQuery } from './query-embedding.js';
 import type { Stores } from '../store/index.js';
 import type { MessageRecord } from '../store/message.store.js';
-import type { RecallFilter } from '../store/recall.store.js';
-import { queryTerms } from './search-text.js';
+import type { RankedMessage, RecallFilter } from '../store/recall.store.js';
+import type { MemoryEvents } from '../domain/memory-events.js';
+import { LOCAL_EMBEDDING_HANDLE, embeddingHandleOf } from '../domain/models.js';
+import { fuseRanks, queryTerms } from './search-text.js';
 import type { MessageSearchBody } from '../schemas/capture.js';
 import { missing } from '../domain/errors.js';
 
@@ -19,26 +25,49 @@ export interface RecallSearchOptions {
   startDate?: string | null | undefined;
   endDate?: string | null | undefined;
   conversationId?: string | null | undefined;
+  /** `hybrid` (default): full text and vectors fused; `fts` or `vector`: one channel. */
+  mode?: RecallSearchMode | undefined;
+  /** Called when a hybrid search answered from full text alone because the embedding handle is not usable here. */
+  onFallback?: ((reason: string) => void) | undefined;
 }
+
+export type RecallSearchMode = 'hybrid' | 'fts' | 'vector';
 
 export interface RecallHit {
   message: MessageRecord;
   /** ISO timestamp in the agent's timezone. */
   timestamp: string;
-  /** Full-text score; absent when there was no query (newest first). */
+  /** Full-text score, or the fused (RRF) score in hybrid mode, or the cosine in vector mode; absent without a query. */
   relevance?: number;
+  /** 1-based ranks in each channel that found the message (hybrid mode). */
+  ranks?: { fts?: number | undefined; vector?: number | undefined };
+  mode?: RecallSearchMode;
 }
 
 const DEFAULT_ROLES: RecallRole[] = ['user', 'assistant'];
 const MAX_LIMIT = 1000;
+/** As archival search (archival.service.ts `FUSION`): candidates per channel, full-text weight 2, RRF k = 5. */
+const FUSION = { depth: 100, lexicalWeight: 2, vectorWeight: 1, rrfK: 5 };
 
 /**
  * Recall memory: search over the agent's conversation history, for the `conversation_search` tool and the API.
- * Text queries rank by full-text score (stemmed, stop words dropped); without a query the newest messages come
- * first. Unlike Letta's SQL fallback, the date range is always applied.
+ * Text queries fuse full-text ranks (stemmed, stop words dropped) with the ranks of the messages' vectors (embedded
+ * in the background with the agent's embedding handle, migration 0011), with the same per-query trust as archival
+ * search (src/search/fusion.ts); without a query the newest messages come first. Unlike Letta's SQL fallback, the
+ * date range is always applied, to both channels.
  */
-export class RecallService {
-  constructor(private readonly stores: Stores) {}
+export class RecallService implements MemoryEvents {
+  private readonly fallbacks: FallbackNotices;
+
+  constructor(
+    private readonly stores: Stores,
+    /** Without embedders, searches are full text only. */
+    private readonly embedders?: Embedders,
+    private readonly defaultEmbedding: string = LOCAL_EMBEDDING_HANDLE,
+    logger: Logger = pino({ level: 'silent' }),
+  ) {
+    this.fallbacks = new FallbackNotices(logger);
+  }
 
   async search(agentId: string, options: RecallSearchOptions, tx: Stores = this.stores): Promise<RecallHit[]> {
     const agent = await tx.agents.findById(agentId);
@@ -55,23 +84,89 @@ export class RecallService {
       end: options.endDate ? parseBound(options.endDate, 'end', timeZone, ['end_date']) : undefined,
       excludeToolCalls: ['conversation_search'],
     };
+    const at = (message: MessageRecord) => formatInZone(message.created_at, timeZone);
     const terms = queryTerms(options.query ?? '');
     if (terms.length === 0) {
       const rows = await tx.recall.recent(filter, limit);
-      return rows.map((message) => ({ message, timestamp: formatInZone(message.created_at, timeZone) }));
+      return rows.map((message) => ({ message, timestamp: at(message) }));
     }
-    const rows = await tx.recall.search(terms, filter, limit);
-    return rows.map(({ message, score }) => ({
-      message,
-      timestamp: formatInZone(message.created_at, timeZone),
-      relevance: score,
-    }));
+    const mode = this.embedders ? (options.mode ?? 'hybrid') : 'fts';
+    if (mode === 'fts') {
+      const rows = await tx.recall.search(terms, filter, limit);
+      return rows.map(({ message, score }) => ({ message, timestamp: at(message), relevance: score, mode }));
+    }
+    const depth = Math.max(FUSION.depth, limit);
+    const handle = embeddingHandleOf(agent, this.defaultEmbedding);
+    const [lexical, vector] = await Promise.all([
+      mode === 'vector' ? [] : tx.recall.search(terms, filter, depth),
+      this.vectorHits(handle, options.query!.trim(), filter, depth, tx).catch((error: unknown) => {
+        if (mode !== 'hybrid' || !(error instanceof EmbedderUnavailable)) throw error;
+        this.fallbacks.note(agentId, error.message);
+        options.onFallback?.(error.message);
+        return [];
+      }),
+    ]);
+    if (mode === 'vector')
+      return vector
+        .slice(0, limit)
+        .map(({ message, score }) => ({ message, timestamp: at(message), relevance: score, mode }));
+
+    const seqsOf = (hits: RankedMessage[]) => hits.map((h) => h.message.seq);
+    const fused = fuseRanks(
+      [
+        { weight: FUSION.lexicalWeight, seqs: seqsOf(lexical) },
+        { weight: FUSION.vectorWeight, seqs: seqsOf(vector) },
+      ],
+      FUSION.rrfK,
+    );
+    const scored = (hits: RankedMessage[]): Scored[] => hits.map((h) => ({ seq: h.message.seq, score: h.score }));
+    // The engines' full-text scores have no BM25 ceiling here: full text keeps the lead unless the vector
+    // channel does not rate its winner.
+    const { vectorLead } = assessTrust({ lexical: scored(lexical), lexicalCeiling: undefined, vector: scored(vector) });
+    let ranked = [...fused].map(([seq, score]) => ({ seq, score }));
+    if (vectorLead !== undefined) ranked = promote(ranked, vectorLead);
+    const messages = new Map([...vector, ...lexical].map((h) => [h.message.seq, h.message]));
+    const rank = (hits: RankedMessage[], seq: number) => {
+      const i = hits.findIndex((h) => h.message.seq === seq);
+      return i < 0 ? undefined : i + 1;
+    };
+    return ranked
+      .sort((a, b) => b.score - a.score || b.seq - a.seq)
+      .slice(0, limit)
+      .map(({ seq, score }) => {
+        const message = messages.get(seq)!;
+        return {
+          message,
+          timestamp: at(message),
+          relevance: score,
+          ranks: { fts: rank(lexical, seq), vector: rank(vector, seq) },
+          mode,
+        };
+      });
+  }
+
+  private async vectorHits(
+    handle: string,
+    query: string,
+    filter: RecallFilter,
+    depth: number,
+    tx: Stores,
+  ): Promise<RankedMessage[]> {
+    const vector = await embedQuery(this.embedders!, handle, query);
+    return tx.recall.nearest(handle, vector, filter, depth);
+  }
+
+  /** The agent's messages follow its new model: vectors of the old one are dropped and every message queued again. */
+  async embeddingChanged(tx: Stores, agentId: string, handle: string): Promise<void> {
+    await tx.recall.requeueVectors(agentId, handle, new Date().toISOString());
   }
 
   /** `POST /v1/messages/search`: recall hits as Letta Cloud's message search results. */
-  async searchMessages(body: MessageSearchBody) {
+  async searchMessages(body: MessageSearchBody, onFallback?: (reason: string) => void) {
     const hits = await this.search(body.agent_id, {
       query: body.query,
+      mode: body.search_mode,
+      onFallback,
       roles: body.roles,
       limit: body.limit ?? 10,
       startDate: body.start_date,

@@ -8,6 +8,7 @@ import * as vectorCounters from './0006-vector-change-counters.js';
 import * as textCounters from './0007-passage-text-counters.js';
 import * as runThreadLock from './0008-run-thread-lock.js';
 import * as blockHistory from './0009-block-history.js';
+import * as messageVectors from './0011-message-vectors.js';
 
 export interface MigrationModule {
   /** `db` untyped: a migration must not depend on today's schema types. */
@@ -28,4 +29,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0007-passage-text-counters': textCounters,
   '0008-run-thread-lock': runThreadLock,
   '0009-block-history': blockHistory,
+  '0011-message-vectors': messageVectors,
 };
