@@ -76,17 +76,10 @@ describe('local ONNX embedder', () => {
 
 describe.each(testDialects())('local ONNX models through the API [%s]', (dialect) => {
   let server: TestCairn;
-  const saved = process.env.CAIRN_MODELS_DIR;
   beforeAll(async () => {
-    // The embedders read the environment when a handle is first used.
-    process.env.CAIRN_MODELS_DIR = models;
-    server = await startCairn(dialect);
+    server = await startCairn(dialect, {}, env());
   });
-  afterAll(async () => {
-    await server.close();
-    if (saved === undefined) delete process.env.CAIRN_MODELS_DIR;
-    else process.env.CAIRN_MODELS_DIR = saved;
-  });
+  afterAll(() => server.close());
   const search = (agentId: string, query: string, mode: string) =>
     http(
       'GET',
