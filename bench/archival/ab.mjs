@@ -5,8 +5,8 @@
 //
 //   npm run build && node bench/archival/ab.mjs --base DIR [--dialect sqlite|postgres] [--size 100000] [--unit-size 1]
 //
-// DIR is another checkout with its own `npm run build` (e.g. `git worktree`, or `git archive main | tar x -C DIR`
-// with node_modules linked). Each build gets its own database (PostgreSQL: CAIRN_BENCH_PG_URI and
+// DIR is another checkout of the same layout (`createCairn` exposes `stores` and `embedders`) with its own
+// `npm run build` (e.g. `git archive main | tar x -C DIR` with node_modules linked). Each build gets its own database (PostgreSQL: CAIRN_BENCH_PG_URI and
 // CAIRN_BENCH_PG_URI_BASE, two empty databases) filled with the same rows as bench/archival/run.mjs: LoCoMo turns
 // (read in place, CC BY-NC 4.0) and vectors derived from their real USE-lite vectors.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -62,7 +62,7 @@ const builds = [
   await open(args.base, pgUri('CAIRN_BENCH_PG_URI_BASE')),
 ];
 
-const local = builds[0].cairn.services.embedders.get('local/use-lite');
+const local = builds[0].cairn.embedders.get('local/use-lite');
 const baseTexts = turns.slice(0, 2000);
 const baseVectors = [];
 for (let i = 0; i < baseTexts.length; i += 64) baseVectors.push(...(await local.embed(baseTexts.slice(i, i + 64))));
@@ -74,7 +74,8 @@ const derived = derivedVectors(baseVectors);
 const vectors = Array.from({ length: size }, (_, i) => derived(i));
 
 for (const build of builds) {
-  const { archival, stores, agents } = build.cairn.services;
+  const { archival, agents } = build.cairn.services;
+  const { stores } = build.cairn;
   const agent = await agents.create({ name: 'bulk', include_base_tools: false });
   const archive = await archival.defaultArchive(agent.id);
   build.agent = await stores.agents.findById(agent.id);
