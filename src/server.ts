@@ -20,6 +20,7 @@ import { IdentityService } from './services/identity.service.js';
 import type { Services } from './services/index.js';
 import { MessageService } from './services/message.service.js';
 import { ModelService } from './services/model.service.js';
+import { FallbackNotices } from './services/query-embedding.js';
 import { RecallService } from './services/recall.service.js';
 import { RunService } from './services/run.service.js';
 import { archivalPort, recallPort } from './services/runtime-ports.js';
@@ -69,22 +70,12 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     const indexer = new EmbeddingIndexer(stores, embedders, logger.child({ component: 'embedding' }), {}, [
       messageVectors,
     ]);
-    const archival = new ArchivalService(
-      stores,
-      embedders,
-      indexer,
-      config.defaultEmbeddingHandle,
-      logger.child({ component: 'archival' }),
-    );
+    const fallbacks = new FallbackNotices(logger.child({ component: 'search' }));
+    const archival = new ArchivalService(stores, embedders, indexer, config.defaultEmbeddingHandle, fallbacks);
     // Archival reacts to agent creation and deletion before the runtime compiles the new agent's prompt.
     events.subscribe(archival);
     const blocks = new BlockService(stores, events);
-    const recall = new RecallService(
-      stores,
-      embedders,
-      config.defaultEmbeddingHandle,
-      logger.child({ component: 'recall' }),
-    );
+    const recall = new RecallService(stores, embedders, config.defaultEmbeddingHandle, fallbacks);
     // Recall requeues an agent's messages when its embedding model changes.
     events.subscribe(recall);
     const runtime = new Runtime({

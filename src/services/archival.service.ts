@@ -2,7 +2,6 @@ import { badRequest, conflict, invalidField, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso, toIso } from '../lib/time.js';
 import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
-import pino, { type Logger } from 'pino';
 import { EmbedderUnavailable, type Embedders } from '../embedders/index.js';
 import {
   MAX_TOP_K,
@@ -23,7 +22,7 @@ import { embeddingConfigFor, embeddingHandleOf, requestedHandle } from '../domai
 import { fuseRanks, queryPeriod, queryTerms } from './search-text.js';
 import { missing } from '../domain/errors.js';
 import { assessTrust, promote } from '../search/fusion.js';
-import { FallbackNotices, embedQuery } from './query-embedding.js';
+import { embedQuery, type FallbackNotices } from './query-embedding.js';
 
 export interface ArchivalSearchOptions {
   query: string;
@@ -121,12 +120,9 @@ export class ArchivalService implements MemoryEvents {
     private readonly indexer: EmbeddingIndexer,
     /** For archives created without an embedding handle. */
     private readonly defaultEmbedding: string,
-    logger: Logger = pino({ level: 'silent' }),
-  ) {
-    this.fallbacks = new FallbackNotices(logger);
-  }
-
-  private readonly fallbacks: FallbackNotices;
+    /** Shared with recall search: one warning per agent whichever memory it searched. */
+    private readonly fallbacks: FallbackNotices,
+  ) {}
 
   /** `options` whose fallback is logged once per `owner` before the caller hears of it. */
   private loggingFallback(owner: string, options: ArchivalSearchOptions): ArchivalSearchOptions {

@@ -1,14 +1,13 @@
-import pino, { type Logger } from 'pino';
 import { EmbedderUnavailable, type Embedders } from '../embedders/index.js';
 import { invalidField } from '../lib/errors.js';
 import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
 import { assessTrust, promote, type Scored } from '../search/fusion.js';
-import { FallbackNotices, embedQuery } from './query-embedding.js';
+import { embedQuery, type FallbackNotices } from './query-embedding.js';
 import type { Stores } from '../store/index.js';
 import type { MessageRecord } from '../store/message.store.js';
 import type { RankedMessage, RecallFilter } from '../store/recall.store.js';
 import type { MemoryEvents } from '../domain/memory-events.js';
-import { LOCAL_EMBEDDING_HANDLE, embeddingHandleOf } from '../domain/models.js';
+import { embeddingHandleOf } from '../domain/models.js';
 import { fuseRanks, queryTerms } from './search-text.js';
 import type { MessageSearchBody } from '../schemas/capture.js';
 import { missing } from '../domain/errors.js';
@@ -57,17 +56,14 @@ const FUSION = { depth: 100, lexicalWeight: 2, vectorWeight: 1, rrfK: 5 };
  * date range is always applied, to both channels.
  */
 export class RecallService implements MemoryEvents {
-  private readonly fallbacks: FallbackNotices;
-
   constructor(
     private readonly stores: Stores,
-    /** Without embedders, searches are full text only. */
-    private readonly embedders?: Embedders,
-    private readonly defaultEmbedding: string = LOCAL_EMBEDDING_HANDLE,
-    logger: Logger = pino({ level: 'silent' }),
-  ) {
-    this.fallbacks = new FallbackNotices(logger);
-  }
+    private readonly embedders: Embedders,
+    /** For agents created without an embedding handle. */
+    private readonly defaultEmbedding: string,
+    /** Shared with archival search: one warning per agent whichever memory it searched. */
+    private readonly fallbacks: FallbackNotices,
+  ) {}
 
   async search(agentId: string, options: RecallSearchOptions, tx: Stores = this.stores): Promise<RecallHit[]> {
     const agent = await tx.agents.findById(agentId);
@@ -90,7 +86,7 @@ export class RecallService implements MemoryEvents {
       const rows = await tx.recall.recent(filter, limit);
       return rows.map((message) => ({ message, timestamp: at(message) }));
     }
-    const mode = this.embedders ? (options.mode ?? 'hybrid') : 'fts';
+    const mode = options.mode ?? 'hybrid';
     if (mode === 'fts') {
       const rows = await tx.recall.search(terms, filter, limit);
       return rows.map(({ message, score }) => ({ message, timestamp: at(message), relevance: score, mode }));
@@ -152,7 +148,7 @@ export class RecallService implements MemoryEvents {
     depth: number,
     tx: Stores,
   ): Promise<RankedMessage[]> {
-    const vector = await embedQuery(this.embedders!, handle, query);
+    const vector = await embedQuery(this.embedders, handle, query);
     return tx.recall.nearest(handle, vector, filter, depth);
   }
 

@@ -96,6 +96,16 @@ describe.each(testDialects())('recall vectors [%s]', (dialect) => {
       'Emma is taught by Mr Okafor this year.',
       'The pod is OOM-killed at 512 Mi; raise the limit or fix the leak.',
     ]);
+    // `roles` (a Cairn extension the SDK does not send) over HTTP: the vector channel keeps to it too.
+    const assistant = await http('POST', `${server.baseURL}/v1/messages/search`, {
+      query,
+      agent_id: agentId,
+      roles: ['assistant'],
+      search_mode: 'vector',
+    });
+    expect(assistant.body.map((m: { message_type: string; content: string }) => [m.message_type, m.content])).toEqual([
+      ['assistant_message', 'Noted, I will remind you on Tuesdays.'],
+    ]);
     const hits = await server.cairn.services.recall.search(agentId, { query, roles: ['assistant'], limit: 10 });
     expect(hits.map((h) => h.message.role)).toEqual(['assistant']);
     expect(hits[0]).toMatchObject({ mode: 'hybrid', ranks: { vector: 1 } });

@@ -97,9 +97,8 @@ describe.each(testDialects())('hybrid search without a usable embedder [%s]', (d
   let close: () => Promise<void>;
   let baseURL: string;
   let client: TestCairn['client'];
-  const savedKey = process.env.OPENAI_API_KEY;
   beforeAll(async () => {
-    delete process.env.OPENAI_API_KEY;
+    // The config's environment has no OPENAI_API_KEY, whatever the test process has.
     const database = await createTestDatabase(dialect);
     const stream = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -122,17 +121,15 @@ describe.each(testDialects())('hybrid search without a usable embedder [%s]', (d
       await database.drop();
     };
   });
-  afterAll(async () => {
-    if (savedKey !== undefined) process.env.OPENAI_API_KEY = savedKey;
-    await close();
-  });
+  afterAll(() => close());
+  const fallbackLines = () => logged.filter((l) => l.msg.startsWith('hybrid search answers from full text'));
+  const unkeyed = (name: string) =>
+    client.agents.create({ name, include_base_tools: false, embedding: 'openai/text-embedding-3-small' });
+  const unkeyedReason =
+    "lexical; Embedding handle 'openai/text-embedding-3-small' is not usable: OPENAI_API_KEY is not set";
 
   it('answers from full text with a header and one warning per agent; mode=vector stays a 400', async () => {
-    const agent = await client.agents.create({
-      name: 'Unkeyed',
-      include_base_tools: false,
-      embedding: 'openai/text-embedding-3-small',
-    });
+    const agent = await unkeyed('Unkeyed');
     await client.agents.passages.create(agent.id, { text: 'The launch code is tulip.' });
     const url = (mode: string) =>
       `${baseURL}/v1/agents/${agent.id}/archival-memory/search?${new URLSearchParams({ query: 'launch code', mode })}`;
@@ -140,20 +137,61 @@ describe.each(testDialects())('hybrid search without a usable embedder [%s]', (d
       const hybrid = await http('GET', url('hybrid'));
       expect(hybrid.status).toBe(200);
       expect(hybrid.body.results.map((r: { content: string }) => r.content)).toEqual(['The launch code is tulip.']);
-      expect(hybrid.headers.get('x-cairn-search-fallback')).toBe(
-        "lexical; Embedding handle 'openai/text-embedding-3-small' is not usable: OPENAI_API_KEY is not set",
-      );
+      expect(hybrid.headers.get('x-cairn-search-fallback')).toBe(unkeyedReason);
     }
     // The SDK's own search (hybrid by default) gets the results too.
     const viaSdk = await client.agents.passages.search(agent.id, { query: 'launch code' });
     expect(viaSdk.results.map((r) => r.content)).toEqual(['The launch code is tulip.']);
-    const fallbacks = logged.filter((l) => l.msg.startsWith('hybrid search answers from full text'));
-    expect(fallbacks.map((l) => l.owner)).toEqual([agent.id]);
+    expect(fallbackLines().map((l) => l.owner)).toEqual([agent.id]);
 
     const vector = await http('GET', url('vector'));
     expect(vector.status).toBe(400);
     expect(vector.body.detail).toContain('OPENAI_API_KEY is not set');
     const lexical = await http('GET', url('lexical'));
     expect(lexical.headers.get('x-cairn-search-fallback')).toBeNull();
+  });
+
+  it('answers recall search from full text too, with the header; one warning per agent across both memories', async () => {
+    const agent = await unkeyed('Unkeyed recall');
+    const captured = await http('POST', `${baseURL}/v1/agents/${agent.id}/messages/capture`, {
+      messages: [
+        { role: 'user', content: 'The spare key is under the blue flowerpot.' },
+        { role: 'assistant', content: 'Got it: the blue flowerpot.' },
+      ],
+    });
+    expect(captured.status).toBe(200);
+    const before = fallbackLines().length;
+    const searchMessages = (body: Record<string, unknown>) =>
+      http('POST', `${baseURL}/v1/messages/search`, { query: 'spare key flowerpot', agent_id: agent.id, ...body });
+    for (let i = 0; i < 2; i++) {
+      const hybrid = await searchMessages({ roles: ['user'] });
+      expect(hybrid.status).toBe(200);
+      expect(hybrid.headers.get('x-cairn-search-fallback')).toBe(unkeyedReason);
+      expect(hybrid.body.map((m: { content: string }) => m.content)).toEqual([
+        'The spare key is under the blue flowerpot.',
+      ]);
+    }
+    // The official SDK's message search is hybrid by default: it gets the full-text results.
+    const viaSdk = await client.messages.search({ query: 'spare key flowerpot', agent_id: agent.id });
+    expect(viaSdk.map((m) => (m as { content: string }).content)).toHaveLength(2);
+    await client.agents.passages.create(agent.id, { text: 'The spare key is under the blue flowerpot.' });
+    const archival = await http(
+      'GET',
+      `${baseURL}/v1/agents/${agent.id}/archival-memory/search?${new URLSearchParams({ query: 'spare key' })}`,
+    );
+    expect(archival.headers.get('x-cairn-search-fallback')).toBe(unkeyedReason);
+    // One line for this agent, whichever memory it searched and however often.
+    expect(
+      fallbackLines()
+        .slice(before)
+        .map((l) => l.owner),
+    ).toEqual([agent.id]);
+
+    const vector = await searchMessages({ search_mode: 'vector' });
+    expect(vector.status).toBe(400);
+    expect(vector.body.detail).toContain('OPENAI_API_KEY is not set');
+    const fts = await searchMessages({ search_mode: 'fts' });
+    expect(fts.status).toBe(200);
+    expect(fts.headers.get('x-cairn-search-fallback')).toBeNull();
   });
 });
