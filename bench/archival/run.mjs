@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bulkRows, derivedVectors, locomoText } from '../lib/bulk.mjs';
+import { call as rest } from '../lib/rest.mjs';
 import { percentile } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
@@ -49,19 +50,10 @@ if (args.dialect === 'postgres' && !pgUri) throw new Error('set CAIRN_BENCH_PG_U
 const config = { ...loadConfig({ port: 0, host: '127.0.0.1', dataDir }, {}), pgUri };
 const cairn = await createCairn(config, createLogger('warn'));
 await cairn.app.listen({ host: '127.0.0.1', port: 0 });
-const base = `http://127.0.0.1:${cairn.app.server.address().port}/v1`;
-const { archival, stores, embedders } = cairn.services;
-
-async function call(method, path, body) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const base = `http://127.0.0.1:${cairn.app.server.address().port}`;
+const call = (method, path, body) => rest(base, method, path, body);
+const { archival } = cairn.services;
+const { stores, embedders } = cairn;
 const round = (x) => Math.round(x * 100) / 100;
 const report = {
   dialect: args.dialect,
