@@ -24,6 +24,7 @@ import { IdentityService } from './services/identity.service.js';
 import type { Services } from './services/index.js';
 import { MessageService } from './services/message.service.js';
 import { ModelService } from './services/model.service.js';
+import { FallbackNotices } from './services/query-embedding.js';
 import { RecallService } from './services/recall.service.js';
 import { RunService } from './services/run.service.js';
 import { StepService } from './services/step.service.js';
@@ -33,6 +34,8 @@ import { archivalPort, recallPort } from './services/runtime-ports.js';
 import { TagService } from './services/tag.service.js';
 import { ToolService } from './services/tool.service.js';
 import { databaseConfigFor, openDatabase } from './store/database.js';
+import { MessageVectorStore } from './store/message-vector.store.js';
+import { embeddingHandleOf } from './domain/models.js';
 import type { Dialect } from './store/dialect/types.js';
 import { createStores, type Stores } from './store/index.js';
 import { loadSecretBox } from './lib/secrets.js';
@@ -54,7 +57,7 @@ export interface Cairn {
   dialect: Dialect;
   search: SearchIndexes;
   embedders: Embedders;
-  /** Background embedding of archival passages. */
+  /** Background embedding of archival passages and recall messages. */
   indexer: EmbeddingIndexer;
   llm: LlmProviders;
   /** Stops accepting connections, lets in-flight requests finish, then closes the database. */
@@ -78,12 +81,20 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     });
     const embedders = new Embedders(config.llmEnv);
     const events = new MemoryEventBus();
-    const indexer = new EmbeddingIndexer(stores, embedders, logger.child({ component: 'embedding' }));
-    const archival = new ArchivalService(stores, embedders, indexer, config.defaultEmbeddingHandle);
+    const messageVectors = new MessageVectorStore(dialect.db, dialect, (agent) =>
+      embeddingHandleOf(agent, config.defaultEmbeddingHandle),
+    );
+    const indexer = new EmbeddingIndexer(stores, embedders, logger.child({ component: 'embedding' }), {}, [
+      messageVectors,
+    ]);
+    const fallbacks = new FallbackNotices(logger.child({ component: 'search' }));
+    const archival = new ArchivalService(stores, embedders, indexer, config.defaultEmbeddingHandle, fallbacks);
     // Archival reacts to agent creation and deletion before the runtime compiles the new agent's prompt.
     events.subscribe(archival);
     const blocks = new BlockService(stores, events);
-    const recall = new RecallService(stores);
+    const recall = new RecallService(stores, embedders, config.defaultEmbeddingHandle, fallbacks);
+    // Recall requeues an agent's messages when its embedding model changes.
+    events.subscribe(recall);
     const secretBox = await loadSecretBox({ env: config.llmEnv, dataDir: config.dataDir });
     // Each interpreter starts on first use, so a server whose agents have no custom tools boots none.
     const toolSandbox = new ToolSandbox({

@@ -10,10 +10,12 @@
 //    half hour the local model would need, the bulk rows get vectors derived from real USE-lite vectors of
 //    LoCoMo turns (a real vector plus small noise, renormalised) and are stored through the archival store.
 // LoCoMo (CC BY-NC 4.0) is read in place as a source of realistic text; nothing of it is written to the repo.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bulkRows, derivedVectors, locomoText } from '../lib/bulk.mjs';
+import { call as rest } from '../lib/rest.mjs';
 import { percentile } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
@@ -28,6 +30,8 @@ const { values: args } = parseArgs({
     'visibility-samples': { type: 'string', default: '40' },
     queries: { type: 'string', default: '200' },
     'skip-ingest': { type: 'boolean', default: false },
+    // Bulk rows written per instant: 1 = every passage on its own; 20 = sessions of 20 turns (units of context).
+    'unit-size': { type: 'string', default: '1' },
   },
 });
 
@@ -36,13 +40,7 @@ const { loadConfig } = await import('../../dist/config.js');
 const { createLogger } = await import('../../dist/logger.js');
 const { newId } = await import('../../dist/lib/ids.js');
 
-const samples = JSON.parse(readFileSync(args.data, 'utf8'));
-const turns = samples.flatMap((s) =>
-  Object.entries(s.conversation)
-    .filter(([k]) => /^session_\d+$/.test(k))
-    .flatMap(([, session]) => session.map((t) => `${t.speaker}: ${t.text}`)),
-);
-const questions = samples.flatMap((s) => s.qa.filter((q) => q.category <= 4).map((q) => q.question));
+const { turns, questions } = locomoText(args.data);
 
 // ---- database ---------------------------------------------------------------------------------------------
 const dataDir = mkdtempSync(join(tmpdir(), 'cairn-bench-archival-'));
@@ -52,21 +50,16 @@ if (args.dialect === 'postgres' && !pgUri) throw new Error('set CAIRN_BENCH_PG_U
 const config = { ...loadConfig({ port: 0, host: '127.0.0.1', dataDir }, {}), pgUri };
 const cairn = await createCairn(config, createLogger('warn'));
 await cairn.app.listen({ host: '127.0.0.1', port: 0 });
-const base = `http://127.0.0.1:${cairn.app.server.address().port}/v1`;
-const { archival, stores, embedders } = cairn.services;
-
-async function call(method, path, body) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text.slice(0, 200)}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const base = `http://127.0.0.1:${cairn.app.server.address().port}`;
+const call = (method, path, body) => rest(base, method, path, body);
+const { archival } = cairn.services;
+const { stores, embedders } = cairn;
 const round = (x) => Math.round(x * 100) / 100;
-const report = { dialect: args.dialect, cpus: (await import('node:os')).availableParallelism() };
+const report = {
+  dialect: args.dialect,
+  cpus: (await import('node:os')).availableParallelism(),
+  unit_size: Number(args['unit-size']),
+};
 
 // ---- 1 + 2: ingest and visibility through REST with the local model ------------------------------------------
 if (!args['skip-ingest']) {
@@ -128,42 +121,21 @@ const queryVectors = await local.embed(queryTexts);
 const agent = await call('POST', '/agents/', { name: 'bulk', include_base_tools: false });
 const archive = await archival.defaultArchive(agent.id);
 const agentRow = await stores.agents.findById(agent.id);
-let rng = 42;
-const gauss = () => {
-  rng = (rng * 1103515245 + 12345) % 2 ** 31;
-  const u = rng / 2 ** 31 || 1e-9;
-  rng = (rng * 1103515245 + 12345) % 2 ** 31;
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos((2 * Math.PI * rng) / 2 ** 31);
-};
-function derived(i) {
-  const v = Float32Array.from(baseVectors[i % baseVectors.length], (x) => x + 0.02 * gauss());
-  const norm = Math.hypot(...v);
-  return v.map((x) => x / norm);
-}
+const derived = derivedVectors(baseVectors);
 
 let count = 0;
 async function growTo(size) {
   const start = performance.now();
   while (count < size) {
     const batch = Math.min(1000, size - count);
-    const now = new Date().toISOString();
-    const rows = [];
-    for (let j = 0; j < batch; j++) {
-      const i = count + j;
-      rows.push({
-        id: newId('passage'),
-        archive_id: archive.id,
-        text: `${baseTexts[i % baseTexts.length]} (${i})`,
-        metadata: '{}',
-        created_at: new Date(Date.UTC(2023, 0, 1) + i * 60_000).toISOString(),
-        updated_at: now,
-        embed_status: 'ready',
-        embed_attempts: 0,
-        embed_next_at: now,
-        embed_lease_until: null,
-        embed_error: null,
-      });
-    }
+    const rows = bulkRows({
+      newId,
+      archiveId: archive.id,
+      texts: baseTexts,
+      from: count,
+      to: count + batch,
+      unitSize: Number(args['unit-size']),
+    });
     await stores.transaction(async (tx) =>
       tx.archival.insertPassages(
         rows,

@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { call } from '../lib/rest.mjs';
 import { percentile } from '../lib/stats.mjs';
 
 const { values: args } = parseArgs({
@@ -79,17 +80,6 @@ function turnsOf(sample) {
 
 function evidenceOf(qa, known) {
   return (qa.evidence ?? []).flatMap((e) => String(e).split(/[;\s]+/)).filter((id) => known.has(id));
-}
-
-async function call(base, method, path, body) {
-  const response = await fetch(`${base}/v1${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
 }
 
 const samples = JSON.parse(readFileSync(args.data, 'utf8')).slice(

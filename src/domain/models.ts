@@ -1,5 +1,6 @@
 import { invalidField } from '../lib/errors.js';
 import { splitHandle, type ModelHandle } from '../lib/handles.js';
+import { parseJson } from '../store/json.js';
 
 /** Letta caps a provider's context window at this unless the agent sets `context_window_limit`. */
 export const GLOBAL_MAX_CONTEXT_WINDOW = 128_000;
@@ -130,6 +131,14 @@ export const LOCAL_EMBEDDING_DIM = 512;
 
 /** Upstream's endpoint-type enum for providers it does not name (any `/v1/embeddings` server speaks OpenAI's). */
 const EMBEDDING_ENDPOINT_TYPE: Record<string, string> = { 'openai-compatible': 'openai', local: 'hugging-face' };
+
+/** An agent's embedding handle: its own, its embedding config's, or the server default. */
+export function embeddingHandleOf(
+  agent: { embedding: string | null; embedding_config: string | null },
+  fallback: string,
+): string {
+  return agent.embedding ?? parseJson<{ handle?: string } | null>(agent.embedding_config, null)?.handle ?? fallback;
+}
 
 export function embeddingConfigFor(handle: string) {
   const parsed = parseHandle(handle, 'embedding');

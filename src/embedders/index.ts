@@ -1,30 +1,36 @@
-import { type CairnError, badRequest } from '../lib/errors.js';
+import { badRequest } from '../lib/errors.js';
 import { KNOWN_EMBEDDING_MODELS, LOCAL_EMBEDDING_HANDLE, parseHandle } from '../domain/models.js';
+import { installedLocalModels, localOnnx, type LocalModelEnv } from './local-onnx.js';
 import { localUseLite } from './local-use-lite.js';
 import { listRemoteModels, ollamaEmbedder, openAiEmbedder } from './remote.js';
 import type { Embedder } from './types.js';
+import { EmbedderUnavailable } from './unavailable.js';
 
 export type { Embedder } from './types.js';
 export { EmbeddingError } from './types.js';
+export { EmbedderUnavailable } from './unavailable.js';
 
 /**
  * Where remote embedding providers are, from the environment:
  * - `openai/<model>`: `OPENAI_API_KEY`, optional `OPENAI_BASE_URL` or `OPENAI_API_BASE` (default https://api.openai.com/v1);
  * - `ollama/<model>`: `OLLAMA_BASE_URL` (default http://127.0.0.1:11434);
  * - `openai-compatible/<model>`: any `/v1/embeddings` server at `CAIRN_EMBEDDING_BASE_URL` (e.g.
- *   http://127.0.0.1:8080/v1), with optional `CAIRN_EMBEDDING_API_KEY`.
+ *   http://127.0.0.1:8080/v1), with optional `CAIRN_EMBEDDING_API_KEY`;
+ * - `local/<model>` (other than `local/use-lite`): an ONNX sentence-embedding model in `CAIRN_MODELS_DIR` or the
+ *   Hugging Face cache (`HF_HUB_CACHE`, `HF_HOME`), see local-onnx.ts.
  */
-export type EmbeddingEnv = Partial<
-  Record<
-    | 'OPENAI_API_KEY'
-    | 'OPENAI_BASE_URL'
-    | 'OPENAI_API_BASE'
-    | 'OLLAMA_BASE_URL'
-    | 'CAIRN_EMBEDDING_BASE_URL'
-    | 'CAIRN_EMBEDDING_API_KEY',
-    string
-  >
->;
+export type EmbeddingEnv = LocalModelEnv &
+  Partial<
+    Record<
+      | 'OPENAI_API_KEY'
+      | 'OPENAI_BASE_URL'
+      | 'OPENAI_API_BASE'
+      | 'OLLAMA_BASE_URL'
+      | 'CAIRN_EMBEDDING_BASE_URL'
+      | 'CAIRN_EMBEDDING_API_KEY',
+      string
+    >
+  >;
 
 const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
 const OLLAMA_DEFAULT_URL = 'http://127.0.0.1:11434';
@@ -47,6 +53,7 @@ export class Embedders {
   private create(handle: string): Embedder {
     if (handle === LOCAL_EMBEDDING_HANDLE) return localUseLite();
     const { provider, model } = parseHandle(handle, 'embedding');
+    if (provider === 'local') return localOnnx(handle, model, this.env);
     const dim = KNOWN_EMBEDDING_MODELS[handle]?.dimension ?? undefined;
     switch (provider) {
       case 'openai':
@@ -72,14 +79,17 @@ export class Embedders {
         return ollamaEmbedder(handle, model, this.env.OLLAMA_BASE_URL || OLLAMA_DEFAULT_URL, dim);
       default:
         throw badRequest(
-          `Unknown embedding provider '${provider}' in handle '${handle}': use local/use-lite, openai/…, ollama/… or openai-compatible/…`,
+          `Unknown embedding provider '${provider}' in handle '${handle}': use local/use-lite, local/<model>, openai/…, ollama/… or openai-compatible/…`,
         );
     }
   }
 
-  /** Handles usable right now: the local model always, remote ones whose provider is configured and answering. */
+  /**
+   * Handles usable right now: USE-lite always, installed local ONNX models, remote ones whose provider is configured
+   * and answering.
+   */
   async usable(): Promise<string[]> {
-    const handles = [LOCAL_EMBEDDING_HANDLE];
+    const handles = [LOCAL_EMBEDDING_HANDLE, ...installedLocalModels(this.env)];
     if (this.env.OPENAI_API_KEY)
       handles.push(...Object.keys(KNOWN_EMBEDDING_MODELS).filter((h) => h.startsWith('openai/')));
     const [ollama, compatible] = await Promise.all([
@@ -106,6 +116,6 @@ export class Embedders {
   }
 }
 
-function unconfigured(handle: string, variable: string): CairnError {
-  return badRequest(`Embedding handle '${handle}' is not usable: ${variable} is not set`);
+function unconfigured(handle: string, variable: string): EmbedderUnavailable {
+  return new EmbedderUnavailable(`Embedding handle '${handle}' is not usable: ${variable} is not set`);
 }

@@ -190,7 +190,7 @@ async function sessionStart(run: HookRun): Promise<HookOutput> {
 }
 
 /**
- * Archival search mode on the prompt path (CAIRN_HOOKS_SEARCH_MODE). Lexical by default: embedding the prompt
+ * Archival and recall search mode on the prompt path (CAIRN_HOOKS_SEARCH_MODE; recall's `fts` for lexical). Lexical by default: embedding the prompt
  * is most of the hook's server time (≈50 ms of CPU for the local model) and the prompt path has a 150 ms budget;
  * full-text search with stemming finds the names, files and terms coding prompts are made of. The MCP
  * archival_search tool stays hybrid for deliberate lookups.
@@ -217,9 +217,14 @@ async function userPromptSubmit(run: HookRun): Promise<HookOutput> {
   const session = run.state.session(sid);
   const agentId = await resolveAgent(run, session);
   const query = clip(sanitize(prompt), 1_000);
+  const mode = searchMode(run.env);
   const [archival, recall, blocks] = await Promise.allSettled([
-    archivalSearch(run.client, agentId, { query, top_k: 3, mode: searchMode(run.env) }),
-    conversationSearch(run.client, agentId, { query, limit: 4 }),
+    archivalSearch(run.client, agentId, { query, top_k: 3, mode }),
+    conversationSearch(run.client, agentId, {
+      query,
+      limit: 4,
+      search_mode: mode === 'lexical' ? 'fts' : mode,
+    }),
     session.injected
       ? run.client.agents.blocks.list(agentId, { limit: 100 }).then((p) => p.getPaginatedItems())
       : Promise.resolve([]),

@@ -246,6 +246,8 @@ export interface ConversationSearchArgs {
   end_date?: string | undefined;
   limit?: number | undefined;
   conversation_id?: string | undefined;
+  /** Default hybrid (full text fused with the messages' vectors); `fts` skips embedding the query. */
+  search_mode?: 'fts' | 'vector' | 'hybrid' | undefined;
 }
 
 export interface RecallItem {
@@ -270,6 +272,7 @@ export async function conversationSearch(
     ...(args.conversation_id ? { conversation_id: args.conversation_id } : {}),
     ...(args.start_date ? { start_date: args.start_date } : {}),
     ...(args.end_date ? { end_date: args.end_date } : {}),
+    ...(args.search_mode ? { search_mode: args.search_mode } : {}),
     // Cairn extension; other servers ignore the unknown field.
     ...(args.roles?.length ? { roles: args.roles } : {}),
   };

@@ -29,10 +29,24 @@ const MIN_IDF = 1e-6;
 const MAX_POSTINGS = 8_000_000;
 /** Rows tokenised between yields to the event loop while an archive is (re)built. */
 const BUILD_SLICE = 2_000;
+/**
+ * Passages written at the same instant (the turns of one imported session, a batch of facts) are indexed with
+ * the text of their insertion-order neighbours in that unit, at these weights by distance (BM25F: term counts and
+ * length are own + weight × neighbour's): a turn answering a question is found by the question's words.
+ * docs/benchmarks.md ("Retrieval that finds meaning") has the measurements.
+ */
+const CONTEXT_WEIGHTS = [0.3, 0.15];
 
 export interface LexicalHit {
   seq: number;
   score: number;
+}
+
+export interface LexicalRanking {
+  /** One top list per range. */
+  lists: LexicalHit[][];
+  /** Σ idf of the query's terms: about the score of a passage holding each once at average length (fusion.ts). */
+  ceiling: number;
 }
 
 interface Postings {
@@ -59,6 +73,12 @@ class ArchiveTerms {
   readonly live: boolean[] = [];
   readonly postings = new Map<string, Postings>();
   readonly docOf = new Map<number, number>();
+  /** Documents indexed with a neighbour's text or lending theirs: deleting one of them needs a rebuild. */
+  readonly inUnit: boolean[] = [];
+  /** Own term counts of the last documents appended in order, newest last: the neighbours of the next one. */
+  private tail: { doc: number; createdAt: string; counts: Map<string, number>; length: number }[] = [];
+  /** A document of a unit was deleted: its text still counts in its neighbours until the archive is rebuilt. */
+  contextStale = false;
   liveCount = 0;
   liveLength = 0;
   postingCount = 0;
@@ -66,16 +86,29 @@ class ArchiveTerms {
 
   constructor(public versions: ArchiveVersions) {}
 
-  add(row: PassageText, tokenizer: Tokenizer): void {
+  /** `inOrder`: the row follows the last one added (seq order), so it may share a unit with it. */
+  add(row: PassageText, tokenizer: Tokenizer, inOrder = true): void {
     const seq = Number(row.seq);
     if (this.docOf.has(seq)) return;
     const doc = this.seqs.length;
-    const counts = new Map<string, number>();
-    let length = 0;
+    const own = new Map<string, number>();
+    let ownLength = 0;
     for (const term of tokenizer.terms(row.text)) {
-      counts.set(term, (counts.get(term) ?? 0) + 1);
-      length++;
+      own.set(term, (own.get(term) ?? 0) + 1);
+      ownLength++;
     }
+    const counts = new Map(own);
+    let length = ownLength;
+    const neighbours = inOrder ? this.unitTail(row.created_at) : [];
+    neighbours.forEach((neighbour, i) => {
+      const weight = CONTEXT_WEIGHTS[i]!;
+      for (const [term, count] of neighbour.counts) counts.set(term, (counts.get(term) ?? 0) + weight * count);
+      length += weight * neighbour.length;
+      for (const [term, count] of own) this.lend(term, neighbour.doc, weight * count);
+      this.lengths[neighbour.doc]! += weight * ownLength;
+      this.liveLength += weight * ownLength;
+      this.inUnit[neighbour.doc] = true;
+    });
     for (const [term, count] of counts) {
       let list = this.postings.get(term);
       if (!list) this.postings.set(term, (list = { docs: [], counts: [] }));
@@ -86,16 +119,46 @@ class ArchiveTerms {
     this.createdAt.push(row.created_at);
     this.lengths.push(length);
     this.live.push(true);
+    this.inUnit.push(neighbours.length > 0);
     this.docOf.set(seq, doc);
     this.liveCount++;
     this.liveLength += length;
     this.postingCount += counts.size;
     if (seq > this.maxSeq) this.maxSeq = seq;
+    this.tail = inOrder ? [...this.tail, { doc, createdAt: row.created_at, counts: own, length: ownLength }] : [];
+    if (this.tail.length > CONTEXT_WEIGHTS.length) this.tail.shift();
+  }
+
+  /** The live documents just before the next one that were written with it, nearest first. */
+  private unitTail(createdAt: string): ArchiveTerms['tail'] {
+    const unit: ArchiveTerms['tail'] = [];
+    for (let i = this.tail.length - 1; i >= 0; i--) {
+      const entry = this.tail[i]!;
+      if (entry.createdAt !== createdAt || !this.live[entry.doc]) break;
+      unit.push(entry);
+    }
+    return unit;
+  }
+
+  /** Adds `count` of `term` to a recent document's postings (its entry, if any, is among the last few). */
+  private lend(term: string, doc: number, count: number): void {
+    let list = this.postings.get(term);
+    if (!list) this.postings.set(term, (list = { docs: [], counts: [] }));
+    let at = list.docs.length;
+    while (at > 0 && list.docs[at - 1]! > doc) at--;
+    if (at > 0 && list.docs[at - 1] === doc) {
+      list.counts[at - 1]! += count;
+      return;
+    }
+    list.docs.splice(at, 0, doc);
+    list.counts.splice(at, 0, count);
+    this.postingCount++;
   }
 
   remove(seq: number): void {
     const doc = this.docOf.get(seq);
     if (doc === undefined || !this.live[doc]) return;
+    if (this.inUnit[doc]) this.contextStale = true;
     this.live[doc] = false;
     this.docOf.delete(seq);
     this.liveCount--;
@@ -140,7 +203,7 @@ export class LexicalIndex {
     terms: string[],
     limit: number,
     ranges: CreatedRange[],
-  ): Promise<LexicalHit[][] | undefined> {
+  ): Promise<LexicalRanking | undefined> {
     const versions = await readArchiveVersions(db, 'passage_text_versions', archiveIds);
     const indexes: ArchiveTerms[] = [];
     for (const archiveId of archiveIds) {
@@ -183,9 +246,9 @@ export class LexicalIndex {
   }
 
   /** BM25 over the union of the archives, with collection statistics summed across them; one top list per range. */
-  private score(indexes: ArchiveTerms[], terms: string[], limit: number, ranges: CreatedRange[]): LexicalHit[][] {
+  private score(indexes: ArchiveTerms[], terms: string[], limit: number, ranges: CreatedRange[]): LexicalRanking {
     const documents = indexes.reduce((n, index) => n + index.liveCount, 0);
-    if (documents === 0 || terms.length === 0) return ranges.map(() => []);
+    if (documents === 0 || terms.length === 0) return { lists: ranges.map(() => []), ceiling: 0 };
     const averageLength = indexes.reduce((n, index) => n + index.liveLength, 0) / documents;
     const idf = terms.map((term) => {
       const frequency = indexes.reduce((n, index) => n + index.frequency(term), 0);
@@ -219,7 +282,7 @@ export class LexicalIndex {
       }
       for (const doc of touched) scores[doc] = 0;
     }
-    return tops.map((top) => top.sorted());
+    return { lists: tops.map((top) => top.sorted()), ceiling: idf.reduce((sum, value) => sum + value, 0) };
   }
 
   private evict(keep: Set<string>): void {
@@ -250,7 +313,7 @@ async function refresh(
       return previous;
     }
   }
-  if (previous && previous.tombstones < previous.seqs.length / 4) {
+  if (previous && previous.tombstones < previous.seqs.length / 4 && !previous.contextStale) {
     const stored = new Set(
       (await db.selectFrom('passages').select('seq').where('archive_id', '=', archiveId).execute()).map((r) =>
         Number(r.seq),
@@ -258,8 +321,9 @@ async function refresh(
     );
     for (const seq of [...previous.docOf.keys()]) if (!stored.has(seq)) previous.remove(seq);
     const missing = [...stored].filter((seq) => !previous.docOf.has(seq));
-    if (previous.tombstones < previous.seqs.length / 4) {
-      for (const row of await passageTextsBySeq(db, missing)) previous.add(row, tokenizer);
+    if (previous.tombstones < previous.seqs.length / 4 && !previous.contextStale) {
+      // Rows committed out of seq order are indexed on their own text: their unit's neighbours are already in.
+      for (const row of await passageTextsBySeq(db, missing)) previous.add(row, tokenizer, false);
       previous.versions = current;
       return previous;
     }

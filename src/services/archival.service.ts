@@ -1,8 +1,8 @@
-import { CairnError, conflict, invalidField, notFound } from '../lib/errors.js';
+import { conflict, invalidField, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso, toIso } from '../lib/time.js';
 import { formatInZone, parseBound, zoneOrUtc } from '../lib/zoned-time.js';
-import type { Embedders } from '../embedders/index.js';
+import { EmbedderUnavailable, type Embedders } from '../embedders/index.js';
 import {
   MAX_TOP_K,
   type Archive,
@@ -18,9 +18,11 @@ import { parseJson, toJsonText } from '../store/json.js';
 import type { PageSpec } from '../store/paging.js';
 import type { EmbeddingIndexer } from './embedding-indexer.js';
 import type { MemoryEvents } from '../domain/memory-events.js';
-import { embeddingConfigFor, requestedHandle } from '../domain/models.js';
+import { embeddingConfigFor, embeddingHandleOf, requestedHandle } from '../domain/models.js';
 import { fuseRanks, queryPeriod, queryTerms } from './search-text.js';
 import { missing } from '../domain/errors.js';
+import { assessTrust, promote } from '../search/fusion.js';
+import { embedQuery, type FallbackNotices } from './query-embedding.js';
 
 export interface ArchivalSearchOptions {
   query: string;
@@ -34,6 +36,8 @@ export interface ArchivalSearchOptions {
   mode?: SearchMode | undefined;
   /** The query's embedding, when the caller already has it (made with the archive's model; checked for size). */
   queryVector?: Float32Array | undefined;
+  /** Called when a hybrid search answered from full text alone because the embedding handle is not usable here. */
+  onFallback?: ((reason: string) => void) | undefined;
 }
 
 export interface ArchivalHit {
@@ -64,9 +68,9 @@ export const FUSION = {
   /** Candidates taken from each channel before fusing. */
   depth: 100,
   /** Share of a passage's fused score lent to its neighbours (previous and next insert in its archive). */
-  neighbourShare: 0.3,
+  neighbourShare: 0.1,
   /** Share of the summed fused score of candidates written at the same instant added to each of them. */
-  sameTimeShare: 0.2,
+  sameTimeShare: 0.1,
   /** Days after a period the query names whose passages still count as of that period (events are told later). */
   periodLaterDays: 7,
 };
@@ -116,7 +120,20 @@ export class ArchivalService implements MemoryEvents {
     private readonly indexer: EmbeddingIndexer,
     /** For archives created without an embedding handle. */
     private readonly defaultEmbedding: string,
+    /** Shared with recall search: one warning per agent whichever memory it searched. */
+    private readonly fallbacks: FallbackNotices,
   ) {}
+
+  /** `options` whose fallback is logged once per `owner` before the caller hears of it. */
+  private loggingFallback(owner: string, options: ArchivalSearchOptions): ArchivalSearchOptions {
+    return {
+      ...options,
+      onFallback: (reason) => {
+        this.fallbacks.note(owner, reason);
+        options.onFallback?.(reason);
+      },
+    };
+  }
 
   // ---- presentation ---------------------------------------------------------------------------------------
 
@@ -255,11 +272,7 @@ export class ArchivalService implements MemoryEvents {
   }
 
   private handleOf(agent: AgentRecord): string {
-    return (
-      agent.embedding ??
-      parseJson<{ handle?: string } | null>(agent.embedding_config, null)?.handle ??
-      this.defaultEmbedding
-    );
+    return embeddingHandleOf(agent, this.defaultEmbedding);
   }
 
   /** The archive an agent's own inserts go to, created as `"{name}'s Archive"` on first use. */
@@ -405,7 +418,7 @@ export class ArchivalService implements MemoryEvents {
   /** Ranked passages of an agent's archives. */
   async rank(agent: AgentRecord, options: ArchivalSearchOptions, tx: Stores = this.stores): Promise<ArchivalHit[]> {
     const archives = await tx.archival.archivesOf(agent.id);
-    return this.rankIn(archives, this.handleOf(agent), agent.timezone, options, tx);
+    return this.rankIn(archives, this.handleOf(agent), agent.timezone, this.loggingFallback(agent.id, options), tx);
   }
 
   /** `POST /v1/passages/search`: one agent's archives, or one archive. */
@@ -420,10 +433,20 @@ export class ArchivalService implements MemoryEvents {
       const agent = await this.requireAgent(body.agentId, this.stores);
       let archives = await this.stores.archival.archivesOf(agent.id);
       if (body.archiveId) archives = archives.filter((a) => a.id === body.archiveId);
-      hits = await this.rankIn(archives, this.handleOf(agent), agent.timezone, { ...body, query: body.query ?? '' });
+      hits = await this.rankIn(
+        archives,
+        this.handleOf(agent),
+        agent.timezone,
+        this.loggingFallback(agent.id, { ...body, query: body.query ?? '' }),
+      );
     } else if (body.archiveId) {
       const archive = await this.requireArchive(body.archiveId);
-      hits = await this.rankIn([archive], archive.embedding, 'UTC', { ...body, query: body.query ?? '' });
+      hits = await this.rankIn(
+        [archive],
+        archive.embedding,
+        'UTC',
+        this.loggingFallback(archive.id, { ...body, query: body.query ?? '' }),
+      );
     } else {
       hits = await this.rankEverywhere({ ...body, query: body.query ?? '' });
     }
@@ -485,9 +508,23 @@ export class ArchivalService implements MemoryEvents {
 
     const terms = queryTerms(query);
     const period = mode === 'hybrid' ? periodFilter(query, filter, timeZone) : undefined;
-    const [[lexical = [], inPeriod = []], vector] = await Promise.all([
-      mode === 'vector' ? [] : tx.archival.lexical(terms, period ? [filter, period] : [filter], depth),
-      mode === 'lexical' ? [] : this.vectorRanks(handle, options.queryVector ?? query, filter, depth, tx),
+    const [
+      {
+        lists: [lexical = [], inPeriod = []],
+        ceiling,
+      },
+      vector,
+    ] = await Promise.all([
+      mode === 'vector'
+        ? { lists: [], ceiling: undefined }
+        : tx.archival.rankLexical(terms, period ? [filter, period] : [filter], depth),
+      mode === 'lexical'
+        ? []
+        : this.vectorRanks(handle, options.queryVector ?? query, filter, depth, tx).catch((error: unknown) => {
+            if (mode !== 'hybrid' || !(error instanceof EmbedderUnavailable)) throw error;
+            options.onFallback?.(error.message);
+            return [];
+          }),
     ]);
 
     let scored: Ranked[];
@@ -502,6 +539,8 @@ export class ArchivalService implements MemoryEvents {
         FUSION.rrfK,
       );
       scored = await this.withContext(fused, filter, tx);
+      const { vectorLead } = assessTrust({ lexical, lexicalCeiling: ceiling, vector });
+      if (vectorLead !== undefined) scored = promote(scored, vectorLead);
     } else {
       scored = mode === 'lexical' ? lexical : vector;
     }
@@ -541,17 +580,8 @@ export class ArchivalService implements MemoryEvents {
   }
 
   /** The query's embedding with the archive's model; a provider failure is an explicit 502, never a fallback. */
-  async embedQuery(handle: string, query: string): Promise<Float32Array> {
-    const embedder = this.embedders.get(handle);
-    try {
-      const [vector] = await embedder.embed([query]);
-      return vector!;
-    } catch (error) {
-      throw new CairnError(
-        502,
-        `Could not embed the query with '${handle}': ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+  embedQuery(handle: string, query: string): Promise<Float32Array> {
+    return embedQuery(this.embedders, handle, query);
   }
 
   /**

@@ -1,8 +1,17 @@
 import type { Logger } from 'pino';
 import type { Embedders } from '../embedders/index.js';
 import type { Stores } from '../store/index.js';
-import type { EmbedClaim } from '../store/archival.store.js';
 import { groupBy } from '../lib/collections.js';
+
+/** A queue of texts to embed: archival passages, recall messages (the stores implement it). */
+export interface EmbeddingQueue<C extends { id: string; text: string; model: string }> {
+  claimDue(now: string, leaseUntil: string, limit: number): Promise<C[]>;
+  storeVectors(items: { claim: C; vector: Float32Array }[]): Promise<number>;
+  failEmbedding(ids: string[], error: string, nextAt: (attempts: number) => string): Promise<void>;
+  ensureVectorIndex(dim: number): Promise<void>;
+}
+
+type AnyQueue = EmbeddingQueue<{ id: string; text: string; model: string }>;
 
 export interface IndexerOptions {
   batchSize: number;
@@ -28,15 +37,19 @@ export class EmbeddingIndexer {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
-  private readonly indexedDims = new Set<number>();
+  private readonly indexedDims = new Map<AnyQueue, Set<number>>();
+  private readonly queues: AnyQueue[];
 
   constructor(
-    private readonly stores: Stores,
+    stores: Stores,
     private readonly embedders: Embedders,
     private readonly logger: Logger,
     options: Partial<IndexerOptions> = {},
+    /** Queues drained after the passages' (recall messages). */
+    more: AnyQueue[] = [],
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.queues = [stores.archival, ...more];
   }
 
   start(): void {
@@ -77,30 +90,38 @@ export class EmbeddingIndexer {
 
   private async drain(): Promise<void> {
     try {
-      for (;;) {
-        if (this.stopped) return;
-        const now = Date.now();
-        const claims = await this.stores.archival.claimDue(
-          new Date(now).toISOString(),
-          new Date(now + this.options.leaseMs).toISOString(),
-          this.options.batchSize,
-        );
-        if (claims.length === 0) return;
-        for (const [model, batch] of groupBy(
-          claims,
-          (c) => c.model,
-          (c) => c,
-        ))
-          await this.embedBatch(model, batch);
-        if (claims.length < this.options.batchSize) return;
-      }
+      for (const queue of this.queues) await this.drainQueue(queue);
     } catch (error) {
       // The database went away (shutdown) or a query failed: the next poll tries again.
       if (!this.stopped) this.logger.error({ err: error }, 'embedding queue run failed');
     }
   }
 
-  private async embedBatch(model: string, batch: EmbedClaim[]): Promise<void> {
+  private async drainQueue(queue: AnyQueue): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const now = Date.now();
+      const claims = await queue.claimDue(
+        new Date(now).toISOString(),
+        new Date(now + this.options.leaseMs).toISOString(),
+        this.options.batchSize,
+      );
+      if (claims.length === 0) return;
+      for (const [model, batch] of groupBy(
+        claims,
+        (c) => c.model,
+        (c) => c,
+      ))
+        await this.embedBatch(queue, model, batch);
+      if (claims.length < this.options.batchSize) return;
+    }
+  }
+
+  private async embedBatch(
+    queue: AnyQueue,
+    model: string,
+    batch: { id: string; text: string; model: string }[],
+  ): Promise<void> {
     let vectors: Float32Array[];
     try {
       const embedder = this.embedders.get(model);
@@ -110,11 +131,8 @@ export class EmbeddingIndexer {
         throw new Error(`${model} returned ${dim}-d vectors, expected ${embedder.dim}`);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.logger.warn(
-        { model, passages: batch.length, error: message },
-        'embedding failed; passages stay queued for retry',
-      );
-      await this.stores.archival.failEmbedding(
+      this.logger.warn({ model, texts: batch.length, error: message }, 'embedding failed; texts stay queued for retry');
+      await queue.failEmbedding(
         batch.map((c) => c.id),
         message,
         (attempts) => new Date(Date.now() + Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempts)).toISOString(),
@@ -122,11 +140,13 @@ export class EmbeddingIndexer {
       return;
     }
     const dim = vectors[0]!.length;
-    if (!this.indexedDims.has(dim)) {
-      await this.stores.archival.ensureVectorIndex(dim);
-      this.indexedDims.add(dim);
+    let dims = this.indexedDims.get(queue);
+    if (!dims) this.indexedDims.set(queue, (dims = new Set()));
+    if (!dims.has(dim)) {
+      await queue.ensureVectorIndex(dim);
+      dims.add(dim);
     }
-    const stored = await this.stores.archival.storeVectors(batch.map((claim, i) => ({ claim, vector: vectors[i]! })));
-    this.logger.debug({ model, dim, embedded: stored, claimed: batch.length }, 'embedded passages');
+    const stored = await queue.storeVectors(batch.map((claim, i) => ({ claim, vector: vectors[i]! })));
+    this.logger.debug({ model, dim, embedded: stored, claimed: batch.length }, 'embedded texts');
   }
 }

@@ -41,7 +41,18 @@ export function recallPort(recall: RecallService): RecallPort {
         text: textOf(h.message) || h.message.text,
         createdAt: h.timestamp,
         toolCallNames: toolCallsOf(h.message).map((c) => c.function.name),
-        ...(h.relevance !== undefined ? { relevance: { fts_rank: h.relevance, search_mode: 'fts' } } : {}),
+        ...(h.relevance === undefined
+          ? {}
+          : h.mode === 'hybrid'
+            ? {
+                relevance: {
+                  rrf_score: h.relevance,
+                  fts_rank: h.ranks?.fts ?? null,
+                  vector_rank: h.ranks?.vector ?? null,
+                  search_mode: 'hybrid',
+                },
+              }
+            : { relevance: { fts_rank: h.relevance, search_mode: 'fts' } }),
       }));
     },
   };

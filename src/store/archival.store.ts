@@ -272,13 +272,24 @@ export class ArchivalStore {
    * (a search and the period its query names); the in-process index scores them in one pass.
    */
   async lexical(terms: string[], filters: PassageFilter[], limit: number): Promise<Ranked[][]> {
+    return (await this.rankLexical(terms, filters, limit)).lists;
+  }
+
+  /** {@link lexical}, with the query's BM25 ceiling when the in-process index ranked (src/search/fusion.ts). */
+  async rankLexical(
+    terms: string[],
+    filters: PassageFilter[],
+    limit: number,
+  ): Promise<{ lists: Ranked[][]; ceiling: number | undefined }> {
     const [first] = filters;
-    if (terms.length === 0 || !first || first.archiveIds.length === 0) return filters.map(() => []);
+    if (terms.length === 0 || !first || first.archiveIds.length === 0)
+      return { lists: filters.map(() => []), ceiling: undefined };
     if (!first.tags?.length) {
       const ranked = await this.indexes.lexical.rank(searchView(this.db), first.archiveIds, terms, limit, filters);
       if (ranked) return ranked;
     }
-    return Promise.all(filters.map((filter) => this.lexicalByEngine(terms, filter, limit)));
+    const lists = await Promise.all(filters.map((filter) => this.lexicalByEngine(terms, filter, limit)));
+    return { lists, ceiling: undefined };
   }
 
   private async lexicalByEngine(terms: string[], filter: PassageFilter, limit: number): Promise<Ranked[]> {

@@ -141,8 +141,11 @@ describe.each(testDialects())('archival memory [%s]', (dialect) => {
       'GET',
       url(`/agents/${agent.id}/archival-memory/search?query=${encodeURIComponent('puppy name')}&top_k=3&mode=lexical`),
     );
+    // Full text sees the unit's neighbours too, at lower weight the further they are (passage-level BM25F).
     expect(all.body.results.map((r: { content: string }) => r.content)).toEqual([
       'Melanie: what did you name the new puppy?',
+      'Caroline: we went with Biscuit',
+      'Caroline: unrelated remark about weather',
     ]);
     await waitForEmbeddings(server, agent.id);
     // Hybrid search ranks the answer right after the question that matched, though it shares no word with the query.

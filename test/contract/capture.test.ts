@@ -90,7 +90,8 @@ describe.each(testDialects())('message capture and message search [%s]', (dialec
     );
     expect(hits[0]).toMatchObject({ agent_id: agentId });
     const dated = await server.client.messages.search({ query: 'orders', agent_id: agentId, start_date: '2026-04-01' });
-    expect(dated).toEqual([]);
+    // Hybrid search may return other messages of the period (vectors); none of the orders ones is in it.
+    expect(dated.filter((h: any) => /orders/i.test(h.content))).toEqual([]);
     expect((await http('POST', `${server.baseURL}/v1/messages/search`, { agent_id: 'nope', query: 'x' })).status).toBe(
       422,
     );

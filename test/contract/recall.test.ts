@@ -57,8 +57,9 @@ describe.each(testDialects())('recall search [%s]', (dialect) => {
   });
   afterAll(() => server.close());
 
+  // Full text only: these tests pin down the lexical channel (hybrid search: test/contract/recall-vectors.test.ts).
   const search = (options: Parameters<TestCairn['cairn']['services']['recall']['search']>[1]) =>
-    server.cairn.services.recall.search(agentId, options);
+    server.cairn.services.recall.search(agentId, { mode: 'fts', ...options });
 
   it('ranks by text, stems words and leaves out tool messages and its own calls', async () => {
     const hits = await search({ query: 'puppies adopted', limit: 10 });

@@ -18,6 +18,7 @@ const SHIPPED: Record<string, string> = {
   '0007-passage-text-counters.ts': '1ce02095dc7fd55e6781f2b5f9b35db9e3d7422d3f6ae22f53511e4f47213e99',
   '0008-run-thread-lock.ts': '5f9cffcaa0d21fdeaf74b1ade424b1127dc47006a76f540ab649a68fd81f9edd',
   '0009-block-history.ts': '2c4211ede2112def55b1e5fccb8094b58c6d861d7bbbefc8a9c4ed2bed29ecc8',
+  '0011-message-vectors.ts': '2d99cd92a9907304e32dff5d1282b3af9b6c71f4c3aed78b9793500c3d95a1c6',
   '0012-mcp-servers.ts': 'e2d03609e796efff10e67cd6bf0cbe037c8a352a5a1ce7191cdfa799b65564ab',
   '0013-groups.ts': 'ca988482009af4197748457f6cfb30d6810e22a51ed62f1ac6bfc216a5e18645',
   '0014-folders.ts': 'a3779cc753cfb1404f5acca6de31299e72554505b8d83ba96282b59ee4ee290a',

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { TestCairn } from './cairn.js';
+import { upstreamOpenapi } from './openapi.js';
 
 /** Waits until the background embedder has embedded every passage of the agent's archives. */
 export async function waitForEmbeddings(server: TestCairn, agentId: string, timeoutMs = 20_000): Promise<void> {
@@ -19,8 +18,5 @@ export async function waitForEmbeddings(server: TestCairn, agentId: string, time
  * properties, so no object can satisfy it. Archives are checked against its declared properties instead.
  */
 export function archiveKeys(): string[] {
-  const doc = JSON.parse(
-    readFileSync(fileURLToPath(new URL('../../../shared/letta-api/openapi.json', import.meta.url)), 'utf8'),
-  );
-  return Object.keys(doc.components.schemas.Archive.properties);
+  return Object.keys(upstreamOpenapi().components.schemas.Archive!.properties as Record<string, unknown>);
 }

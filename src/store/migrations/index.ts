@@ -11,6 +11,7 @@ import * as blockHistory from './0009-block-history.js';
 import * as mcpServers from './0012-mcp-servers.js';
 import * as groups from './0013-groups.js';
 import * as folders from './0014-folders.js';
+import * as messageVectors from './0011-message-vectors.js';
 
 export interface MigrationModule {
   /** `db` untyped: a migration must not depend on today's schema types. */
@@ -31,6 +32,7 @@ export const migrations: Record<string, MigrationModule> = {
   '0007-passage-text-counters': textCounters,
   '0008-run-thread-lock': runThreadLock,
   '0009-block-history': blockHistory,
+  '0011-message-vectors': messageVectors,
   '0012-mcp-servers': mcpServers,
   '0013-groups': groups,
   '0014-folders': folders,

@@ -14,6 +14,14 @@ import { idOf } from '../../../schemas/common.js';
 import type { RouteModule } from '../types.js';
 
 const tags = ['archival-memory'];
+
+/** Set when a hybrid search answered from full text alone: `lexical; <why the embedding handle is not usable>`. */
+export const SEARCH_FALLBACK_HEADER = 'x-cairn-search-fallback';
+
+/** Header values are ASCII without control characters; handles and env names are, a model path may not be. */
+export function fallbackHeader(reason: string): string {
+  return `lexical; ${reason.replace(/[^\x20-\x7e]/g, '?')}`;
+}
 const memoryParams = agentIdParams.extend({ memory_id: idOf('passage') });
 
 /** An agent's archival memory (`/agents/{id}/archival-memory…`) and `POST /passages/search`. */
@@ -57,9 +65,12 @@ export const archivalRoutes: RouteModule = async (app) => {
         response: { 200: archivalSearchResponseSchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const hits = await archival.search(request.params.agent_id, {
+        onFallback: (reason) => {
+          void reply.header(SEARCH_FALLBACK_HEADER, fallbackHeader(reason));
+        },
         query: q.query,
         tags: q.tags,
         tagMatchMode: q.tag_match_mode,
@@ -92,9 +103,12 @@ export const archivalRoutes: RouteModule = async (app) => {
   app.post(
     '/passages/search',
     { schema: { tags: ['passages'], body: passageSearchBody, response: { 200: z.array(passageSearchResultSchema) } } },
-    async (request) => {
+    async (request, reply) => {
       const b = request.body;
       return archival.searchPassages({
+        onFallback: (reason) => {
+          void reply.header(SEARCH_FALLBACK_HEADER, fallbackHeader(reason));
+        },
         query: b.query,
         agentId: b.agent_id,
         archiveId: b.archive_id,

@@ -1,5 +1,6 @@
 import { agentIdParams } from '../../../schemas/agent.js';
 import { captureBodySchema, captureResultSchema, messageSearchBodySchema } from '../../../schemas/capture.js';
+import { SEARCH_FALLBACK_HEADER, fallbackHeader } from './archival.js';
 import type { RouteModule } from '../types.js';
 
 /**
@@ -23,7 +24,12 @@ export const captureRoutes: RouteModule = async (app) => {
     async (request) => capture.capture(request.params.agent_id, request.body.messages, request.body.conversation_id),
   );
 
-  app.post('/messages/search', { schema: { tags: ['messages'], body: messageSearchBodySchema } }, async (request) =>
-    recall.searchMessages(request.body),
+  app.post(
+    '/messages/search',
+    { schema: { tags: ['messages'], body: messageSearchBodySchema } },
+    async (request, reply) =>
+      recall.searchMessages(request.body, (reason) => {
+        void reply.header(SEARCH_FALLBACK_HEADER, fallbackHeader(reason));
+      }),
   );
 };
