@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { CairnError } from '../lib/errors.js';
 import type { Services } from '../services/index.js';
 import { actorPlugin } from './plugins/actor.js';
 import { authPlugin } from './plugins/auth.js';
@@ -36,6 +37,19 @@ export type App = FastifyInstance<
   ZodTypeProvider
 >;
 
+/**
+ * A NUL character is refused in any input, as PostgreSQL's text type cannot hold one (SQLite can, so the two would
+ * differ). In JSON it can only arrive escaped: `\u0000` after an even number of backslashes.
+ */
+const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
+const nulRefused = () => new CairnError(400, 'Invalid input: text may not contain NUL (\\u0000) characters');
+const hasNul = (values: unknown): boolean =>
+  typeof values === 'object' &&
+  values !== null &&
+  Object.values(values).some((v) =>
+    (Array.isArray(v) ? v : [v]).some((x) => typeof x === 'string' && x.includes('\0')),
+  );
+
 export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -58,11 +72,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    if (NUL_ESCAPE.test(text)) return done(nulRefused(), undefined);
     try {
       done(null, JSON.parse(text));
     } catch (error) {
       done(error as Error, undefined);
     }
+  });
+
+  app.addHook('preValidation', async (request) => {
+    if (hasNul(request.query) || hasNul(request.params)) throw nulRefused();
   });
 
   app.addHook('onResponse', async (request, reply) => {

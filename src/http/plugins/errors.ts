@@ -22,6 +22,9 @@ export const errorsPlugin = fp(
       if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
         return reply.code(400).send({ detail: `Invalid JSON body: ${error.message}` });
       }
+      // PostgreSQL refuses text it cannot store (a NUL from an uploaded file, say): the input's fault, not the server's.
+      if (code === '22P05' || code === '22021')
+        return reply.code(400).send({ detail: `Invalid input: ${error.message}` });
       const mapped = fastifyErrorStatus[code];
       const status = mapped ?? ('statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500);
       if (status >= 500) {
