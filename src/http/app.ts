@@ -38,10 +38,9 @@ export type App = FastifyInstance<
 >;
 
 /**
- * A NUL character is refused in any input, as PostgreSQL's text type cannot hold one (SQLite can, so the two would
- * differ). In JSON it can only arrive escaped: `\u0000` after an even number of backslashes.
+ * A NUL character in a query or path is refused: PostgreSQL's text type cannot hold one (SQLite can, so the two
+ * would differ). Bodies keep Letta's behaviour, where the services strip NULs from the texts they store.
  */
-const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
 const nulRefused = () => new CairnError(400, 'Invalid input: text may not contain NUL (\\u0000) characters');
 const hasNul = (values: unknown): boolean =>
   typeof values === 'object' &&
@@ -72,7 +71,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
-    if (NUL_ESCAPE.test(text)) return done(nulRefused(), undefined);
     try {
       done(null, JSON.parse(text));
     } catch (error) {

@@ -144,14 +144,12 @@ describe.each(testDialects())('fuzzing every route [%s]', (dialect) => {
   };
 
   // Found by this campaign on PostgreSQL, whose text type cannot hold a NUL: each was a 500.
-  it('refuses a NUL character in a query, a path or a JSON body with a 400', async () => {
+  it('refuses a NUL character in a query or a path with a 400', async () => {
     for (const url of ['/v1/agents/count?tags=%00', '/v1/messages/?after=%00', `/v1/agents/${ids.agent![0]}%00`])
       expect((await http('GET', server.baseURL + url)).status, url).toBe(400);
-    const created = await http('POST', `${server.baseURL}/v1/blocks/`, { label: 'nul', value: 'a\u0000b' });
-    expect(created).toMatchObject({ status: 400, body: { detail: expect.stringMatching(/NUL/) } });
-    // An escaped backslash before `u0000` is text, not a NUL.
-    const text = await http('POST', `${server.baseURL}/v1/blocks/`, { label: 'not-nul', value: 'a\\u0000b' });
-    expect(text.status).toBe(200);
+    // In a body, a NUL is stripped where Letta strips it, and otherwise refused: never a 500.
+    const described = await http('POST', `${server.baseURL}/v1/agents/`, { name: 'nul', description: 'a\u0000b' });
+    expect(described.status).toBeLessThan(500);
   });
 
   it("answers no request on Cairn's own document with a 5xx, and stays sound", async () => {
