@@ -28,13 +28,19 @@ export async function readAgentFileUpload(request: FastifyRequest, limits: Agent
   const parts = request.parts({
     limits: { fileSize: limits.maxBytes, files: 1, fields: 32, fieldSize: 1024 * 1024, parts: 40 },
   });
-  for await (const part of parts) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'file') throw invalidField(['body', part.fieldname], 'Unexpected file field');
-      text = await readCapped(part.file, limits);
-    } else {
-      fields.set(part.fieldname, String(part.value));
+  try {
+    for await (const part of parts) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file') throw invalidField(['body', part.fieldname], 'Unexpected file field');
+        text = await readCapped(part.file, limits);
+      } else {
+        fields.set(part.fieldname, String(part.value));
+      }
     }
+  } catch (error) {
+    // The multipart parser's own errors (a truncated body, a malformed part header) are the client's body at fault.
+    if (error instanceof CairnError) throw error;
+    throw badRequest(`Malformed multipart body: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (text === undefined) throw invalidField(['body', 'file'], 'Field required');
   try {

@@ -389,6 +389,13 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
         body: '{}',
       });
       expect(json.status).toBe(422);
+      // Found by the fuzz campaign: a truncated multipart body was a 500.
+      const truncated = await fetch(`${server.baseURL}/v1/agents/import`, {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data; boundary=x' },
+        body: '--x\r\nbroken',
+      });
+      expect(truncated.status).toBe(400);
       const file = Buffer.from(JSON.stringify(valid()));
       expect((await rawImport(file, { strip_messages: 'maybe' })).status).toBe(422);
       expect((await rawImport(file, { secrets: '{not json' })).status).toBe(400);
