@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { badRequest } from '../lib/errors.js';
+import { badRequest, notFound } from '../lib/errors.js';
 import type { LlmProviders } from '../llm/types.js';
 import type { MemoryEventBus } from '../domain/memory-events.js';
 import type { Stores } from '../store/index.js';
@@ -13,7 +13,6 @@ import type {
   ToolExecutionResult,
   ToolExecutor,
 } from '../domain/ports.js';
-import { CairnError } from '../lib/errors.js';
 import { randomUUID } from 'node:crypto';
 import { truncateReturn } from '../domain/packing.js';
 import { toolContextFor } from './tool-context.js';
@@ -92,7 +91,7 @@ export class Runtime {
     const agent = await stores.agents.findById(agentId);
     if (!agent) throw missing('Agent', agentId);
     const tool = ((await stores.tools.listForAgents([agentId])).get(agentId) ?? []).find((t) => t.name === toolName);
-    if (!tool) throw new CairnError(404, `Tool '${toolName}' not found or not attached to agent '${agentId}'`);
+    if (!tool) throw notFound(`Tool '${toolName}' not found or not attached to agent '${agentId}'`);
     const ctx = toolContextFor({ ...this.deps, prompts: this.prompts }, agent, null);
     const result = await this.dispatcher.execute(
       { id: `call_${randomUUID()}`, name: toolName, args },

@@ -1,14 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { AgentSummary } from '../schemas/activity.js';
 import type { Database } from './schema.js';
-
-export interface AgentSummaryRow {
-  agent_id: string;
-  blocks: number;
-  passages: number;
-  messages: number;
-  conversations: number;
-  last_message_at: string | null;
-}
 
 /**
  * Read-only aggregates for the memory inspector: per-agent counts in one query per table for a page of agents, and
@@ -18,7 +10,7 @@ export interface AgentSummaryRow {
 export class ActivityStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async summaries(agentIds: string[]): Promise<AgentSummaryRow[]> {
+  async summaries(agentIds: string[]): Promise<AgentSummary[]> {
     if (agentIds.length === 0) return [];
     const ids = sql.join(agentIds);
     const counted = async (query: RawBuilder<{ agent_id: string; n: number | string }>) =>

@@ -1,6 +1,6 @@
 import { NotFoundError, UnprocessableEntityError } from '@letta-ai/letta-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentSummaryRow as Summary } from '../../src/store/activity.store.js';
+import type { AgentSummary as Summary } from '../../src/schemas/activity.js';
 import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
 
 describe.each(testDialects())('inspector read endpoints [%s]', (dialect) => {

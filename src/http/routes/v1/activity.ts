@@ -1,19 +1,9 @@
 import { z } from 'zod';
+import { agentSummarySchema } from '../../../schemas/activity.js';
 import { idOf, queryArray } from '../../../schemas/common.js';
 import type { RouteModule } from '../types.js';
 
 const tags = ['cairn'];
-
-const agentSummarySchema = z
-  .object({
-    agent_id: z.string(),
-    blocks: z.number().int(),
-    passages: z.number().int(),
-    messages: z.number().int(),
-    conversations: z.number().int(),
-    last_message_at: z.string().nullable(),
-  })
-  .meta({ id: 'AgentSummary' });
 
 /**
  * Cairn extensions the memory inspector reads (`/v1/cairn/…`, a namespace Letta does not use): counts for a page of
