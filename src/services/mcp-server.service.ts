@@ -234,10 +234,11 @@ export class McpServerService {
     return toTool(tool);
   }
 
-  async runTool(id: string, toolId: string, args: Record<string, unknown>) {
+  /** `agentId`: the agent the call is made for (its id goes to the server, as in a turn). */
+  async runTool(id: string, toolId: string, args: Record<string, unknown>, agentId?: string) {
     const { config } = await this.byId(id);
     const tool = await this.tool(id, toolId);
-    return wireExecutionResult(await this.client.callTool(config, tool.name, args));
+    return wireExecutionResult(await this.client.callTool(config, tool.name, args, { agentId }));
   }
 
   /** Letta's resync: vanished tools deleted (detached from every agent), changed ones updated, new ones added. */

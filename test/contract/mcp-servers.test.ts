@@ -221,6 +221,48 @@ describe.each(testDialects())('MCP servers, id-keyed API [%s]', (dialect) => {
     });
   });
 
+  it("serves Letta Code 0.32's per-agent MCP routes (`letta mcp`), 404 for an unknown agent", async () => {
+    const base = `${server.baseURL}/v1/agents`;
+    const agent = await server.client.agents.create({ name: 'letta-mcp-cli' });
+    const servers = await http('GET', `${base}/${agent.id}/mcp-servers`);
+    expect(servers.status).toBe(200);
+    expect(servers.body).toEqual(await server.client.mcpServers.list());
+
+    const tools = await http('GET', `${base}/${agent.id}/mcp-servers/${serverId}/tools`);
+    expect(tools.body).toEqual(await server.client.mcpServers.tools.list(serverId));
+    const echo = (tools.body as { id: string; name: string }[]).find((tool) => tool.name === 'echo')!;
+
+    const found = await http('POST', `${base}/${agent.id}/mcp-servers/tools/search`, { query: 'echo', limit: 3 });
+    expect(found.status).toBe(200);
+    expect(found.body[0]).toMatchObject({ tool: { id: echo.id, tool_type: 'external_mcp' } });
+    expect(typeof found.body[0].combined_score).toBe('number');
+    // Only MCP tools: the base tools (send_message, memory_*) are never among the hits.
+    const everythingHits = await http('POST', `${base}/${agent.id}/mcp-servers/tools/search`, { query: 'memory' });
+    for (const hit of everythingHits.body) expect(hit.tool.tool_type).toBe('external_mcp');
+
+    const run = await http('POST', `${base}/${agent.id}/mcp-servers/${serverId}/tools/${echo.id}/run`, {
+      args: { message: 'per agent' },
+    });
+    expect(run.status).toBe(200);
+    expectLettaSchema('ToolExecutionResult', run.body);
+    expect(run.body).toMatchObject({ status: 'success', func_return: 'Echo: per agent' });
+
+    const missingAgent = 'agent-00000000-0000-4000-8000-000000000000';
+    for (const [method, path, body] of [
+      ['GET', `${base}/${missingAgent}/mcp-servers`],
+      ['GET', `${base}/${missingAgent}/mcp-servers/${serverId}/tools`],
+      ['POST', `${base}/${missingAgent}/mcp-servers/tools/search`, { query: 'echo' }],
+      ['POST', `${base}/${missingAgent}/mcp-servers/${serverId}/tools/${echo.id}/run`, { args: {} }],
+    ] as const) {
+      const response = await http(method, path, body);
+      expect(response.status, `${method} ${path}`).toBe(404);
+      expect(response.body.detail).toContain(missingAgent);
+    }
+    expect((await http('GET', `${base}/${agent.id}/mcp-servers/${MISSING_SERVER}/tools`)).status).toBe(404);
+    const badLimit = await http('POST', `${base}/${agent.id}/mcp-servers/tools/search`, { query: 'x', limit: 0 });
+    expect(badLimit.status).toBe(422);
+  });
+
   it('deletes a server with its tools (204)', async () => {
     const tools = await server.client.mcpServers.tools.list(serverId);
     const response = await http('DELETE', `${server.baseURL}/v1/mcp-servers/${serverId}`, undefined, {

@@ -13,40 +13,25 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCairn, testDialects, type TestCairn, type TestDialect } from '../support/cairn.js';
 import { startFakeLlm, type FakeLlm, type FakeLlmRequest, type FakeReply } from '../support/fake-llm.js';
 import { parseSse } from '../support/sse.js';
+import {
+  cliEnvironment,
+  describeInstall,
+  enabled,
+  ENV_FILE,
+  failures,
+  install,
+  installs,
+  versionAtLeast,
+  type Install,
+} from './letta-code-install.js';
 import { startRecordingProxy, type Exchange, type RecordingProxy } from './recording-proxy.js';
-
-const CACHE = resolve(process.env.CAIRN_CACHE_DIR ?? '.cache');
-const ENV_FILE = join(CACHE, 'letta-code.env');
-
-type Install = Record<string, string>;
-
-function readInstall(file: string): Install | undefined {
-  if (!existsSync(file)) return undefined;
-  const lines = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('='));
-  return Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
-
-const install = readInstall(ENV_FILE);
-const installs = [install, readInstall(join(CACHE, 'letta-code-newest.env'))].filter(
-  (i): i is Install => i !== undefined,
-);
-const enabled = install !== undefined || process.env.CI === 'true';
-const versionAtLeast = (version: string, minimum: string) => {
-  const [a, b] = [version, minimum].map((v) => v.split('.').map((n) => Number.parseInt(n, 10)));
-  for (let i = 0; i < 3; i++) if (a![i] !== b![i]) return (a![i] ?? 0) > (b![i] ?? 0);
-  return true;
-};
-const describeInstall = (i: Install) =>
-  `Letta Code ${i.LETTA_CODE_VERSION}${i.LETTA_CODE_DROPPED ? ` (assembled without ${i.LETTA_CODE_DROPPED})` : ''}`;
 
 /** A CLI turn takes ~2 s here; the CLI is killed at 120 s, so a hung turn fails with its transcript, not a vitest timeout. */
 const CLI_TEST_TIMEOUT = 150_000;
@@ -74,17 +59,7 @@ async function runLettaCode(
 ): Promise<CliResult> {
   const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, '-p', prompt, '--output-format', 'json'], {
     cwd,
-    // A clean environment: nothing from the developer's or CI's shell (LETTA_API_KEY, proxies, …) may leak in.
-    env: {
-      PATH: process.env.PATH,
-      HOME: home,
-      LETTA_BASE_URL: baseURL,
-      DISABLE_AUTOUPDATER: '1',
-      LETTA_CODE_TELEM: '0',
-      DO_NOT_TRACK: '1',
-      NO_COLOR: '1',
-      ...extraEnv,
-    },
+    env: cliEnvironment(baseURL, home, extraEnv),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -107,18 +82,6 @@ function parseResult(stdout: string): Record<string, unknown> {
   if (start < 0) throw new Error(`no JSON result on stdout: ${stdout}`);
   return JSON.parse(stdout.slice(start)) as Record<string, unknown>;
 }
-
-/**
- * Failed requests, except the 404s Letta Code 0.32.x expects from a self-hosted server and ignores (reference §15.3:
- * agent secrets, MCP servers and repositories are Cloud features). 0.25.9 makes none of these calls.
- */
-const TOLERATED_404 = /^GET \/v1\/agents\/agent-[^/?]+\/(secrets|mcp-servers|repositories)(\?|$)/;
-const failures = (exchanges: Exchange[]) =>
-  exchanges
-    .filter(
-      (e) => (e.status >= 400 || e.status === 0) && !(e.status === 404 && TOLERATED_404.test(`${e.method} ${e.url}`)),
-    )
-    .map((e) => `${e.method} ${e.url} → ${e.status} ${e.responseBody.slice(0, 200)}`);
 
 const sends = (exchanges: Exchange[]) =>
   exchanges.filter((e) => e.method === 'POST' && /^\/v1\/conversations\/[^/?]+\/messages/.test(e.url));

@@ -21,7 +21,9 @@ import {
   updateMcpServerSchema,
   type McpConnectEvent,
 } from '../../../schemas/mcp-server.js';
+import { agentIdParams } from '../../../schemas/agent.js';
 import { toolSchema } from '../../../schemas/tool.js';
+import { toolSearchRequestSchema, toolSearchResultSchema } from '../../../schemas/tool-requests.js';
 import { McpClientError, mcpErrorStatus, mcpHttpError } from '../../../tools/mcp/errors.js';
 import { configFromCreate, configFromLegacy } from '../../../tools/mcp/wire.js';
 import type { RouteModule } from '../types.js';
@@ -43,7 +45,7 @@ function sendEvents(reply: FastifyReply, events: McpConnectEvent[]) {
  * here rather than with `/v1/tools` because they share every rule with the id-keyed ones.
  */
 export const mcpServerRoutes: RouteModule = async (app) => {
-  const mcp = app.services.mcpServers;
+  const { mcpServers: mcp, agents, tools } = app.services;
 
   // A server that failed (down, hung, refused) is not a Cairn bug: Letta's statuses, and for an unreachable server
   // its 502 body (`error.detail` is what Letta Code reads first), with `detail` as on every other error.
@@ -122,6 +124,64 @@ export const mcpServerRoutes: RouteModule = async (app) => {
       handler: async (request, reply) =>
         sendEvents(reply, await mcp.connectEvents({ id: request.params.mcp_server_id })),
     });
+
+  // ---- per agent (Letta Code 0.32's `letta mcp` and its per-turn MCP reminder; not in the OpenAPI document) ----
+  // Cairn has no per-agent server binding: every registered server is available to every agent, as Letta's
+  // self-hosted server makes every server's tools attachable to any agent. The agent's id goes to the server.
+
+  app.get(
+    '/agents/:agent_id/mcp-servers',
+    { schema: { tags, params: agentIdParams, response: { 200: z.array(mcpServerSchema) } } },
+    async (request) => {
+      await agents.assertExists(request.params.agent_id);
+      return mcp.list();
+    },
+  );
+  app.get(
+    '/agents/:agent_id/mcp-servers/:mcp_server_id/tools',
+    {
+      schema: {
+        tags,
+        params: agentIdParams.extend(mcpServerIdParams.shape),
+        response: { 200: z.array(toolSchema) },
+      },
+    },
+    async (request) => {
+      await agents.assertExists(request.params.agent_id);
+      return mcp.tools(request.params.mcp_server_id);
+    },
+  );
+  app.post(
+    '/agents/:agent_id/mcp-servers/tools/search',
+    {
+      schema: {
+        tags,
+        params: agentIdParams,
+        body: toolSearchRequestSchema.omit({ tool_types: true }),
+        response: { 200: z.array(toolSearchResultSchema) },
+      },
+    },
+    async (request) => {
+      await agents.assertExists(request.params.agent_id);
+      return tools.search({ ...request.body, tool_types: ['external_mcp'] });
+    },
+  );
+  app.post(
+    '/agents/:agent_id/mcp-servers/:mcp_server_id/tools/:tool_id/run',
+    {
+      schema: {
+        tags,
+        params: agentIdParams.extend(mcpServerToolParams.shape),
+        body: toolExecuteRequestSchema.optional(),
+        response: { 200: toolExecutionResultSchema },
+      },
+    },
+    async (request) => {
+      const { agent_id: agentId, mcp_server_id: serverId, tool_id: toolId } = request.params;
+      await agents.assertExists(agentId);
+      return mcp.runTool(serverId, toolId, request.body?.args ?? {}, agentId);
+    },
+  );
 
   // ---- legacy name-keyed ----
 
