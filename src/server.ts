@@ -38,7 +38,13 @@ import { MessageVectorStore } from './store/message-vector.store.js';
 import { embeddingHandleOf } from './domain/models.js';
 import type { Dialect } from './store/dialect/types.js';
 import { createStores, type Stores } from './store/index.js';
-import { loadSecretBox } from './lib/secrets.js';
+import {
+  configuredSecretKey,
+  LETTA_SECRET_KEY_ENV,
+  loadSecretBox,
+  SECRET_KEY_ENV,
+  SECRET_KEY_FILE,
+} from './lib/secrets.js';
 import { McpServerService } from './services/mcp-server.service.js';
 import { LazyMcpClient } from './tools/mcp/client.js';
 import { mcpSettingsFromEnv } from './tools/mcp/config.js';
@@ -96,6 +102,13 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     // Recall requeues an agent's messages when its embedding model changes.
     events.subscribe(recall);
     const secretBox = await loadSecretBox({ env: config.llmEnv, dataDir: config.dataDir });
+    // A shared database with a key per data dir works until a second machine joins; then secrets stop opening.
+    if (dialect.name === 'postgres' && !configuredSecretKey(config.llmEnv))
+      logger.warn(
+        { keyFile: join(config.dataDir, SECRET_KEY_FILE) },
+        `PostgreSQL without ${SECRET_KEY_ENV} (or ${LETTA_SECRET_KEY_ENV}): secrets are sealed with this data dir's key ` +
+          'file, so Cairn processes that do not share the data dir cannot read them. Give every process the same key.',
+      );
     // Each interpreter starts on first use, so a server whose agents have no custom tools boots none.
     const toolSandbox = new ToolSandbox({
       python: pythonSandboxFromEnv(config.llmEnv.CAIRN_TOOL_SANDBOX),

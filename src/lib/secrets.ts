@@ -28,6 +28,17 @@ export class SecretError extends Error {
   override readonly name = 'SecretError';
 }
 
+/**
+ * The status of a request that needs a stored secret this process cannot open (see docs/decisions.md): the request
+ * is sound and another process with the right key serves it, so it is the server that is unavailable, not the
+ * client that is wrong.
+ */
+export const SECRET_UNREADABLE_STATUS = 503;
+
+/** The key text the environment gives, `CAIRN_SECRET_KEY` first; undefined when each process keeps its own file. */
+export const configuredSecretKey = (env: NodeJS.ProcessEnv): string | undefined =>
+  env[SECRET_KEY_ENV]?.trim() || env[LETTA_SECRET_KEY_ENV]?.trim() || undefined;
+
 export interface SecretBox {
   /** Id of the key new values are sealed with. */
   readonly keyId: string;
@@ -70,7 +81,8 @@ export function createSecretBox(current: Buffer, previous: Buffer[] = []): Secre
     const key = keys.get(keyId);
     if (!key)
       throw new SecretError(
-        `secret was encrypted with key ${keyId}, which is not configured (set ${PREVIOUS_SECRET_KEYS_ENV} to the old key to read it)`,
+        `secret was encrypted with key ${keyId}, but this server's key is ${currentKey.id}: give every Cairn process ` +
+          `the same ${SECRET_KEY_ENV} (or ${LETTA_SECRET_KEY_ENV}); after a key change, set ${PREVIOUS_SECRET_KEYS_ENV} to the old key`,
       );
     const body = Buffer.from(rest.slice(colon + 1), 'base64url');
     if (body.length < IV_BYTES + TAG_BYTES) throw new SecretError('encrypted secret is malformed');
@@ -143,7 +155,7 @@ export async function keyFromText(text: string): Promise<Buffer> {
  */
 export async function loadSecretBox(options: { env: NodeJS.ProcessEnv; dataDir: string }): Promise<SecretBox> {
   const { env, dataDir } = options;
-  const fromEnv = env[SECRET_KEY_ENV]?.trim() || env[LETTA_SECRET_KEY_ENV]?.trim();
+  const fromEnv = configuredSecretKey(env);
   const current = fromEnv ? await keyFromText(fromEnv) : await keyFromFile(join(dataDir, SECRET_KEY_FILE));
   const previousTexts = (env[PREVIOUS_SECRET_KEYS_ENV] ?? '')
     .split(',')

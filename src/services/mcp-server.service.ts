@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { badRequest, CairnError, conflict, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
-import { SecretError, type SecretBox } from '../lib/secrets.js';
+import { SECRET_UNREADABLE_STATUS, SecretError, type SecretBox } from '../lib/secrets.js';
 import { nowIso } from '../lib/time.js';
 import type {
   LegacyServerConfig,
@@ -66,7 +66,10 @@ export class McpServerService {
     } catch (error) {
       // Processes that share a database but not a data dir need the same CAIRN_SECRET_KEY; say so, not "unknown error".
       if (error instanceof SecretError)
-        throw new CairnError(500, `The secrets of MCP server ${row.server_name} cannot be read: ${error.message}`);
+        throw new CairnError(
+          SECRET_UNREADABLE_STATUS,
+          `The secrets of MCP server ${row.server_name} cannot be read: ${error.message}`,
+        );
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import { openAgentSecrets } from '../domain/agent-secrets.js';
 import type { ToolCall, ToolContext, ToolExecutionResult, ToolExecutor } from '../domain/ports.js';
-import type { SecretBox } from '../lib/secrets.js';
+import { SecretError, type SecretBox } from '../lib/secrets.js';
 import { parseJson } from '../store/json.js';
 import {
   layerToolEnv,
@@ -48,6 +48,15 @@ export class CustomToolExecutor implements ToolExecutor {
         funcReturn: toolErrorText(call.name, 'ValueError', `tools of source type '${tool.source_type}' cannot run`),
       };
     const agent = await ctx.stores.agents.findById(ctx.agentId);
+    let agentEnv: Record<string, string> = {};
+    try {
+      if (agent) agentEnv = openAgentSecrets(this.secrets, agent.id, agent.secrets);
+    } catch (error) {
+      // A key mismatch between processes is the operator's to fix; the agent gets the reason, the turn goes on.
+      if (error instanceof SecretError)
+        return { status: 'error', funcReturn: toolErrorText(call.name, 'SecretError', error.message) };
+      throw error;
+    }
     const schema = parseJson<{ parameters?: { properties?: Record<string, unknown> } }>(tool.json_schema, {});
     // Letta passes only the arguments the schema declares; the model's extras never reach the function.
     const declared = new Set(Object.keys(schema.parameters?.properties ?? {}));
@@ -60,7 +69,7 @@ export class CustomToolExecutor implements ToolExecutor {
       functionName: tool.name,
       args,
       envVars: layerToolEnv({
-        agentEnv: agent ? openAgentSecrets(this.secrets, agent.id, agent.secrets) : {},
+        agentEnv,
         agentId: ctx.agentId,
         projectId: agent?.project_id ?? null,
         toolId: tool.id,

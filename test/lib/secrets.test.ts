@@ -54,7 +54,9 @@ describe('secret box', () => {
     const other = createSecretBox(randomBytes(32));
     const sealed = box.encrypt('secret');
     expect(() => other.decrypt(sealed)).toThrow(SecretError);
-    expect(() => other.decrypt(sealed)).toThrow(`secret was encrypted with key ${box.keyId}, which is not configured`);
+    expect(() => other.decrypt(sealed)).toThrow(
+      `secret was encrypted with key ${box.keyId}, but this server's key is ${other.keyId}: give every Cairn process the same CAIRN_SECRET_KEY (or LETTA_ENCRYPTION_KEY)`,
+    );
   });
 
   it('detects tampering anywhere: IV, ciphertext, tag, key id', () => {
@@ -63,7 +65,7 @@ describe('secret box', () => {
     for (const at of [0, 11, 12, length - 17, length - 1])
       expect(() => box.decrypt(tamper(sealed, at)), `byte ${at}`).toThrow(/failed authentication/);
     const otherId = sealed.replace(`:${box.keyId}:`, ':00000000:');
-    expect(() => box.decrypt(otherId)).toThrow(/not configured/);
+    expect(() => box.decrypt(otherId)).toThrow(/but this server's key is/);
     expect(() => box.decrypt('cairn:v1:abc')).toThrow(/malformed/);
     expect(() => box.decrypt(`cairn:v1:${box.keyId}:AAAA`)).toThrow(/malformed/);
     expect(() => box.decrypt('plain text')).toThrow(/not an encrypted secret/);

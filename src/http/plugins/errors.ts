@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { CairnError } from '../../lib/errors.js';
+import { SECRET_UNREADABLE_STATUS, SecretError } from '../../lib/secrets.js';
 
 /** Maps Fastify's own request errors to Letta's statuses; anything unmapped is a server bug. */
 const fastifyErrorStatus: Record<string, number> = {
@@ -17,6 +18,12 @@ export const errorsPlugin = fp(
     app.setErrorHandler((error: FastifyError | CairnError | Error, request, reply) => {
       if (error instanceof CairnError) {
         return reply.code(error.status).headers(error.headers).send({ detail: error.detail });
+      }
+      if (error instanceof SecretError) {
+        request.log.warn({ err: error.message }, 'a stored secret cannot be decrypted');
+        return reply
+          .code(SECRET_UNREADABLE_STATUS)
+          .send({ detail: `A stored secret cannot be decrypted by this server: ${error.message}` });
       }
       const code = 'code' in error ? String(error.code) : '';
       if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {

@@ -1,7 +1,8 @@
-import type { SecretBox } from '../../lib/secrets.js';
+import { SecretError, type SecretBox } from '../../lib/secrets.js';
 import type { ToolCall, ToolContext, ToolExecutionResult, ToolExecutor } from '../../domain/ports.js';
 import type { McpClient } from './client.js';
 import { McpClientError, mcpErrorToolResult } from './errors.js';
+import { toolErrorText } from '../runners/types.js';
 import { mcpServerConfig } from './stored.js';
 
 /**
@@ -32,6 +33,8 @@ export class McpToolExecutor implements ToolExecutor {
       });
     } catch (error) {
       if (error instanceof McpClientError) return mcpErrorToolResult(call.name, error);
+      if (error instanceof SecretError)
+        return { status: 'error', funcReturn: toolErrorText(call.name, 'SecretError', error.message) };
       throw error;
     }
   }
