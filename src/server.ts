@@ -132,6 +132,11 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       { llmHandle: config.defaultLlmHandle, embeddingHandle: config.defaultEmbeddingHandle },
       secretBox,
     );
+    const providers = new ProviderService(llm, stores, secretBox, {
+      isUniqueViolation: dialect.isUniqueViolation,
+      logger: logger.child({ component: 'providers' }),
+    });
+    await providers.load();
     const services: Services = {
       agents,
       agentFiles: new AgentFileService(stores, agents, blocks, archival, runtime.prompts, {
@@ -156,8 +161,8 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       steps: new StepService(stores),
       groups: new GroupService(stores, runtime.turns, logger.child({ component: 'groups' })),
       conversations: new ConversationService(stores, runtime.prompts),
-      models: new ModelService(llm, embedders),
-      providers: new ProviderService(llm),
+      models: new ModelService(llm, embedders, providers),
+      providers,
       folders,
       activity: new ActivityService(stores),
       runtime,

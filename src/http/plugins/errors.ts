@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { CairnError } from '../../lib/errors.js';
+import { CairnBodyError, CairnError } from '../../lib/errors.js';
 
 /** Maps Fastify's own request errors to Letta's statuses; anything unmapped is a server bug. */
 const fastifyErrorStatus: Record<string, number> = {
@@ -16,7 +16,8 @@ export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError | CairnError | Error, request, reply) => {
       if (error instanceof CairnError) {
-        return reply.code(error.status).headers(error.headers).send({ detail: error.detail });
+        const body = error instanceof CairnBodyError ? error.body : { detail: error.detail };
+        return reply.code(error.status).headers(error.headers).send(body);
       }
       const code = 'code' in error ? String(error.code) : '';
       if (error instanceof SyntaxError || code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
