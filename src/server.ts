@@ -139,10 +139,18 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     await providers.load();
     const services: Services = {
       agents,
-      agentFiles: new AgentFileService(stores, agents, blocks, archival, runtime.prompts, {
-        maxBytes: config.agentFileMaxBytes,
-        maxDepth: AGENT_FILE_MAX_DEPTH,
-      }),
+      agentFiles: new AgentFileService(
+        stores,
+        agents,
+        blocks,
+        archival,
+        runtime.prompts,
+        {
+          maxBytes: config.agentFileMaxBytes,
+          maxDepth: AGENT_FILE_MAX_DEPTH,
+        },
+        { box: secretBox, disableStdio: mcpSettings.disableStdio },
+      ),
       blocks,
       blockHistory: new BlockHistoryService(stores, blocks),
       identities: new IdentityService(stores),

@@ -145,7 +145,14 @@ describe.each(testDialects())('BYOK providers (%s)', (dialect) => {
     expect(openaiCall).toMatchObject({ path: '/v1/chat/completions', body: { model: 'gpt-byok-1' } });
     expect(openaiCall.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
 
-    const anthropicAgent = await server.client.agents.create({ model: 'lc-anthropic/claude-byok-1' });
+    // Letta Code's /model: the handle, and model_settings it guesses as OpenAI's for any provider name it does not
+    // know (`buildModelSettings`); the provider's own type decides how Cairn calls it.
+    const anthropicAgent = await server.client.agents.create({});
+    await server.client.agents.update(anthropicAgent.id, {
+      model: 'lc-anthropic/claude-byok-1',
+      model_settings: { provider_type: 'openai', parallel_tool_calls: true },
+      context_window_limit: 200000,
+    });
     llm.script({ text: 'hello through the anthropic provider' });
     const answer = await server.client.agents.messages.create(anthropicAgent.id, {
       messages: [{ role: 'user', content: 'hi' }],
