@@ -71,8 +71,9 @@ async function runLettaCode(
   cwd: string,
   prompt: string,
   extraEnv: Record<string, string>,
+  extraArgs: string[] = [],
 ): Promise<CliResult> {
-  const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, '-p', prompt, '--output-format', 'json'], {
+  const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, '-p', prompt, '--output-format', 'json', ...extraArgs], {
     cwd,
     // A clean environment: nothing from the developer's or CI's shell (LETTA_API_KEY, proxies, …) may leak in.
     env: {
@@ -132,7 +133,11 @@ interface Session {
   t: TestCairn;
   proxy: RecordingProxy;
   /** Runs one CLI turn; on failure the assertion message carries the CLI output and the HTTP transcript of the turn. */
-  turn(prompt: string, check: (result: Record<string, unknown>, cli: CliResult) => void): Promise<CliResult>;
+  turn(
+    prompt: string,
+    check: (result: Record<string, unknown>, cli: CliResult) => void,
+    args?: string[],
+  ): Promise<CliResult>;
   close(): Promise<void>;
 }
 
@@ -153,9 +158,9 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
     llm,
     t,
     proxy,
-    async turn(prompt, check) {
+    async turn(prompt, check, args) {
       const from = proxy.exchanges.length;
-      const cli = await runLettaCode(cliInstall, proxy.url, home, cwd, prompt, cliEnv);
+      const cli = await runLettaCode(cliInstall, proxy.url, home, cwd, prompt, cliEnv, args);
       try {
         expect(cli.code, 'exit code').toBe(0);
         check(parseResult(cli.stdout), cli);
@@ -358,6 +363,84 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
             'assistant_message',
           ]);
           expect(firstConversation).not.toBe(conversationId);
+        },
+        CLI_TEST_TIMEOUT,
+      );
+
+      // Letta Code dropped `.af` import in 2026: 0.32.x rejects `--import` as an unknown option.
+      it.runIf(!versionAtLeast(cliInstall.LETTA_CODE_VERSION!, '0.32.0'))(
+        'imports an agent file with --import, runs the turn on it, and the SDK exports it back',
+        async () => {
+          // A handmade file of Letta's AgentFileSchema shape: one agent, two blocks, a history that --import strips.
+          const file = {
+            agents: [
+              {
+                id: 'agent-0',
+                name: 'af-from-letta-code',
+                agent_type: 'letta_v1_agent',
+                system: 'You are an imported agent.',
+                llm_config: { model: 'gpt-4o-mini', model_endpoint_type: 'openai', handle: 'openai/gpt-4o-mini' },
+                block_ids: ['block-0', 'block-1'],
+                tool_ids: [],
+                tags: ['imported'],
+                messages: [{ id: 'message-0', role: 'user', content: [{ type: 'text', text: 'old history' }] }],
+                in_context_message_ids: ['message-0'],
+              },
+            ],
+            blocks: [
+              { id: 'block-0', label: 'human', value: `Marker: ${marker}`, limit: 5000 },
+              { id: 'block-1', label: 'persona', value: 'Imported through Letta Code.', limit: 5000 },
+            ],
+            groups: [],
+            files: [],
+            sources: [],
+            tools: [],
+            mcp_servers: [],
+          };
+          const dir = mkdtempSync(join(tmpdir(), 'cairn-lc-af-'));
+          const path = join(dir, 'imported.af');
+          writeFileSync(path, JSON.stringify(file));
+          llm.setDefault({ text: 'Imported and ready.', chunkDelayMs: 2 });
+          const before = proxy.exchanges.length;
+          let agentId = '';
+          let conversationId = '';
+          try {
+            await turn(
+              'Who are you?',
+              (result) => {
+                expect(result).toMatchObject({ subtype: 'success', is_error: false, result: 'Imported and ready.' });
+                agentId = result.agent_id as string;
+                conversationId = result.conversation_id as string;
+              },
+              ['--import', path],
+            );
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+          const ex = proxy.exchanges.slice(before);
+          expect(failures(ex)).toEqual([]);
+          expect(ex.some((e) => e.method === 'POST' && e.url === '/v1/agents/import')).toBe(true);
+
+          const agent = await t.client.agents.retrieve(agentId, { include: ['agent.blocks', 'agent.tags'] });
+          expect(agent.name).toMatch(/^af-from-letta-code/);
+          expect(agent.tags).toContain('imported');
+          // What the model saw came from the imported agent: its system prompt and its memory.
+          const system = llm.calls.at(-1)!.body.messages[0].content as string;
+          expect(system).toContain('You are an imported agent.');
+          expect(system).toContain(`Marker: ${marker}`);
+
+          const exported = (await t.client.agents.exportFile(agentId, {
+            conversation_id: conversationId,
+          })) as unknown as Record<string, any>;
+          expect(exported.agents[0].name).toBe(agent.name);
+          expect(exported.blocks.map((b: any) => [b.label, b.value])).toEqual([
+            ['human', `Marker: ${marker}`],
+            ['persona', 'Imported through Letta Code.'],
+          ]);
+          // Letta Code imports with strip_messages: the file's history stayed behind; its turn is in its conversation.
+          const texts = JSON.stringify(exported.agents[0].messages);
+          expect(texts).not.toContain('old history');
+          expect(texts).toContain('Imported and ready.');
         },
         CLI_TEST_TIMEOUT,
       );
