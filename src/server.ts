@@ -5,6 +5,7 @@ import { assertSafeBinding, secureModeRequested, type CairnConfig } from './conf
 import { MemoryEventBus } from './domain/memory-events.js';
 import { Embedders } from './embedders/index.js';
 import { buildApp, type App } from './http/app.js';
+import { byokBaseUrlsFromEnv } from './llm/byok.js';
 import { createLlmProviders } from './llm/providers.js';
 import type { LlmProviders } from './llm/types.js';
 import { Runtime } from './runtime/index.js';
@@ -135,6 +136,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     const providers = new ProviderService(llm, stores, secretBox, {
       isUniqueViolation: dialect.isUniqueViolation,
       logger: logger.child({ component: 'providers' }),
+      defaultBaseUrls: byokBaseUrlsFromEnv(config.llmEnv),
     });
     await providers.load();
     const services: Services = {

@@ -62,14 +62,30 @@ export class ByokConfigError extends Error {
   override readonly name = 'ByokConfigError';
 }
 
+/**
+ * `CAIRN_BYOK_BASE_URLS` (`openai=https://gateway/v1,anthropic=…`): where a BYOK provider registered without a
+ * `base_url` is called instead of its type's public API. Letta Code's `connect` never sends one, so this is how an
+ * operator routes those keys through an egress gateway (or, in tests, to a fake).
+ */
+export function byokBaseUrlsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const pairs = (env.CAIRN_BYOK_BASE_URLS ?? '').split(',').flatMap((pair): [string, string][] => {
+    const at = pair.indexOf('=');
+    return at > 0 ? [[pair.slice(0, at).trim(), pair.slice(at + 1).trim()]] : [];
+  });
+  return Object.fromEntries(pairs.filter(([, url]) => url));
+}
+
 /** The settings a BYOK provider is called with; throws `ByokConfigError` for a type Cairn cannot call. */
-export function byokProviderSettings(input: ByokProviderInput): ProviderSettings {
+export function byokProviderSettings(
+  input: ByokProviderInput,
+  defaultBaseUrls: Record<string, string> = {},
+): ProviderSettings {
   const kind = BYOK_KINDS[input.providerType];
   if (!kind)
     throw new ByokConfigError(
       `provider_type '${input.providerType}' is not supported by Cairn: use one of ${Object.keys(BYOK_KINDS).join(', ')}`,
     );
-  const given = input.baseUrl?.trim();
+  const given = input.baseUrl?.trim() || defaultBaseUrls[input.providerType];
   const root = given || kind.defaultBaseUrl;
   if (!root) throw new ByokConfigError(`provider_type '${input.providerType}' needs a base_url`);
   if (!/^https?:\/\//i.test(root)) throw new ByokConfigError(`base_url must be an http(s) URL, got '${root}'`);

@@ -90,7 +90,12 @@ export class ProviderService {
     private readonly llm: LlmProviders,
     private readonly stores: Stores,
     private readonly box: SecretBox,
-    private readonly options: { isUniqueViolation(error: unknown): boolean; logger: Logger },
+    private readonly options: {
+      isUniqueViolation(error: unknown): boolean;
+      logger: Logger;
+      /** `CAIRN_BYOK_BASE_URLS`: per provider type, where a provider registered without `base_url` is called. */
+      defaultBaseUrls: Record<string, string>;
+    },
   ) {}
 
   /** Registers the stored BYOK providers with the LLM layer (at startup; a list refreshes it too). */
@@ -264,7 +269,7 @@ export class ProviderService {
 
   private settingsFor(input: Parameters<typeof byokProviderSettings>[0]): ProviderSettings {
     try {
-      return byokProviderSettings(input);
+      return byokProviderSettings(input, this.options.defaultBaseUrls);
     } catch (error) {
       if (error instanceof ByokConfigError) throw new CairnError(400, error.message);
       throw error;
@@ -276,7 +281,8 @@ export class ProviderService {
     const apiKey = this.open(row, 'api_key');
     if (row.api_key_enc && apiKey === undefined) return [];
     try {
-      return [byokProviderSettings({ name: row.name, providerType: row.provider_type, apiKey, baseUrl: row.base_url })];
+      const input = { name: row.name, providerType: row.provider_type, apiKey, baseUrl: row.base_url };
+      return [byokProviderSettings(input, this.options.defaultBaseUrls)];
     } catch (error) {
       this.options.logger.warn(
         { provider: row.name, err: error instanceof Error ? error.message : String(error) },

@@ -73,7 +73,18 @@ async function runLettaCode(
   extraEnv: Record<string, string>,
   extraArgs: string[] = [],
 ): Promise<CliResult> {
-  const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, '-p', prompt, '--output-format', 'json', ...extraArgs], {
+  return runCli(cli, baseURL, home, cwd, ['-p', prompt, '--output-format', 'json', ...extraArgs], extraEnv);
+}
+
+async function runCli(
+  cli: Install,
+  baseURL: string,
+  home: string,
+  cwd: string,
+  args: string[],
+  extraEnv: Record<string, string>,
+): Promise<CliResult> {
+  const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, ...args], {
     cwd,
     // A clean environment: nothing from the developer's or CI's shell (LETTA_API_KEY, proxies, …) may leak in.
     env: {
@@ -138,6 +149,8 @@ interface Session {
     check: (result: Record<string, unknown>, cli: CliResult) => void,
     args?: string[],
   ): Promise<CliResult>;
+  /** Runs a subcommand (`connect …`) in the same HOME, against the same server. */
+  command(args: string[]): Promise<CliResult>;
   close(): Promise<void>;
 }
 
@@ -148,7 +161,12 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
   const t = await startCairn(
     dialect,
     {},
-    { ...llm.env(), ...(mode === 'secure' ? { LETTA_SERVER_PASSWORD: password } : {}) },
+    {
+      ...llm.env(),
+      // Letta Code's `connect` registers providers without a base_url: this sends their calls to the fake.
+      CAIRN_BYOK_BASE_URLS: `openai=${llm.url}/v1,anthropic=${llm.url}`,
+      ...(mode === 'secure' ? { LETTA_SERVER_PASSWORD: password } : {}),
+    },
   );
   const proxy = await startRecordingProxy(t.baseURL);
   const home = mkdtempSync(join(tmpdir(), 'cairn-lc-home-'));
@@ -177,6 +195,7 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
       }
       return cli;
     },
+    command: (args) => runCli(cliInstall, proxy.url, home, cwd, args, cliEnv),
     async close() {
       // On demand, the full transcript of what Letta Code asked and Cairn answered (for .cairn-notes/letta-code-gaps.md).
       const dir = process.env.LETTA_E2E_TRANSCRIPT_DIR;
@@ -208,11 +227,12 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
       let t: TestCairn;
       let proxy: RecordingProxy;
       let turn: Session['turn'];
+      let command: Session['command'];
       let closeSession: () => Promise<void>;
       const marker = `cairn-e2e-${randomBytes(4).toString('hex')}`;
 
       beforeAll(async () => {
-        ({ llm, t, proxy, turn, close: closeSession } = await openSession(cliInstall, dialect, 'open'));
+        ({ llm, t, proxy, turn, command, close: closeSession } = await openSession(cliInstall, dialect, 'open'));
       });
       afterAll(() => closeSession?.());
 
@@ -363,6 +383,51 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
             'assistant_message',
           ]);
           expect(firstConversation).not.toBe(conversationId);
+        },
+        CLI_TEST_TIMEOUT,
+      );
+
+      // 0.25.9's `connect` subcommand fails before any request ("Settings not initialized. Call
+      // settingsManager.initialize() first."); its interactive /connect makes the same calls as 0.32's subcommand.
+      it.runIf(versionAtLeast(cliInstall.LETTA_CODE_VERSION!, '0.32.0'))(
+        'connects a BYOK provider with `letta connect`, refusing a bad key, and runs a turn on its model',
+        async () => {
+          const good = `sk-byok-${marker}`;
+          llm.acceptedKeys = [good, 'sk-fake-openai', 'sk-ant-fake'];
+          llm.models = ['gpt-byok-e2e'];
+          try {
+            const before = proxy.exchanges.length;
+            const refused = await command(['connect', 'openai', '--api-key', 'sk-wrong']);
+            expect(refused.code, `${refused.stdout}\n${refused.stderr}`).not.toBe(0);
+            const asked = proxy.exchanges.slice(before);
+            const check = asked.find((e) => e.url === '/v1/providers/check');
+            expect(check?.status, `${refused.stdout}${refused.stderr}`).toBe(401);
+            expect(JSON.parse(check!.responseBody).error.type).toBe('llm_authentication');
+
+            const connected = await command(['connect', 'openai', '--api-key', good]);
+            expect(connected.code, `${connected.stdout}\n${connected.stderr}`).toBe(0);
+            const providers = (await fetch(`${t.baseURL}/v1/providers`).then((r) => r.json())) as any[];
+            const byok = providers.filter((p) => p.provider_category === 'byok');
+            expect(byok).toEqual([
+              expect.objectContaining({ name: 'lc-openai', provider_type: 'openai', api_key: '****' }),
+            ]);
+            expect(JSON.stringify(providers)).not.toContain(good);
+            const handles = (await t.client.models.list({ provider_category: ['byok'] })).map((m) => m.handle);
+            expect(handles).toEqual(['lc-openai/gpt-byok-e2e']);
+
+            llm.setDefault({ text: 'Served by the BYOK provider.', chunkDelayMs: 2 });
+            await turn(
+              'Which provider?',
+              (result) => expect(result).toMatchObject({ subtype: 'success', result: 'Served by the BYOK provider.' }),
+              ['--new-agent', '--model', 'lc-openai/gpt-byok-e2e'],
+            );
+            const call = llm.calls.at(-1)!;
+            expect(call.body.model).toBe('gpt-byok-e2e');
+            expect(call.headers.authorization).toBe(`Bearer ${good}`);
+          } finally {
+            llm.acceptedKeys = undefined;
+            llm.models = ['fake-model'];
+          }
         },
         CLI_TEST_TIMEOUT,
       );
