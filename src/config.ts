@@ -94,7 +94,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     logLevel: env.LOG_LEVEL ?? 'info',
     bodyLimitBytes: Number(env.CAIRN_BODY_LIMIT_BYTES ?? 10 * 1024 * 1024),
     rateLimitPerMinute: rateLimit(env.CAIRN_RATE_LIMIT),
-    agentFileMaxBytes: Number(env.CAIRN_AGENT_FILE_MAX_BYTES ?? 32 * 1024 * 1024),
+    agentFileMaxBytes: Number(env.CAIRN_AGENT_FILE_MAX_BYTES ?? 128 * 1024 * 1024),
     defaultLlmHandle: env.LETTA_DEFAULT_LLM_HANDLE ?? 'openai/gpt-4o-mini',
     defaultEmbeddingHandle: env.LETTA_DEFAULT_EMBEDDING_HANDLE ?? LOCAL_EMBEDDING_HANDLE,
     llmEnv: env,

@@ -5,6 +5,7 @@ import { assertSafeBinding, secureModeRequested, type CairnConfig } from './conf
 import { MemoryEventBus } from './domain/memory-events.js';
 import { Embedders } from './embedders/index.js';
 import { buildApp, type App } from './http/app.js';
+import { byokBaseUrlsFromEnv } from './llm/byok.js';
 import { createLlmProviders } from './llm/providers.js';
 import type { LlmProviders } from './llm/types.js';
 import { Runtime } from './runtime/index.js';
@@ -145,12 +146,26 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       { llmHandle: config.defaultLlmHandle, embeddingHandle: config.defaultEmbeddingHandle },
       secretBox,
     );
+    const providers = new ProviderService(llm, stores, secretBox, {
+      isUniqueViolation: dialect.isUniqueViolation,
+      logger: logger.child({ component: 'providers' }),
+      defaultBaseUrls: byokBaseUrlsFromEnv(config.llmEnv),
+    });
+    await providers.load();
     const services: Services = {
       agents,
-      agentFiles: new AgentFileService(stores, agents, blocks, archival, runtime.prompts, {
-        maxBytes: config.agentFileMaxBytes,
-        maxDepth: AGENT_FILE_MAX_DEPTH,
-      }),
+      agentFiles: new AgentFileService(
+        stores,
+        agents,
+        blocks,
+        archival,
+        runtime.prompts,
+        {
+          maxBytes: config.agentFileMaxBytes,
+          maxDepth: AGENT_FILE_MAX_DEPTH,
+        },
+        { box: secretBox, disableStdio: mcpSettings.disableStdio },
+      ),
       blocks,
       blockHistory: new BlockHistoryService(stores, blocks),
       identities: new IdentityService(stores),
@@ -169,8 +184,8 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       steps: new StepService(stores),
       groups: new GroupService(stores, runtime.turns, logger.child({ component: 'groups' })),
       conversations: new ConversationService(stores, runtime.prompts),
-      models: new ModelService(llm, embedders),
-      providers: new ProviderService(llm),
+      models: new ModelService(llm, embedders, providers),
+      providers,
       folders,
       activity: new ActivityService(stores),
       runtime,

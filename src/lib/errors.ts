@@ -13,6 +13,19 @@ export class CairnError extends Error {
   }
 }
 
+/**
+ * An error Letta renders in a shape of its own rather than `{detail}`: the LLM-provider failures, which its server
+ * answers with `{"error": {"type", "message", "detail"}}`.
+ */
+export class CairnBodyError extends CairnError {
+  constructor(
+    status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(status, body);
+  }
+}
+
 export const notFound = (detail: string) => new CairnError(404, detail);
 export const badRequest = (detail: string) => new CairnError(400, detail);
 /** A conflict that will not clear by itself: tell the SDK not to retry it. */

@@ -94,6 +94,19 @@ function byStatus(
   return { error: new LlmError('bad_request', text, status), retryable: false };
 }
 
+/** A provider's HTTP error answer outside a model call (a model listing, a key check), classified like a call's. */
+export function classifyHttpFailure(
+  provider: string,
+  status: number,
+  bodyText: string,
+  headers?: Record<string, string>,
+): ClassifiedError {
+  const body = parseBody(bodyText);
+  const { message, type } = providerMessage(body);
+  const detail = message ?? (typeof body === 'string' && body ? body.slice(0, 500) : `HTTP ${status}`);
+  return byStatus(provider, status, detail, type, headers);
+}
+
 /** Maps whatever a provider call threw (or a stream's `error` part carried) onto the seam's error kinds. */
 export function classifyError(error: unknown, provider: string): ClassifiedError {
   if (error instanceof LlmError) return { error, retryable: false };

@@ -64,6 +64,8 @@ function factoryFor(provider: ProviderSettings): ModelFactory {
 export class CairnLlmProviders implements LlmProviders {
   private readonly factories = new Map<string, ModelFactory>();
   private readonly clients = new Map<string, LlmClient>();
+  /** BYOK providers, registered through the API and stored in the database; the environment's win on a name. */
+  private byok = new Map<string, ProviderSettings>();
   private readonly catalog: ModelCatalog;
   private readonly logger: Logger;
 
@@ -83,7 +85,7 @@ export class CairnLlmProviders implements LlmProviders {
     const parsed = splitHandle(target);
     if (!parsed) throw new CairnError(400, `Invalid model handle '${handle}': expected 'provider/model'`);
     const name = parsed.provider;
-    const provider = this.settings.providers.get(name);
+    const provider = this.settings.providers.get(name) ?? this.byok.get(name);
     if (!provider) throw this.notConfigured(name, handle, target);
     let factory = this.factories.get(name);
     if (!factory) this.factories.set(name, (factory = factoryFor(provider)));
@@ -114,6 +116,18 @@ export class CairnLlmProviders implements LlmProviders {
 
   configured(): ProviderSettings[] {
     return [...this.settings.providers.values()];
+  }
+
+  useByok(providers: ProviderSettings[]): void {
+    const next = new Map(providers.map((p) => [p.name, p]));
+    // A changed key or URL must not keep serving through the client built with the old one.
+    for (const [name, old] of this.byok) {
+      const now = next.get(name);
+      if (now && now.apiKey === old.apiKey && now.baseUrl === old.baseUrl && now.kind === old.kind) continue;
+      this.factories.delete(name);
+      for (const handle of this.clients.keys()) if (splitHandle(handle)?.provider === name) this.clients.delete(handle);
+    }
+    this.byok = next;
   }
 
   private notConfigured(name: string, handle: string, target: string): CairnError {

@@ -47,9 +47,9 @@ export interface LlmSettings {
 
 export const GENERIC_PROVIDER_NAME = 'openai-compatible';
 
-const trimSlash = (url: string) => url.replace(/\/+$/, '');
+export const trimSlash = (url: string) => url.replace(/\/+$/, '');
 /** Servers documented with a bare host (`http://localhost:11434`) serve the OpenAI API under `/v1`. */
-const withV1 = (url: string) => (/\/v1$/.test(trimSlash(url)) ? trimSlash(url) : `${trimSlash(url)}/v1`);
+export const withV1 = (url: string) => (/\/v1$/.test(trimSlash(url)) ? trimSlash(url) : `${trimSlash(url)}/v1`);
 const withoutV1 = (url: string) => trimSlash(url).replace(/\/v1$/, '');
 
 function seconds(value: string | undefined, fallback: number): number {

@@ -135,4 +135,6 @@ export interface LlmProviders {
   listModels(): Promise<LlmModelInfo[]>;
   /** The providers the operator configured, key included: for the caller to redact, never to show. */
   configured(): ProviderSettings[];
+  /** Replaces the BYOK providers handles may resolve to (those of `/v1/providers`, keys opened). */
+  useByok(providers: ProviderSettings[]): void;
 }

@@ -77,6 +77,7 @@ export const agentFileAgentSchema = z.looseObject({
   messages: z.array(agentFileMessageSchema).default([]),
   /** Cairn's extension (`include_passages`): the agent's archival memory. Letta's importer ignores it. */
   passages: z.array(passageCreateSchema).default([]),
+  group_ids: opt(z.array(fileId('group'))),
 });
 export type AgentFileAgent = z.infer<typeof agentFileAgentSchema>;
 
@@ -106,14 +107,45 @@ export type AgentFileTool = z.infer<typeof agentFileToolSchema>;
 /** The kinds Cairn does not store yet are accepted in any Letta shape, and reported as skipped. */
 const kindNotStored = z.array(z.looseObject({ id: z.string() }));
 
+/** Letta's `GroupSchema`: `GroupCreate` with file ids, and the manager config of its `manager_type`. */
+export const agentFileGroupSchema = z.looseObject({
+  id: fileId('group'),
+  agent_ids: z.array(fileId('agent')),
+  description: opt(z.string()),
+  project_id: opt(z.string()),
+  shared_block_ids: z.array(fileId('block')).default([]),
+  hidden: opt(z.boolean()),
+  manager_config: z
+    .looseObject({
+      manager_type: z.enum(['round_robin', 'supervisor', 'dynamic', 'sleeptime', 'voice_sleeptime', 'swarm']),
+      manager_agent_id: opt(fileId('agent')),
+      sleeptime_agent_frequency: opt(z.number().int().positive()),
+      max_turns: opt(z.number().int().positive()),
+      termination_token: opt(z.string()),
+    })
+    .default({ manager_type: 'round_robin' }),
+});
+export type AgentFileGroup = z.infer<typeof agentFileGroupSchema>;
+
+/** Letta's `MCPServerSchema`: a server's definition, its secrets (token, headers, stdio env) never included. */
+export const agentFileMcpServerSchema = z.looseObject({
+  id: fileId('mcp_server'),
+  server_type: z.enum(['sse', 'stdio', 'streamable_http']),
+  server_name: z.string().min(1),
+  server_url: opt(z.string()),
+  stdio_config: opt(z.looseObject({ command: z.string().min(1), args: z.array(z.string()).default([]) })),
+  metadata_: opt(jsonObject),
+});
+export type AgentFileMcpServer = z.infer<typeof agentFileMcpServerSchema>;
+
 export const agentFileSchema = z.looseObject({
   agents: z.array(agentFileAgentSchema).min(1, 'an agent file must contain at least one agent'),
-  groups: kindNotStored.default([]),
+  groups: z.array(agentFileGroupSchema).default([]),
   blocks: z.array(agentFileBlockSchema).default([]),
   files: kindNotStored.default([]),
   sources: kindNotStored.default([]),
   tools: z.array(agentFileToolSchema).default([]),
-  mcp_servers: kindNotStored.default([]),
+  mcp_servers: z.array(agentFileMcpServerSchema).default([]),
   skills: z.array(z.looseObject({ name: z.string() })).default([]),
   metadata: opt(z.record(z.string(), z.unknown())),
   created_at: opt(z.string()),

@@ -1,5 +1,13 @@
 import { badRequest } from '../lib/errors.js';
-import type { AgentFile } from '../schemas/agent-file.js';
+import type { AgentFile, AgentFileTool } from '../schemas/agent-file.js';
+
+/** The server an MCP tool names in `metadata_.mcp.server_id` (Letta's and Cairn's MCP tool metadata). */
+export function mcpServerOfTool(tool: AgentFileTool): string | undefined {
+  const mcp = tool.metadata_?.mcp;
+  if (!mcp || typeof mcp !== 'object') return undefined;
+  const serverId = (mcp as { server_id?: unknown }).server_id;
+  return typeof serverId === 'string' ? serverId : undefined;
+}
 
 /**
  * Letta's `_validate_schema` (duplicate ids, dangling references) and the references it leaves to a KeyError halfway
@@ -44,6 +52,33 @@ export function validateAgentFileReferences(file: AgentFile): void {
         problems.push(`agents.${i}.in_context_message_ids names message ${messageId}, which the agent does not have`);
       }
     }
+  });
+  const agentIds = new Set(file.agents.map((a) => a.id));
+  const blockIds = new Set(file.blocks.map((b) => b.id));
+  file.groups.forEach((group, i) => {
+    const manager = group.manager_config.manager_agent_id;
+    for (const agentId of [...group.agent_ids, ...(manager ? [manager] : [])])
+      if (!agentIds.has(agentId)) problems.push(`groups.${i} names unknown agent ${agentId}`);
+    for (const blockId of group.shared_block_ids)
+      if (!blockIds.has(blockId)) problems.push(`groups.${i}.shared_block_ids names unknown block ${blockId}`);
+    if (
+      !manager &&
+      group.manager_config.manager_type !== 'round_robin' &&
+      group.manager_config.manager_type !== 'swarm'
+    )
+      problems.push(`groups.${i}: a ${group.manager_config.manager_type} group needs manager_config.manager_agent_id`);
+  });
+  file.mcp_servers.forEach((server, i) => {
+    if (server.server_type === 'stdio' ? !server.stdio_config : !server.server_url)
+      problems.push(
+        `mcp_servers.${i} (${server.server_type}) has no ${server.server_type === 'stdio' ? 'stdio_config' : 'server_url'}`,
+      );
+  });
+  const mcpServerIds = new Set(file.mcp_servers.map((m) => m.id));
+  file.tools.forEach((tool, i) => {
+    const serverId = mcpServerOfTool(tool);
+    if (serverId && /^mcp_server-\d+$/.test(serverId) && !mcpServerIds.has(serverId))
+      problems.push(`tools.${i} names unknown MCP server ${serverId}`);
   });
   for (const block of file.blocks) {
     const length = block.value.length;

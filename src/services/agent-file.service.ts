@@ -17,6 +17,9 @@ import {
 import { createAgentSchema, type CreateAgent } from '../schemas/agent.js';
 import type { Block } from '../schemas/block.js';
 import type { Tool } from '../schemas/tool.js';
+import type { AgentState } from '../schemas/agent.js';
+import type { SecretBox } from '../lib/secrets.js';
+import type { AgentRecord } from '../store/agent.store.js';
 import { CAIRN_VERSION } from '../version.js';
 import type { Stores } from '../store/index.js';
 import { bool, parseJson } from '../store/json.js';
@@ -27,7 +30,15 @@ import { parseModule } from '../tools/schema/python-ast.js';
 import type { AgentService } from './agent.service.js';
 import type { ArchivalService } from './archival.service.js';
 import type { BlockService } from './block.service.js';
-import { validateAgentFileReferences } from './agent-file-checks.js';
+import { mcpServerOfTool, validateAgentFileReferences } from './agent-file-checks.js';
+import {
+  exportGroup,
+  exportMcpServers,
+  importedMcpTool,
+  importGroups,
+  importMcpServers,
+  withMcpServerId,
+} from './agent-file-graph.js';
 
 export interface AgentFileLimits {
   /** The largest upload `POST /agents/import` reads; a larger one is refused while it streams. */
@@ -76,110 +87,142 @@ export class AgentFileService {
     private readonly archival: ArchivalService,
     private readonly prompts: SystemPrompts,
     readonly limits: AgentFileLimits,
+    /** For imported MCP servers: the box seals their secrets (an export never opens one), and stdio may be off. */
+    private readonly mcp: { box: SecretBox; disableStdio: boolean },
   ) {}
 
+  /**
+   * Letta exports an agent with the group it manages and that group's other agents (a sleeptime agent, say), the
+   * MCP servers its tools come from, and every block and tool once however many of the agents share it.
+   */
   async export(agentId: string, options: ExportOptions): Promise<Record<string, unknown>> {
     return this.stores.transaction(async (tx) => {
-      const row = await this.agents.require(agentId, tx);
-      const agent = await this.agents.presentOne(row, 'all', tx);
+      const primary = await this.agents.require(agentId, tx);
       const ids = new FileIds();
-      const fileAgentId = ids.of(agent.id, 'agent');
-
-      let messages: Record<string, unknown>[] = [];
-      let inContext: string[] = [];
-      if (!options.scrubMessages) {
-        const conversationId = options.conversationId ?? null;
-        if (conversationId !== null) {
-          const conversation = await tx.conversations.findById(conversationId);
-          if (!conversation || conversation.agent_id !== agentId) throw missing('Conversation', conversationId);
-        }
-        const thread = await tx.messages.listThread(
-          agentId,
-          conversationId === null ? { kind: 'default' } : { kind: 'conversation', id: conversationId },
-        );
-        for (const message of thread) ids.of(message.id, 'message');
-        messages = thread.map((m) => exportMessage(m, ids, fileAgentId));
-        inContext = (await inContextIds(tx, row, conversationId)).flatMap((id) => ids.known(id) ?? []);
+      ids.of(agentId, 'agent');
+      const group = await tx.groups.managedBy(agentId);
+      const memberIds = (group?.agent_ids ?? []).filter((id) => id !== agentId);
+      for (const id of memberIds) ids.of(id, 'agent');
+      const rows = [primary];
+      for (const id of memberIds) rows.push(await this.agents.require(id, tx));
+      const blocks = new Map<string, Block>();
+      const tools = new Map<string, Tool>();
+      const agents: Record<string, unknown>[] = [];
+      for (const row of rows) {
+        const agent = await this.agents.presentOne(row, 'all', tx);
+        for (const block of agent.blocks) blocks.set(block.id, block);
+        for (const tool of agent.tools) tools.set(tool.id, tool);
+        // The conversation asked for is the primary's; the group's other agents give their default thread.
+        const thread = row === primary ? options : { ...options, conversationId: null };
+        const groupIds = row === primary && group ? [ids.of(group.id, 'group')] : [];
+        agents.push(await this.exportAgent(tx, row, agent, ids, thread, groupIds));
       }
-
-      const passages = options.includePassages ? await exportPassages(tx, agentId) : undefined;
-      const secretNames = Object.keys(parseJson<Record<string, string>>(row.secrets, {}));
-      const blankSecrets = Object.fromEntries(secretNames.map((name) => [name, '']));
-      const llmConfig = agent.llm_config as Record<string, unknown>;
+      const mcpServers = await exportMcpServers(tx, [...tools.values()], ids);
       return {
-        agents: [
-          {
-            name: agent.name,
-            memory_blocks: [],
-            tools: [],
-            tool_ids: agent.tools.map((t) => ids.of(t.id, 'tool')),
-            source_ids: [],
-            folder_ids: null,
-            block_ids: agent.blocks.map((b) => ids.of(b.id, 'block')),
-            tool_rules: agent.tool_rules,
-            tags: agent.tags,
-            system: agent.system,
-            agent_type: agent.agent_type,
-            initial_message_sequence: null,
-            include_base_tools: false,
-            include_multi_agent_tools: false,
-            include_base_tool_rules: false,
-            include_default_source: false,
-            description: agent.description,
-            metadata: agent.metadata,
-            llm_config: agent.llm_config,
-            embedding_config: agent.embedding_config,
-            // As Letta: the handles live in the configs, so an importer does not re-resolve them.
-            model: null,
-            embedding: null,
-            model_settings: agent.model_settings,
-            compaction_settings: agent.compaction_settings,
-            context_window_limit: row.context_window_limit,
-            embedding_chunk_size: null,
-            max_tokens: null,
-            max_reasoning_tokens: null,
-            enable_reasoner: false,
-            reasoning: null,
-            from_template: null,
-            template: false,
-            project: null,
-            // Names only: a secret's value never leaves the server (the importer passes `secrets` to fill them).
-            tool_exec_environment_variables: blankSecrets,
-            secrets: secretNames.length > 0 ? blankSecrets : null,
-            memory_variables: null,
-            project_id: agent.project_id,
-            template_id: agent.template_id,
-            base_template_id: agent.base_template_id,
-            identity_ids: null,
-            message_buffer_autoclear: agent.message_buffer_autoclear,
-            enable_sleeptime: agent.enable_sleeptime ?? false,
-            response_format: agent.response_format,
-            timezone: agent.timezone,
-            max_files_open: agent.max_files_open,
-            per_file_view_window_char_limit: agent.per_file_view_window_char_limit,
-            hidden: agent.hidden,
-            parallel_tool_calls:
-              typeof llmConfig.parallel_tool_calls === 'boolean' ? llmConfig.parallel_tool_calls : null,
-            id: fileAgentId,
-            in_context_message_ids: inContext,
-            messages,
-            files_agents: [],
-            group_ids: [],
-            ...(passages ? { passages } : {}),
-          },
-        ],
-        // Cairn has no groups, files, folders or MCP-server records yet: Letta's schema requires the arrays.
-        groups: [],
-        blocks: agent.blocks.map((b) => exportBlock(b, ids)),
+        agents,
+        groups: group ? [exportGroup(group, ids)] : [],
+        blocks: [...blocks.values()].map((b) => exportBlock(b, ids)),
+        // Cairn stores no folder files with agents yet: Letta's schema requires the arrays.
         files: [],
         sources: [],
-        tools: agent.tools.map((t) => exportTool(t, ids)),
-        mcp_servers: [],
+        tools: [...tools.values()].map((t) => exportTool(t, ids)),
+        mcp_servers: mcpServers,
         skills: options.skills ?? [],
         metadata: { revision_id: `cairn-${CAIRN_VERSION}` },
         created_at: nowIso(),
       };
     });
+  }
+
+  private async exportAgent(
+    tx: Stores,
+    row: AgentRecord,
+    agent: AgentState,
+    ids: FileIds,
+    options: ExportOptions,
+    groupIds: string[],
+  ): Promise<Record<string, unknown>> {
+    const agentId = row.id;
+    const fileAgentId = ids.of(agentId, 'agent');
+    let messages: Record<string, unknown>[] = [];
+    let inContext: string[] = [];
+    if (!options.scrubMessages) {
+      const conversationId = options.conversationId ?? null;
+      if (conversationId !== null) {
+        const conversation = await tx.conversations.findById(conversationId);
+        if (!conversation || conversation.agent_id !== agentId) throw missing('Conversation', conversationId);
+      }
+      const thread = await tx.messages.listThread(
+        agentId,
+        conversationId === null ? { kind: 'default' } : { kind: 'conversation', id: conversationId },
+      );
+      for (const message of thread) ids.of(message.id, 'message');
+      messages = thread.map((m) => exportMessage(m, ids, fileAgentId));
+      inContext = (await inContextIds(tx, row, conversationId)).flatMap((id) => ids.known(id) ?? []);
+    }
+
+    const passages = options.includePassages ? await exportPassages(tx, agentId) : undefined;
+    const secretNames = Object.keys(parseJson<Record<string, string>>(row.secrets, {}));
+    const blankSecrets = Object.fromEntries(secretNames.map((name) => [name, '']));
+    const llmConfig = agent.llm_config as Record<string, unknown>;
+    return {
+      name: agent.name,
+      memory_blocks: [],
+      tools: [],
+      tool_ids: agent.tools.map((t) => ids.of(t.id, 'tool')),
+      source_ids: [],
+      folder_ids: null,
+      block_ids: agent.blocks.map((b) => ids.of(b.id, 'block')),
+      tool_rules: agent.tool_rules,
+      tags: agent.tags,
+      system: agent.system,
+      agent_type: agent.agent_type,
+      initial_message_sequence: null,
+      include_base_tools: false,
+      include_multi_agent_tools: false,
+      include_base_tool_rules: false,
+      include_default_source: false,
+      description: agent.description,
+      metadata: agent.metadata,
+      llm_config: agent.llm_config,
+      embedding_config: agent.embedding_config,
+      // As Letta: the handles live in the configs, so an importer does not re-resolve them.
+      model: null,
+      embedding: null,
+      model_settings: agent.model_settings,
+      compaction_settings: agent.compaction_settings,
+      context_window_limit: row.context_window_limit,
+      embedding_chunk_size: null,
+      max_tokens: null,
+      max_reasoning_tokens: null,
+      enable_reasoner: false,
+      reasoning: null,
+      from_template: null,
+      template: false,
+      project: null,
+      // Names only: a secret's value never leaves the server (the importer passes `secrets` to fill them).
+      tool_exec_environment_variables: blankSecrets,
+      secrets: secretNames.length > 0 ? blankSecrets : null,
+      memory_variables: null,
+      project_id: agent.project_id,
+      template_id: agent.template_id,
+      base_template_id: agent.base_template_id,
+      identity_ids: null,
+      message_buffer_autoclear: agent.message_buffer_autoclear,
+      enable_sleeptime: agent.enable_sleeptime ?? false,
+      response_format: agent.response_format,
+      timezone: agent.timezone,
+      max_files_open: agent.max_files_open,
+      per_file_view_window_char_limit: agent.per_file_view_window_char_limit,
+      hidden: agent.hidden,
+      parallel_tool_calls: typeof llmConfig.parallel_tool_calls === 'boolean' ? llmConfig.parallel_tool_calls : null,
+      id: fileAgentId,
+      in_context_message_ids: inContext,
+      messages,
+      files_agents: [],
+      group_ids: groupIds,
+      ...(passages ? { passages } : {}),
+    };
   }
 
   /** `document`: the parsed upload. Returns the new agents' ids in the file's order. */
@@ -192,8 +235,12 @@ export class AgentFileService {
 
     return this.stores.transaction(async (tx) => {
       const realIds = new Map<string, string>();
-      for (const tool of file.tools) {
-        realIds.set(tool.id, await this.importTool(tx, tool, toolSchemas.get(tool.id)!, options));
+      const servers = await importMcpServers(tx, file.mcp_servers, this.mcp);
+      for (const fileTool of file.tools) {
+        const { tool, serverId } = importedMcpTool(fileTool, servers);
+        const id = await this.importTool(tx, tool, toolSchemas.get(tool.id)!, options);
+        if (serverId) await tx.mcpServers.link(serverId, id);
+        realIds.set(tool.id, id);
       }
       for (const block of file.blocks) {
         const created = await this.blocks.insert(tx, {
@@ -212,20 +259,27 @@ export class AgentFileService {
         realIds.set(block.id, created.id);
       }
       const agentIds: string[] = [];
+      // An agent whose group the file brings gets that group, not a second one built by `enable_sleeptime`.
+      const managers = new Set(file.groups.flatMap((g) => g.manager_config.manager_agent_id ?? []));
       for (const { agent, input } of creates) {
+        const grouped = managers.has(agent.id);
         const created = await this.agents.create(
           {
             ...input,
+            ...(grouped ? { enable_sleeptime: false } : {}),
             tool_ids: (agent.tool_ids ?? []).map((id) => realIds.get(id)!),
             block_ids: (agent.block_ids ?? []).map((id) => realIds.get(id)!),
           },
           tx,
         );
+        realIds.set(agent.id, created.id);
+        if (grouped && input.enable_sleeptime) await tx.agents.update(created.id, { enable_sleeptime: 1 });
         if (!options.stripMessages) await this.importMessages(tx, created.id, created.message_ids, agent);
         // Queued for embedding with the agent's (possibly overridden) model once the transaction commits.
         for (const passage of agent.passages) await this.archival.insert(created.id, passage, tx);
         agentIds.push(created.id);
       }
+      await importGroups(tx, file.groups, realIds);
       return agentIds;
     });
   }
@@ -472,7 +526,8 @@ function exportBlock(block: Block, ids: FileIds): Record<string, unknown> {
 }
 
 function exportTool(tool: Tool, ids: FileIds): Record<string, unknown> {
-  return { ...tool, id: ids.of(tool.id, 'tool') };
+  const serverId = mcpServerOfTool(tool as AgentFileTool);
+  return withMcpServerId({ ...tool, id: ids.of(tool.id, 'tool') }, serverId ? ids.known(serverId) : undefined);
 }
 
 function exportMessage(row: MessageRecord, ids: FileIds, fileAgentId: string): Record<string, unknown> {

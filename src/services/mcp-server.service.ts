@@ -37,7 +37,7 @@ export interface McpServerServiceOptions {
   logger: Logger;
 }
 
-const STDIO_DISABLED = 'MCP stdio servers are disabled. Set MCP_DISABLE_STDIO=false to enable them.';
+export const STDIO_DISABLED = 'MCP stdio servers are disabled. Set MCP_DISABLE_STDIO=false to enable them.';
 const LEGACY_STDIO_DISABLED =
   'stdio is not supported in the current environment, please use a self-hosted Letta server in order to add a stdio MCP server';
 

@@ -11,11 +11,17 @@ export interface ModelFilter {
 /** Upstream's ProviderType enum has no `local` or `openai-compatible`; the nearest values keep clients happy. */
 const EMBEDDING_PROVIDER_TYPE: Record<string, string> = { local: 'hugging-face', 'openai-compatible': 'openai' };
 
-/** Every provider here is configured by the operator's environment, which Letta calls the `base` category. */
-function toModel(info: LlmModelInfo) {
+/** BYOK providers' models: those of the providers clients registered through `/v1/providers`. */
+export interface ByokModelSource {
+  byokModels(): Promise<LlmModelInfo[]>;
+}
+
+/** The operator's environment configures Letta's `base` category; `/v1/providers` registers the `byok` one. */
+function toModel(info: LlmModelInfo, category: 'base' | 'byok') {
   const config = llmConfigFor(info.handle);
   return {
     ...config,
+    provider_category: category,
     model_endpoint_type: info.endpointType ?? config.model_endpoint_type,
     model_endpoint: info.endpoint ?? null,
     handle: info.handle,
@@ -33,18 +39,22 @@ export class ModelService {
   constructor(
     private readonly llm: LlmProviders,
     private readonly embedders: Embedders,
+    private readonly byok: ByokModelSource,
   ) {}
 
   async llmModels(filter: ModelFilter) {
-    if (filter.providerCategory && !filter.providerCategory.includes('base')) return [];
-    const models = await this.llm.listModels();
-    return models
-      .filter(
-        (m) =>
-          (!filter.providerName || m.provider === filter.providerName) &&
-          (!filter.providerType || (m.providerType ?? m.provider) === filter.providerType),
-      )
-      .map(toModel);
+    const wants = (category: 'base' | 'byok') => !filter.providerCategory || filter.providerCategory.includes(category);
+    const [base, byok] = await Promise.all([
+      wants('base') ? this.llm.listModels() : [],
+      wants('byok') ? this.byok.byokModels() : [],
+    ]);
+    const matches = (m: LlmModelInfo) =>
+      (!filter.providerName || m.provider === filter.providerName) &&
+      (!filter.providerType || (m.providerType ?? m.provider) === filter.providerType);
+    return [
+      ...base.filter(matches).map((m) => toModel(m, 'base')),
+      ...byok.filter(matches).map((m) => toModel(m, 'byok')),
+    ];
   }
 
   async embeddingModels() {

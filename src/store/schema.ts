@@ -291,6 +291,25 @@ export interface McpServerRow {
   updated_at: string;
 }
 
+/** A BYOK LLM provider (`src/store/migrations/0016-providers.ts`). */
+export interface ProviderRow {
+  seq: Generated<number>;
+  id: string;
+  name: string;
+  provider_type: string;
+  base_url: string | null;
+  region: string | null;
+  api_version: string | null;
+  /** Sealed values (src/lib/secrets.ts); null when the provider has none. */
+  api_key_enc: string | null;
+  access_key_enc: string | null;
+  /** JSON array of the model names last synced from the provider. */
+  models: string;
+  last_synced: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 /** A multi-agent group (`src/store/migrations/0013-groups.ts`). */
 export interface GroupRow {
   seq: Generated<number>;
@@ -413,4 +432,5 @@ export interface Database {
   folder_file_passages: FolderFilePassageRow;
   agent_folders: AgentFolderRow;
   agent_files: AgentFileRow;
+  providers: ProviderRow;
 }

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { BadRequestError, toFile } from '@letta-ai/letta-client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { openAgentSecrets } from '../../src/domain/agent-secrets.js';
 import { loadSecretBox } from '../../src/lib/secrets.js';
 import { MessageStore } from '../../src/store/message.store.js';
 import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
 import { http } from '../support/http.js';
+import { httpFixture } from '../support/mcp-fixtures.js';
 import { expectLettaSchema } from '../support/openapi.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/agent-files');
@@ -56,14 +57,23 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
   const exportFile = async (agentId: string, query: Record<string, unknown> = {}) =>
     (await server.client.agents.exportFile(agentId, query)) as unknown as AgentFileJson;
   const rowCounts = async () => {
-    const count = async (table: 'agents' | 'blocks' | 'tools' | 'messages' | 'agent_blocks' | 'agent_tools') => {
+    const tables = [
+      'agents',
+      'blocks',
+      'tools',
+      'messages',
+      'agent_blocks',
+      'agent_tools',
+      'groups',
+      'mcp_servers',
+    ] as const;
+    const count = async (table: (typeof tables)[number]) => {
       const row = await server.cairn.dialect.db
         .selectFrom(table)
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       return Number(row.n);
     };
-    const tables = ['agents', 'blocks', 'tools', 'messages', 'agent_blocks', 'agent_tools'] as const;
     return Object.fromEntries(await Promise.all(tables.map(async (t) => [t, await count(t)] as const)));
   };
 
@@ -133,6 +143,91 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
     // The copy's recall history is its own and searchable.
     const listed = await server.client.agents.messages.list(copyId, { order: 'asc' });
     expect(listed.getPaginatedItems().map((m) => m.message_type)).toContain('tool_return_message');
+  });
+
+  it('round-trips a sleeptime agent with MCP tools: its group, both agents, and the server without secrets', async () => {
+    const fixtureHttp = await httpFixture('streamable-http');
+    onTestFinished(() => fixtureHttp.stop());
+    const mcp = await server.client.mcpServers.create({
+      server_name: 'af-mcp',
+      config: {
+        mcp_server_type: 'streamable_http',
+        server_url: fixtureHttp.url,
+        auth_header: 'Authorization',
+        auth_token: 'Bearer mcp-secret-value',
+      },
+    });
+    const [mcpTool] = await server.client.mcpServers.tools.list(mcp.id!);
+    const agent = await server.client.agents.create({
+      name: 'dreamer',
+      model: 'openai/gpt-4o-mini',
+      enable_sleeptime: true,
+      memory_blocks: [{ label: 'human', value: 'Name: Ada' }],
+      tool_ids: [mcpTool!.id!],
+    });
+
+    const exported = await exportFile(agent.id);
+    expectLettaSchema('AgentFileSchema', exported);
+    expect(JSON.stringify(exported)).not.toContain('mcp-secret-value');
+    expect(exported.agents.map((a) => [a.id, a.agent_type, a.group_ids])).toEqual([
+      ['agent-0', agent.agent_type, ['group-0']],
+      ['agent-1', 'sleeptime_agent', []],
+    ]);
+    expect(exported.groups).toEqual([
+      expect.objectContaining({
+        id: 'group-0',
+        agent_ids: ['agent-1'],
+        manager_config: { manager_type: 'sleeptime', manager_agent_id: 'agent-0', sleeptime_agent_frequency: 5 },
+      }),
+    ]);
+    // The blocks the two agents share are in the file once.
+    const labels = exported.blocks.map((b) => b.label);
+    expect(new Set(labels).size).toBe(labels.length);
+    expect(exported.agents[1]!.block_ids).toEqual(expect.arrayContaining(exported.agents[0]!.block_ids));
+    expect(exported.mcp_servers).toEqual([
+      {
+        id: 'mcp_server-0',
+        server_type: 'streamable_http',
+        server_name: 'af-mcp',
+        server_url: fixtureHttp.url,
+        stdio_config: null,
+        metadata_: null,
+      },
+    ]);
+    const fileTool = exported.tools.find((t) => t.name === mcpTool!.name)!;
+    expect(fileTool.metadata_.mcp).toMatchObject({ server_name: 'af-mcp', server_id: 'mcp_server-0' });
+
+    const groupsOf = async (managerId: string) =>
+      ((await http('GET', `${server.baseURL}/v1/groups/`)).body as Record<string, any>[]).filter(
+        (g) => g.manager_agent_id === managerId,
+      );
+    const originalIds = [agent.id, ...(await groupsOf(agent.id))[0]!.agent_ids];
+    // Imported where the server is unknown: it is created, without the secrets the file never had.
+    await server.client.mcpServers.delete(mcp.id!);
+    await server.client.agents.delete(agent.id);
+    const before = await rowCounts();
+    const { agent_ids } = await importText(JSON.stringify(exported), { append_copy_suffix: false });
+    expect(agent_ids).toHaveLength(2);
+    expect((await rowCounts()).agents).toBe(before.agents! + 2);
+    const [primaryId, sleeptimeId] = agent_ids as [string, string];
+    expect(await groupsOf(primaryId)).toEqual([
+      expect.objectContaining({ manager_type: 'sleeptime', agent_ids: [sleeptimeId], sleeptime_agent_frequency: 5 }),
+    ]);
+    expect((await retrieve(primaryId)).enable_sleeptime).toBe(true);
+    const servers = await server.cairn.stores.mcpServers.list();
+    const restored = servers.find((s) => s.server_name === 'af-mcp')!;
+    expect(restored.secrets).toBeNull();
+    const linked = await server.cairn.stores.mcpServers.tools(restored.id);
+    expect(linked.map((t) => t.name)).toEqual([mcpTool!.name]);
+    expect((await retrieve(primaryId)).tools!.map((t) => t.name)).toContain(mcpTool!.name);
+
+    const reexported = await exportFile(primaryId);
+    const same = (file: AgentFileJson, ids: string[]) =>
+      comparable(
+        JSON.parse(ids.reduce((text, id, n) => text.replaceAll(id, `<agent-${n}>`), JSON.stringify(file))),
+        '<agent-0>',
+      );
+    expect(same(reexported, agent_ids)).toEqual(same(exported, originalIds));
   });
 
   it('clones through the SDK: export then import with append_copy_suffix and the secrets form field', async () => {
@@ -254,7 +349,7 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
     expect(messages.map((m) => m.message_type)).toContain('user_message');
   });
 
-  it('imports a sleeptime pair with shared blocks (the group itself is not stored yet)', async () => {
+  it('imports a sleeptime pair with shared blocks and their group', async () => {
     const { agent_ids } = await importText(fixture('sleeptime-group.af'), { append_copy_suffix: false });
     expect(agent_ids).toHaveLength(2);
     const [primary, sleeptime] = await Promise.all(agent_ids.map((id) => retrieve(id)));
@@ -264,6 +359,14 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
     expect(sleeptime!.blocks!.map((b) => b.id)).toEqual(expect.arrayContaining(shared));
     expect(sleeptime!.blocks!.map((b) => b.label)).toContain('memory_persona');
     expect(primary!.blocks!.find((b) => b.label === 'persona')!.read_only).toBe(true);
+    const group = ((await http('GET', `${server.baseURL}/v1/groups/`)).body as Record<string, unknown>[]).find(
+      (g) => g.manager_agent_id === primary!.id,
+    );
+    expect(group).toMatchObject({
+      manager_type: 'sleeptime',
+      agent_ids: [sleeptime!.id],
+      sleeptime_agent_frequency: 5,
+    });
   });
 
   it('imports custom Python tools, deriving a schema from the docstring when the file has none', async () => {
@@ -350,6 +453,32 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
       const badName = valid();
       badName.agents[0]!.name = 'no/slashes';
       await refuse(JSON.stringify(badName), 400, /agents\.0\.name/);
+      const strayGroup = valid();
+      strayGroup.groups = [
+        { id: 'group-0', agent_ids: ['agent-7'], manager_config: { manager_type: 'round_robin' } },
+        { id: 'group-1', agent_ids: [], manager_config: { manager_type: 'supervisor' } },
+      ];
+      await refuse(
+        JSON.stringify(strayGroup),
+        400,
+        /groups\.0 names unknown agent agent-7.*groups\.1: a supervisor group needs/,
+      );
+      const strayServer = valid();
+      strayServer.tools[0]!.metadata_ = { mcp: { server_name: 'gone', server_id: 'mcp_server-3' } };
+      strayServer.mcp_servers = [{ id: 'mcp_server-0', server_type: 'sse', server_name: 'no-url' }];
+      await refuse(
+        JSON.stringify(strayServer),
+        400,
+        /mcp_servers\.0 \(sse\) has no server_url.*unknown MCP server mcp_server-3/,
+      );
+    });
+
+    it('a stdio MCP server while stdio is disabled, as the API refuses it', async () => {
+      const stdio = valid();
+      stdio.mcp_servers = [
+        { id: 'mcp_server-0', server_type: 'stdio', server_name: 'local', stdio_config: { command: 'sh', args: [] } },
+      ];
+      await refuse(JSON.stringify(stdio), 400, /MCP stdio servers are disabled/);
     });
 
     it('a tool whose source does not parse', async () => {

@@ -56,8 +56,20 @@ async function runLettaCode(
   cwd: string,
   prompt: string,
   extraEnv: Record<string, string>,
+  extraArgs: string[] = [],
 ): Promise<CliResult> {
-  const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, '-p', prompt, '--output-format', 'json'], {
+  return runCli(cli, baseURL, home, cwd, ['-p', prompt, '--output-format', 'json', ...extraArgs], extraEnv);
+}
+
+async function runCli(
+  cli: Install,
+  baseURL: string,
+  home: string,
+  cwd: string,
+  args: string[],
+  extraEnv: Record<string, string>,
+): Promise<CliResult> {
+  const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, ...args], {
     cwd,
     env: cliEnvironment(baseURL, home, extraEnv),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -95,7 +107,13 @@ interface Session {
   t: TestCairn;
   proxy: RecordingProxy;
   /** Runs one CLI turn; on failure the assertion message carries the CLI output and the HTTP transcript of the turn. */
-  turn(prompt: string, check: (result: Record<string, unknown>, cli: CliResult) => void): Promise<CliResult>;
+  turn(
+    prompt: string,
+    check: (result: Record<string, unknown>, cli: CliResult) => void,
+    args?: string[],
+  ): Promise<CliResult>;
+  /** Runs a subcommand (`connect …`) in the same HOME, against the same server. */
+  command(args: string[]): Promise<CliResult>;
   close(): Promise<void>;
 }
 
@@ -106,7 +124,12 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
   const t = await startCairn(
     dialect,
     {},
-    { ...llm.env(), ...(mode === 'secure' ? { LETTA_SERVER_PASSWORD: password } : {}) },
+    {
+      ...llm.env(),
+      // Letta Code's `connect` registers providers without a base_url: this sends their calls to the fake.
+      CAIRN_BYOK_BASE_URLS: `openai=${llm.url}/v1,anthropic=${llm.url}`,
+      ...(mode === 'secure' ? { LETTA_SERVER_PASSWORD: password } : {}),
+    },
   );
   const proxy = await startRecordingProxy(t.baseURL);
   const home = mkdtempSync(join(tmpdir(), 'cairn-lc-home-'));
@@ -116,9 +139,9 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
     llm,
     t,
     proxy,
-    async turn(prompt, check) {
+    async turn(prompt, check, args) {
       const from = proxy.exchanges.length;
-      const cli = await runLettaCode(cliInstall, proxy.url, home, cwd, prompt, cliEnv);
+      const cli = await runLettaCode(cliInstall, proxy.url, home, cwd, prompt, cliEnv, args);
       try {
         expect(cli.code, 'exit code').toBe(0);
         check(parseResult(cli.stdout), cli);
@@ -135,6 +158,7 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
       }
       return cli;
     },
+    command: (args) => runCli(cliInstall, proxy.url, home, cwd, args, cliEnv),
     async close() {
       // On demand, the full transcript of what Letta Code asked and Cairn answered (for .cairn-notes/letta-code-gaps.md).
       const dir = process.env.LETTA_E2E_TRANSCRIPT_DIR;
@@ -166,11 +190,12 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
       let t: TestCairn;
       let proxy: RecordingProxy;
       let turn: Session['turn'];
+      let command: Session['command'];
       let closeSession: () => Promise<void>;
       const marker = `cairn-e2e-${randomBytes(4).toString('hex')}`;
 
       beforeAll(async () => {
-        ({ llm, t, proxy, turn, close: closeSession } = await openSession(cliInstall, dialect, 'open'));
+        ({ llm, t, proxy, turn, command, close: closeSession } = await openSession(cliInstall, dialect, 'open'));
       });
       afterAll(() => closeSession?.());
 
@@ -321,6 +346,129 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
             'assistant_message',
           ]);
           expect(firstConversation).not.toBe(conversationId);
+        },
+        CLI_TEST_TIMEOUT,
+      );
+
+      // 0.25.9's `connect` subcommand fails before any request ("Settings not initialized. Call
+      // settingsManager.initialize() first."); its interactive /connect makes the same calls as 0.32's subcommand.
+      it.runIf(versionAtLeast(cliInstall.LETTA_CODE_VERSION!, '0.32.0'))(
+        'connects a BYOK provider with `letta connect`, refusing a bad key, and runs a turn on its model',
+        async () => {
+          const good = `sk-byok-${marker}`;
+          llm.acceptedKeys = [good, 'sk-fake-openai', 'sk-ant-fake'];
+          llm.models = ['gpt-byok-e2e'];
+          try {
+            const before = proxy.exchanges.length;
+            const refused = await command(['connect', 'openai', '--api-key', 'sk-wrong']);
+            expect(refused.code, `${refused.stdout}\n${refused.stderr}`).not.toBe(0);
+            const asked = proxy.exchanges.slice(before);
+            const check = asked.find((e) => e.url === '/v1/providers/check');
+            expect(check?.status, `${refused.stdout}${refused.stderr}`).toBe(401);
+            expect(JSON.parse(check!.responseBody).error.type).toBe('llm_authentication');
+
+            const connected = await command(['connect', 'openai', '--api-key', good]);
+            expect(connected.code, `${connected.stdout}\n${connected.stderr}`).toBe(0);
+            const providers = (await fetch(`${t.baseURL}/v1/providers`).then((r) => r.json())) as any[];
+            const byok = providers.filter((p) => p.provider_category === 'byok');
+            expect(byok).toEqual([
+              expect.objectContaining({ name: 'lc-openai', provider_type: 'openai', api_key: '****' }),
+            ]);
+            expect(JSON.stringify(providers)).not.toContain(good);
+            const handles = (await t.client.models.list({ provider_category: ['byok'] })).map((m) => m.handle);
+            expect(handles).toEqual(['lc-openai/gpt-byok-e2e']);
+
+            llm.setDefault({ text: 'Served by the BYOK provider.', chunkDelayMs: 2 });
+            await turn(
+              'Which provider?',
+              (result) => expect(result).toMatchObject({ subtype: 'success', result: 'Served by the BYOK provider.' }),
+              ['--new-agent', '--model', 'lc-openai/gpt-byok-e2e'],
+            );
+            const call = llm.calls.at(-1)!;
+            expect(call.body.model).toBe('gpt-byok-e2e');
+            expect(call.headers.authorization).toBe(`Bearer ${good}`);
+          } finally {
+            llm.acceptedKeys = undefined;
+            llm.models = ['fake-model'];
+          }
+        },
+        CLI_TEST_TIMEOUT,
+      );
+
+      // Letta Code dropped `.af` import in 2026: 0.32.x rejects `--import` as an unknown option.
+      it.runIf(!versionAtLeast(cliInstall.LETTA_CODE_VERSION!, '0.32.0'))(
+        'imports an agent file with --import, runs the turn on it, and the SDK exports it back',
+        async () => {
+          // A handmade file of Letta's AgentFileSchema shape: one agent, two blocks, a history that --import strips.
+          const file = {
+            agents: [
+              {
+                id: 'agent-0',
+                name: 'af-from-letta-code',
+                agent_type: 'letta_v1_agent',
+                system: 'You are an imported agent.',
+                llm_config: { model: 'gpt-4o-mini', model_endpoint_type: 'openai', handle: 'openai/gpt-4o-mini' },
+                block_ids: ['block-0', 'block-1'],
+                tool_ids: [],
+                tags: ['imported'],
+                messages: [{ id: 'message-0', role: 'user', content: [{ type: 'text', text: 'old history' }] }],
+                in_context_message_ids: ['message-0'],
+              },
+            ],
+            blocks: [
+              { id: 'block-0', label: 'human', value: `Marker: ${marker}`, limit: 5000 },
+              { id: 'block-1', label: 'persona', value: 'Imported through Letta Code.', limit: 5000 },
+            ],
+            groups: [],
+            files: [],
+            sources: [],
+            tools: [],
+            mcp_servers: [],
+          };
+          const dir = mkdtempSync(join(tmpdir(), 'cairn-lc-af-'));
+          const path = join(dir, 'imported.af');
+          writeFileSync(path, JSON.stringify(file));
+          llm.setDefault({ text: 'Imported and ready.', chunkDelayMs: 2 });
+          const before = proxy.exchanges.length;
+          let agentId = '';
+          let conversationId = '';
+          try {
+            await turn(
+              'Who are you?',
+              (result) => {
+                expect(result).toMatchObject({ subtype: 'success', is_error: false, result: 'Imported and ready.' });
+                agentId = result.agent_id as string;
+                conversationId = result.conversation_id as string;
+              },
+              ['--import', path],
+            );
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+          const ex = proxy.exchanges.slice(before);
+          expect(failures(ex)).toEqual([]);
+          expect(ex.some((e) => e.method === 'POST' && e.url === '/v1/agents/import')).toBe(true);
+
+          const agent = await t.client.agents.retrieve(agentId, { include: ['agent.blocks', 'agent.tags'] });
+          expect(agent.name).toMatch(/^af-from-letta-code/);
+          expect(agent.tags).toContain('imported');
+          // What the model saw came from the imported agent: its system prompt and its memory.
+          const system = llm.calls.at(-1)!.body.messages[0].content as string;
+          expect(system).toContain('You are an imported agent.');
+          expect(system).toContain(`Marker: ${marker}`);
+
+          const exported = (await t.client.agents.exportFile(agentId, {
+            conversation_id: conversationId,
+          })) as unknown as Record<string, any>;
+          expect(exported.agents[0].name).toBe(agent.name);
+          expect(exported.blocks.map((b: any) => [b.label, b.value])).toEqual([
+            ['human', `Marker: ${marker}`],
+            ['persona', 'Imported through Letta Code.'],
+          ]);
+          // Letta Code imports with strip_messages: the file's history stayed behind; its turn is in its conversation.
+          const texts = JSON.stringify(exported.agents[0].messages);
+          expect(texts).not.toContain('old history');
+          expect(texts).toContain('Imported and ready.');
         },
         CLI_TEST_TIMEOUT,
       );

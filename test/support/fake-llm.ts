@@ -84,6 +84,11 @@ export interface FakeLlm {
   readonly pending: number;
   /** What `GET /v1/models` (OpenAI-compatible) and `GET /api/tags` (Ollama) list. */
   models: string[];
+  /**
+   * When set, a request whose key (`Authorization: Bearer …` or Anthropic's `x-api-key`) is not one of these gets the
+   * protocol's 401, as the real APIs answer a bad key; unset, every key is accepted.
+   */
+  acceptedKeys: string[] | undefined;
   /** Environment that configures every Cairn provider against this server. */
   env(extra?: Record<string, string>): Record<string, string>;
   reset(): void;
@@ -165,7 +170,10 @@ export async function startFakeLlm(): Promise<FakeLlm> {
   const requests: FakeLlmRequest[] = [];
   const sockets = new Set<Socket>();
   let ids = 0;
-  const state = { models: ['fake-model'] };
+  const state: { models: string[]; acceptedKeys: string[] | undefined } = {
+    models: ['fake-model'],
+    acceptedKeys: undefined,
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const arrived = performance.now();
@@ -174,7 +182,8 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const raw = Buffer.concat(chunks).toString('utf8');
     const path = (req.url ?? '/').split('?')[0]!;
     const body = raw ? JSON.parse(raw) : undefined;
-    const protocol: FakeLlmProtocol = path.endsWith('/messages') ? 'anthropic' : 'openai';
+    const anthropicKey = req.headers['x-api-key'];
+    const protocol: FakeLlmProtocol = path.endsWith('/messages') || anthropicKey !== undefined ? 'anthropic' : 'openai';
     const record: FakeLlmRequest = {
       protocol,
       method: req.method ?? 'GET',
@@ -186,6 +195,13 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     requests.push(record);
     res.once('finish', () => (record.ms = performance.now() - arrived));
 
+    if (state.acceptedKeys) {
+      const key = typeof anthropicKey === 'string' ? anthropicKey : req.headers.authorization?.replace(/^Bearer /, '');
+      if (!key || !state.acceptedKeys.includes(key)) {
+        const refusal = errorFor('authentication', protocol);
+        return json(res, refusal.status, refusal.body);
+      }
+    }
     if (req.method === 'GET' && path.endsWith('/models'))
       return json(res, 200, {
         object: 'list',
@@ -259,6 +275,12 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     },
     set models(value: string[]) {
       state.models = value;
+    },
+    get acceptedKeys() {
+      return state.acceptedKeys;
+    },
+    set acceptedKeys(value: string[] | undefined) {
+      state.acceptedKeys = value;
     },
     env: (extra = {}) => ({
       OPENAI_API_KEY: 'sk-fake-openai',

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { CairnError } from '../../lib/errors.js';
+import { CairnBodyError, CairnError } from '../../lib/errors.js';
 import { SECRET_UNREADABLE_STATUS, SecretError } from '../../lib/secrets.js';
 
 /** Maps Fastify's own request errors to Letta's statuses; anything unmapped is a server bug. */
@@ -17,7 +17,8 @@ export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError | CairnError | Error, request, reply) => {
       if (error instanceof CairnError) {
-        return reply.code(error.status).headers(error.headers).send({ detail: error.detail });
+        const body = error instanceof CairnBodyError ? error.body : { detail: error.detail };
+        return reply.code(error.status).headers(error.headers).send(body);
       }
       if (error instanceof SecretError) {
         request.log.warn({ err: error.message }, 'a stored secret cannot be decrypted');

@@ -8,6 +8,7 @@ import {
   importedAgentsResponse,
   type ExportOptions,
 } from '../../../schemas/agent-file.js';
+import { AgentFileJsonParser } from '../../agent-file-json.js';
 import { readAgentFileUpload } from '../../agent-file-upload.js';
 import type { RouteModule } from '../types.js';
 
@@ -45,6 +46,8 @@ export const agentFileRoutes: RouteModule = async (app) => {
   const { agentFiles } = app.services;
   // Registered in this plugin's scope only: no other route takes multipart bodies.
   await app.register(multipart);
+  const parser = new AgentFileJsonParser();
+  app.addHook('onClose', () => parser.close());
 
   const sendFile = async (agentId: string, options: ExportOptions) =>
     JSON.stringify(await agentFiles.export(agentId, options), null, 2);
@@ -88,7 +91,7 @@ export const agentFileRoutes: RouteModule = async (app) => {
     '/agents/import',
     { schema: { tags, consumes: ['multipart/form-data'], response: { 200: importedAgentsResponse } } },
     async (request) => {
-      const { document, fields } = await readAgentFileUpload(request, agentFiles.limits);
+      const { document, fields } = await readAgentFileUpload(request, agentFiles.limits, parser);
       const header = request.headers['x-override-embedding-model'];
       const agentIds = await agentFiles.import(document, {
         appendCopySuffix: formBool(fields, 'append_copy_suffix', true),

@@ -1,0 +1,169 @@
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { badRequest, CairnError } from '../lib/errors.js';
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  JsonDepthGauge,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
+} from '../lib/json-depth.js';
+
+/** Messages per reply from the worker: each is deserialized on the event loop, so each must stay small. */
+const MESSAGE_BATCH = 1000;
+
+/**
+ * The worker: it gauges each chunk's nesting as it arrives, parses the whole text at the end, and sends the result
+ * back as a skeleton plus the agents' messages in batches, so that no single structured-clone deserialization (the
+ * event loop's share of the work) costs more than one batch does.
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const QUOTE = ${QUOTE}, BACKSLASH = ${BACKSLASH}, OPEN_BRACE = ${OPEN_BRACE}, OPEN_BRACKET = ${OPEN_BRACKET};
+const CLOSE_BRACE = ${CLOSE_BRACE}, CLOSE_BRACKET = ${CLOSE_BRACKET};
+const JsonDepthGauge = ${JsonDepthGauge.toString()};
+const uploads = new Map();
+parentPort.on('message', (m) => {
+  if (m.type === 'start') return void uploads.set(m.id, { gauge: new JsonDepthGauge(m.maxDepth), chunks: [] });
+  const upload = uploads.get(m.id);
+  if (!upload) return;
+  if (m.type === 'abort') return void uploads.delete(m.id);
+  if (m.type === 'chunk') {
+    if (upload.gauge.feed(m.bytes)) upload.chunks.push(m.bytes);
+    else {
+      uploads.delete(m.id);
+      parentPort.postMessage({ id: m.id, type: 'too-deep' });
+    }
+    return;
+  }
+  uploads.delete(m.id);
+  let doc;
+  try {
+    doc = JSON.parse(Buffer.concat(upload.chunks).toString('utf8'));
+  } catch {
+    return void parentPort.postMessage({ id: m.id, type: 'corrupt' });
+  }
+  const held = [];
+  if (doc && typeof doc === 'object' && Array.isArray(doc.agents))
+    doc.agents.forEach((agent, index) => {
+      if (agent && typeof agent === 'object' && Array.isArray(agent.messages) && agent.messages.length > 0) {
+        held.push([index, agent.messages]);
+        agent.messages = [];
+      }
+    });
+  parentPort.postMessage({ id: m.id, type: 'skeleton', doc });
+  for (const [index, messages] of held)
+    for (let start = 0; start < messages.length; start += ${MESSAGE_BATCH})
+      parentPort.postMessage({ id: m.id, type: 'messages', agent: index, batch: messages.slice(start, start + ${MESSAGE_BATCH}) });
+  parentPort.postMessage({ id: m.id, type: 'done' });
+});
+`;
+
+type Reply =
+  | { id: number; type: 'too-deep' | 'corrupt' | 'done' }
+  | { id: number; type: 'skeleton'; doc: unknown }
+  | { id: number; type: 'messages'; agent: number; batch: unknown[] };
+
+interface Pending {
+  doc?: unknown;
+  reply(message: Reply): void;
+  fail(error: Error): void;
+}
+
+export interface JsonUploadLimits {
+  maxBytes: number;
+  maxDepth: number;
+}
+
+/** The connection is closed with the answer: the rest of the upload is never read, so the socket cannot be reused. */
+const tooLarge = (maxBytes: number) =>
+  new CairnError(413, `Agent file is larger than the ${maxBytes} bytes this server accepts.`, { connection: 'close' });
+
+/**
+ * Parses `.af` uploads in one worker thread, started on first use and unreferenced while idle: the upload streams
+ * into it chunk by chunk, so a file many megabytes long costs the event loop the copies and the deserialization of
+ * small batches, never one long parse.
+ */
+export class AgentFileJsonParser {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+
+  /**
+   * The upload's JSON. Refuses at the chunk that crosses a limit and destroys the stream, so the rest of the upload
+   * is never read: past `maxBytes` a 413 (busboy's `limit` event), past `maxDepth` a 400.
+   */
+  parse(stream: Readable, limits: JsonUploadLimits): Promise<unknown> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<unknown>((resolve, reject) => {
+      const settle = () => {
+        this.pending.delete(id);
+        if (this.pending.size === 0) worker.unref();
+      };
+      const fail = (error: Error) => {
+        settle();
+        stream.destroy();
+        worker.postMessage({ id, type: 'abort' });
+        reject(error);
+      };
+      const pending: Pending = {
+        fail,
+        reply: (message) => {
+          if (message.type === 'too-deep')
+            fail(
+              new CairnError(400, `Agent file nests deeper than ${limits.maxDepth} levels.`, { connection: 'close' }),
+            );
+          else if (message.type === 'corrupt') {
+            settle();
+            reject(badRequest('Corrupted agent file format.'));
+          } else if (message.type === 'skeleton') pending.doc = message.doc;
+          else if (message.type === 'messages') {
+            const agents = (pending.doc as { agents: { messages: unknown[] }[] }).agents;
+            agents[message.agent]!.messages.push(...message.batch);
+          } else {
+            settle();
+            resolve(pending.doc);
+          }
+        },
+      };
+      this.pending.set(id, pending);
+      worker.ref();
+      worker.postMessage({ id, type: 'start', maxDepth: limits.maxDepth });
+      stream.on('data', (chunk: Buffer) => worker.postMessage({ id, type: 'chunk', bytes: chunk }));
+      stream.on('limit', () => fail(tooLarge(limits.maxBytes)));
+      stream.on('error', (error) => {
+        if (this.pending.has(id)) fail(error);
+      });
+      stream.on('end', () => {
+        if (this.pending.has(id)) worker.postMessage({ id, type: 'end' });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    if (worker) await worker.terminate();
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.on('message', (message: Reply) => this.pending.get(message.id)?.reply(message));
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', () => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failAll(new Error('the agent file parser stopped'));
+    });
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(error: Error): void {
+    for (const pending of [...this.pending.values()]) pending.fail(error);
+  }
+}
