@@ -12,6 +12,7 @@ import * as mcpServers from './0012-mcp-servers.js';
 import * as groups from './0013-groups.js';
 import * as folders from './0014-folders.js';
 import * as messageVectors from './0011-message-vectors.js';
+import * as tenancy from './0017-tenancy.js';
 
 export interface MigrationModule {
   /** `db` untyped: a migration must not depend on today's schema types. */
@@ -36,4 +37,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0012-mcp-servers': mcpServers,
   '0013-groups': groups,
   '0014-folders': folders,
+  '0017-tenancy': tenancy,
 };
