@@ -29,12 +29,16 @@ async function withTenancy(dataDir: string | undefined, work: (tenancy: TenancyS
     ],
   );
   const dialect = await openDatabase(databaseConfigFor(loadConfig({ dataDir })));
+  // SQLite's checkpoint worker is unref'd, so while close() waits for it nothing else keeps the process alive:
+  // without this the command could end before it reports its outcome.
+  const alive = setInterval(() => {}, 60_000);
   try {
     const tenancy = new TenancyService(new TenancyStore(dialect.db), dialect.isUniqueViolation);
     await tenancy.ensureDefaults();
     await work(tenancy);
   } finally {
     await dialect.close();
+    clearInterval(alive);
   }
 }
 
