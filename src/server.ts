@@ -34,7 +34,7 @@ import { ProviderService } from './services/provider.service.js';
 import { archivalPort, recallPort } from './services/runtime-ports.js';
 import { TagService } from './services/tag.service.js';
 import { ToolService } from './services/tool.service.js';
-import { databaseConfigFor, openDatabase } from './store/database.js';
+import { databaseConfigFor, openDatabase, type DatabaseConfig } from './store/database.js';
 import { MessageVectorStore } from './store/message-vector.store.js';
 import { embeddingHandleOf } from './domain/models.js';
 import type { Dialect } from './store/dialect/types.js';
@@ -45,6 +45,7 @@ import {
   loadSecretBox,
   SECRET_KEY_ENV,
   SECRET_KEY_FILE,
+  type SecretBox,
 } from './lib/secrets.js';
 import { McpServerService } from './services/mcp-server.service.js';
 import { LazyMcpClient } from './tools/mcp/client.js';
@@ -52,13 +53,21 @@ import { mcpSettingsFromEnv } from './tools/mcp/config.js';
 import { McpToolExecutor } from './tools/mcp/executor.js';
 import { CustomToolExecutor } from './tools/custom-executor.js';
 import { pythonSandboxFromEnv, ToolSandbox } from './tools/runners/index.js';
+import { DEFAULT_ORG_ID, TenancyService } from './services/tenancy.service.js';
+import { TenantRegistry, type Tenant } from './services/tenants.js';
+import { TenancyStore } from './store/tenancy.store.js';
+import { dropTenantDatabase, tenantDatabaseConfig } from './store/tenant-database.js';
 
 /** Letta's files nest a few levels (tool schemas a few more); far deeper JSON is hostile, not an agent. */
 const AGENT_FILE_MAX_DEPTH = 100;
 
 export interface Cairn {
   app: App;
+  /** The default organisation's services (the routes get the request's organisation's). */
   services: Services;
+  /** Organisations, users and API keys. */
+  tenancy: TenancyService;
+  tenants: TenantRegistry;
   /** The database's stores, for tests and benchmarks that seed or inspect it; no route is given them. */
   stores: Stores;
   dialect: Dialect;
@@ -72,21 +81,44 @@ export interface Cairn {
 }
 
 /**
- * The composition root: the one place that builds the database's stores and search indexes, the services, the
- * runtime and the HTTP app, and wires them together. Nothing below it constructs a service or a store.
+ * What every organisation's tenant shares: embedders, the tool sandboxes and the secret box are process-wide. The LLM
+ * providers are not: each organisation's BYOK providers resolve only for its own agents.
  */
-export async function createCairn(config: CairnConfig, logger: Logger): Promise<Cairn> {
-  const dialect = await openDatabase(databaseConfigFor(config), (error) =>
+interface Shared {
+  embedders: Embedders;
+  secretBox: SecretBox;
+  toolSandbox: ToolSandbox;
+}
+
+/** One organisation's database, with the stores, indexes, services, runtime and background work over it. */
+interface OpenTenant extends Tenant {
+  llm: LlmProviders;
+  stores: Stores;
+  dialect: Dialect;
+  search: SearchIndexes;
+  indexer: EmbeddingIndexer;
+}
+
+/**
+ * One organisation's part of the composition root: its database's stores and search indexes, its services, its
+ * runtime and background work, over the providers and sandboxes every organisation shares.
+ */
+async function openTenant(
+  config: CairnConfig,
+  logger: Logger,
+  database: DatabaseConfig,
+  { embedders, secretBox, toolSandbox }: Shared,
+): Promise<OpenTenant> {
+  const llm = createLlmProviders(config.llmEnv, {
+    defaultHandle: config.defaultLlmHandle,
+    logger: logger.child({ component: 'llm' }),
+  });
+  const dialect = await openDatabase(database, (error) =>
     logger.warn({ err: error }, 'database error outside a request'),
   );
   try {
     const search = createSearchIndexes({ engineIndexesVectors: dialect.search.hasVectorIndex });
     const stores = createStores(dialect, search);
-    const llm = createLlmProviders(config.llmEnv, {
-      defaultHandle: config.defaultLlmHandle,
-      logger: logger.child({ component: 'llm' }),
-    });
-    const embedders = new Embedders(config.llmEnv);
     const events = new MemoryEventBus();
     const messageVectors = new MessageVectorStore(dialect.db, dialect, (agent) =>
       embeddingHandleOf(agent, config.defaultEmbeddingHandle),
@@ -102,19 +134,6 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     const recall = new RecallService(stores, embedders, config.defaultEmbeddingHandle, fallbacks);
     // Recall requeues an agent's messages when its embedding model changes.
     events.subscribe(recall);
-    const secretBox = await loadSecretBox({ env: config.llmEnv, dataDir: config.dataDir });
-    // A shared database with a key per data dir works until a second machine joins; then secrets stop opening.
-    if (dialect.name === 'postgres' && !configuredSecretKey(config.llmEnv))
-      logger.warn(
-        { keyFile: join(config.dataDir, SECRET_KEY_FILE) },
-        `PostgreSQL without ${SECRET_KEY_ENV} (or ${LETTA_SECRET_KEY_ENV}): secrets are sealed with this data dir's key ` +
-          'file, so Cairn processes that do not share the data dir cannot read them. Give every process the same key.',
-      );
-    // Each interpreter starts on first use, so a server whose agents have no custom tools boots none.
-    const toolSandbox = new ToolSandbox({
-      python: pythonSandboxFromEnv(config.llmEnv.CAIRN_TOOL_SANDBOX),
-      subprocess: { venvRoot: join(config.dataDir, 'tool-venvs'), hiddenPaths: [config.dataDir] },
-    });
     const mcpSettings = mcpSettingsFromEnv(config.llmEnv);
     const mcpClient = new LazyMcpClient({ settings: mcpSettings, logger: logger.child({ component: 'mcp-client' }) });
     const folders = new FolderService(
@@ -194,17 +213,82 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
     indexer.start();
     runtime.start(dialect.name === 'sqlite');
     if (dialect.name === 'sqlite') await folders.failInterrupted();
-    const app = await buildApp({
+    return {
       services,
+      stores,
+      dialect,
+      search,
+      indexer,
+      llm,
+      close: async () => {
+        await runtime.stop();
+        // After the runtime: a turn still finishing may be calling an MCP tool.
+        await mcpClient.close();
+        await folders.close();
+        await indexer.stop();
+        await dialect.close();
+      },
+    };
+  } catch (error) {
+    await dialect.close();
+    throw error;
+  }
+}
+
+/**
+ * The composition root: the one place that builds the stores and search indexes, the services, the runtime and the
+ * HTTP app, and wires them together. Nothing below it constructs a service or a store. The main database is the
+ * default organisation's tenant and holds the control plane (organisations, users, keys); every other
+ * organisation's tenant opens on its first request (docs/decisions.md, "Organisations: a database each").
+ */
+export async function createCairn(config: CairnConfig, logger: Logger): Promise<Cairn> {
+  const mainDatabase = databaseConfigFor(config);
+  const embedders = new Embedders(config.llmEnv);
+  const secretBox = await loadSecretBox({ env: config.llmEnv, dataDir: config.dataDir });
+  // Each interpreter starts on first use, so a server whose agents have no custom tools boots none.
+  const toolSandbox = new ToolSandbox({
+    python: pythonSandboxFromEnv(config.llmEnv.CAIRN_TOOL_SANDBOX),
+    subprocess: { venvRoot: join(config.dataDir, 'tool-venvs'), hiddenPaths: [config.dataDir] },
+  });
+  const shared: Shared = { embedders, secretBox, toolSandbox };
+  const main = await openTenant(config, logger, mainDatabase, shared);
+  const { services, stores, dialect, search, indexer, llm } = main;
+  // A shared database with a key per data dir works until a second machine joins; then secrets stop opening.
+  if (dialect.name === 'postgres' && !configuredSecretKey(config.llmEnv))
+    logger.warn(
+      { keyFile: join(config.dataDir, SECRET_KEY_FILE) },
+      `PostgreSQL without ${SECRET_KEY_ENV} (or ${LETTA_SECRET_KEY_ENV}): secrets are sealed with this data dir's key ` +
+        'file, so Cairn processes that do not share the data dir cannot read them. Give every process the same key.',
+    );
+  let tenants: TenantRegistry | undefined;
+  try {
+    const tenancy = new TenancyService(new TenancyStore(dialect.db), dialect.isUniqueViolation);
+    await tenancy.ensureDefaults();
+    tenants = new TenantRegistry({
+      defaultOrganizationId: DEFAULT_ORG_ID,
+      defaultTenant: main,
+      open: async (organizationId) => {
+        await tenancy.organization(organizationId);
+        const database = await tenantDatabaseConfig(mainDatabase, dialect, organizationId);
+        return openTenant(config, logger.child({ organization: organizationId }), database, shared);
+      },
+      destroy: (organizationId) => dropTenantDatabase(mainDatabase, dialect, organizationId),
+    });
+    const app = await buildApp({
+      tenants,
+      tenancy,
       logger,
       password: config.password,
       bodyLimitBytes: config.bodyLimitBytes,
       rateLimitPerMinute: config.rateLimitPerMinute,
     });
+    const registry = tenants;
     let closing: Promise<void> | undefined;
     return {
       app,
       services,
+      tenancy,
+      tenants: registry,
       stores,
       dialect,
       search,
@@ -221,17 +305,15 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
           } finally {
             clearInterval(sweep);
           }
-          await runtime.stop();
-          // After the runtime: a turn still finishing may be calling an MCP tool.
-          await mcpClient.close();
+          await registry.close();
+          await main.close();
           await toolSandbox.close();
-          await folders.close();
-          await indexer.stop();
-          await dialect.close();
         })()),
     };
   } catch (error) {
-    await dialect.close();
+    await tenants?.close();
+    await main.close();
+    await toolSandbox.close();
     throw error;
   }
 }

@@ -7,6 +7,7 @@ import { registerBlocks } from './commands/blocks.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerPassages } from './commands/passages.js';
 import { registerMcp } from './commands/mcp.js';
+import { registerKeys } from './commands/keys.js';
 
 const program = new Command();
 program
@@ -38,6 +39,7 @@ registerAgents(program);
 registerAgentFiles(program);
 registerBlocks(program);
 registerPassages(program);
+registerKeys(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`cairn: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { CairnError } from '../lib/errors.js';
 import type { Services } from '../services/index.js';
+import type { TenancyService } from '../services/tenancy.service.js';
+import type { TenantRegistry } from '../services/tenants.js';
 import { actorPlugin } from './plugins/actor.js';
 import { authPlugin } from './plugins/auth.js';
 import { lazyChildLogger } from './request-logger.js';
@@ -15,7 +17,9 @@ import { v1Routes } from './routes/v1/index.js';
 import { zodValidatorCompiler, type ZodTypeProvider } from './zod.js';
 
 export interface AppOptions {
-  services: Services;
+  /** The tenants' services; `tenants.current` is what routes see. */
+  tenants: TenantRegistry;
+  tenancy: TenancyService;
   logger: Logger;
   password: string | undefined;
   bodyLimitBytes: number;
@@ -26,6 +30,8 @@ export interface AppOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     services: Services;
+    tenancy: TenancyService;
+    tenants: TenantRegistry;
   }
 }
 
@@ -64,7 +70,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setValidatorCompiler(zodValidatorCompiler);
   // Responses are plain JSON of objects the services built from typed rows; the zod response schemas document them.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.decorate('services', options.services);
+  app.decorate('services', options.tenants.current);
+  app.decorate('tenancy', options.tenancy);
+  app.decorate('tenants', options.tenants);
 
   // Clients send `Content-Type: application/json` with an empty body on some void calls; treat it as no body.
   app.removeContentTypeParser('application/json');
@@ -91,11 +99,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   await app.register(errorsPlugin);
   await app.register(rateLimitPlugin, { perMinute: options.rateLimitPerMinute });
-  await app.register(authPlugin, { password: options.password });
+  await app.register(authPlugin, { password: options.password, tenancy: options.tenancy, tenants: options.tenants });
   await app.register(actorPlugin);
   await app.register(openapiPlugin);
   await app.register(v1Routes, { prefix: '/v1' });
-  await app.register(mcpRoutes, { password: options.password });
+  await app.register(mcpRoutes);
   await app.register(uiPlugin);
   return app;
 }

@@ -24,11 +24,6 @@ const loadModules = () =>
     import('./server.js'),
   ]).then(([letta, sdk, mcp]) => ({ Letta: letta.default, createMcpHandler: sdk.createMcpHandler, mcp })));
 
-export interface McpHttpOptions {
-  /** The server's own password: the in-process SDK client presents it to the server it runs in. */
-  password: string | undefined;
-}
-
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 /** SSE comment lines on the idle GET stream, so proxies and client idle timers do not cut it. */
@@ -43,10 +38,12 @@ const KEEPALIVE_MS = 15_000;
  * handlers reach Cairn through an SDK client pointed at this server's own address, the same code path as
  * `cairn mcp` over stdio (see docs/decisions.md).
  */
-export async function mcpRoutes(app: FastifyInstance, options: McpHttpOptions): Promise<void> {
-  let client: Letta | undefined;
-  const selfClient = (LettaClient: typeof Letta): Letta => {
-    if (client) return client;
+export async function mcpRoutes(app: FastifyInstance): Promise<void> {
+  /**
+   * The client presents the caller's own credential and \`user_id\`, so the tools act as the caller, in the caller's
+   * organisation, with exactly the caller's rights.
+   */
+  const selfClient = (LettaClient: typeof Letta, headers: Headers | undefined): Letta => {
     const address = app.server.address() as AddressInfo | null;
     if (!address || typeof address === 'string') throw new Error('MCP needs the server to listen on TCP');
     const host =
@@ -55,14 +52,14 @@ export async function mcpRoutes(app: FastifyInstance, options: McpHttpOptions): 
         : address.family === 'IPv6'
           ? `[${address.address}]`
           : address.address;
-    client = new LettaClient({
+    const userId = headers?.get('user_id');
+    return new LettaClient({
       baseURL: `http://${host}:${address.port}`,
-      apiKey: options.password ?? null,
-      defaultHeaders: { 'X-Cairn-Actor': 'agent_tool:mcp' },
+      apiKey: credentialOf(headers),
+      defaultHeaders: { 'X-Cairn-Actor': 'agent_tool:mcp', ...(userId ? { user_id: userId } : {}) },
       maxRetries: 0,
       timeout: 120_000,
     });
-    return client;
   };
 
   let handler: Promise<McpHttpHandler> | undefined;
@@ -74,7 +71,7 @@ export async function mcpRoutes(app: FastifyInstance, options: McpHttpOptions): 
         ({ requestInfo }) => {
           const url = new URL(requestInfo?.url ?? 'http://localhost/mcp');
           return mcp.createMcpServer({
-            client: selfClient(LettaClient),
+            client: selfClient(LettaClient, requestInfo?.headers),
             defaultAgentId:
               url.searchParams.get('agent_id') || requestInfo?.headers.get('x-letta-agent-id') || undefined,
             profile: parseProfile(url.searchParams.get('tools') ?? process.env.LETTA_MCP_TOOLS),
@@ -175,4 +172,12 @@ function originAllowed(request: FastifyRequest): boolean {
   } catch {
     return false;
   }
+}
+
+/** The credential the caller presented (`Authorization: Bearer`, or Letta's `X-BARE-PASSWORD: password …`). */
+function credentialOf(headers: Headers | undefined): string | null {
+  const authorization = headers?.get('authorization');
+  if (authorization?.startsWith('Bearer ')) return authorization.slice('Bearer '.length);
+  const bare = headers?.get('x-bare-password');
+  return bare?.startsWith('password ') ? bare.slice('password '.length) : null;
 }

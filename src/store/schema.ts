@@ -400,6 +400,38 @@ export interface AgentFileRow {
   created_at: string;
 }
 
+/** The control plane (main database only): see migration 0017. */
+export interface OrganizationRow {
+  seq: Generated<number>;
+  id: string;
+  name: string;
+  privileged_tools: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UserRow {
+  seq: Generated<number>;
+  id: string;
+  organization_id: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiKeyRow {
+  seq: Generated<number>;
+  id: string;
+  prefix: string;
+  key_hash: string;
+  user_id: string;
+  organization_id: string;
+  is_admin: number;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
 export interface Database {
   agents: AgentRow;
   blocks: BlockRow;
@@ -433,4 +465,7 @@ export interface Database {
   agent_folders: AgentFolderRow;
   agent_files: AgentFileRow;
   providers: ProviderRow;
+  organizations: OrganizationRow;
+  users: UserRow;
+  api_keys: ApiKeyRow;
 }

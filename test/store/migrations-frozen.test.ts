@@ -23,6 +23,7 @@ const SHIPPED: Record<string, string> = {
   '0013-groups.ts': 'ca988482009af4197748457f6cfb30d6810e22a51ed62f1ac6bfc216a5e18645',
   '0014-folders.ts': 'a3779cc753cfb1404f5acca6de31299e72554505b8d83ba96282b59ee4ee290a',
   '0016-providers.ts': '549cb82e794f2afbc0e3b1fafa36e52f07f31749f959bdd708516e879c9a35ee',
+  '0017-tenancy.ts': 'db9de8e435c0f7b4dcfc57a5db3d6452bc890974f4c4b99dc883edce96f54559',
 };
 
 const dir = resolve(import.meta.dirname, '../../src/store/migrations');

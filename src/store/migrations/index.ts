@@ -13,6 +13,7 @@ import * as groups from './0013-groups.js';
 import * as folders from './0014-folders.js';
 import * as providers from './0016-providers.js';
 import * as messageVectors from './0011-message-vectors.js';
+import * as tenancy from './0017-tenancy.js';
 
 export interface MigrationModule {
   /** `db` untyped: a migration must not depend on today's schema types. */
@@ -38,4 +39,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0013-groups': groups,
   '0014-folders': folders,
   '0016-providers': providers,
+  '0017-tenancy': tenancy,
 };
