@@ -1,3 +1,4 @@
+import type { AgentCreateParams, AgentState } from '@letta-ai/letta-client/resources/agents/agents';
 import { describe, expect, it } from 'vitest';
 import { MAX_AGENT_CHAIN_DEPTH } from '../../src/runtime/agent-messenger.js';
 import { testDialects } from '../support/cairn.js';
@@ -15,10 +16,11 @@ const incoming = (request: FakeLlmRequest) => lastText(request).startsWith('[Inc
 describe.each(testDialects())('multi-agent tools [%s]', (dialect) => {
   const h = useRuntime(dialect);
   const model = 'openai/gpt-4o-mini';
+  // In the upstream CreateAgentRequest, but not in the SDK's types.
   const createAgent = (name: string, tags: string[] = []) =>
-    h.server.client.agents.create({ name, model, tags, include_multi_agent_tools: true });
-  const toolReturns = (messages: { message_type: string }[]) =>
-    messages.filter((m) => m.message_type === 'tool_return_message') as unknown as {
+    h.server.client.agents.create({ name, model, tags, include_multi_agent_tools: true } as AgentCreateParams);
+  const toolReturns = (messages: object[]) =>
+    (messages as { message_type: string }[]).filter((m) => m.message_type === 'tool_return_message') as unknown as {
       tool_return: string;
       status: string;
     }[];
@@ -174,7 +176,7 @@ describe.each(testDialects())('multi-agent tools [%s]', (dialect) => {
 
   it(`refuses a message more than ${MAX_AGENT_CHAIN_DEPTH} agents down a chain of agents asking agents`, async () => {
     const client = h.server.client;
-    const chain = [];
+    const chain: AgentState[] = [];
     for (let i = 0; i <= MAX_AGENT_CHAIN_DEPTH + 1; i++) chain.push(await createAgent(`link-${i}`));
     const position = (request: FakeLlmRequest) =>
       chain.findIndex((a) => JSON.stringify(request.body.messages[0]).includes(a.id));
