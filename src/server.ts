@@ -30,6 +30,7 @@ import { RecallService } from './services/recall.service.js';
 import { RunService } from './services/run.service.js';
 import { StepService } from './services/step.service.js';
 import { GroupService } from './services/group.service.js';
+import { GroupChatService } from './services/group-chat.service.js';
 import { ProviderService } from './services/provider.service.js';
 import { archivalPort, recallPort } from './services/runtime-ports.js';
 import { TagService } from './services/tag.service.js';
@@ -202,6 +203,7 @@ async function openTenant(
       runs: new RunService(stores, runtime.turns),
       steps: new StepService(stores),
       groups: new GroupService(stores, runtime.turns, logger.child({ component: 'groups' })),
+      groupChats: new GroupChatService(stores, runtime.turns, logger.child({ component: 'group-chats' })),
       conversations: new ConversationService(stores, runtime.prompts),
       models: new ModelService(llm, embedders, providers),
       providers,

@@ -65,6 +65,26 @@ export interface ToolContext {
   recompile(tx: Stores, agentId: string): Promise<void>;
   /** The agent as the API serializes it, for custom tools that take Letta's `agent_state` argument. */
   agentState?: () => Promise<Record<string, unknown>>;
+  /** The run the call belongs to; absent when a tool is run directly, outside a turn. */
+  runId?: string;
+  /** Other agents' turns, for the multi-agent tools. */
+  messenger?: AgentMessenger;
+}
+
+/** What one agent said back to another's message: its assistant messages' text, or why it could not answer. */
+export type AgentReply = { agentId: string; response: string[] } | { agentId: string; error: string; type: string };
+
+/**
+ * How the multi-agent tools reach other agents: each message is a real turn of the target, a run of its own. The
+ * runtime provides it; `fromRunId` is the sender's run, which bounds how deep a chain of agents messaging agents goes.
+ */
+export interface AgentMessenger {
+  /** Runs a turn of `targetId` on `text` and waits for it. */
+  ask(fromRunId: string | undefined, targetId: string, text: string): Promise<AgentReply>;
+  /** Starts a background turn of `targetId` on `text`; throws when it cannot start (unknown agent, busy, too deep). */
+  notify(fromRunId: string | undefined, targetId: string, text: string): Promise<void>;
+  /** Agents with every tag of `matchAll` and at least one of `matchSome` (an empty list does not filter). */
+  agentsMatchingTags(matchAll: string[], matchSome: string[]): Promise<string[]>;
 }
 
 /** Reads an agent as `GET /agents/{id}` shows it; the agent service provides it. */

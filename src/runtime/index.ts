@@ -17,6 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { truncateReturn } from '../domain/packing.js';
 import { toolContextFor } from './tool-context.js';
 import { FileToolExecutor } from '../tools/builtin/file-tools.js';
+import { MultiAgentToolExecutor } from '../tools/builtin/multi-agent-tools.js';
+import { TurnMessenger } from './agent-messenger.js';
 import type { FilesPort } from '../domain/files.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import { compactThread, estimateThreadTokens } from './compaction.js';
@@ -58,7 +60,10 @@ export class Runtime {
       ...(deps.toolExecutors ?? []),
       new CoreToolExecutor(),
       new FileToolExecutor(deps.files),
+      new MultiAgentToolExecutor(),
     ]);
+    // The messenger starts turns through the TurnService built below, which needs the loop built first.
+    const messenger = new TurnMessenger(deps.stores, () => this.turns);
     this.loop = new AgentLoop({
       stores: deps.stores,
       blocks: deps.blocks,
@@ -68,6 +73,7 @@ export class Runtime {
       archival: deps.archival,
       recall: deps.recall,
       agentStates: deps.agentStates,
+      messenger,
       logger: deps.logger,
     });
     this.turns = new TurnService(deps.stores, this.loop, deps.providers, deps.constraints, deps.logger);

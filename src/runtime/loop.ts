@@ -3,6 +3,7 @@ import { toLettaMessages, usesSendMessage, type LettaMessage, lettaDate, otidFor
 import { messageRow, type ContentPart, type MessageContext, type MessageLike } from '../domain/messages.js';
 import { HEARTBEAT_FAILED_REASON, HEARTBEAT_REASON, packedHeartbeat } from '../domain/packing.js';
 import type {
+  AgentMessenger,
   AgentStatePort,
   ArchivalPort,
   BlockWriter,
@@ -57,6 +58,7 @@ export interface LoopDeps {
   archival: ArchivalPort;
   recall: RecallPort;
   agentStates?: AgentStatePort | undefined;
+  messenger?: AgentMessenger | undefined;
   logger: Logger;
 }
 
@@ -153,7 +155,7 @@ class Turn {
     this.rules = parseJson<ToolRule[]>(agent.tool_rules, []);
     this.solver = new ToolRulesSolver(this.rules);
     this.toolset = new Toolset(req.thread.tools, req.clientTools, this.memgpt, this.solver);
-    this.toolCtx = toolContextFor(deps, agent, req.conversationId);
+    this.toolCtx = toolContextFor(deps, agent, req.conversationId, req.runId);
   }
 
   async run(): Promise<TurnOutcome> {

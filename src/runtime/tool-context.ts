@@ -1,4 +1,11 @@
-import type { AgentStatePort, ArchivalPort, BlockWriter, RecallPort, ToolContext } from '../domain/ports.js';
+import type {
+  AgentMessenger,
+  AgentStatePort,
+  ArchivalPort,
+  BlockWriter,
+  RecallPort,
+  ToolContext,
+} from '../domain/ports.js';
 import type { AgentRecord } from '../store/agent.store.js';
 import type { Stores } from '../store/index.js';
 import type { SystemPrompts } from './system-prompt.js';
@@ -10,6 +17,7 @@ export interface ToolContextDeps {
   archival: ArchivalPort;
   recall: RecallPort;
   agentStates?: AgentStatePort | undefined;
+  messenger?: AgentMessenger | undefined;
 }
 
 /** What a tool of this agent runs with, in a turn or run directly (`POST /agents/{id}/tools/{name}/run`). */
@@ -17,8 +25,9 @@ export function toolContextFor(
   deps: ToolContextDeps,
   agent: Pick<AgentRecord, 'id' | 'timezone'>,
   conversationId: string | null,
+  runId?: string,
 ): ToolContext {
-  const { agentStates } = deps;
+  const { agentStates, messenger } = deps;
   return {
     agentId: agent.id,
     conversationId,
@@ -31,5 +40,7 @@ export function toolContextFor(
       await deps.prompts.rebuild(tx, agentId, true);
     },
     ...(agentStates ? { agentState: () => agentStates.get(agent.id) } : {}),
+    ...(runId ? { runId } : {}),
+    ...(messenger ? { messenger } : {}),
   };
 }

@@ -21,6 +21,7 @@ import { toIdentity } from '../store/identity.store.js';
 import { bool, flag, parseJson, toJsonText } from '../store/json.js';
 import { toTool } from '../store/tool.store.js';
 import { defaultToolNames } from '../tools/builtin/definitions.js';
+import { MULTI_AGENT_TOOLS } from '../tools/builtin/multi-agent-tools.js';
 import { sealAgentSecrets } from '../domain/agent-secrets.js';
 import { dedupeToolRules, type ToolRule } from '../domain/tool-rules.js';
 import type { SecretBox } from '../lib/secrets.js';
@@ -369,6 +370,7 @@ export class AgentService {
   ): Promise<string[]> {
     const names = [
       ...(input.include_base_tools === false ? [] : defaultToolNames(agentType, enableSleeptime)),
+      ...(input.include_multi_agent_tools === true ? MULTI_AGENT_TOOLS.map((t) => t.schema.name) : []),
       ...(input.tools ?? []),
     ];
     const byName = new Map((await tx.tools.findManyByNames(names)).map((t) => [t.name, t.id]));

@@ -15,6 +15,7 @@ import type { RecallService } from './recall.service.js';
 import type { RunService } from './run.service.js';
 import type { StepService } from './step.service.js';
 import type { GroupService } from './group.service.js';
+import type { GroupChatService } from './group-chat.service.js';
 import type { ProviderService } from './provider.service.js';
 import type { TagService } from './tag.service.js';
 import type { FolderService } from './folder.service.js';
@@ -42,6 +43,8 @@ export interface Services {
   runs: RunService;
   steps: StepService;
   groups: GroupService;
+  /** Messages to round_robin, supervisor and dynamic groups. */
+  groupChats: GroupChatService;
   providers: ProviderService;
   conversations: ConversationService;
   models: ModelService;

@@ -17,13 +17,18 @@ import type { Stores } from '../store/index.js';
 import { parseJson } from '../store/json.js';
 import { toTool, type ToolFilter, type ToolRecord } from '../store/tool.store.js';
 import { BUILTIN_TOOLS, type BuiltinToolDefinition } from '../tools/builtin/definitions.js';
+import { MULTI_AGENT_TOOLS } from '../tools/builtin/multi-agent-tools.js';
 import { UNAVAILABLE_BASE_TOOLS } from '../tools/builtin/unavailable-definitions.js';
 import { funcReturnText, SANDBOX_LIMITS } from '../tools/custom-executor.js';
 import { layerToolEnv, type ToolRunner, type ToolSourceType } from '../tools/runners/index.js';
 import { deriveToolSchema, ToolSchemaError } from '../tools/schema/index.js';
 
 /** Every tool of Letta's `LETTA_TOOL_SET`: the ones Cairn runs and the ones it only lists. */
-const LETTA_BASE_TOOLS: readonly BuiltinToolDefinition[] = [...BUILTIN_TOOLS, ...UNAVAILABLE_BASE_TOOLS];
+const LETTA_BASE_TOOLS: readonly BuiltinToolDefinition[] = [
+  ...BUILTIN_TOOLS,
+  ...MULTI_AGENT_TOOLS,
+  ...UNAVAILABLE_BASE_TOOLS,
+];
 const BASE_TOOL_NAMES = LETTA_BASE_TOOLS.map((tool) => tool.schema.name);
 
 /** Letta's `MAX_TOOL_NAME_LENGTH`. */

@@ -76,6 +76,35 @@ export class MessageStore {
     );
   }
 
+  /**
+   * A group chat's messages: the inputs its turns were sent (marked with the group) and every row of those turns'
+   * runs, so a participant's replies belong to the group without a row ever being changed after it is written.
+   */
+  private groupQuery(groupId: string) {
+    return this.db
+      .selectFrom('messages')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('group_id', '=', groupId),
+          eb(
+            'run_id',
+            'in',
+            eb.selectFrom('messages').select('run_id').where('group_id', '=', groupId).where('run_id', 'is not', null),
+          ),
+        ]),
+      );
+  }
+
+  listForGroup(groupId: string, page: PageSpec): Promise<MessageRecord[]> {
+    return fetchPage(this.groupQuery(groupId), 'seq', seqById(this.db, 'messages'), page);
+  }
+
+  /** Every row of a group chat, for its reset. */
+  async listAllForGroup(groupId: string): Promise<MessageRecord[]> {
+    return this.groupQuery(groupId).orderBy('seq').execute();
+  }
+
   /** Every agent's messages (`GET /v1/messages/`), optionally one conversation's. */
   listAll(conversationId: string | undefined, page: PageSpec): Promise<MessageRecord[]> {
     let q = this.db.selectFrom('messages').selectAll();

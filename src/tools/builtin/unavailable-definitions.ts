@@ -1,21 +1,10 @@
 import type { BuiltinToolDefinition } from './definitions.js';
 
 /**
- * The base tools of Letta's `LETTA_TOOL_SET` whose capability Cairn does not have yet (the omni `memory` tool, patches,
- * multi-agent messaging, the voice sleep-time agent and code execution). They are listed with Letta's names and
+ * The base tools of Letta's `LETTA_TOOL_SET` whose capability Cairn does not have yet (the omni `memory` tool, patches, the voice sleep-time agent and code execution). They are listed with Letta's names and
  * the schemas Letta's generator derives from `letta/functions/function_sets/*.py`, so clients that look them up by name
  * find them; calling one gives the dispatcher's explicit "cannot run on this server yet" error result.
  */
-/** The two one-agent messaging tools take the same arguments. */
-const MESSAGE_TO_AGENT: BuiltinToolDefinition['schema']['parameters'] = {
-  type: 'object',
-  properties: {
-    message: { type: 'string', description: 'The content of the message to be sent to the target agent.' },
-    other_agent_id: { type: 'string', description: 'The unique identifier of the target Letta agent.' },
-  },
-  required: ['message', 'other_agent_id'],
-};
-
 export const UNAVAILABLE_BASE_TOOLS: readonly BuiltinToolDefinition[] = [
   {
     toolType: 'letta_memory_core',
@@ -71,50 +60,6 @@ export const UNAVAILABLE_BASE_TOOLS: readonly BuiltinToolDefinition[] = [
         required: ['label', 'patch'],
       },
     },
-  },
-  {
-    toolType: 'letta_multi_agent_core',
-    schema: {
-      name: 'send_message_to_agent_and_wait_for_reply',
-      description:
-        "Sends a message to a specific Letta agent within the same organization and waits for a response. The sender's identity is automatically included, so no explicit introduction is needed in the message. This function is designed for two-way communication where a reply is expected.",
-      parameters: MESSAGE_TO_AGENT,
-    },
-  },
-  {
-    toolType: 'letta_multi_agent_core',
-    schema: {
-      name: 'send_message_to_agents_matching_tags',
-      description:
-        'Sends a message to all agents within the same organization that match the specified tag criteria. Agents must possess *all* of the tags in `match_all` and *at least one* of the tags in `match_some` to receive the message.',
-      parameters: {
-        type: 'object',
-        properties: {
-          message: { type: 'string', description: 'The content of the message to be sent to each matching agent.' },
-          match_all: {
-            type: 'array',
-            items: { type: 'string' },
-            description: 'A list of tags that an agent must possess to receive the message.',
-          },
-          match_some: {
-            type: 'array',
-            items: { type: 'string' },
-            description: 'A list of tags where an agent must have at least one to qualify.',
-          },
-        },
-        required: ['message', 'match_all', 'match_some'],
-      },
-    },
-  },
-  {
-    toolType: 'letta_multi_agent_core',
-    schema: {
-      name: 'send_message_to_agent_async',
-      description:
-        "Sends a message to a specific Letta agent within the same organization. The sender's identity is automatically included, so no explicit introduction is required in the message. This function does not expect a response from the target agent, making it suitable for notifications or one-way communication.",
-      parameters: MESSAGE_TO_AGENT,
-    },
-    terminal: true,
   },
   {
     toolType: 'letta_voice_sleeptime_core',

@@ -23,6 +23,7 @@ import { stepRoutes } from './steps.js';
 import { jobRoutes } from './jobs.js';
 import { orgMessageRoutes } from './org-messages.js';
 import { groupRoutes } from './groups.js';
+import { groupMessageRoutes } from './group-messages.js';
 import { providerRoutes } from './providers.js';
 import { folderRoutes } from './folders.js';
 import { adminRoutes } from './admin.js';
@@ -53,6 +54,7 @@ export const v1Routes: RouteModule = async (app) => {
   await app.register(jobRoutes);
   await app.register(orgMessageRoutes);
   await app.register(groupRoutes);
+  await app.register(groupMessageRoutes);
   await app.register(providerRoutes);
   await app.register(folderRoutes);
   await app.register(adminRoutes);
