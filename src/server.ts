@@ -20,6 +20,8 @@ import { ConversationService } from './services/conversation.service.js';
 import { EmbeddingIndexer } from './services/embedding-indexer.js';
 import { FileParser } from './services/file-parser.js';
 import { FolderService } from './services/folder.service.js';
+import { GitMemoryService } from './services/git-memory.service.js';
+import { GitRepositoryCache } from './services/git-memory-repo.js';
 import { IdentityService } from './services/identity.service.js';
 import type { Services } from './services/index.js';
 import { MessageService } from './services/message.service.js';
@@ -132,6 +134,13 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       { llmHandle: config.defaultLlmHandle, embeddingHandle: config.defaultEmbeddingHandle },
       secretBox,
     );
+    const gitMemory = new GitMemoryService(
+      stores,
+      blocks,
+      events,
+      new GitRepositoryCache(),
+      logger.child({ component: 'git-memory' }),
+    );
     const services: Services = {
       agents,
       agentFiles: new AgentFileService(stores, agents, blocks, archival, runtime.prompts, {
@@ -159,6 +168,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       models: new ModelService(llm, embedders),
       providers: new ProviderService(llm),
       folders,
+      gitMemory,
       activity: new ActivityService(stores),
       runtime,
     };
@@ -198,6 +208,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
           await mcpClient.close();
           await toolSandbox.close();
           await folders.close();
+          await gitMemory.close();
           await indexer.stop();
           await dialect.close();
         })()),

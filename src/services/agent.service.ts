@@ -164,8 +164,8 @@ export class AgentService {
         last_run_duration_ms: row.last_run_duration_ms,
         last_stop_reason: row.last_stop_reason,
         timezone: row.timezone,
-        max_files_open: null,
-        per_file_view_window_char_limit: null,
+        max_files_open: row.max_files_open,
+        per_file_view_window_char_limit: row.per_file_view_window_char_limit,
         hidden: row.hidden ? true : null,
         created_by_id: null,
         last_updated_by_id: null,
@@ -345,6 +345,8 @@ export class AgentService {
       last_run_completion: null,
       last_run_duration_ms: null,
       last_stop_reason: null,
+      max_files_open: input.max_files_open ?? null,
+      per_file_view_window_char_limit: input.per_file_view_window_char_limit ?? null,
       created_at: now,
       updated_at: now,
     };
@@ -404,6 +406,9 @@ export class AgentService {
         changes.message_buffer_autoclear = flag(input.message_buffer_autoclear);
       if (input.enable_sleeptime != null) changes.enable_sleeptime = flag(input.enable_sleeptime);
       if (input.timezone != null) changes.timezone = input.timezone;
+      if (input.max_files_open !== undefined) changes.max_files_open = input.max_files_open;
+      if (input.per_file_view_window_char_limit !== undefined)
+        changes.per_file_view_window_char_limit = input.per_file_view_window_char_limit;
       if (input.hidden != null) changes.hidden = flag(input.hidden);
       if (input.project_id !== undefined) changes.project_id = input.project_id;
       if (input.template_id !== undefined) changes.template_id = input.template_id;

@@ -15,6 +15,7 @@ import { ToolStore } from './tool.store.js';
 import { McpServerStore } from './mcp-server.store.js';
 import { RecallStore } from './recall.store.js';
 import { FolderStore } from './folder.store.js';
+import { GitMemoryStore } from './git-memory.store.js';
 import type { Database } from './schema.js';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { deferringKysely, queueingKysely } from './batching.js';
@@ -38,6 +39,7 @@ export interface Stores {
   steps: StepStore;
   groups: GroupStore;
   folders: FolderStore;
+  gitMemory: GitMemoryStore;
   /** Runs `work` in one transaction; a throw rolls every write back. Nested calls reuse the outer transaction. */
   transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T>;
   /**
@@ -91,6 +93,7 @@ export function createStores(
     steps: new StepStore(db, dialect.likeOperator),
     groups: new GroupStore(db),
     folders: new FolderStore(db),
+    gitMemory: new GitMemoryStore(db),
     transaction: (work) =>
       committed
         ? work(stores)

@@ -26,6 +26,8 @@ export const authPlugin = fp<AuthOptions>(
       if (OPEN_PATHS.has(request.url.split('?')[0] ?? '') || request.routeOptions.config.public === true) return;
       const presented = presentedPassword(request);
       if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
+        // Git asks its credential helper only after a Basic challenge.
+        if (request.url.startsWith('/v1/git/')) reply.header('www-authenticate', 'Basic realm="Cairn"');
         return reply.code(401).send({ detail: 'Unauthorized' });
       }
     });
@@ -41,6 +43,12 @@ export function digest(value: string): Buffer {
 export function presentedPassword(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
   if (authorization?.startsWith('Bearer ')) return authorization.slice('Bearer '.length);
+  // Git clients (Letta Code's memfs) send the key as the password of `letta:<key>`; the user name is not checked.
+  if (authorization?.startsWith('Basic ')) {
+    const pair = Buffer.from(authorization.slice('Basic '.length), 'base64').toString('utf8');
+    const colon = pair.indexOf(':');
+    return colon >= 0 ? pair.slice(colon + 1) : undefined;
+  }
   const bare = request.headers['x-bare-password'];
   if (typeof bare === 'string' && bare.startsWith('password ')) return bare.slice('password '.length);
   return undefined;

@@ -25,6 +25,7 @@ import { orgMessageRoutes } from './org-messages.js';
 import { groupRoutes } from './groups.js';
 import { providerRoutes } from './providers.js';
 import { folderRoutes } from './folders.js';
+import { gitRoutes } from './git.js';
 
 /** Every `/v1` route module; each feature adds its own file and one line here. */
 export const v1Routes: RouteModule = async (app) => {
@@ -54,4 +55,5 @@ export const v1Routes: RouteModule = async (app) => {
   await app.register(groupRoutes);
   await app.register(providerRoutes);
   await app.register(folderRoutes);
+  await app.register(gitRoutes);
 };
