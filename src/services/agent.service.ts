@@ -184,6 +184,15 @@ export class AgentService {
     return this.presentOne(await this.require(agentId), includes);
   }
 
+  /**
+   * Letta Cloud's `GET /agents/{id}/secrets`, which Letta Code reads (and, with memfs on, cannot do without). Names
+   * only: a secret's value never leaves the server, so Letta Code substitutes nothing for `$NAME`.
+   */
+  async secretNames(agentId: string): Promise<{ key: string; value: null }[]> {
+    const row = await this.require(agentId);
+    return Object.keys(parseJson<Record<string, string>>(row.secrets, {})).map((key) => ({ key, value: null }));
+  }
+
   async list(query: ListAgentsQuery, includes: IncludeSet): Promise<AgentState[]> {
     const rows = await this.stores.agents.list(
       {

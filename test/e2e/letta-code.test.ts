@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCairn, testDialects, type TestCairn, type TestDialect } from '../support/cairn.js';
 import { startFakeLlm, type FakeLlm, type FakeLlmRequest, type FakeReply } from '../support/fake-llm.js';
 import { parseSse } from '../support/sse.js';
+import { waitFor } from '../runtime/harness.js';
 import { startRecordingProxy, type Exchange, type RecordingProxy } from './recording-proxy.js';
 
 const CACHE = resolve(process.env.CAIRN_CACHE_DIR ?? '.cache');
@@ -71,8 +72,9 @@ async function runLettaCode(
   cwd: string,
   prompt: string,
   extraEnv: Record<string, string>,
+  extraArgs: string[] = [],
 ): Promise<CliResult> {
-  const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, '-p', prompt, '--output-format', 'json'], {
+  const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, '-p', prompt, '--output-format', 'json', ...extraArgs], {
     cwd,
     // A clean environment: nothing from the developer's or CI's shell (LETTA_API_KEY, proxies, …) may leak in.
     env: {
@@ -132,7 +134,11 @@ interface Session {
   t: TestCairn;
   proxy: RecordingProxy;
   /** Runs one CLI turn; on failure the assertion message carries the CLI output and the HTTP transcript of the turn. */
-  turn(prompt: string, check: (result: Record<string, unknown>, cli: CliResult) => void): Promise<CliResult>;
+  turn(
+    prompt: string,
+    check: (result: Record<string, unknown>, cli: CliResult) => void,
+    extra?: { env?: Record<string, string>; args?: string[] },
+  ): Promise<CliResult>;
   close(): Promise<void>;
 }
 
@@ -153,9 +159,17 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
     llm,
     t,
     proxy,
-    async turn(prompt, check) {
+    async turn(prompt, check, extra) {
       const from = proxy.exchanges.length;
-      const cli = await runLettaCode(cliInstall, proxy.url, home, cwd, prompt, cliEnv);
+      const cli = await runLettaCode(
+        cliInstall,
+        proxy.url,
+        home,
+        cwd,
+        prompt,
+        { ...cliEnv, ...extra?.env },
+        extra?.args,
+      );
       try {
         expect(cli.code, 'exit code').toBe(0);
         check(parseResult(cli.stdout), cli);
@@ -385,6 +399,61 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
           const replayed = dataChunks(resume!).filter((c) => c.message_type !== 'ping');
           expect(replayed[0]!.seq_id).toBe(3);
           expect(replayed.map((c) => c.message_type).slice(-2)).toEqual(['stop_reason', 'usage_statistics']);
+        },
+        CLI_TEST_TIMEOUT,
+      );
+
+      // memfs (git-backed memory) is in 0.32.x; it is enabled only against api.letta.com unless LETTA_MEMFS_LOCAL=1.
+      it.runIf(versionAtLeast(cliInstall.LETTA_CODE_VERSION!, '0.32.0'))(
+        'enables memfs against Cairn and memory_apply_patch changes a block, visible through the SDK',
+        async () => {
+          const patch = [
+            '*** Begin Patch',
+            '*** Add File: system/project.md',
+            '+---',
+            '+description: Facts about the project',
+            '+---',
+            `+The project marker is ${marker}.`,
+            '*** End Patch',
+          ].join('\n');
+          let patchResult = '';
+          llm.setDefault((request: FakeLlmRequest): FakeReply => {
+            const toolReturn = request.body.messages.find(
+              (m: any) => m.role === 'tool' && m.tool_call_id === 'call_memfs_1',
+            );
+            if (toolReturn) {
+              patchResult = JSON.stringify(toolReturn.content);
+              return { text: 'Remembered.', chunkDelayMs: 2 };
+            }
+            return {
+              toolCalls: [
+                {
+                  id: 'call_memfs_1',
+                  name: 'memory_apply_patch',
+                  arguments: { reason: 'Remember the marker', input: patch },
+                },
+              ],
+              chunkDelayMs: 2,
+            };
+          });
+          // Git goes straight to Cairn: the recording proxy is for the JSON API.
+          const cli = await turn(
+            'Remember the project marker.',
+            (result) => expect(result).toMatchObject({ type: 'result', subtype: 'success', is_error: false }),
+            { env: { LETTA_MEMFS_BASE_URL: t.baseURL, LETTA_MEMFS_LOCAL: '1' }, args: ['--memfs'] },
+          );
+          const agentId = parseResult(cli.stdout).agent_id as string;
+          expect(patchResult, 'memory_apply_patch ran and committed').toMatch(/committed/);
+          const agent = await t.client.agents.retrieve(agentId, { include: ['agent.tags'] });
+          expect(agent.tags).toContain('git-memory-enabled');
+          const project = await waitFor(async () => {
+            const blocks = await t.client.agents.blocks.list(agentId);
+            return blocks.items.find((b) => b.label === 'project');
+          });
+          expect(project).toMatchObject({
+            value: `The project marker is ${marker}.`,
+            description: 'Facts about the project',
+          });
         },
         CLI_TEST_TIMEOUT,
       );
