@@ -133,6 +133,7 @@ export async function createCairn(config: CairnConfig, logger: Logger): Promise<
       events,
       { llmHandle: config.defaultLlmHandle, embeddingHandle: config.defaultEmbeddingHandle },
       secretBox,
+      folders,
     );
     const gitMemory = new GitMemoryService(
       stores,

@@ -22,6 +22,7 @@ import { bool, flag, parseJson, toJsonText } from '../store/json.js';
 import { toTool } from '../store/tool.store.js';
 import { defaultToolNames } from '../tools/builtin/definitions.js';
 import { sealAgentSecrets } from '../domain/agent-secrets.js';
+import type { FolderService } from './folder.service.js';
 import { dedupeToolRules, type ToolRule } from '../domain/tool-rules.js';
 import type { SecretBox } from '../lib/secrets.js';
 import type { BlockService } from './block.service.js';
@@ -82,6 +83,7 @@ export class AgentService {
     private readonly events: MemoryEventBus,
     private readonly defaults: AgentDefaults,
     private readonly secretBox: SecretBox,
+    private readonly folders: Pick<FolderService, 'presentFolders'>,
   ) {}
 
   async require(agentId: string, tx: Stores = this.stores): Promise<AgentRecord> {
@@ -105,6 +107,13 @@ export class AgentService {
       wantIdentities ? tx.identities.identitiesOf('identity_agents', ids) : undefined,
     ]);
     const pendingByAgent = has(includes, 'agent.pending_approval') ? await pendingApprovals(records, tx) : undefined;
+    const sourcesByAgent = has(includes, 'agent.sources')
+      ? new Map(
+          await Promise.all(
+            ids.map(async (id) => [id, await this.folders.presentFolders(await tx.folders.foldersOf(id), tx)] as const),
+          ),
+        )
+      : undefined;
     const groupByAgent = new Map(
       [...(await tx.groups.managedByEach(ids))].map(([agentId, group]) => [agentId, toGroup(group)]),
     );
@@ -144,7 +153,7 @@ export class AgentService {
         memory: { blocks, file_blocks: [], prompt_template: '', agent_type: row.agent_type },
         blocks,
         tools: (toolsByAgent?.get(row.id) ?? []).map(toTool),
-        sources: [],
+        sources: sourcesByAgent?.get(row.id) ?? [],
         tags: tagsByAgent?.get(row.id) ?? [],
         identity_ids: agentIdentityIds,
         identities: agentIdentityIds.flatMap((id) => identityById.get(id) ?? []),
