@@ -13,6 +13,8 @@ COPY web ./web
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
+# git serves Letta Code's git-backed memory (/v1/git/{agent_id}/state.git).
+RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production CAIRN_HOME=/data HOST=0.0.0.0 PORT=8283
 COPY --from=build /app/node_modules ./node_modules

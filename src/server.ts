@@ -21,6 +21,8 @@ import { ConversationService } from './services/conversation.service.js';
 import { EmbeddingIndexer } from './services/embedding-indexer.js';
 import { FileParser } from './services/file-parser.js';
 import { FolderService } from './services/folder.service.js';
+import { GitMemoryService } from './services/git-memory.service.js';
+import { GitRepositoryCache } from './services/git-memory-repo.js';
 import { IdentityService } from './services/identity.service.js';
 import type { Services } from './services/index.js';
 import { MessageService } from './services/message.service.js';
@@ -165,6 +167,14 @@ async function openTenant(
       events,
       { llmHandle: config.defaultLlmHandle, embeddingHandle: config.defaultEmbeddingHandle },
       secretBox,
+      folders,
+    );
+    const gitMemory = new GitMemoryService(
+      stores,
+      blocks,
+      events,
+      new GitRepositoryCache(),
+      logger.child({ component: 'git-memory' }),
     );
     const providers = new ProviderService(llm, stores, secretBox, {
       isUniqueViolation: dialect.isUniqueViolation,
@@ -208,6 +218,7 @@ async function openTenant(
       models: new ModelService(llm, embedders, providers),
       providers,
       folders,
+      gitMemory,
       activity: new ActivityService(stores),
       runtime,
     };
@@ -227,6 +238,7 @@ async function openTenant(
         // After the runtime: a turn still finishing may be calling an MCP tool.
         await mcpClient.close();
         await folders.close();
+        await gitMemory.close();
         await indexer.stop();
         await dialect.close();
       },

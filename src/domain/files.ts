@@ -178,6 +178,19 @@ export function fileLimitsFor(contextWindow: number | null | undefined): { maxFi
   return { maxFilesOpen: 15, charLimit: 40_000 };
 }
 
+/** An agent's limits: its own `max_files_open` and `per_file_view_window_char_limit` where set, else the defaults. */
+export function agentFileLimits(agent: {
+  llm_config: string;
+  max_files_open: number | null;
+  per_file_view_window_char_limit: number | null;
+}): { maxFilesOpen: number; charLimit: number } {
+  const defaults = fileLimitsFor((JSON.parse(agent.llm_config) as { context_window?: number }).context_window);
+  return {
+    maxFilesOpen: agent.max_files_open ?? defaults.maxFilesOpen,
+    charLimit: agent.per_file_view_window_char_limit ?? defaults.charLimit,
+  };
+}
+
 /**
  * Letta's embedding chunks (`llama_index` sentence splitter, 512 tokens with 50 overlap), approximated by words:
  * about 0.75 words per token, split at sentence ends where one falls in the window.

@@ -12,7 +12,7 @@ import { messageRow, textOf, type ContentPart, type MessageContext } from '../do
 import { packToolReturn, packedLogin } from '../domain/packing.js';
 import { compileMemory, compileMemoryMetadata, compileSystemPrompt } from '../domain/prompts/memory.js';
 import { compileDirectories } from '../domain/prompts/folders.js';
-import { fileLimitsFor } from '../domain/files.js';
+import { agentFileLimits } from '../domain/files.js';
 import type { ToolRule } from '../domain/tool-rules.js';
 import { missing } from '../domain/errors.js';
 
@@ -79,7 +79,7 @@ export class SystemPrompts implements MemoryEvents {
           isOpen: f.is_open === 1,
           visibleContent: f.visible_content,
         })),
-        fileLimitsFor(llm.context_window),
+        agentFileLimits(agent),
         agent.agent_type,
       )
     );

@@ -89,6 +89,8 @@ const agentFields = {
   secrets: opt(z.record(z.string(), z.string())),
   tool_exec_environment_variables: opt(z.record(z.string(), z.string())),
   parallel_tool_calls: opt(z.boolean()),
+  max_files_open: opt(z.number().int().positive()),
+  per_file_view_window_char_limit: opt(z.number().int().positive()),
 };
 
 export const createAgentSchema = z

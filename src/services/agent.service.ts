@@ -23,6 +23,7 @@ import { toTool } from '../store/tool.store.js';
 import { defaultToolNames } from '../tools/builtin/definitions.js';
 import { MULTI_AGENT_TOOLS } from '../tools/builtin/multi-agent-tools.js';
 import { sealAgentSecrets } from '../domain/agent-secrets.js';
+import type { FolderService } from './folder.service.js';
 import { dedupeToolRules, type ToolRule } from '../domain/tool-rules.js';
 import type { SecretBox } from '../lib/secrets.js';
 import type { BlockService } from './block.service.js';
@@ -83,6 +84,7 @@ export class AgentService {
     private readonly events: MemoryEventBus,
     private readonly defaults: AgentDefaults,
     private readonly secretBox: SecretBox,
+    private readonly folders: Pick<FolderService, 'presentFolders'>,
   ) {}
 
   async require(agentId: string, tx: Stores = this.stores): Promise<AgentRecord> {
@@ -106,6 +108,13 @@ export class AgentService {
       wantIdentities ? tx.identities.identitiesOf('identity_agents', ids) : undefined,
     ]);
     const pendingByAgent = has(includes, 'agent.pending_approval') ? await pendingApprovals(records, tx) : undefined;
+    const sourcesByAgent = has(includes, 'agent.sources')
+      ? new Map(
+          await Promise.all(
+            ids.map(async (id) => [id, await this.folders.presentFolders(await tx.folders.foldersOf(id), tx)] as const),
+          ),
+        )
+      : undefined;
     const groupByAgent = new Map(
       [...(await tx.groups.managedByEach(ids))].map(([agentId, group]) => [agentId, toGroup(group)]),
     );
@@ -145,7 +154,7 @@ export class AgentService {
         memory: { blocks, file_blocks: [], prompt_template: '', agent_type: row.agent_type },
         blocks,
         tools: (toolsByAgent?.get(row.id) ?? []).map(toTool),
-        sources: [],
+        sources: sourcesByAgent?.get(row.id) ?? [],
         tags: tagsByAgent?.get(row.id) ?? [],
         identity_ids: agentIdentityIds,
         identities: agentIdentityIds.flatMap((id) => identityById.get(id) ?? []),
@@ -165,8 +174,8 @@ export class AgentService {
         last_run_duration_ms: row.last_run_duration_ms,
         last_stop_reason: row.last_stop_reason,
         timezone: row.timezone,
-        max_files_open: null,
-        per_file_view_window_char_limit: null,
+        max_files_open: row.max_files_open,
+        per_file_view_window_char_limit: row.per_file_view_window_char_limit,
         hidden: row.hidden ? true : null,
         created_by_id: null,
         last_updated_by_id: null,
@@ -183,6 +192,15 @@ export class AgentService {
 
   async get(agentId: string, includes: IncludeSet): Promise<AgentState> {
     return this.presentOne(await this.require(agentId), includes);
+  }
+
+  /**
+   * Letta Cloud's `GET /agents/{id}/secrets`, which Letta Code reads (and, with memfs on, cannot do without). Names
+   * only: a secret's value never leaves the server, so Letta Code substitutes nothing for `$NAME`.
+   */
+  async secretNames(agentId: string): Promise<{ key: string; value: null }[]> {
+    const row = await this.require(agentId);
+    return Object.keys(parseJson<Record<string, string>>(row.secrets, {})).map((key) => ({ key, value: null }));
   }
 
   async list(query: ListAgentsQuery, includes: IncludeSet): Promise<AgentState[]> {
@@ -346,6 +364,8 @@ export class AgentService {
       last_run_completion: null,
       last_run_duration_ms: null,
       last_stop_reason: null,
+      max_files_open: input.max_files_open ?? null,
+      per_file_view_window_char_limit: input.per_file_view_window_char_limit ?? null,
       created_at: now,
       updated_at: now,
     };
@@ -406,6 +426,9 @@ export class AgentService {
         changes.message_buffer_autoclear = flag(input.message_buffer_autoclear);
       if (input.enable_sleeptime != null) changes.enable_sleeptime = flag(input.enable_sleeptime);
       if (input.timezone != null) changes.timezone = input.timezone;
+      if (input.max_files_open !== undefined) changes.max_files_open = input.max_files_open;
+      if (input.per_file_view_window_char_limit !== undefined)
+        changes.per_file_view_window_char_limit = input.per_file_view_window_char_limit;
       if (input.hidden != null) changes.hidden = flag(input.hidden);
       if (input.project_id !== undefined) changes.project_id = input.project_id;
       if (input.template_id !== undefined) changes.template_id = input.template_id;

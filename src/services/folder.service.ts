@@ -8,7 +8,7 @@ import { embeddingConfigFor, requestedHandle } from '../domain/models.js';
 import {
   FileRangeError,
   MAX_UPLOAD_BYTES,
-  fileLimitsFor,
+  agentFileLimits,
   fileTypeOf,
   numberedView,
   strategyOf,
@@ -67,7 +67,8 @@ export class FolderService implements FilesPort {
 
   // ---- presentation ---------------------------------------------------------------------------------------
 
-  private async present(rows: FolderRecord[], tx: Stores = this.stores): Promise<Folder[]> {
+  /** Also what `include=agent.sources` on an agent shows. */
+  async presentFolders(rows: FolderRecord[], tx: Stores = this.stores): Promise<Folder[]> {
     const out: Folder[] = [];
     for (const row of rows) {
       const archive = await tx.archival.findArchive(row.archive_id);
@@ -129,7 +130,7 @@ export class FolderService implements FilesPort {
   }
 
   async retrieve(folderId: string): Promise<Folder> {
-    return (await this.present([await this.requireFolder(folderId)]))[0]!;
+    return (await this.presentFolders([await this.requireFolder(folderId)]))[0]!;
   }
 
   async create(input: FolderCreate): Promise<Folder> {
@@ -160,7 +161,7 @@ export class FolderService implements FilesPort {
         updated_at: now,
       };
       await tx.folders.insertFolder(row);
-      return (await this.present([{ seq: 0, ...row }], tx))[0]!;
+      return (await this.presentFolders([{ seq: 0, ...row }], tx))[0]!;
     });
   }
 
@@ -177,7 +178,7 @@ export class FolderService implements FilesPort {
         updated_at: nowIso(),
       });
       await this.events.blocksChanged(tx, await tx.folders.agentIdsOf(folderId));
-      return (await this.present([await this.requireFolder(folderId, tx)], tx))[0]!;
+      return (await this.presentFolders([await this.requireFolder(folderId, tx)], tx))[0]!;
     });
   }
 
@@ -193,7 +194,7 @@ export class FolderService implements FilesPort {
   }
 
   async list(filter: { name?: string | undefined; agentId?: string | undefined }, page: PageSpec): Promise<Folder[]> {
-    return this.present(await this.stores.folders.listFolders(filter, page));
+    return this.presentFolders(await this.stores.folders.listFolders(filter, page));
   }
 
   count(): Promise<number> {
@@ -417,7 +418,7 @@ export class FolderService implements FilesPort {
   }
 
   private limitsOf(agent: AgentRecord) {
-    return fileLimitsFor(parseJson<{ context_window?: number }>(agent.llm_config, {}).context_window);
+    return agentFileLimits(agent);
   }
 
   /** Attaches the folder with its processed files (opened, most recent first, up to the limit) and the file tools. */

@@ -19,6 +19,7 @@ import type { GroupChatService } from './group-chat.service.js';
 import type { ProviderService } from './provider.service.js';
 import type { TagService } from './tag.service.js';
 import type { FolderService } from './folder.service.js';
+import type { GitMemoryService } from './git-memory.service.js';
 import type { ToolService } from './tool.service.js';
 
 /**
@@ -49,6 +50,8 @@ export interface Services {
   conversations: ConversationService;
   models: ModelService;
   folders: FolderService;
+  /** Letta Code's git-backed memory: each agent's blocks as a repository over git smart HTTP. */
+  gitMemory: GitMemoryService;
   /** What the memory inspector reads beyond Letta's routes. */
   activity: ActivityService;
   /** Turns, prompt recompiles, compaction, raw generation and the context overview. */

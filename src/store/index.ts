@@ -16,6 +16,7 @@ import { McpServerStore } from './mcp-server.store.js';
 import { RecallStore } from './recall.store.js';
 import { FolderStore } from './folder.store.js';
 import { ProviderStore } from './provider.store.js';
+import { GitMemoryStore } from './git-memory.store.js';
 import type { Database } from './schema.js';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { deferringKysely, queueingKysely } from './batching.js';
@@ -40,6 +41,7 @@ export interface Stores {
   groups: GroupStore;
   folders: FolderStore;
   providers: ProviderStore;
+  gitMemory: GitMemoryStore;
   /** Runs `work` in one transaction; a throw rolls every write back. Nested calls reuse the outer transaction. */
   transaction<T>(work: (tx: Stores) => Promise<T>): Promise<T>;
   /**
@@ -94,6 +96,7 @@ export function createStores(
     groups: new GroupStore(db),
     folders: new FolderStore(db),
     providers: new ProviderStore(db),
+    gitMemory: new GitMemoryStore(db),
     transaction: (work) =>
       committed
         ? work(stores)

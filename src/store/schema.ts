@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /**
  * Row types of the tables, internal to the store. Timestamps are ISO text, booleans are 0/1 integers and JSON
@@ -35,6 +35,9 @@ export interface AgentRow {
   last_stop_reason: string | null;
   created_at: string;
   updated_at: string;
+  /** Letta's per-agent open-file overrides (migration 0015); null: derived from the context window. */
+  max_files_open: ColumnType<number | null, number | null | undefined, number | null>;
+  per_file_view_window_char_limit: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface BlockRow {
@@ -432,6 +435,21 @@ export interface ApiKeyRow {
   revoked_at: string | null;
 }
 
+/** One raw git object of an agent's memory repository (migration 0015). */
+export interface MemoryGitObjectRow {
+  seq: Generated<number>;
+  agent_id: string;
+  sha: string;
+  kind: string;
+  data: Buffer;
+}
+
+export interface MemoryGitHeadRow {
+  agent_id: string;
+  commit_sha: string;
+  updated_at: string;
+}
+
 export interface Database {
   agents: AgentRow;
   blocks: BlockRow;
@@ -468,4 +486,6 @@ export interface Database {
   organizations: OrganizationRow;
   users: UserRow;
   api_keys: ApiKeyRow;
+  memory_git_objects: MemoryGitObjectRow;
+  memory_git_heads: MemoryGitHeadRow;
 }

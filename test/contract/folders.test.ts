@@ -286,6 +286,36 @@ describe.each(testDialects())('folders and sources [%s]', (dialect) => {
     expect(legacy.body.id).toBe(agent.id);
   });
 
+  it('stores max_files_open and per_file_view_window_char_limit per agent, honours them, and lists sources on the agent', async () => {
+    const folder = await h.server.client.folders.create({ name: `limits-${dialect}` });
+    for (const name of ['a.txt', 'b.txt', 'c.txt'])
+      await h.server.client.folders.files.upload(folder.id, { file: await toFile(Buffer.from(`${name} body`), name) });
+    await settle();
+    const agent = await h.server.client.agents.create({
+      model: 'openai/gpt-4o-mini',
+      memory_blocks: [],
+      include_base_tools: false,
+      max_files_open: 1,
+      per_file_view_window_char_limit: 900,
+    });
+    expect(agent).toMatchObject({ max_files_open: 1, per_file_view_window_char_limit: 900 });
+    await h.server.client.agents.folders.attach(folder.id, { agent_id: agent.id });
+    const open = (await h.server.client.agents.files.list(agent.id, { is_open: true })).files;
+    expect(open.map((f) => f.file_name)).toEqual([`limits-${dialect}/c.txt`]);
+    const system = (await http('POST', url(`/agents/${agent.id}/recompile`))).body as string;
+    expect(system).toContain('- max_files_open=1\n');
+    expect(system).toContain('- chars_limit=900\n');
+
+    const retrieved = await h.server.client.agents.retrieve(agent.id, { include: ['agent.sources'] });
+    expect(retrieved.sources.map((s) => s.id)).toEqual([folder.id]);
+    expect((await h.server.client.agents.retrieve(agent.id)).sources).toEqual([]);
+
+    const updated = await h.server.client.agents.update(agent.id, { max_files_open: 2 });
+    expect(updated).toMatchObject({ max_files_open: 2, per_file_view_window_char_limit: 900 });
+    expect((await h.server.client.agents.retrieve(agent.id)).max_files_open).toBe(2);
+    expect((await http('PATCH', url(`/agents/${agent.id}`), { max_files_open: 0 })).status).toBe(422);
+  });
+
   it('runs the file tools in a turn with Letta arguments and texts', async () => {
     const folder = await h.server.client.folders.create({ name: `code-${dialect}` });
     const source = Array.from({ length: 30 }, (_, i) => (i === 11 ? 'const PORT = 8080;' : `// line ${i + 1}`)).join(

@@ -31,6 +31,7 @@ import {
   versionAtLeast,
   type Install,
 } from './letta-code-install.js';
+import { waitFor } from '../runtime/harness.js';
 import { startRecordingProxy, type Exchange, type RecordingProxy } from './recording-proxy.js';
 
 /** A CLI turn takes ~2 s here; the CLI is killed at 120 s, so a hung turn fails with its transcript, not a vitest timeout. */
@@ -110,7 +111,7 @@ interface Session {
   turn(
     prompt: string,
     check: (result: Record<string, unknown>, cli: CliResult) => void,
-    args?: string[],
+    extra?: { env?: Record<string, string>; args?: string[] },
   ): Promise<CliResult>;
   /** Runs a subcommand (`connect …`) in the same HOME, against the same server. */
   command(args: string[]): Promise<CliResult>;
@@ -139,9 +140,17 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
     llm,
     t,
     proxy,
-    async turn(prompt, check, args) {
+    async turn(prompt, check, extra) {
       const from = proxy.exchanges.length;
-      const cli = await runLettaCode(cliInstall, proxy.url, home, cwd, prompt, cliEnv, args);
+      const cli = await runLettaCode(
+        cliInstall,
+        proxy.url,
+        home,
+        cwd,
+        prompt,
+        { ...cliEnv, ...extra?.env },
+        extra?.args,
+      );
       try {
         expect(cli.code, 'exit code').toBe(0);
         check(parseResult(cli.stdout), cli);
@@ -382,7 +391,7 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
             await turn(
               'Which provider?',
               (result) => expect(result).toMatchObject({ subtype: 'success', result: 'Served by the BYOK provider.' }),
-              ['--new-agent', '--model', 'lc-openai/gpt-byok-e2e'],
+              { args: ['--new-agent', '--model', 'lc-openai/gpt-byok-e2e'] },
             );
             const call = llm.calls.at(-1)!;
             expect(call.body.model).toBe('gpt-byok-e2e');
@@ -440,7 +449,7 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
                 agentId = result.agent_id as string;
                 conversationId = result.conversation_id as string;
               },
-              ['--import', path],
+              { args: ['--import', path] },
             );
           } finally {
             rmSync(dir, { recursive: true, force: true });
@@ -496,6 +505,61 @@ describe.skipIf(!enabled)('Letta Code end-to-end', () => {
           const replayed = dataChunks(resume!).filter((c) => c.message_type !== 'ping');
           expect(replayed[0]!.seq_id).toBe(3);
           expect(replayed.map((c) => c.message_type).slice(-2)).toEqual(['stop_reason', 'usage_statistics']);
+        },
+        CLI_TEST_TIMEOUT,
+      );
+
+      // memfs (git-backed memory) is in 0.32.x; it is enabled only against api.letta.com unless LETTA_MEMFS_LOCAL=1.
+      it.runIf(versionAtLeast(cliInstall.LETTA_CODE_VERSION!, '0.32.0'))(
+        'enables memfs against Cairn and memory_apply_patch changes a block, visible through the SDK',
+        async () => {
+          const patch = [
+            '*** Begin Patch',
+            '*** Add File: system/project.md',
+            '+---',
+            '+description: Facts about the project',
+            '+---',
+            `+The project marker is ${marker}.`,
+            '*** End Patch',
+          ].join('\n');
+          let patchResult = '';
+          llm.setDefault((request: FakeLlmRequest): FakeReply => {
+            const toolReturn = request.body.messages.find(
+              (m: any) => m.role === 'tool' && m.tool_call_id === 'call_memfs_1',
+            );
+            if (toolReturn) {
+              patchResult = JSON.stringify(toolReturn.content);
+              return { text: 'Remembered.', chunkDelayMs: 2 };
+            }
+            return {
+              toolCalls: [
+                {
+                  id: 'call_memfs_1',
+                  name: 'memory_apply_patch',
+                  arguments: { reason: 'Remember the marker', input: patch },
+                },
+              ],
+              chunkDelayMs: 2,
+            };
+          });
+          // Git goes straight to Cairn: the recording proxy is for the JSON API.
+          const cli = await turn(
+            'Remember the project marker.',
+            (result) => expect(result).toMatchObject({ type: 'result', subtype: 'success', is_error: false }),
+            { env: { LETTA_MEMFS_BASE_URL: t.baseURL, LETTA_MEMFS_LOCAL: '1' }, args: ['--memfs'] },
+          );
+          const agentId = parseResult(cli.stdout).agent_id as string;
+          expect(patchResult, 'memory_apply_patch ran and committed').toMatch(/committed/);
+          const agent = await t.client.agents.retrieve(agentId, { include: ['agent.tags'] });
+          expect(agent.tags).toContain('git-memory-enabled');
+          const project = await waitFor(async () => {
+            const blocks = await t.client.agents.blocks.list(agentId);
+            return blocks.items.find((b) => b.label === 'project');
+          });
+          expect(project).toMatchObject({
+            value: `The project marker is ${marker}.`,
+            description: 'Facts about the project',
+          });
         },
         CLI_TEST_TIMEOUT,
       );

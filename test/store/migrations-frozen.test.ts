@@ -22,6 +22,7 @@ const SHIPPED: Record<string, string> = {
   '0012-mcp-servers.ts': 'e2d03609e796efff10e67cd6bf0cbe037c8a352a5a1ce7191cdfa799b65564ab',
   '0013-groups.ts': 'ca988482009af4197748457f6cfb30d6810e22a51ed62f1ac6bfc216a5e18645',
   '0014-folders.ts': 'a3779cc753cfb1404f5acca6de31299e72554505b8d83ba96282b59ee4ee290a',
+  '0015-git-memory.ts': '9b4db99821e6728b494bb70e429e8e360b335c833cab11e556aad54842b58a40',
   '0016-providers.ts': '549cb82e794f2afbc0e3b1fafa36e52f07f31749f959bdd708516e879c9a35ee',
   '0017-tenancy.ts': 'db9de8e435c0f7b4dcfc57a5db3d6452bc890974f4c4b99dc883edce96f54559',
 };

@@ -58,7 +58,11 @@ export const authPlugin = fp<AuthOptions>(
     app.decorateRequest('tenantServices', null as unknown as Services);
     app.addHook('onRequest', async (request, reply) => {
       const principal = await principalOf(request);
-      if (!principal) return reply.code(401).send({ detail: 'Unauthorized' });
+      if (!principal) {
+        // Git asks its credential helper only after a Basic challenge.
+        if (request.url.startsWith('/v1/git/')) reply.header('www-authenticate', 'Basic realm="Cairn"');
+        return reply.code(401).send({ detail: 'Unauthorized' });
+      }
       const claimed = request.headers['user_id'];
       request.principal = await tenancy.actingAs(principal, typeof claimed === 'string' ? claimed : undefined);
       request.tenantServices = await tenants.services(request.principal.organizationId);
@@ -85,6 +89,12 @@ export function digest(value: string): Buffer {
 export function presentedPassword(request: FastifyRequest): string | undefined {
   const authorization = request.headers.authorization;
   if (authorization?.startsWith('Bearer ')) return authorization.slice('Bearer '.length);
+  // Git clients (Letta Code's memfs) send the key as the password of `letta:<key>`; the user name is not checked.
+  if (authorization?.startsWith('Basic ')) {
+    const pair = Buffer.from(authorization.slice('Basic '.length), 'base64').toString('utf8');
+    const colon = pair.indexOf(':');
+    return colon >= 0 ? pair.slice(colon + 1) : undefined;
+  }
   const bare = request.headers['x-bare-password'];
   if (typeof bare === 'string' && bare.startsWith('password ')) return bare.slice('password '.length);
   return undefined;

@@ -11,6 +11,7 @@ import * as blockHistory from './0009-block-history.js';
 import * as mcpServers from './0012-mcp-servers.js';
 import * as groups from './0013-groups.js';
 import * as folders from './0014-folders.js';
+import * as gitMemory from './0015-git-memory.js';
 import * as providers from './0016-providers.js';
 import * as messageVectors from './0011-message-vectors.js';
 import * as tenancy from './0017-tenancy.js';
@@ -38,6 +39,7 @@ export const migrations: Record<string, MigrationModule> = {
   '0012-mcp-servers': mcpServers,
   '0013-groups': groups,
   '0014-folders': folders,
+  '0015-git-memory': gitMemory,
   '0016-providers': providers,
   '0017-tenancy': tenancy,
 };

@@ -50,6 +50,19 @@ export const agentRoutes: RouteModule = async (app) => {
       ),
   );
 
+  app.get(
+    '/agents/:agent_id/secrets',
+    {
+      schema: {
+        tags,
+        summary: "An agent's secret names, without values (Letta Cloud route Letta Code reads)",
+        params: agentIdParams,
+        response: { 200: z.array(z.object({ key: z.string(), value: z.null() })) },
+      },
+    },
+    async (request) => agents.secretNames(request.params.agent_id),
+  );
+
   app.patch(
     '/agents/:agent_id',
     { schema: { tags, params: agentIdParams, body: updateAgentSchema, response: { 200: agentStateSchema } } },

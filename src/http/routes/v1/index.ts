@@ -27,6 +27,7 @@ import { groupMessageRoutes } from './group-messages.js';
 import { providerRoutes } from './providers.js';
 import { folderRoutes } from './folders.js';
 import { adminRoutes } from './admin.js';
+import { gitRoutes } from './git.js';
 
 /** Every `/v1` route module; each feature adds its own file and one line here. */
 export const v1Routes: RouteModule = async (app) => {
@@ -58,4 +59,5 @@ export const v1Routes: RouteModule = async (app) => {
   await app.register(providerRoutes);
   await app.register(folderRoutes);
   await app.register(adminRoutes);
+  await app.register(gitRoutes);
 };
