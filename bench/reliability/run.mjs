@@ -44,5 +44,9 @@ await build({
   target: 'node20',
   logLevel: 'warning',
 });
-const campaign = spawnSync(process.execPath, [`${outdir}/${name}.mjs`, ...rest], { stdio: 'inherit' });
+// The bundle lives under .cache/, so it is told where the project is.
+const campaign = spawnSync(process.execPath, [`${outdir}/${name}.mjs`, ...rest], {
+  stdio: 'inherit',
+  env: { ...process.env, CAIRN_BENCH_ROOT: root },
+});
 process.exit(campaign.status ?? 1);

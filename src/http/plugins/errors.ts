@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { CairnError } from '../../lib/errors.js';
+import { CairnError, databaseUnavailable } from '../../lib/errors.js';
 
 /** Maps Fastify's own request errors to Letta's statuses; anything unmapped is a server bug. */
 const fastifyErrorStatus: Record<string, number> = {
@@ -15,6 +15,8 @@ const fastifyErrorStatus: Record<string, number> = {
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError | CairnError | Error, request, reply) => {
+      const unavailable = databaseUnavailable(error);
+      if (unavailable) return reply.code(503).headers(unavailable.headers).send({ detail: unavailable.detail });
       if (error instanceof CairnError) {
         return reply.code(error.status).headers(error.headers).send({ detail: error.detail });
       }
