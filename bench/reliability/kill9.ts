@@ -182,7 +182,7 @@ async function checkAfterRestart(): Promise<void> {
   }
   // SQLite fails a dead process's runs at start-up; PostgreSQL once they miss heartbeats for the stale period.
   const deadline = Date.now() + (dialect === 'sqlite' ? 5_000 : 90_000);
-  let active: { id: string }[] = [];
+  let active: { id: string }[];
   for (;;) {
     active = await call(server.baseURL, 'GET', `/runs/active?agent_id=${agent.id}`);
     if (active.length === 0 || Date.now() > deadline) break;
