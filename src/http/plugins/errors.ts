@@ -27,6 +27,9 @@ export const errorsPlugin = fp(
       // PostgreSQL refuses text it cannot store (a NUL from an uploaded file, say): the input's fault, not the server's.
       if (code === '22P05' || code === '22021')
         return reply.code(400).send({ detail: `Invalid input: ${error.message}` });
+      // 54000: a value too large for PostgreSQL to index (a name of thousands of characters): too long, the input's fault.
+      if (code === '54000')
+        return reply.code(400).send({ detail: `Invalid input: a value is too long (${error.message})` });
       const mapped = fastifyErrorStatus[code];
       const status = mapped ?? ('statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500);
       if (status >= 500) {
