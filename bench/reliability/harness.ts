@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/support/cli.js';
 
 export interface CairnProcess {
   baseURL: string;
@@ -22,15 +22,6 @@ export function distDir(): string {
   const dist = process.env.CAIRN_BENCH_DIST;
   if (!dist) throw new Error('CAIRN_BENCH_DIST is not set: run through bench/reliability/run.mjs');
   return dist;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
