@@ -5,8 +5,7 @@
 //   node bench/reliability/run.mjs soak   [--minutes 60] [--out bench-out/soak]
 //   node bench/reliability/run.mjs kill9  [--dialect sqlite|postgres] [--turns 100]
 //   node bench/reliability/run.mjs pg-restart [--rounds 3]
-//   node bench/reliability/run.mjs disk-full  [--rounds 3]
-//   node bench/reliability/run.mjs llm-faults
+//   node bench/reliability/run.mjs llm-faults [--only slow,garbage-json,…] [--dialect sqlite|postgres]
 //
 // PostgreSQL: set CAIRN_TEST_PG_URI (`export CAIRN_TEST_PG_URI=$(scripts/test-postgres.sh start)`); pg-restart starts
 // and stops its own cluster instead. The campaigns are TypeScript (they reuse the test harness: the fake LLM, test
@@ -17,7 +16,7 @@ import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const campaigns = ['soak', 'kill9', 'pg-restart', 'disk-full', 'llm-faults'];
+const campaigns = ['soak', 'kill9', 'pg-restart', 'llm-faults'];
 const [name, ...rest] = process.argv.slice(2);
 if (!campaigns.includes(name)) {
   console.error(`usage: run.mjs <${campaigns.join('|')}> [options]`);
