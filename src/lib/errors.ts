@@ -46,3 +46,33 @@ export function unprocessable(issues: ValidationIssue[]): CairnError {
 export function invalidField(loc: (string | number)[], msg: string, input?: unknown): CairnError {
   return unprocessable([{ type: 'value_error', loc, msg, input }]);
 }
+
+/** Socket errors and PostgreSQL's shutdown/connection SQLSTATEs (class 08, 57P01–57P03): the server is unreachable. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
+const UNREACHABLE_MESSAGES =
+  /^(Connection terminated unexpectedly|Client has encountered a connection error and is not queryable|Connection terminated)$/;
+
+/**
+ * A database that went away (restarted, unreachable) is a 503 the SDKs retry, not a 500 that reads as a bug: the
+ * request may succeed once it is back, and Cairn reconnects on its own. Undefined for any other error.
+ */
+export function databaseUnavailable(error: unknown): CairnError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = 'code' in error ? String(error.code) : '';
+  if (!UNREACHABLE_CODES.has(code) && !code.startsWith('08') && !UNREACHABLE_MESSAGES.test(error.message))
+    return undefined;
+  return new CairnError(503, `The database is unavailable (${code || error.message}). Try again.`, {
+    'retry-after': '1',
+  });
+}

@@ -91,6 +91,13 @@ function byStatus(
   }
   // A stream's error event of a type not recognised above.
   if (status === undefined) return { error: new LlmError('server', text), retryable: false };
+  // A success status with a body that could not be read (not JSON, empty, an HTML page from a proxy) is the
+  // provider's fault, not a bad request of ours: Letta's `invalid_llm_response`, a 502 on a synchronous send.
+  if (status >= 200 && status < 300)
+    return {
+      error: new LlmError('invalid_response', `${provider}: unexpected response: ${message}`, status),
+      retryable: false,
+    };
   return { error: new LlmError('bad_request', text, status), retryable: false };
 }
 

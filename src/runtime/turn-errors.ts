@@ -1,4 +1,4 @@
-import { CairnError } from '../lib/errors.js';
+import { CairnError, databaseUnavailable } from '../lib/errors.js';
 import { LlmError } from '../llm/types.js';
 import { type StopReason, type TurnError } from '../domain/turns.js';
 
@@ -32,6 +32,7 @@ export function turnErrorFor(error: unknown): { stop: StopReason; error: TurnErr
     };
   }
   // Cairn's own errors keep their status: a database that gave no connection in time is a 503 mid-turn as well.
+  error = databaseUnavailable(error) ?? error;
   if (error instanceof CairnError)
     return {
       stop: 'error',

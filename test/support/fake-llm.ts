@@ -17,7 +17,8 @@
  *   with signatures; `reasoning_content` deltas on the OpenAI protocol) / redactedThinking / usage / finishReason.
  *   Failures: `error: 'rate_limit' | 'server' | 'overloaded' | 'context_overflow' | 'authentication' | 'bad_request'`
  *   (the bodies each provider really sends; `retryAfterSeconds` adds `retry-after`), or `error: {status, body}` raw;
- *   `hang: 'before-headers' | 'mid-stream'` never finishes (for timeouts); `streamError` fails a stream after its content.
+ *   `hang: 'before-headers' | 'mid-stream'` never finishes (for timeouts); `streamError` fails a stream after its content;
+ *   `drop: 'mid-stream'` destroys the socket after two chunks; `raw` sends a body verbatim (garbage a provider may send).
  *   Pacing: `delayMs` before the response, `chunkDelayMs` between SSE chunks. `llmFailure(promise)` returns the LlmError.
  * A reply may be a function of the request. With the script empty, `setDefault(reply)` answers; without a default
  * the fake returns 400 "fake-llm: no scripted reply left", which fails fast instead of retrying.
@@ -56,6 +57,10 @@ export interface FakeReply {
   retryAfterSeconds?: number;
   /** Streaming only: after the content, an error event instead of a normal finish. */
   streamError?: FakeErrorKind;
+  /** Streaming only: the connection is destroyed after two chunks, with no finish. */
+  drop?: 'mid-stream';
+  /** Sent verbatim instead of a rendered reply (status 200 and application/json unless given). */
+  raw?: { body: string; status?: number; contentType?: string };
 }
 
 export interface FakeLlmRequest {
@@ -231,12 +236,17 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       };
       return json(res, status, errorBody, headers);
     }
+    if (reply.raw) {
+      res.writeHead(reply.raw.status ?? 200, { 'content-type': reply.raw.contentType ?? 'application/json' });
+      return void res.end(reply.raw.body);
+    }
     const rendered = protocol === 'openai' ? openaiReply(reply, body, ++ids) : anthropicReply(reply, body, ++ids);
     if (!record.stream) return json(res, 200, rendered.body);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const events = rendered.events;
     for (let i = 0; i < events.length; i++) {
       if (reply.hang === 'mid-stream' && i === Math.min(2, events.length - 1)) return;
+      if (reply.drop === 'mid-stream' && i === Math.min(2, events.length - 1)) return void res.socket?.destroy();
       if (i > 0 && reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
       if (res.destroyed) return;
       res.write(events[i]);

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { CairnBodyError, CairnError } from '../../lib/errors.js';
+import { CairnBodyError, CairnError, databaseUnavailable } from '../../lib/errors.js';
 import { SECRET_UNREADABLE_STATUS, SecretError } from '../../lib/secrets.js';
 
 /** Maps Fastify's own request errors to Letta's statuses; anything unmapped is a server bug. */
@@ -16,6 +16,8 @@ const fastifyErrorStatus: Record<string, number> = {
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError | CairnError | Error, request, reply) => {
+      const unavailable = databaseUnavailable(error);
+      if (unavailable) return reply.code(503).headers(unavailable.headers).send({ detail: unavailable.detail });
       if (error instanceof CairnError) {
         const body = error instanceof CairnBodyError ? error.body : { detail: error.detail };
         return reply.code(error.status).headers(error.headers).send(body);
@@ -33,6 +35,9 @@ export const errorsPlugin = fp(
       // PostgreSQL refuses text it cannot store (a NUL from an uploaded file, say): the input's fault, not the server's.
       if (code === '22P05' || code === '22021')
         return reply.code(400).send({ detail: `Invalid input: ${error.message}` });
+      // 54000: a value too large for PostgreSQL to index (a name of thousands of characters): too long, the input's fault.
+      if (code === '54000')
+        return reply.code(400).send({ detail: `Invalid input: a value is too long (${error.message})` });
       const mapped = fastifyErrorStatus[code];
       const status = mapped ?? ('statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500);
       if (status >= 500) {
