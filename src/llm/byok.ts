@@ -58,6 +58,9 @@ const BYOK_KINDS: Record<string, ByokKind> = {
   minimax: { kind: 'openai-compatible', defaultBaseUrl: 'https://api.minimax.io/v1', endpointType: 'openai' },
 };
 
+/** Every `provider_type` a BYOK provider may have. */
+export const BYOK_PROVIDER_TYPES = Object.keys(BYOK_KINDS);
+
 export class ByokConfigError extends Error {
   override readonly name = 'ByokConfigError';
 }
@@ -85,6 +88,9 @@ export function byokProviderSettings(
     throw new ByokConfigError(
       `provider_type '${input.providerType}' is not supported by Cairn: use one of ${Object.keys(BYOK_KINDS).join(', ')}`,
     );
+  // A key travels in an HTTP header, which holds visible ASCII only; any other character is a mistyped key.
+  if (input.apiKey && !/^[\x21-\x7e]+$/.test(input.apiKey))
+    throw new ByokConfigError('api_key may hold only visible ASCII characters, with no spaces');
   const given = input.baseUrl?.trim() || defaultBaseUrls[input.providerType];
   const root = given || kind.defaultBaseUrl;
   if (!root) throw new ByokConfigError(`provider_type '${input.providerType}' needs a base_url`);

@@ -201,6 +201,14 @@ describe.each(testDialects())('git-backed memory over smart HTTP [%s]', (dialect
     expect((await post(Buffer.from('not pkt-lines at all'))).status).toBe(400);
     expect((await post(Buffer.from('0000'))).status).toBe(200);
     expect((await post(Buffer.from('garbage'), { 'content-encoding': 'gzip' })).status).toBe(400);
+    // A body another parser reads (JSON here) was not sent by git: refused before it reaches the protocol.
+    expect((await post(Buffer.from('[1,2]'), { 'content-type': 'application/json' })).status).toBe(415);
+    const upload = await fetch(`${remote(agent.id)}/git-upload-pack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '1e+308',
+    });
+    expect(upload.status).toBe(415);
 
     const refs = await fetch(`${remote(agent.id)}/info/refs?service=git-receive-pack`);
     const head = (await refs.text()).match(/([0-9a-f]{40}) refs\/heads\/main/)![1]!;

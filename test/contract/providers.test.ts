@@ -86,6 +86,9 @@ describe.each(testDialects())('BYOK providers (%s)', (dialect) => {
     ];
     for (const [body, status] of cases) expect((await http('POST', url('/providers'), body)).status).toBe(status);
     expect((await http('POST', url('/providers/check'), { provider_type: 'openai', api_key: '' })).status).toBe(422);
+    // A key with characters no HTTP header can carry is the caller's mistake, not an unreachable provider (a 502).
+    const unsendable = await http('POST', url('/providers/check'), { provider_type: 'google_ai', api_key: 'sk-ключ' });
+    expect(unsendable.status).toBe(400);
     expect((await http('GET', url('/providers/provider-00000000-0000-4000-8000-000000000000'))).status).toBe(404);
     expect((await http('GET', url('/providers/not-an-id'))).status).toBe(422);
   });

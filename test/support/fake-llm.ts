@@ -26,6 +26,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { BYOK_PROVIDER_TYPES } from '../../src/llm/byok.js';
 import { LlmError } from '../../src/llm/types.js';
 
 export type FakeLlmProtocol = 'openai' | 'anthropic';
@@ -298,6 +299,10 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       ANTHROPIC_API_KEY: 'sk-ant-fake',
       ANTHROPIC_BASE_URL: url,
       OLLAMA_BASE_URL: url,
+      // BYOK providers registered without a base_url (every type) call this server, never a public API.
+      CAIRN_BYOK_BASE_URLS: BYOK_PROVIDER_TYPES.map(
+        (type) => `${type}=${type === 'anthropic' ? url : `${url}/v1`}`,
+      ).join(','),
       // Tests should not wait for production backoff; a scripted 429 still exercises the retry path.
       CAIRN_LLM_RETRY_BASE_MS: '10',
       ...extra,

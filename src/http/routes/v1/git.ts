@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { z } from 'zod';
 import { CairnError } from '../../../lib/errors.js';
@@ -73,9 +73,14 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The request body as sent, inflated when git gzipped it. */
+/**
+ * The request body as sent, inflated when git gzipped it. A body another parser read (JSON, form data) was not sent
+ * by git: it is refused before any of it reaches git's protocol.
+ */
 function requestStream(raw: IncomingMessage, body: unknown): Readable {
-  const stream = (body ?? raw) as Readable;
+  if (body !== undefined && !(body instanceof Readable))
+    throw new CairnError(415, `a git service request is sent as ${REQUEST_TYPES.join(' or ')}`);
+  const stream = body instanceof Readable ? body : raw;
   if (raw.headers['content-encoding'] !== 'gzip') return stream;
   const gunzip = createGunzip();
   stream.on('error', (error) => gunzip.destroy(error));
