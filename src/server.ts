@@ -195,6 +195,7 @@ async function openTenant(
           maxDepth: AGENT_FILE_MAX_DEPTH,
         },
         { box: secretBox, disableStdio: mcpSettings.disableStdio },
+        folders,
       ),
       blocks,
       blockHistory: new BlockHistoryService(stores, blocks),

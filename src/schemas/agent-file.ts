@@ -15,6 +15,8 @@ const fileId = (prefix: string) =>
 
 const MESSAGE_ROLES = ['system', 'user', 'assistant', 'tool', 'function', 'approval', 'summary'] as const;
 
+const timestamp = z.string().refine((v) => !Number.isNaN(Date.parse(v)), { message: 'is not a timestamp' });
+
 const contentPart = z.looseObject({ type: z.string() });
 
 const toolCall = z.looseObject({
@@ -35,7 +37,7 @@ export const agentFileMessageSchema = z.looseObject({
   tool_calls: opt(z.array(toolCall)),
   tool_call_id: opt(z.string()),
   tool_returns: opt(z.array(z.looseObject({}))),
-  created_at: opt(z.string().refine((v) => !Number.isNaN(Date.parse(v)), { message: 'is not a timestamp' })),
+  created_at: opt(timestamp),
   approve: opt(z.boolean()),
   approval_request_id: opt(z.string()),
   denial_reason: opt(z.string()),
@@ -44,6 +46,23 @@ export const agentFileMessageSchema = z.looseObject({
   is_err: opt(z.boolean()),
 });
 export type AgentFileMessage = z.infer<typeof agentFileMessageSchema>;
+
+/**
+ * Letta's `FileAgentSchema`: an agent's view of one file. Its own id is not referenced anywhere (Letta exports the
+ * database id), so any string is accepted.
+ */
+export const agentFileFileAgentSchema = z.looseObject({
+  id: z.string(),
+  file_id: fileId('file'),
+  source_id: fileId('source'),
+  file_name: opt(z.string()),
+  is_open: z.boolean().default(true),
+  visible_content: opt(z.string()),
+  last_accessed_at: opt(timestamp),
+  start_line: opt(z.number().int()),
+  end_line: opt(z.number().int()),
+});
+export type AgentFileFileAgent = z.infer<typeof agentFileFileAgentSchema>;
 
 export const agentFileAgentSchema = z.looseObject({
   id: fileId('agent'),
@@ -78,6 +97,10 @@ export const agentFileAgentSchema = z.looseObject({
   /** Cairn's extension (`include_passages`): the agent's archival memory. Letta's importer ignores it. */
   passages: z.array(passageCreateSchema).default([]),
   group_ids: opt(z.array(fileId('group'))),
+  source_ids: opt(z.array(fileId('source'))),
+  files_agents: z.array(agentFileFileAgentSchema).default([]),
+  max_files_open: opt(z.number().int().positive()),
+  per_file_view_window_char_limit: opt(z.number().int().positive()),
 });
 export type AgentFileAgent = z.infer<typeof agentFileAgentSchema>;
 
@@ -104,8 +127,29 @@ export const agentFileToolSchema = z.looseObject({
 });
 export type AgentFileTool = z.infer<typeof agentFileToolSchema>;
 
-/** The kinds Cairn does not store yet are accepted in any Letta shape, and reported as skipped. */
-const kindNotStored = z.array(z.looseObject({ id: z.string() }));
+/** Letta's `SourceSchema` (`SourceCreate` with the file id): a folder. */
+export const agentFileSourceSchema = z.looseObject({
+  id: fileId('source'),
+  name: z.string().trim().min(1),
+  description: opt(z.string()),
+  instructions: opt(z.string()),
+  metadata: opt(jsonObject),
+  embedding: opt(z.string()),
+  embedding_chunk_size: opt(z.number().int().positive()),
+  embedding_config: opt(jsonObject),
+});
+export type AgentFileSource = z.infer<typeof agentFileSourceSchema>;
+
+/** Letta's `FileSchema`: a folder's file with its parsed text (processing state is recomputed on import). */
+export const agentFileFileSchema = z.looseObject({
+  id: fileId('file'),
+  source_id: fileId('source'),
+  file_name: opt(z.string()),
+  original_file_name: opt(z.string()),
+  file_type: opt(z.string()),
+  content: opt(z.string()),
+});
+export type AgentFileFile = z.infer<typeof agentFileFileSchema>;
 
 /** Letta's `GroupSchema`: `GroupCreate` with file ids, and the manager config of its `manager_type`. */
 export const agentFileGroupSchema = z.looseObject({
@@ -142,8 +186,8 @@ export const agentFileSchema = z.looseObject({
   agents: z.array(agentFileAgentSchema).min(1, 'an agent file must contain at least one agent'),
   groups: z.array(agentFileGroupSchema).default([]),
   blocks: z.array(agentFileBlockSchema).default([]),
-  files: kindNotStored.default([]),
-  sources: kindNotStored.default([]),
+  files: z.array(agentFileFileSchema).default([]),
+  sources: z.array(agentFileSourceSchema).default([]),
   tools: z.array(agentFileToolSchema).default([]),
   mcp_servers: z.array(agentFileMcpServerSchema).default([]),
   skills: z.array(z.looseObject({ name: z.string() })).default([]),

@@ -1,5 +1,6 @@
+import { MAX_UPLOAD_BYTES } from '../domain/files.js';
 import { badRequest } from '../lib/errors.js';
-import type { AgentFile, AgentFileTool } from '../schemas/agent-file.js';
+import type { AgentFile, AgentFileFile, AgentFileTool } from '../schemas/agent-file.js';
 
 /** The server an MCP tool names in `metadata_.mcp.server_id` (Letta's and Cairn's MCP tool metadata). */
 export function mcpServerOfTool(tool: AgentFileTool): string | undefined {
@@ -80,6 +81,7 @@ export function validateAgentFileReferences(file: AgentFile): void {
     if (serverId && /^mcp_server-\d+$/.test(serverId) && !mcpServerIds.has(serverId))
       problems.push(`tools.${i} names unknown MCP server ${serverId}`);
   });
+  problems.push(...folderProblems(file));
   for (const block of file.blocks) {
     const length = block.value.length;
     if (block.limit != null && length > block.limit) {
@@ -89,4 +91,42 @@ export function validateAgentFileReferences(file: AgentFile): void {
     }
   }
   if (problems.length > 0) throw badRequest(`Invalid agent file: ${problems.slice(0, 10).join('; ')}`);
+}
+
+/** Folders and files: every file in a folder of the file, within the upload limit, each view naming a known file. */
+function folderProblems(file: AgentFile): string[] {
+  const problems: string[] = [];
+  const sourceIds = new Set(file.sources.map((s) => s.id));
+  const sourceOfFile = new Map(file.files.map((f) => [f.id, f.source_id]));
+  const names = new Set<string>();
+  file.files.forEach((entry, i) => {
+    if (!sourceIds.has(entry.source_id)) problems.push(`files.${i} names unknown source ${entry.source_id}`);
+    const name = `${entry.source_id}/${importedFileName(entry)}`;
+    if (names.has(name))
+      problems.push(`files.${i}: source ${entry.source_id} has two files named '${importedFileName(entry)}'`);
+    names.add(name);
+    const bytes = Buffer.byteLength(entry.content ?? '');
+    if (bytes > MAX_UPLOAD_BYTES)
+      problems.push(`files.${i} holds ${bytes} bytes of content, over the ${MAX_UPLOAD_BYTES}-byte upload limit`);
+  });
+  file.agents.forEach((agent, i) => {
+    for (const sourceId of agent.source_ids ?? [])
+      if (!sourceIds.has(sourceId)) problems.push(`agents.${i}.source_ids names unknown source ${sourceId}`);
+    const viewed = new Set<string>();
+    agent.files_agents.forEach((view, j) => {
+      const source = sourceOfFile.get(view.file_id);
+      if (source === undefined) problems.push(`agents.${i}.files_agents.${j} names unknown file ${view.file_id}`);
+      else if (source !== view.source_id)
+        problems.push(`agents.${i}.files_agents.${j} puts file ${view.file_id} in ${view.source_id}, not ${source}`);
+      if (viewed.has(view.file_id)) problems.push(`agents.${i}.files_agents has file ${view.file_id} twice`);
+      viewed.add(view.file_id);
+    });
+  });
+  return problems;
+}
+
+/** A file's name inside its folder: Cairn's and Letta's `file_name` carry the folder's name in front. */
+export function importedFileName(entry: AgentFileFile): string {
+  const name = entry.original_file_name ?? entry.file_name ?? entry.id;
+  return name.slice(name.lastIndexOf('/') + 1) || entry.id;
 }

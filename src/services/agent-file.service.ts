@@ -30,6 +30,8 @@ import { parseModule } from '../tools/schema/python-ast.js';
 import type { AgentService } from './agent.service.js';
 import type { ArchivalService } from './archival.service.js';
 import type { BlockService } from './block.service.js';
+import type { FolderService } from './folder.service.js';
+import { ExportedFolders, importFolders, restoreFileViews } from './agent-file-folders.js';
 import { mcpServerOfTool, validateAgentFileReferences } from './agent-file-checks.js';
 import {
   exportGroup,
@@ -89,6 +91,7 @@ export class AgentFileService {
     readonly limits: AgentFileLimits,
     /** For imported MCP servers: the box seals their secrets (an export never opens one), and stdio may be off. */
     private readonly mcp: { box: SecretBox; disableStdio: boolean },
+    private readonly folders: FolderService,
   ) {}
 
   /**
@@ -108,6 +111,7 @@ export class AgentFileService {
       const blocks = new Map<string, Block>();
       const tools = new Map<string, Tool>();
       const agents: Record<string, unknown>[] = [];
+      const folders = new ExportedFolders(this.folders, ids);
       for (const row of rows) {
         const agent = await this.agents.presentOne(row, 'all', tx);
         for (const block of agent.blocks) blocks.set(block.id, block);
@@ -115,16 +119,15 @@ export class AgentFileService {
         // The conversation asked for is the primary's; the group's other agents give their default thread.
         const thread = row === primary ? options : { ...options, conversationId: null };
         const groupIds = row === primary && group ? [ids.of(group.id, 'group')] : [];
-        agents.push(await this.exportAgent(tx, row, agent, ids, thread, groupIds));
+        agents.push(await this.exportAgent(tx, row, agent, ids, thread, groupIds, folders));
       }
       const mcpServers = await exportMcpServers(tx, [...tools.values()], ids);
       return {
         agents,
         groups: group ? [exportGroup(group, ids)] : [],
         blocks: [...blocks.values()].map((b) => exportBlock(b, ids)),
-        // Cairn stores no folder files with agents yet: Letta's schema requires the arrays.
-        files: [],
-        sources: [],
+        files: await folders.files(tx),
+        sources: await folders.sources(tx),
         tools: [...tools.values()].map((t) => exportTool(t, ids)),
         mcp_servers: mcpServers,
         skills: options.skills ?? [],
@@ -141,9 +144,11 @@ export class AgentFileService {
     ids: FileIds,
     options: ExportOptions,
     groupIds: string[],
+    folders: ExportedFolders,
   ): Promise<Record<string, unknown>> {
     const agentId = row.id;
     const fileAgentId = ids.of(agentId, 'agent');
+    const { source_ids, files_agents } = await folders.ofAgent(tx, agentId, fileAgentId);
     let messages: Record<string, unknown>[] = [];
     let inContext: string[] = [];
     if (!options.scrubMessages) {
@@ -170,7 +175,7 @@ export class AgentFileService {
       memory_blocks: [],
       tools: [],
       tool_ids: agent.tools.map((t) => ids.of(t.id, 'tool')),
-      source_ids: [],
+      source_ids,
       folder_ids: null,
       block_ids: agent.blocks.map((b) => ids.of(b.id, 'block')),
       tool_rules: agent.tool_rules,
@@ -219,7 +224,7 @@ export class AgentFileService {
       id: fileAgentId,
       in_context_message_ids: inContext,
       messages,
-      files_agents: [],
+      files_agents,
       group_ids: groupIds,
       ...(passages ? { passages } : {}),
     };
@@ -258,6 +263,7 @@ export class AgentFileService {
         });
         realIds.set(block.id, created.id);
       }
+      const imported = await importFolders(tx, file, this.folders, options.embedding);
       const agentIds: string[] = [];
       // An agent whose group the file brings gets that group, not a second one built by `enable_sleeptime`.
       const managers = new Set(file.groups.flatMap((g) => g.manager_config.manager_agent_id ?? []));
@@ -274,6 +280,7 @@ export class AgentFileService {
         );
         realIds.set(agent.id, created.id);
         if (grouped && input.enable_sleeptime) await tx.agents.update(created.id, { enable_sleeptime: 1 });
+        await restoreFileViews(tx, this.folders, created.id, agent, imported);
         if (!options.stripMessages) await this.importMessages(tx, created.id, created.message_ids, agent);
         // Queued for embedding with the agent's (possibly overridden) model once the transaction commits.
         for (const passage of agent.passages) await this.archival.insert(created.id, passage, tx);
@@ -475,6 +482,8 @@ function agentCreateInput(agent: AgentFileAgent, options: ImportOptions): Create
     message_buffer_autoclear: agent.message_buffer_autoclear,
     enable_sleeptime: agent.enable_sleeptime,
     timezone: agent.timezone ?? 'UTC',
+    max_files_open: agent.max_files_open,
+    per_file_view_window_char_limit: agent.per_file_view_window_char_limit,
     hidden: agent.hidden,
     project_id: options.projectId ?? agent.project_id,
     template_id: agent.template_id,

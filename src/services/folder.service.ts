@@ -88,7 +88,7 @@ export class FolderService implements FilesPort {
     return out;
   }
 
-  private async presentFiles(rows: FolderFileSummary[], tx: Stores = this.stores): Promise<FileMetadata[]> {
+  async presentFiles(rows: FolderFileSummary[], tx: Stores = this.stores): Promise<FileMetadata[]> {
     const embedded = await tx.folders.embeddedCounts(rows.filter((r) => r.total_chunks).map((r) => r.id));
     const out: FileMetadata[] = [];
     for (const row of rows) {
@@ -133,7 +133,8 @@ export class FolderService implements FilesPort {
     return (await this.presentFolders([await this.requireFolder(folderId)]))[0]!;
   }
 
-  async create(input: FolderCreate): Promise<Folder> {
+  /** `tx`: an agent-file import creates its folders inside its own transaction. */
+  async create(input: FolderCreate, tx: Stores = this.stores): Promise<Folder> {
     const handle = requestedHandle(input.embedding, input.embedding_config) ?? this.defaultEmbedding;
     const config = {
       ...embeddingConfigFor(handle),
@@ -141,7 +142,7 @@ export class FolderService implements FilesPort {
       ...(input.embedding_chunk_size ? { embedding_chunk_size: input.embedding_chunk_size } : {}),
       handle,
     };
-    return this.stores.transaction(async (tx) => {
+    return tx.transaction(async (tx) => {
       if (await tx.folders.findFolderByName(input.name))
         throw conflict(`A folder named '${input.name}' already exists`);
       const archive = await this.archival.insertArchiveRow(tx, {
@@ -344,7 +345,87 @@ export class FolderService implements FilesPort {
     while (this.background.size > 0) await Promise.all([...this.background]);
   }
 
-  private async process(fileId: string, bytes: Uint8Array, kind: 'text' | 'pdf' | 'html'): Promise<void> {
+  /**
+   * An agent file's file: its text is known, so it is stored with it and only chunked and embedded in the background,
+   * once the import commits. No agent's view changes: the import restores the views the file recorded.
+   */
+  async importFile(
+    tx: Stores,
+    file: { folderId: string; fileName: string; originalFileName: string; fileType: string; content: string | null },
+  ): Promise<string> {
+    const now = nowIso();
+    const id = newId('file');
+    const content = file.content;
+    await tx.folders.insertFile({
+      id,
+      folder_id: file.folderId,
+      file_name: file.fileName,
+      original_file_name: file.originalFileName,
+      file_type: file.fileType,
+      file_size: content === null ? 0 : Buffer.byteLength(content),
+      processing_status: content === null ? 'error' : 'pending',
+      error_message: content === null ? 'The agent file carried no content for this file' : null,
+      total_chunks: null,
+      content,
+      created_at: now,
+      updated_at: now,
+    });
+    if (content !== null)
+      tx.afterCommit(() => this.track(this.process(id, Buffer.from(content), 'text', { openForAgents: false })));
+    return id;
+  }
+
+  /**
+   * Attaches an imported agent's folders with the file views the agent file recorded (open or closed), keeping at
+   * most the agent's `max_files_open` open (the most recently accessed), and gives it the file tools.
+   */
+  async restoreAttachments(
+    tx: Stores,
+    agentId: string,
+    folderIds: string[],
+    links: Omit<AgentFileRecord, 'seq' | 'id' | 'agent_id' | 'created_at'>[],
+  ): Promise<void> {
+    const agent = await this.requireAgent(agentId, tx);
+    const now = nowIso();
+    for (const folderId of folderIds) await tx.folders.attach(agentId, folderId, now);
+    const { maxFilesOpen } = this.limitsOf(agent);
+    const keepOpen = new Set(
+      links
+        .filter((l) => l.is_open === 1)
+        .sort((a, b) => b.last_accessed_at.localeCompare(a.last_accessed_at))
+        .slice(0, maxFilesOpen),
+    );
+    await tx.folders.insertAgentFiles(
+      links.map((link) => {
+        const open = keepOpen.has(link);
+        return {
+          ...link,
+          id: newId('file_agent'),
+          agent_id: agentId,
+          is_open: open ? 1 : 0,
+          visible_content: open ? link.visible_content : null,
+          start_line: open ? link.start_line : null,
+          end_line: open ? link.end_line : null,
+          created_at: now,
+        };
+      }),
+    );
+    if (folderIds.length > 0) {
+      const tools = await tx.tools.findManyByNames(FILE_TOOL_NAMES);
+      await tx.tools.attach(
+        agentId,
+        tools.map((t) => t.id),
+      );
+    }
+    await this.events.blocksChanged(tx, [agentId]);
+  }
+
+  private async process(
+    fileId: string,
+    bytes: Uint8Array,
+    kind: 'text' | 'pdf' | 'html',
+    { openForAgents } = { openForAgents: true },
+  ): Promise<void> {
     try {
       const file = await this.stores.folders.findFile(fileId, false);
       if (!file) return;
@@ -370,7 +451,7 @@ export class FolderService implements FilesPort {
           processing_status: 'embedding',
           updated_at: nowIso(),
         });
-        const agentIds = await tx.folders.agentIdsOf(folder.id);
+        const agentIds = openForAgents ? await tx.folders.agentIdsOf(folder.id) : [];
         for (const agentId of agentIds) {
           await this.openIn(tx, await this.requireAgent(agentId, tx), {
             fileId,

@@ -10,6 +10,7 @@ import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
 import { http } from '../support/http.js';
 import { httpFixture } from '../support/mcp-fixtures.js';
+import { waitFor } from '../runtime/harness.js';
 import { expectLettaSchema } from '../support/openapi.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/agent-files');
@@ -66,6 +67,10 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
       'agent_tools',
       'groups',
       'mcp_servers',
+      'folders',
+      'folder_files',
+      'agent_folders',
+      'agent_files',
     ] as const;
     const count = async (table: (typeof tables)[number]) => {
       const row = await server.cairn.dialect.db
@@ -143,6 +148,81 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
     // The copy's recall history is its own and searchable.
     const listed = await server.client.agents.messages.list(copyId, { order: 'asc' });
     expect(listed.getPaginatedItems().map((m) => m.message_type)).toContain('tool_return_message');
+  });
+
+  it('round-trips an agent with a folder of two files, one open, which its file tools and prompt see', async () => {
+    const folderName = `kb-${dialect}`;
+    const folder = await server.client.folders.create({ name: folderName, instructions: 'Cite the file' });
+    const bodies = { 'guide.md': 'Install it first.\nThen run the deploy script.', 'notes.txt': 'PORT = 8080' };
+    for (const [name, body] of Object.entries(bodies))
+      await server.client.folders.files.upload(folder.id, { file: await toFile(Buffer.from(body), name) });
+    const settled = async (folderId: string) => {
+      await server.cairn.services.folders.idle();
+      return waitFor(async () => {
+        const files = (await server.client.folders.files.list(folderId)).items;
+        return files.length === 2 && files.every((f) => f.processing_status === 'completed') ? files : undefined;
+      }, 30_000);
+    };
+    await settled(folder.id);
+    const agent = await server.client.agents.create({
+      name: 'with-folder',
+      model: 'openai/gpt-4o-mini',
+      memory_blocks: [],
+      include_base_tools: false,
+    });
+    await server.client.agents.folders.attach(folder.id, { agent_id: agent.id });
+    const notes = (await server.client.agents.files.list(agent.id)).files.find((f) =>
+      f.file_name.endsWith('notes.txt'),
+    );
+    await server.client.agents.files.close(notes!.file_id, { agent_id: agent.id });
+
+    const exported = await exportFile(agent.id);
+    expectLettaSchema('AgentFileSchema', exported);
+    expect(exported.sources).toEqual([
+      expect.objectContaining({ id: 'source-0', name: folderName, instructions: 'Cite the file' }),
+    ]);
+    expect(
+      exported.files.map((f: Record<string, unknown>) => [f.id, f.source_id, f.original_file_name, f.content]),
+    ).toEqual([
+      ['file-0', 'source-0', 'guide.md', bodies['guide.md']],
+      ['file-1', 'source-0', 'notes.txt', bodies['notes.txt']],
+    ]);
+    const [fileAgent] = exported.agents;
+    expect(fileAgent!.source_ids).toEqual(['source-0']);
+    expect(fileAgent!.files_agents.map((v: Record<string, unknown>) => [v.file_id, v.source_id, v.is_open])).toEqual([
+      ['file-0', 'source-0', true],
+      ['file-1', 'source-0', false],
+    ]);
+
+    const { agent_ids } = await importText(JSON.stringify(exported), { append_copy_suffix: false });
+    const copyId = agent_ids[0]!;
+    // Letta's rule: a folder name already taken gets a suffix, and the import never writes into the old folder.
+    const [copyFolder] = (await server.client.agents.folders.list(copyId)).items;
+    expect(copyFolder!.id).not.toBe(folder.id);
+    expect(copyFolder!.name).toMatch(new RegExp(`^${folderName}_[0-9a-f]{8}$`));
+    expect((await server.client.folders.files.list(folder.id)).items).toHaveLength(2);
+    await settled(copyFolder!.id);
+
+    const reexported = await exportFile(copyId);
+    const renamed = JSON.parse(JSON.stringify(reexported).replaceAll(copyFolder!.name, folderName)) as AgentFileJson;
+    expect(comparable(renamed, copyId)).toEqual(comparable(exported, agent.id));
+
+    const system = (await http('POST', `${server.baseURL}/v1/agents/${copyId}/recompile`)).body as string;
+    expect(system).toContain(`<directory name="${copyFolder!.name}">`);
+    expect(system).toContain(`<file status="open" name="${copyFolder!.name}/guide.md">`);
+    expect(system).toContain(`<file status="closed" name="${copyFolder!.name}/notes.txt">`);
+    expect(system).toContain('1: Install it first.');
+
+    llm.script(
+      { toolCalls: [{ name: 'grep_files', arguments: { pattern: 'PORT' } }] },
+      { toolCalls: [{ name: 'semantic_search_files', arguments: { query: 'deploy script' } }] },
+      { text: 'Found it.' },
+    );
+    const reply = await server.client.agents.messages.create(copyId, { input: 'where is the port?' });
+    const returns = reply.messages.flatMap((m) => (m.message_type === 'tool_return_message' ? [m.tool_return] : []));
+    expect(returns).toHaveLength(2);
+    expect(returns[0]).toContain(`=== ${copyFolder!.name}/notes.txt:1 ===`);
+    expect(returns[1]).toContain(`=== ${copyFolder!.name}/guide.md (passage #1) ===`);
   });
 
   it('round-trips a sleeptime agent with MCP tools: its group, both agents, and the server without secrets', async () => {
@@ -471,6 +551,48 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
         400,
         /mcp_servers\.0 \(sse\) has no server_url.*unknown MCP server mcp_server-3/,
       );
+    });
+
+    it('files in unknown folders, views of unknown files, and oversized content', async () => {
+      const withFolder = () => {
+        const file = valid();
+        file.sources = [{ id: 'source-0', name: 'kb' }];
+        file.files = [{ id: 'file-0', source_id: 'source-0', original_file_name: 'a.txt', content: 'alpha' }];
+        file.agents[0]!.source_ids = ['source-0'];
+        file.agents[0]!.files_agents = [
+          { id: 'file_agent-0', file_id: 'file-0', source_id: 'source-0', file_name: 'kb/a.txt', is_open: true },
+        ];
+        return file;
+      };
+      const stray = withFolder();
+      stray.files[0].source_id = 'source-4';
+      await refuse(JSON.stringify(stray), 400, /files\.0 names unknown source source-4/);
+      const strayView = withFolder();
+      strayView.agents[0]!.files_agents[0].file_id = 'file-9';
+      strayView.agents[0]!.source_ids = ['source-2'];
+      await refuse(
+        JSON.stringify(strayView),
+        400,
+        /source_ids names unknown source source-2.*files_agents\.0 names unknown file file-9/,
+      );
+      const twice = withFolder();
+      twice.files.push({ id: 'file-1', source_id: 'source-0', file_name: 'kb/a.txt', content: 'beta' });
+      await refuse(JSON.stringify(twice), 400, /source source-0 has two files named 'a\.txt'/);
+      const notText = withFolder();
+      notText.files[0].content = { evil: true };
+      await refuse(JSON.stringify(notText), 400, /files\.0\.content/);
+
+      // Over the upload limit: larger than this suite's upload cap, so the service is called as the route calls it.
+      const before = await rowCounts();
+      const huge = withFolder();
+      huge.files[0].content = 'x'.repeat(50 * 1024 * 1024 + 1);
+      const importing = server.cairn.services.agentFiles.import(huge, {
+        appendCopySuffix: false,
+        overrideExistingTools: false,
+        stripMessages: false,
+      });
+      await expect(importing).rejects.toMatchObject({ status: 400, message: /over the 52428800-byte upload limit/ });
+      expect(await rowCounts()).toEqual(before);
     });
 
     it('a stdio MCP server while stdio is disabled, as the API refuses it', async () => {
