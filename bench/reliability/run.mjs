@@ -6,6 +6,7 @@
 //   node bench/reliability/run.mjs kill9  [--dialect sqlite|postgres] [--turns 100]
 //   node bench/reliability/run.mjs pg-restart [--rounds 3]
 //   node bench/reliability/run.mjs llm-faults [--only slow,garbage-json,…] [--dialect sqlite|postgres]
+//   node bench/reliability/run.mjs full-disk [--size-mb 48] [--ballast-mb 4]   (root: it mounts a tmpfs)
 //
 // PostgreSQL: set CAIRN_TEST_PG_URI (`export CAIRN_TEST_PG_URI=$(scripts/test-postgres.sh start)`); pg-restart starts
 // and stops its own cluster instead. The campaigns are TypeScript (they reuse the test harness: the fake LLM, test
@@ -16,7 +17,7 @@ import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const campaigns = ['soak', 'kill9', 'pg-restart', 'llm-faults'];
+const campaigns = ['soak', 'kill9', 'pg-restart', 'llm-faults', 'full-disk'];
 const [name, ...rest] = process.argv.slice(2);
 if (!campaigns.includes(name)) {
   console.error(`usage: run.mjs <${campaigns.join('|')}> [options]`);

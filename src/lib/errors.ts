@@ -76,3 +76,20 @@ export function databaseUnavailable(error: unknown): CairnError | undefined {
     'retry-after': '1',
   });
 }
+
+/** SQLite's and the file system's ways of saying the disk (or the user's quota) is full. */
+const STORAGE_FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
+
+/**
+ * A full disk is Letta-style 507 Insufficient Storage, not a 500: nothing was written (SQLite rolls the
+ * transaction back), what was stored before is intact, and the same request succeeds once space is freed. The
+ * cause chain is searched because a write may be wrapped by the layer that attempted it. Undefined otherwise.
+ */
+export function storageFull(error: unknown): CairnError | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = 'code' in e ? String(e.code) : '';
+    if (STORAGE_FULL_CODES.has(code))
+      return new CairnError(507, `Insufficient storage: the server's disk is full (${code}). Nothing was written.`);
+  }
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import { CairnError, databaseUnavailable } from '../lib/errors.js';
+import { CairnError, databaseUnavailable, storageFull } from '../lib/errors.js';
 import { LlmError } from '../llm/types.js';
 import { type StopReason, type TurnError } from '../domain/turns.js';
 
@@ -31,8 +31,9 @@ export function turnErrorFor(error: unknown): { stop: StopReason; error: TurnErr
       },
     };
   }
-  // Cairn's own errors keep their status: a database that gave no connection in time is a 503 mid-turn as well.
-  error = databaseUnavailable(error) ?? error;
+  // Cairn's own errors keep their status: a database that gave no connection in time is a 503 mid-turn as well,
+  // and a turn whose messages could not be written to a full disk a 507.
+  error = databaseUnavailable(error) ?? storageFull(error) ?? error;
   if (error instanceof CairnError)
     return {
       stop: 'error',

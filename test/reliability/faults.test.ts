@@ -1,5 +1,7 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -27,6 +29,24 @@ function campaign(...args: string[]): Promise<{ code: number | null; output: str
 const canRunOwnPostgres =
   process.getuid?.() === 0 && existsSync('/usr/lib/postgresql/15/bin/pg_ctl') && !!process.env.CAIRN_TEST_PG_URI;
 
+/** Why the full-disk campaign cannot mount its tmpfs here; under CI as root it must run, so it is never skipped. */
+function tmpfsRefusal(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root';
+  if (process.env.CI === 'true') return undefined;
+  const probe = mkdtempSync(join(tmpdir(), 'cairn-tmpfs-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'pipe' });
+    execFileSync('umount', [probe]);
+    return undefined;
+  } catch (error) {
+    return `mounting a tmpfs is not permitted: ${String(error)}`;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+const fullDiskRefusal = tmpfsRefusal();
+if (fullDiskRefusal) console.warn(`full-disk campaign skipped: ${fullDiskRefusal}`);
+
 describe('fault campaigns (short)', () => {
   it('kill -9 during turns loses nothing acknowledged and leaves no run or orphan tool call behind', async () => {
     const result = await campaign('kill9', '--turns', '6', '--kill-rate', '0.5', '--seed', '3');
@@ -45,6 +65,17 @@ describe('fault campaigns (short)', () => {
     async () => {
       const result = await campaign('pg-restart', '--rounds', '1', '--down-s', '2');
       expect(result.output).toContain('"violations": []');
+      expect(result.code).toBe(0);
+    },
+    240_000,
+  );
+
+  it.skipIf(!!fullDiskRefusal)(
+    'SQLite on a full disk: 507s, nothing lost, writes succeed again once space returns',
+    async () => {
+      const result = await campaign('full-disk', '--size-mb', '16', '--ballast-mb', '3');
+      expect(result.output).toContain('"violations": []');
+      expect(result.output).toMatch(/"(agent|block|passage|turn) 507": \d+/);
       expect(result.code).toBe(0);
     },
     240_000,

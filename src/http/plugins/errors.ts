@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { CairnBodyError, CairnError, databaseUnavailable } from '../../lib/errors.js';
+import { CairnBodyError, CairnError, databaseUnavailable, storageFull } from '../../lib/errors.js';
 import { SECRET_UNREADABLE_STATUS, SecretError } from '../../lib/secrets.js';
 
 /** Maps Fastify's own request errors to Letta's statuses; anything unmapped is a server bug. */
@@ -18,6 +18,11 @@ export const errorsPlugin = fp(
     app.setErrorHandler((error: FastifyError | CairnError | Error, request, reply) => {
       const unavailable = databaseUnavailable(error);
       if (unavailable) return reply.code(503).headers(unavailable.headers).send({ detail: unavailable.detail });
+      const full = storageFull(error);
+      if (full) {
+        request.log.warn({ err: error }, 'a write failed: the disk is full');
+        return reply.code(full.status).send({ detail: full.detail });
+      }
       if (error instanceof CairnError) {
         const body = error instanceof CairnBodyError ? error.body : { detail: error.detail };
         return reply.code(error.status).headers(error.headers).send(body);

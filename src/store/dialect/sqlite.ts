@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase as SqliteDatabaseLike } from 'kysely';
+import {
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type SqliteDatabase as SqliteDatabaseLike,
+  type SqliteDialectConfig,
+} from 'kysely';
 import * as sqliteVec from 'sqlite-vec';
 import type { Database } from '../schema.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
@@ -24,7 +31,7 @@ export function openSqlite(file: string, onBackgroundError: (error: Error) => vo
     file === ':memory:'
       ? undefined
       : startCheckpointer(connection, file, (message) => onBackgroundError(new Error(message)));
-  const kysely = new SqliteDialect({ database: withStatementCache(connection) });
+  const kysely = new RollbackTolerantSqliteDialect({ database: withStatementCache(connection) }, connection);
   const db = new Kysely<Database>({ dialect: kysely });
   return {
     name: 'sqlite',
@@ -50,6 +57,29 @@ export function openSqlite(file: string, onBackgroundError: (error: Error) => vo
     },
     search: sqliteSearch,
   };
+}
+
+/**
+ * SQLite rolls a transaction back by itself on some errors (SQLITE_FULL on a full disk among them); Kysely's
+ * ROLLBACK after that fails with "no transaction is active" and replaces the error that says what happened, so
+ * the disk-full 507 became an opaque 500. Nothing is left to roll back then, so the ROLLBACK is skipped.
+ */
+class RollbackTolerantSqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly settings: SqliteDialectConfig,
+    private readonly connection: SqliteDatabase.Database,
+  ) {
+    super(settings);
+  }
+
+  override createDriver(): SqliteDriver {
+    const connection = this.connection;
+    return new (class extends SqliteDriver {
+      override async rollbackTransaction(kyselyConnection: DatabaseConnection): Promise<void> {
+        if (connection.inTransaction) await super.rollbackTransaction(kyselyConnection);
+      }
+    })(this.settings);
+  }
 }
 
 const STATEMENT_CACHE_SIZE = 500;
