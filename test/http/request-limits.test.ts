@@ -90,9 +90,8 @@ describe('request limits', () => {
     for (const { method, path } of listRoutes) {
       // A well-formed id of an object that does not exist: the path validates, so the query is what is judged.
       const url = path.replace(/\{(\w+)_id\}/g, (_, kind: string) => `${idPrefix[kind] ?? kind}-${randomUUID()}`);
-      const [over, atCap] = await Promise.all(
-        [10_001, 10_000].map((limit) => http(method.toUpperCase(), `${server.baseURL}${url}?limit=${limit}`)),
-      );
+      const over = await http(method.toUpperCase(), `${server.baseURL}${url}?limit=10001`);
+      const atCap = await http(method.toUpperCase(), `${server.baseURL}${url}?limit=10000`);
       outcomes[`${method} ${path}`] = {
         over: over.status,
         overLoc: (over.body as { detail?: { loc?: unknown }[] }).detail?.[0]?.loc,
