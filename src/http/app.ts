@@ -8,6 +8,7 @@ import type { TenantRegistry } from '../services/tenants.js';
 import { actorPlugin } from './plugins/actor.js';
 import { authPlugin } from './plugins/auth.js';
 import { lazyChildLogger } from './request-logger.js';
+import { refuseLongQueryString } from './request-limits.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { rateLimitPlugin } from './plugins/rate-limit.js';
@@ -85,6 +86,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       done(error as Error, undefined);
     }
   });
+
+  app.addHook('onRequest', refuseLongQueryString);
 
   app.addHook('preValidation', async (request) => {
     if (hasNul(request.query) || hasNul(request.params)) throw nulRefused();

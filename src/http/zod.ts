@@ -1,6 +1,7 @@
 import type { FastifySchemaCompiler, FastifyTypeProvider } from 'fastify';
 import type { z } from 'zod';
 import { unprocessable, type ValidationIssue } from '../lib/errors.js';
+import { oversizedArrays } from './request-limits.js';
 
 /** Lets handlers see the parsed (output) types of the zod schemas a route declares. */
 export interface ZodTypeProvider extends FastifyTypeProvider {
@@ -17,6 +18,10 @@ const httpPartLoc: Record<string, string> = { body: 'body', querystring: 'query'
 export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart }) => {
   const part = httpPartLoc[httpPart ?? 'body'] ?? 'body';
   return (data: unknown) => {
+    if (part === 'body') {
+      const tooLong = oversizedArrays(data);
+      if (tooLong.length) return { error: unprocessable(tooLong) };
+    }
     const result = schema.safeParse(part === 'body' && data === undefined ? {} : data);
     if (result.success) return { value: result.data };
     const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
