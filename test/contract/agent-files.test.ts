@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished, 
 import { openAgentSecrets } from '../../src/domain/agent-secrets.js';
 import { loadSecretBox } from '../../src/lib/secrets.js';
 import { MessageStore } from '../../src/store/message.store.js';
+import { comparableAgent } from '../support/agent-files.js';
 import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
 import { http } from '../support/http.js';
@@ -128,19 +129,7 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
     expect(comparable(reexported, copyId)).toEqual(comparable(exported, agent.id));
 
     const [original, copy] = await Promise.all([retrieve(agent.id), retrieve(copyId)]);
-    const strip = (a: typeof original) => ({
-      ...a,
-      id: null,
-      created_at: null,
-      updated_at: null,
-      message_ids: a.message_ids?.length,
-      last_run_completion: null,
-      last_run_duration_ms: null,
-      last_stop_reason: null,
-      memory: null,
-      blocks: a.blocks?.map((b) => ({ ...b, id: null, created_at: null, updated_at: null })),
-    });
-    expect(strip(copy)).toEqual(strip(original));
+    expect(comparableAgent(copy)).toEqual(comparableAgent(original));
     // New blocks, not shared ones; the message rows are new too.
     expect(copy.blocks!.map((b) => b.id)).not.toEqual(original.blocks!.map((b) => b.id));
     expect(copy.message_ids!.some((id) => original.message_ids!.includes(id))).toBe(false);

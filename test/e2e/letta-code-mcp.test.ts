@@ -1,6 +1,6 @@
 /**
  * Letta Code's MCP screens against Cairn, with the real CLI. `/mcp` exists only in the interactive TUI, so the TUI runs
- * under a pseudo-terminal (`script` from util-linux) and is driven by keystrokes: it must list the registered server
+ * under a pseudo-terminal (letta-code-tui.ts) and is driven by keystrokes: it must list the registered server
  * and, on Enter, that server's tools, and nothing it asks for may fail. 0.32.x also has a headless `letta mcp`
  * subcommand (list, tools, search, call) over the per-agent routes `GET /v1/agents/{id}/mcp-servers…`, which each
  * turn's MCP reminder calls too; it must list, find and call a tool of the server.
@@ -26,74 +26,11 @@ import {
   versionAtLeast,
   type Install,
 } from './letta-code-install.js';
+import { startTui } from './letta-code-tui.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 
 const CLI_TEST_TIMEOUT = 150_000;
-/** How long one screen may take to appear; generous, for a loaded machine: a miss fails with the screen's text. */
-const SCREEN_TIMEOUT = 60_000;
 const AGENT_NAME = 'mcp-screen-agent';
-
-/** Colours, cursor moves and OSC titles off, carriage returns as line breaks: what a reader of the screen sees. */
-const screenText = (raw: string) =>
-  raw
-    .replace(/\x1b\][^\x07]*\x07/g, '') // eslint-disable-line no-control-regex
-    .replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '') // eslint-disable-line no-control-regex
-    .replace(/\r/g, '\n');
-
-interface Tui {
-  /** Resolves once `pattern` is on the screen (after everything seen so far was consumed by earlier waits). */
-  waitFor(pattern: RegExp): Promise<string>;
-  type(keys: string): void;
-  screen(): string;
-  stop(): Promise<void>;
-}
-
-/** The interactive CLI on a pseudo-terminal (`script -q -f -c`), 120×40, its output kept whole for the assertions. */
-function startTui(cli: Install, baseURL: string, home: string, cwd: string, agentId: string): Tui {
-  const command = `stty cols 120 rows 40; exec '${cli.NODE24}' '${cli.LETTA_CODE_ENTRY}' --agent ${agentId}`;
-  const child = spawn('script', ['-q', '-f', '-c', command, '/dev/null'], {
-    cwd,
-    env: { ...cliEnvironment(baseURL, home), TERM: 'xterm-256color' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let raw = '';
-  let consumed = 0;
-  const waiters = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    raw += chunk.toString();
-    for (const check of waiters) check();
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const exited = new Promise<void>((done) => child.on('exit', () => done()));
-  return {
-    waitFor(pattern) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const text = screenText(raw.slice(consumed));
-          if (!pattern.test(text)) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          consumed = raw.length;
-          resolve(text);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`${pattern} did not appear; the screen so far:\n${screenText(raw).slice(-4000)}`));
-        }, SCREEN_TIMEOUT);
-        waiters.add(check);
-        check();
-      });
-    },
-    type: (keys) => child.stdin.write(keys),
-    screen: () => screenText(raw),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
-      await exited;
-    },
-  };
-}
 
 function runMcpCommand(cli: Install, baseURL: string, home: string, cwd: string, args: string[]) {
   const child = spawn(cli.NODE24!, [cli.LETTA_CODE_ENTRY!, 'mcp', ...args], {
