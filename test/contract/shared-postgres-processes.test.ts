@@ -1,0 +1,97 @@
+/**
+ * Real `cairn serve` processes sharing one PostgreSQL database (each its own data directory): an agent's git memory
+ * pushed through one process is pulled through another, and a push based on a head another process moved is refused.
+ */
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Letta } from '@letta-ai/letta-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, testDialects } from '../support/cairn.js';
+import { freePort, removeCli, spawnCli, tempDir, waitForHealth, type CliProcess } from '../support/cli.js';
+import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
+import { GitUser } from '../support/git-user.js';
+
+interface Process {
+  cli: CliProcess;
+  url: string;
+  client: Letta;
+}
+
+describe.each(testDialects().filter((d) => d === 'postgres'))('Cairn processes sharing PostgreSQL [%s]', () => {
+  let llm: FakeLlm;
+  let drop: () => Promise<void>;
+  let pgUri: string;
+  const dirs: string[] = [];
+  const running: Process[] = [];
+  const gitUsers: GitUser[] = [];
+
+  const start = async (): Promise<Process> => {
+    const port = await freePort();
+    const dir = tempDir('cairn-shared-pg-');
+    dirs.push(dir);
+    const cli = await spawnCli(['serve', '--port', String(port), '--data-dir', dir], llm.env({ LETTA_PG_URI: pgUri }));
+    await waitForHealth(port, cli, 60_000);
+    const url = `http://127.0.0.1:${port}`;
+    const started = { cli, url, client: new Letta({ baseURL: url, maxRetries: 0 }) };
+    running.push(started);
+    return started;
+  };
+
+  beforeAll(async () => {
+    llm = await startFakeLlm();
+    const database = await createTestDatabase('postgres');
+    drop = database.drop;
+    pgUri = database.pgUri!;
+  }, 60_000);
+  afterAll(async () => {
+    for (const { cli } of running) {
+      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
+      await cli.exited;
+    }
+    await drop?.();
+    await llm?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    for (const u of gitUsers) u.close();
+    await removeCli();
+  });
+
+  it('git memory pushed through one process is pulled through another, and a stale push is refused', async () => {
+    const a = running.find((p) => p.cli.child.exitCode === null && p.cli.child.signalCode === null) ?? (await start());
+    const b = await start();
+    const agent = await a.client.agents.create({
+      name: 'memo-shared',
+      memory_blocks: [{ label: 'human', value: 'Name: Ada', description: 'About the user' }],
+    });
+    const remote = (p: Process) => `${p.url}/v1/git/${agent.id}/state.git`;
+    const alice = new GitUser();
+    const bob = new GitUser();
+    gitUsers.push(alice, bob);
+    const viaA = await alice.clone(remote(a));
+    const viaB = await bob.clone(remote(b));
+    const human = (dir: string) => readFileSync(join(dir, 'system/human.md'), 'utf8');
+
+    writeFileSync(join(viaA, 'system/human.md'), '---\ndescription: About the user\n---\nName: Ada\nLikes: tea');
+    await alice.commitAll(viaA, 'Remember tea');
+    await alice.git(viaA, 'push', '--quiet', 'origin', 'HEAD:main');
+    const pushed = (await alice.git(viaA, 'rev-parse', 'HEAD')).stdout.trim();
+
+    // Bob's clone through B is now behind: a push from it is refused, and changes nothing.
+    writeFileSync(join(viaB, 'system/human.md'), '---\ndescription: About the user\n---\nName: Bob');
+    await bob.commitAll(viaB, 'Overwrite');
+    expect(await bob.fails(viaB, 'push', 'origin', 'HEAD:main')).toMatch(/rejected|fetch first|non-fast-forward/);
+    expect((await b.client.agents.blocks.retrieve('human', { agent_id: agent.id })).value).toBe(
+      'Name: Ada\nLikes: tea',
+    );
+
+    await bob.git(viaB, 'reset', '--quiet', '--hard', 'origin/main');
+    await bob.git(viaB, 'pull', '--quiet', '--ff-only');
+    expect((await bob.git(viaB, 'rev-parse', 'HEAD')).stdout.trim()).toBe(pushed);
+    expect(human(viaB)).toBe('---\ndescription: About the user\n---\nName: Ada\nLikes: tea');
+
+    // A block edit through B's API is a commit a pull through A sees.
+    await b.client.agents.blocks.update('human', { agent_id: agent.id, value: 'Name: Ada Lovelace' });
+    await alice.git(viaA, 'pull', '--quiet', '--ff-only');
+    expect(human(viaA)).toBe('---\ndescription: About the user\n---\nName: Ada Lovelace');
+    expect((await alice.git(viaA, 'log', '-1', '--format=%s')).stdout.trim()).toBe('Update memory blocks: human');
+  }, 240_000);
+});
