@@ -127,8 +127,6 @@ async function openSession(cliInstall: Install, dialect: TestDialect, mode: 'ope
     {},
     {
       ...llm.env(),
-      // Letta Code's `connect` registers providers without a base_url: this sends their calls to the fake.
-      CAIRN_BYOK_BASE_URLS: `openai=${llm.url}/v1,anthropic=${llm.url}`,
       ...(mode === 'secure' ? { LETTA_SERVER_PASSWORD: password } : {}),
     },
   );

@@ -20,6 +20,12 @@ const tags = ['admin'];
  * control plane is not any organisation's data, so refusing it confirms nothing). Deleting an organisation
  * deletes its users, its keys and its database.
  */
+/** Letta's admin lists page with `cursor`; `after` is the name every other Cairn list takes. */
+const page = (query: z.infer<typeof adminPageQuery>) => ({
+  after: query.after ?? query.cursor,
+  limit: query.limit,
+});
+
 export const adminRoutes: RouteModule = async (app) => {
   const { tenancy, tenants } = app;
   app.addHook('onRequest', async (request) => requireAdmin(request));
@@ -27,8 +33,7 @@ export const adminRoutes: RouteModule = async (app) => {
   app.get(
     '/admin/orgs/',
     { schema: { tags, querystring: adminPageQuery, response: { 200: z.array(organizationSchema) } } },
-    async (request) =>
-      tenancy.listOrganizations({ after: request.query.after ?? request.query.cursor, limit: request.query.limit }),
+    async (request) => tenancy.listOrganizations(page(request.query)),
   );
   app.post(
     '/admin/orgs/',
@@ -55,8 +60,7 @@ export const adminRoutes: RouteModule = async (app) => {
   app.get(
     '/admin/users/',
     { schema: { tags, querystring: adminPageQuery, response: { 200: z.array(userSchema) } } },
-    async (request) =>
-      tenancy.listUsers({ after: request.query.cursor ?? request.query.after, limit: request.query.limit }),
+    async (request) => tenancy.listUsers(page(request.query)),
   );
   app.post(
     '/admin/users/',
