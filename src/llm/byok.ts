@@ -78,6 +78,8 @@ export function byokBaseUrlsFromEnv(env: NodeJS.ProcessEnv): Record<string, stri
   return Object.fromEntries(pairs.filter(([, url]) => url));
 }
 
+const MAX_API_KEY_LENGTH = 4096;
+
 /** The settings a BYOK provider is called with; throws `ByokConfigError` for a type Cairn cannot call. */
 export function byokProviderSettings(
   input: ByokProviderInput,
@@ -91,6 +93,10 @@ export function byokProviderSettings(
   // A key travels in an HTTP header, which holds visible ASCII only; any other character is a mistyped key.
   if (input.apiKey && !/^[\x21-\x7e]+$/.test(input.apiKey))
     throw new ByokConfigError('api_key may hold only visible ASCII characters, with no spaces');
+  // Providers' keys are a few hundred characters; one near the 8-16 KiB header limits of HTTP servers is a pasted
+  // file, and the provider would only answer 431, which is no reason to blame the provider with a 502.
+  if (input.apiKey && input.apiKey.length > MAX_API_KEY_LENGTH)
+    throw new ByokConfigError(`api_key is longer than ${MAX_API_KEY_LENGTH} characters: no provider issues such keys`);
   const given = input.baseUrl?.trim() || defaultBaseUrls[input.providerType];
   const root = given || kind.defaultBaseUrl;
   if (!root) throw new ByokConfigError(`provider_type '${input.providerType}' needs a base_url`);

@@ -89,6 +89,12 @@ describe.each(testDialects())('BYOK providers (%s)', (dialect) => {
     // A key with characters no HTTP header can carry is the caller's mistake, not an unreachable provider (a 502).
     const unsendable = await http('POST', url('/providers/check'), { provider_type: 'google_ai', api_key: 'sk-ключ' });
     expect(unsendable.status).toBe(400);
+    // Found by fuzzing: a key far past any real one made the provider answer 431, which was reported as a 502.
+    const pasted = await http('POST', url('/providers/check'), {
+      provider_type: 'mistral',
+      api_key: 'x'.repeat(20_000),
+    });
+    expect(pasted.status).toBe(400);
     expect((await http('GET', url('/providers/provider-00000000-0000-4000-8000-000000000000'))).status).toBe(404);
     expect((await http('GET', url('/providers/not-an-id'))).status).toBe(422);
   });
