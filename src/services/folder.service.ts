@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { CairnError, badRequest, conflict, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
+import { startHeartbeatSweep, type HeartbeatSweep, type StaleTiming } from '../lib/heartbeat-sweep.js';
 import type { MemoryEventBus } from '../domain/memory-events.js';
 import { missing } from '../domain/errors.js';
 import { embeddingConfigFor, requestedHandle } from '../domain/models.js';
@@ -55,6 +56,9 @@ const fileMissing = (id: string) => notFound(`File with id '${id}' not found`);
  */
 export class FolderService implements FilesPort {
   private readonly background = new Set<Promise<void>>();
+  /** Files this process accepted and has not finished parsing: it heartbeats them so no other process fails them. */
+  private readonly held = new Set<string>();
+  private sweeper: HeartbeatSweep | undefined;
 
   constructor(
     private readonly stores: Stores,
@@ -327,11 +331,16 @@ export class FolderService implements FilesPort {
         content: null,
         created_at: now,
         updated_at: now,
+        heartbeat_at: now,
       };
       await tx.folders.insertFile(row);
       return { file: (await this.presentFiles([{ seq: 0, ...row }], tx))[0]!, skipped: false };
     });
-    if (!result.skipped) this.track(this.process(result.file.id, upload.bytes, type.kind));
+    if (!result.skipped) {
+      const fileId = result.file.id;
+      this.held.add(fileId);
+      this.track(this.process(fileId, upload.bytes, type.kind).finally(() => this.held.delete(fileId)));
+    }
     return result;
   }
 
@@ -474,18 +483,33 @@ export class FolderService implements FilesPort {
   }
 
   /**
-   * Uploads are held in memory until parsed, so a file a stopped process was still parsing can never finish: at
-   * startup of the only process (SQLite) such files are marked failed, to be uploaded again.
+   * Uploads are held in memory until parsed, so a file whose process stopped can never finish. This process
+   * heartbeats the files it holds, and fails (to be uploaded again) those whose process went silent: at startup of
+   * the only process (SQLite) every file still in progress, on PostgreSQL those stale for the timing's window.
    */
-  async failInterrupted(): Promise<void> {
-    const failed = await this.stores.folders.failInterrupted(
+  async startSweeper(soleProcess: boolean, timing: StaleTiming): Promise<void> {
+    this.sweeper = startHeartbeatSweep({
+      timing,
+      soleProcess,
+      heartbeat: (now) => this.stores.folders.heartbeatFiles([...this.held], now),
+      sweep: (before, now) => this.failFilesSilentSince(before, now),
+      onError: (error) => this.logger.error({ err: error }, 'file sweep failed'),
+    });
+    await this.sweeper.first;
+  }
+
+  /** Fails the files in progress whose process has not heartbeated them since `before`. */
+  async failFilesSilentSince(before: string, now: string): Promise<void> {
+    const failed = await this.stores.folders.failStaleFiles(
+      before,
       'The server stopped before the file was processed; upload it again',
-      nowIso(),
+      now,
     );
-    if (failed > 0) this.logger.warn({ files: failed }, 'marked files interrupted by a restart as failed');
+    if (failed.length > 0) this.logger.warn({ files: failed }, 'failed files left mid-parse by a stopped process');
   }
 
   async close(): Promise<void> {
+    this.sweeper?.stop();
     await this.idle();
     await this.parser.close();
   }

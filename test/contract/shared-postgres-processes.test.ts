@@ -1,21 +1,34 @@
 /**
- * Real `cairn serve` processes sharing one PostgreSQL database (each its own data directory): an agent's git memory
- * pushed through one process is pulled through another, and a push based on a head another process moved is refused.
+ * Real `cairn serve` processes sharing one PostgreSQL database (each its own data directory): an upload left mid-parse
+ * by a process killed with SIGKILL is failed by a live one, while uploads a live process is still parsing are not;
+ * and an agent's git memory pushed through one process is pulled through another.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Letta } from '@letta-ai/letta-client';
+import { Letta, toFile } from '@letta-ai/letta-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDialects } from '../support/cairn.js';
 import { freePort, removeCli, spawnCli, tempDir, waitForHealth, type CliProcess } from '../support/cli.js';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
 import { GitUser } from '../support/git-user.js';
 
+const STALE_MS = 1_000;
+
 interface Process {
   cli: CliProcess;
   url: string;
   client: Letta;
 }
+
+/** A text file big enough that parsing and storing its chunks takes a loaded machine seconds. */
+const bigText = (tag: string) =>
+  Buffer.from(
+    Array.from({ length: 120_000 }, (_, i) => `${tag} line ${i}: the quick brown fox jumps over the lazy dog.`).join(
+      '\n',
+    ),
+  );
+
+const inProgress = (status: string | null | undefined) => status === 'pending' || status === 'parsing';
 
 describe.each(testDialects().filter((d) => d === 'postgres'))('Cairn processes sharing PostgreSQL [%s]', () => {
   let llm: FakeLlm;
@@ -29,7 +42,10 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('Cairn processes s
     const port = await freePort();
     const dir = tempDir('cairn-shared-pg-');
     dirs.push(dir);
-    const cli = await spawnCli(['serve', '--port', String(port), '--data-dir', dir], llm.env({ LETTA_PG_URI: pgUri }));
+    const cli = await spawnCli(
+      ['serve', '--port', String(port), '--data-dir', dir],
+      llm.env({ LETTA_PG_URI: pgUri, CAIRN_STALE_AFTER_MS: String(STALE_MS) }),
+    );
     await waitForHealth(port, cli, 60_000);
     const url = `http://127.0.0.1:${port}`;
     const started = { cli, url, client: new Letta({ baseURL: url, maxRetries: 0 }) };
@@ -54,6 +70,55 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('Cairn processes s
     for (const u of gitUsers) u.close();
     await removeCli();
   });
+
+  it('a file a killed process was parsing is failed by a live one; files a live process is parsing are not', async () => {
+    // One after another: the first migrates the empty database.
+    const doomed = await start();
+    const parsing = await start();
+    const watcher = await start();
+    const folder = await watcher.client.folders.create({ name: 'shared-docs' });
+    const statusOf = async (fileId: string) =>
+      (await watcher.client.folders.files.retrieve(fileId, { folder_id: folder.id })).processing_status;
+
+    const orphan = await doomed.client.folders.files.upload(folder.id, {
+      file: await toFile(bigText('orphan'), 'orphan.txt'),
+    });
+    doomed.cli.child.kill('SIGKILL');
+    await doomed.cli.exited;
+    // Killed before it could finish: what the sweep is for.
+    expect(inProgress(await statusOf(orphan.id))).toBe(true);
+
+    const liveUploads: { id: string; at: number }[] = [];
+    for (let i = 0; i < 6; i++) {
+      const file = await parsing.client.folders.files.upload(folder.id, {
+        file: await toFile(bigText(`live-${i}`), `live-${i}.txt`),
+      });
+      liveUploads.push({ id: file.id, at: Date.now() });
+    }
+
+    // Poll until the orphan is failed, noting the live uploads that were still in progress well past the stale
+    // window: the sweeps that failed the orphan passed over them.
+    const outlived = new Set<string>();
+    const deadline = Date.now() + 120_000;
+    while (inProgress(await statusOf(orphan.id)) && Date.now() < deadline) {
+      for (const { id, at } of liveUploads)
+        if (Date.now() - at > 2 * STALE_MS && inProgress(await statusOf(id))) outlived.add(id);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const failed = await watcher.client.folders.files.retrieve(orphan.id, { folder_id: folder.id });
+    expect(failed.processing_status).toBe('error');
+    expect(failed.error_message).toContain('upload it again');
+
+    while (Date.now() < deadline) {
+      const statuses = await Promise.all(liveUploads.map(({ id }) => statusOf(id)));
+      for (const [i, status] of statuses.entries())
+        if (inProgress(status) && Date.now() - liveUploads[i]!.at > 2 * STALE_MS) outlived.add(liveUploads[i]!.id);
+      if (!statuses.some(inProgress)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(outlived.size).toBeGreaterThan(0);
+    for (const { id } of liveUploads) expect(await statusOf(id)).not.toBe('error');
+  }, 240_000);
 
   it('git memory pushed through one process is pulled through another, and a stale push is refused', async () => {
     const a = running.find((p) => p.cli.child.exitCode === null && p.cli.child.signalCode === null) ?? (await start());
