@@ -336,11 +336,7 @@ export class FolderService implements FilesPort {
       await tx.folders.insertFile(row);
       return { file: (await this.presentFiles([{ seq: 0, ...row }], tx))[0]!, skipped: false };
     });
-    if (!result.skipped) {
-      const fileId = result.file.id;
-      this.held.add(fileId);
-      this.track(this.process(fileId, upload.bytes, type.kind).finally(() => this.held.delete(fileId)));
-    }
+    if (!result.skipped) this.track(this.process(result.file.id, upload.bytes, type.kind));
     return result;
   }
 
@@ -378,6 +374,7 @@ export class FolderService implements FilesPort {
       content,
       created_at: now,
       updated_at: now,
+      heartbeat_at: now,
     });
     if (content !== null)
       tx.afterCommit(() => this.track(this.process(id, Buffer.from(content), 'text', { openForAgents: false })));
@@ -435,6 +432,8 @@ export class FolderService implements FilesPort {
     kind: 'text' | 'pdf' | 'html',
     { openForAgents } = { openForAgents: true },
   ): Promise<void> {
+    // Before the first await, so that no heartbeat passes over a file this process holds.
+    this.held.add(fileId);
     try {
       const file = await this.stores.folders.findFile(fileId, false);
       if (!file) return;
@@ -479,6 +478,8 @@ export class FolderService implements FilesPort {
       await this.stores.folders
         .updateFile(fileId, { processing_status: 'error', error_message: reason, updated_at: nowIso() })
         .catch((e: unknown) => this.logger.error({ err: e, fileId }, 'could not mark the file failed'));
+    } finally {
+      this.held.delete(fileId);
     }
   }
 

@@ -12,7 +12,8 @@ import { freePort, removeCli, spawnCli, tempDir, waitForHealth, type CliProcess 
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
 import { GitUser } from '../support/git-user.js';
 
-const STALE_MS = 1_000;
+/** Several seconds: on a loaded machine a live process's heartbeat may land late, and must still count as live. */
+const STALE_MS = 5_000;
 
 interface Process {
   cli: CliProcess;
@@ -71,8 +72,8 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('Cairn processes s
     await removeCli();
   });
 
-  // Skipped: with a 1 s window and six 7 MB uploads at once, one live upload ends in error; not yet diagnosed
-  // (a heartbeat held up past the window, or a parse failure), see the filesweep report.
+  // Skipped: the parse itself now works under the bundled CLI, but under a load average of ~12 the sweep still fails one
+  // of six live uploads with a 5 s window (its heartbeat lands late); not yet diagnosed, see the files17 report.
   it.skip('a file a killed process was parsing is failed by a live one; files a live process is parsing are not', async () => {
     // One after another: the first migrates the empty database.
     const doomed = await start();
@@ -109,10 +110,14 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('Cairn processes s
 
     while ((await Promise.all(liveUploads.map(({ id }) => statusOf(id)))).some(inProgress) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 200));
-    for (const { id } of liveUploads)
-      expect(await watcher.client.folders.files.retrieve(id, { folder_id: folder.id })).not.toMatchObject({
-        processing_status: 'error',
+    // A live process's uploads end parsed; the error text is in the comparison so that a failure says why.
+    for (const { id } of liveUploads) {
+      const file = await watcher.client.folders.files.retrieve(id, { folder_id: folder.id });
+      expect({ status: file.processing_status, error: file.error_message }).toMatchObject({
+        status: expect.stringMatching(/^(embedding|completed)$/),
+        error: null,
       });
+    }
   }, 240_000);
 
   it('git memory pushed through one process is pulled through another, and a stale push is refused', async () => {
@@ -153,5 +158,57 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('Cairn processes s
     await alice.git(viaA, 'pull', '--quiet', '--ff-only');
     expect(human(viaA)).toBe('---\ndescription: About the user\n---\nName: Ada Lovelace');
     expect((await alice.git(viaA, 'log', '-1', '--format=%s')).stdout.trim()).toBe('Update memory blocks: human');
+  }, 240_000);
+  it('pushes on one process racing block writes on another lose no write', async () => {
+    const alive = running.filter((p) => p.cli.child.exitCode === null && p.cli.child.signalCode === null);
+    const a = alive[0] ?? (await start());
+    const b = alive[1] ?? (await start());
+    const agent = await a.client.agents.create({
+      name: 'memo-race',
+      memory_blocks: [{ label: 'human', value: 'start', description: 'About the user' }],
+    });
+    const human = (await b.client.agents.blocks.retrieve('human', { agent_id: agent.id })).id;
+    const pusher = new GitUser();
+    gitUsers.push(pusher);
+    const repo = await pusher.clone(`${a.url}/v1/git/${agent.id}/state.git`);
+    const file = (value: string) => `---\ndescription: About the user\n---\n${value}`;
+
+    const pushed: string[] = [];
+    const written: string[] = [];
+    for (let round = 0; round < 15; round++) {
+      await pusher.git(repo, 'fetch', '--quiet', 'origin');
+      await pusher.git(repo, 'reset', '--quiet', '--hard', 'origin/main');
+      const viaGit = `<pushed ${round}>`;
+      const viaRest = `<written ${round}>`;
+      writeFileSync(join(repo, 'system/human.md'), file(viaGit));
+      await pusher.commitAll(repo, `Round ${round}`);
+      const [push] = await Promise.allSettled([
+        pusher.git(repo, 'push', '--quiet', 'origin', 'HEAD:main'),
+        b.client.agents.blocks
+          .update('human', { agent_id: agent.id, value: viaRest })
+          .then(() => written.push(viaRest)),
+      ]);
+      // Refused when the write came first: then the pusher pulls and tries again next round.
+      if (push.status === 'fulfilled') pushed.push(viaGit);
+    }
+    expect(written).toHaveLength(15);
+
+    await pusher.git(repo, 'fetch', '--quiet', 'origin');
+    await pusher.git(repo, 'reset', '--quiet', '--hard', 'origin/main');
+    const block = await b.client.agents.blocks.retrieve('human', { agent_id: agent.id });
+    expect(readFileSync(join(repo, 'system/human.md'), 'utf8')).toBe(file(block.value));
+    // Every version of the file git ever held, and every value block history recorded.
+    const gitVersions = (await pusher.git(repo, 'log', '-p', '--format=', '--', 'system/human.md')).stdout;
+    const history = (await (await fetch(`${b.url}/v1/blocks/${human}/history?limit=1000`)).json()) as {
+      value: string;
+    }[];
+    const recorded = new Set(history.map((entry) => entry.value));
+    for (const value of [...written, ...pushed]) {
+      expect({ value, inGit: gitVersions.includes(`+${value}`), inHistory: recorded.has(value) }).toEqual({
+        value,
+        inGit: true,
+        inHistory: true,
+      });
+    }
   }, 240_000);
 });
