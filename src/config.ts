@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LOCAL_EMBEDDING_HANDLE } from './domain/models.js';
+import { DEFAULT_STALE_TIMING, staleTimingAfter, type StaleTiming } from './lib/heartbeat-sweep.js';
 import { DEFAULT_PG_POOL, type PgPoolSettings } from './store/dialect/postgres-pool.js';
 
 export interface CairnConfig {
@@ -25,6 +26,11 @@ export interface CairnConfig {
   defaultEmbeddingHandle: string;
   /** The environment LLM providers are configured from (keys, base URLs, timeouts): `src/llm/settings.ts`. */
   llmEnv: NodeJS.ProcessEnv;
+  /**
+   * `CAIRN_STALE_AFTER_MS` (60 000): how long a run or an upload being parsed may go without its process's heartbeat
+   * before another process sharing the database fails it as left behind by a dead process.
+   */
+  staleTiming: StaleTiming;
 }
 
 export interface ServeFlags {
@@ -98,6 +104,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     defaultLlmHandle: env.LETTA_DEFAULT_LLM_HANDLE ?? 'openai/gpt-4o-mini',
     defaultEmbeddingHandle: env.LETTA_DEFAULT_EMBEDDING_HANDLE ?? LOCAL_EMBEDDING_HANDLE,
     llmEnv: env,
+    staleTiming: staleTimingAfter(wholeNumber(env, 'CAIRN_STALE_AFTER_MS', DEFAULT_STALE_TIMING.staleMs, 1_000)),
   };
 }
 

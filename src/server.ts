@@ -225,8 +225,8 @@ async function openTenant(
     };
     await services.tools.ensureBuiltinTools();
     indexer.start();
-    runtime.start(dialect.name === 'sqlite');
-    if (dialect.name === 'sqlite') await folders.failInterrupted();
+    runtime.start(dialect.name === 'sqlite', config.staleTiming);
+    await folders.startSweeper(dialect.name === 'sqlite', config.staleTiming);
     return {
       services,
       stores,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { badRequest, notFound } from '../lib/errors.js';
+import type { StaleTiming } from '../lib/heartbeat-sweep.js';
 import type { LlmProviders } from '../llm/types.js';
 import type { MemoryEventBus } from '../domain/memory-events.js';
 import type { Stores } from '../store/index.js';
@@ -80,8 +81,8 @@ export class Runtime {
   }
 
   /** Starts the run sweeper: runs a dead process left active are failed at startup and whenever found (§5.7). */
-  start(soleProcess: boolean): void {
-    this.turns.startSweeper(soleProcess);
+  start(soleProcess: boolean, timing: StaleTiming): void {
+    this.turns.startSweeper(soleProcess, timing);
   }
 
   stop(): Promise<void> {

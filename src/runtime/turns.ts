@@ -19,6 +19,7 @@ import type { ConversationRecord } from '../store/conversation.store.js';
 import type { MessageRecord } from '../store/message.store.js';
 import type { ToolRecord } from '../store/tool.store.js';
 import { missing } from '../domain/errors.js';
+import { startHeartbeatSweep, type HeartbeatSweep, type StaleTiming } from '../lib/heartbeat-sweep.js';
 import { inContextIds, inContextIdsOf, setInContextIds } from './system-prompt.js';
 import { type ApprovalInput, type ThreadState, type UserInput } from './turn-types.js';
 import {
@@ -32,8 +33,6 @@ import {
 
 export type SendMode = 'sync' | 'stream' | 'async';
 
-const HEARTBEAT_MS = 10_000;
-const STALE_MS = 60_000;
 /** Pauses before the second and third attempts to record a turn's end. */
 const RECORD_RETRY_MS = [500, 2_000];
 
@@ -170,7 +169,7 @@ export interface TurnEnded {
 export class TurnService {
   private readonly live = new Map<string, { run: LiveRun; abort: AbortController }>();
   private readonly turnEndListeners: ((ended: TurnEnded) => void)[] = [];
-  private sweeper: NodeJS.Timeout | undefined;
+  private sweeper: HeartbeatSweep | undefined;
 
   constructor(
     private readonly stores: Stores,
@@ -181,29 +180,25 @@ export class TurnService {
   ) {}
 
   /**
-   * Every HEARTBEAT_MS this process refreshes its active runs and fails any run whose owner went silent for
-   * STALE_MS (a crashed process, on this or another machine), freeing its turn lock.
+   * Every heartbeat this process refreshes its active runs and fails any run whose owner went silent for the stale
+   * window (a crashed process, on this or another machine), freeing its turn lock.
    */
-  startSweeper(soleProcess: boolean): void {
-    // An embedded SQLite file has one server process: at startup every active run is an orphan.
-    let first = soleProcess;
-    const sweep = async () => {
-      const now = Date.now();
-      await this.stores.runs.heartbeat([...this.live.keys()], new Date(now).toISOString());
-      const before = first ? now + 1 : now - STALE_MS;
-      first = false;
-      const failed = await this.stores.runs.failStale(new Date(before).toISOString(), new Date(now).toISOString());
-      if (failed.length > 0) this.logger.warn({ runs: failed }, 'failed runs left active by a stopped process');
-    };
-    const tick = () => void sweep().catch((error: unknown) => this.logger.error({ err: error }, 'run sweep failed'));
-    tick();
-    this.sweeper = setInterval(tick, HEARTBEAT_MS);
-    this.sweeper.unref();
+  startSweeper(soleProcess: boolean, timing: StaleTiming): void {
+    this.sweeper = startHeartbeatSweep({
+      timing,
+      soleProcess,
+      heartbeat: (now) => this.stores.runs.heartbeat([...this.live.keys()], now),
+      sweep: async (before, now) => {
+        const failed = await this.stores.runs.failStale(before, now);
+        if (failed.length > 0) this.logger.warn({ runs: failed }, 'failed runs left active by a stopped process');
+      },
+      onError: (error) => this.logger.error({ err: error }, 'run sweep failed'),
+    });
   }
 
   /** Stops the sweeper and waits for this process's turns to finish (they are persisted step by step). */
   async stop(): Promise<void> {
-    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper?.stop();
     for (const { abort } of this.live.values()) abort.abort();
     const deadline = Date.now() + 5000;
     while (this.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -626,7 +626,10 @@ export class AgentService {
         await this.assertExists(agentId, tx);
         throw notFound(`Block with label '${label}' not found for agent '${agentId}'`);
       }
-      return this.blocks.presentOne(await this.blocks.applyUpdate(tx, row, patch), tx);
+      return this.blocks.presentOne(
+        await this.blocks.applyUpdate(tx, await this.blocks.lockForWrite(tx, row), patch),
+        tx,
+      );
     });
   }
 }

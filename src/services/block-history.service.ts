@@ -25,7 +25,7 @@ export class BlockHistoryService {
    */
   async restore(blockId: string, version: number): Promise<Block> {
     return this.stores.transaction(async (tx) => {
-      const row = await this.blocks.require(blockId, tx);
+      const row = await this.blocks.lockForWrite(tx, await this.blocks.require(blockId, tx));
       const entry = await tx.blockHistory.find(blockId, version);
       if (!entry) throw notFound(`Block '${blockId}' has no version ${version}`);
       const updated = await this.blocks.applyUpdate(

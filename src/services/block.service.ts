@@ -148,10 +148,20 @@ export class BlockService implements BlockWriter {
   /** An update through the API: read-only blocks may be changed here, never by an agent's tools. */
   async update(blockId: string, patch: BlockUpdate): Promise<Block> {
     return this.stores.transaction(async (tx) => {
-      const row = await this.require(blockId, tx);
+      const row = await this.lockForWrite(tx, await this.require(blockId, tx));
       const updated = await this.applyUpdate(tx, row, patch);
       return this.presentOne(updated, tx);
     });
+  }
+
+  /**
+   * The block read again under the memory locks of every agent it is attached to, for a write about to be made from
+   * it: a git push to one of them then either sees the write or is seen by it (`GitMemoryStore.lockAgents`).
+   */
+  async lockForWrite(tx: Stores, row: BlockRecord): Promise<BlockRecord> {
+    if (!tx.gitMemory.locksAgents) return row;
+    await tx.gitMemory.lockAgents(await tx.blocks.agentIdsFor(row.id));
+    return this.require(row.id, tx);
   }
 
   async applyUpdate(
@@ -201,11 +211,12 @@ export class BlockService implements BlockWriter {
     label: string,
     compute: (current: string) => string,
   ): Promise<BlockRecord> {
-    const row = await tx.blocks.findForAgentByLabel(agentId, label);
-    if (!row) {
+    const found = await tx.blocks.findForAgentByLabel(agentId, label);
+    if (!found) {
       const labels = (await tx.blocks.listForAgent(agentId)).map((b) => b.label);
       throw new MemoryEditError(`Block field ${label} does not exist (available sections = ${labels.join(', ')})`);
     }
+    const row = await this.lockForWrite(tx, found);
     if (row.read_only) throw new MemoryEditError(READ_ONLY_BLOCK_ERROR);
     const value = compute(row.value);
     if (value.length > row.char_limit) {

@@ -29,11 +29,12 @@ export class FileParseError extends Error {}
  * The worker's code, evaluated so that the same source runs from `src/` under the test runner and from `dist/`. The
  * chunking functions are the domain's own, passed in as source (they are plain functions of strings). PDF text comes
  * from pdf.js with fonts, evaluation and network fetches off; parsing a large PDF or splitting a 50 MB file would
- * hold the event loop for seconds, so none of it runs there.
+ * hold the event loop for seconds, so none of it runs there. The class is bound as an expression because a bundler may
+ * turn its declaration into an anonymous `class extends Error`, which is no statement (every parse failed so).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-${FileRangeError.toString()}
+const FileRangeError = ${FileRangeError.toString()};
 ${splitLines.toString()}
 ${splitSentences.toString()}
 ${viewUnits.toString()}

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { CairnError, badRequest, conflict, notFound } from '../lib/errors.js';
 import { newId } from '../lib/ids.js';
 import { nowIso } from '../lib/time.js';
+import { startHeartbeatSweep, type HeartbeatSweep, type StaleTiming } from '../lib/heartbeat-sweep.js';
 import type { MemoryEventBus } from '../domain/memory-events.js';
 import { missing } from '../domain/errors.js';
 import { embeddingConfigFor, requestedHandle } from '../domain/models.js';
@@ -55,6 +56,9 @@ const fileMissing = (id: string) => notFound(`File with id '${id}' not found`);
  */
 export class FolderService implements FilesPort {
   private readonly background = new Set<Promise<void>>();
+  /** Files this process accepted and has not finished parsing: it heartbeats them so no other process fails them. */
+  private readonly held = new Set<string>();
+  private sweeper: HeartbeatSweep | undefined;
 
   constructor(
     private readonly stores: Stores,
@@ -327,6 +331,7 @@ export class FolderService implements FilesPort {
         content: null,
         created_at: now,
         updated_at: now,
+        heartbeat_at: now,
       };
       await tx.folders.insertFile(row);
       return { file: (await this.presentFiles([{ seq: 0, ...row }], tx))[0]!, skipped: false };
@@ -369,6 +374,7 @@ export class FolderService implements FilesPort {
       content,
       created_at: now,
       updated_at: now,
+      heartbeat_at: now,
     });
     if (content !== null)
       tx.afterCommit(() => this.track(this.process(id, Buffer.from(content), 'text', { openForAgents: false })));
@@ -426,6 +432,8 @@ export class FolderService implements FilesPort {
     kind: 'text' | 'pdf' | 'html',
     { openForAgents } = { openForAgents: true },
   ): Promise<void> {
+    // Before the first await, so that no heartbeat passes over a file this process holds.
+    this.held.add(fileId);
     try {
       const file = await this.stores.folders.findFile(fileId, false);
       if (!file) return;
@@ -470,22 +478,39 @@ export class FolderService implements FilesPort {
       await this.stores.folders
         .updateFile(fileId, { processing_status: 'error', error_message: reason, updated_at: nowIso() })
         .catch((e: unknown) => this.logger.error({ err: e, fileId }, 'could not mark the file failed'));
+    } finally {
+      this.held.delete(fileId);
     }
   }
 
   /**
-   * Uploads are held in memory until parsed, so a file a stopped process was still parsing can never finish: at
-   * startup of the only process (SQLite) such files are marked failed, to be uploaded again.
+   * Uploads are held in memory until parsed, so a file whose process stopped can never finish. This process
+   * heartbeats the files it holds, and fails (to be uploaded again) those whose process went silent: at startup of
+   * the only process (SQLite) every file still in progress, on PostgreSQL those stale for the timing's window.
    */
-  async failInterrupted(): Promise<void> {
-    const failed = await this.stores.folders.failInterrupted(
+  async startSweeper(soleProcess: boolean, timing: StaleTiming): Promise<void> {
+    this.sweeper = startHeartbeatSweep({
+      timing,
+      soleProcess,
+      heartbeat: (now) => this.stores.folders.heartbeatFiles([...this.held], now),
+      sweep: (before, now) => this.failFilesSilentSince(before, now),
+      onError: (error) => this.logger.error({ err: error }, 'file sweep failed'),
+    });
+    await this.sweeper.first;
+  }
+
+  /** Fails the files in progress whose process has not heartbeated them since `before`. */
+  async failFilesSilentSince(before: string, now: string): Promise<void> {
+    const failed = await this.stores.folders.failStaleFiles(
+      before,
       'The server stopped before the file was processed; upload it again',
-      nowIso(),
+      now,
     );
-    if (failed > 0) this.logger.warn({ files: failed }, 'marked files interrupted by a restart as failed');
+    if (failed.length > 0) this.logger.warn({ files: failed }, 'failed files left mid-parse by a stopped process');
   }
 
   async close(): Promise<void> {
+    this.sweeper?.stop();
     await this.idle();
     await this.parser.close();
   }

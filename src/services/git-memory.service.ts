@@ -188,7 +188,10 @@ export class GitMemoryService {
     const contents = await this.blockFileContents(agentId, pushedTree, incoming);
 
     await this.stores.transaction(async (tx) => {
-      // The head row is locked first: concurrent pushes and syncs of this agent queue behind it or lose.
+      // The agent's memory lock first: a block write through the API or a tool on another process either committed
+      // before (and the check below refuses the push) or waits, and then lands as a change after the push.
+      await tx.gitMemory.lockAgents([agentId]);
+      // The head row next: concurrent pushes and syncs of this agent queue behind it or lose.
       if (!(await tx.gitMemory.moveHead(agentId, update.old, update.next, nowIso()))) {
         throw new PushRefused('fetch first', ['The memory changed while you were pushing: pull, then push again.']);
       }

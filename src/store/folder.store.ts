@@ -22,7 +22,7 @@ const FILE_COLUMNS = [
   'updated_at',
 ] as const;
 
-export type FolderFileSummary = Omit<FolderFileRecord, 'content'> & { content?: string | null };
+export type FolderFileSummary = Omit<FolderFileRecord, 'content' | 'heartbeat_at'> & { content?: string | null };
 
 /** Folders, their files, the passages each file was chunked into, and each agent's view of the files. */
 export class FolderStore {
@@ -208,14 +208,24 @@ export class FolderStore {
     return new Map(rows.map((r) => [r.passage_id, r.file_id]));
   }
 
-  /** Files whose processing was under way in a process that stopped; their bytes went with it. */
-  async failInterrupted(reason: string, now: string): Promise<number> {
-    const result = await this.db
+  async heartbeatFiles(ids: string[], now: string): Promise<void> {
+    if (ids.length > 0)
+      await this.db.updateTable('folder_files').set({ heartbeat_at: now }).where('id', 'in', ids).execute();
+  }
+
+  /**
+   * Fails files still pending or parsing whose process stopped heartbeating (it died, and the upload's bytes with it).
+   * Files from before heartbeats existed have none and count as stale.
+   */
+  async failStaleFiles(before: string, reason: string, now: string): Promise<string[]> {
+    const failed = await this.db
       .updateTable('folder_files')
       .set({ processing_status: 'error', error_message: reason, updated_at: now })
       .where('processing_status', 'in', ['pending', 'parsing'])
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+      .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', before)]))
+      .returning('id')
+      .execute();
+    return failed.map((r) => r.id);
   }
 
   // ---- an agent's files -----------------------------------------------------------------------------------

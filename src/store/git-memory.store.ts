@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
 /** A raw git object: its kind (`blob`, `tree`, `commit`, `tag`) and its content without the git header. */
@@ -8,9 +8,30 @@ export interface StoredGitObject {
   data: Buffer;
 }
 
+/** The first key of agents' memory locks, so that they never collide with other advisory locks ("cairn"). */
+const AGENT_MEMORY_LOCK_CLASS = 0x6361726e;
+
 /** The rows of agents' memory repositories: their objects and each one's single branch head. */
 export class GitMemoryStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /**
+   * `locksAgents`: several processes may write one PostgreSQL database, so a push and a block write need a lock they
+   * share; an SQLite file has one writer at a time already.
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly locksAgents = false,
+  ) {}
+
+  /**
+   * Takes, until the transaction ends, the memory lock of each agent: a push to an agent's repository and any write
+   * to one of its blocks hold it, so each sees the other's result. Sorted, so two writers never wait on each other.
+   */
+  async lockAgents(agentIds: string[]): Promise<void> {
+    if (!this.locksAgents) return;
+    for (const agentId of [...new Set(agentIds)].sort()) {
+      await sql`select pg_advisory_xact_lock(${AGENT_MEMORY_LOCK_CLASS}, hashtext(${agentId}))`.execute(this.db);
+    }
+  }
 
   async head(agentId: string): Promise<string | undefined> {
     const row = await this.db

@@ -96,7 +96,7 @@ export function createStores(
     groups: new GroupStore(db),
     folders: new FolderStore(db),
     providers: new ProviderStore(db),
-    gitMemory: new GitMemoryStore(db),
+    gitMemory: new GitMemoryStore(db, dialect.name === 'postgres'),
     transaction: (work) =>
       committed
         ? work(stores)

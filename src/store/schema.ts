@@ -375,6 +375,8 @@ export interface FolderFileRow {
   content: string | null;
   created_at: string;
   updated_at: string;
+  /** Refreshed by the process holding the upload until it is parsed; a stale one means that process died. */
+  heartbeat_at: string | null;
 }
 
 export interface FolderFilePassageRow {

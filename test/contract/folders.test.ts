@@ -394,9 +394,14 @@ describe.each(testDialects())('folders and sources [%s]', (dialect) => {
       file: await toFile(Buffer.from('text'), 'x.txt'),
     });
     await settle();
-    // As a process that stopped mid-parse leaves it.
+    // As a process that stopped mid-parse leaves it: its last heartbeat a minute old.
+    const minuteAgo = new Date(Date.now() - 60_000).toISOString();
     await h.server.cairn.stores.folders.updateFile(uploaded.id, { processing_status: 'parsing' });
-    await h.server.cairn.services.folders.failInterrupted();
+    await h.server.cairn.stores.folders.heartbeatFiles([uploaded.id], minuteAgo);
+    await h.server.cairn.services.folders.failFilesSilentSince(
+      new Date(Date.now() - 1000).toISOString(),
+      new Date().toISOString(),
+    );
     const failed = await h.server.client.folders.files.retrieve(uploaded.id, { folder_id: folder.id });
     expect(failed).toMatchObject({ processing_status: 'error' });
     expect(failed.error_message).toContain('upload it again');

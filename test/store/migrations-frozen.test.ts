@@ -25,6 +25,7 @@ const SHIPPED: Record<string, string> = {
   '0015-git-memory.ts': '9b4db99821e6728b494bb70e429e8e360b335c833cab11e556aad54842b58a40',
   '0016-providers.ts': '549cb82e794f2afbc0e3b1fafa36e52f07f31749f959bdd708516e879c9a35ee',
   '0017-tenancy.ts': 'db9de8e435c0f7b4dcfc57a5db3d6452bc890974f4c4b99dc883edce96f54559',
+  '0018-file-heartbeats.ts': '4c38ba2fffd3413eee3f3c049bbe5b3d16e6a3d264f5372ffaf7d9d1b1c28c4f',
 };
 
 const dir = resolve(import.meta.dirname, '../../src/store/migrations');

@@ -15,6 +15,7 @@ import * as gitMemory from './0015-git-memory.js';
 import * as providers from './0016-providers.js';
 import * as messageVectors from './0011-message-vectors.js';
 import * as tenancy from './0017-tenancy.js';
+import * as fileHeartbeats from './0018-file-heartbeats.js';
 
 export interface MigrationModule {
   /** `db` untyped: a migration must not depend on today's schema types. */
@@ -42,4 +43,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0015-git-memory': gitMemory,
   '0016-providers': providers,
   '0017-tenancy': tenancy,
+  '0018-file-heartbeats': fileHeartbeats,
 };
