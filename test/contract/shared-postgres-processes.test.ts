@@ -13,7 +13,7 @@ import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
 import { GitUser } from '../support/git-user.js';
 
 /** Several seconds: on a loaded machine a live process's heartbeat may land late, and must still count as live. */
-const STALE_MS = 5_000;
+const STALE_MS = 15_000;
 
 interface Process {
   cli: CliProcess;
@@ -74,7 +74,7 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('Cairn processes s
 
   // Skipped: the parse itself now works under the bundled CLI, but under a load average of ~12 the sweep still fails one
   // of six live uploads with a 5 s window (its heartbeat lands late); not yet diagnosed, see the files17 report.
-  it.skip('a file a killed process was parsing is failed by a live one; files a live process is parsing are not', async () => {
+  it('a file a killed process was parsing is failed by a live one; files a live process is parsing are not', async () => {
     // One after another: the first migrates the empty database.
     const doomed = await start();
     const parsing = await start();
