@@ -213,7 +213,7 @@ async function openTenant(
       messages: new MessageService(stores, runtime.prompts),
       runs: new RunService(stores, runtime.turns),
       steps: new StepService(stores),
-      groups: new GroupService(stores, runtime.turns, logger.child({ component: 'groups' })),
+      groups: new GroupService(stores, runtime.turns, logger.child({ component: 'groups' }), blocks),
       groupChats: new GroupChatService(stores, runtime.turns, logger.child({ component: 'group-chats' })),
       conversations: new ConversationService(stores, runtime.prompts),
       models: new ModelService(llm, embedders, providers),

@@ -1,4 +1,4 @@
-import { notFound, type CairnError } from '../lib/errors.js';
+import { CairnError, notFound } from '../lib/errors.js';
 
 /** An edit an agent's own tool attempted and may not make; the runtime turns it into an error tool return. */
 export class MemoryEditError extends Error {}
@@ -23,3 +23,10 @@ type Resource =
 /** Letta's 404 text for a resource that does not exist (or that the caller may not see). */
 export const missing = (resource: Resource, id: string): CairnError =>
   notFound(`${resource} with id '${id}' not found`);
+
+/** Letta retired message edits: a message may be shared by forked conversations, so it never changes. */
+export const messageEditRetired = (): CairnError =>
+  new CairnError(
+    405,
+    'Message editing is no longer supported. Messages are immutable as they may be shared across multiple conversations via forking.',
+  );

@@ -248,4 +248,18 @@ export class BlockService implements BlockWriter {
     if (clash) throw conflict(`Agent ${agentId} already has a block with label '${block.label}'`);
     await tx.blocks.attach(agentId, blockId);
   }
+
+  /** One block onto several agents at once (a group's), all-or-nothing with the caller's transaction. */
+  async attachToAgents(tx: Stores, agentIds: string[], blockId: string): Promise<void> {
+    await this.require(blockId, tx);
+    for (const agentId of agentIds) await this.attachToAgent(tx, agentId, blockId);
+    await this.events.blocksChanged(tx, agentIds);
+  }
+
+  async detachFromAgents(tx: Stores, agentIds: string[], blockId: string): Promise<void> {
+    await this.require(blockId, tx);
+    const changed: string[] = [];
+    for (const agentId of agentIds) if (await tx.blocks.detach(agentId, blockId)) changed.push(agentId);
+    if (changed.length > 0) await this.events.blocksChanged(tx, changed);
+  }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { badRequest, CairnError } from '../lib/errors.js';
 import { nowIso } from '../lib/time.js';
-import { missing } from '../domain/errors.js';
+import { messageEditRetired, missing } from '../domain/errors.js';
 import { toLettaMessageList, type LettaMessage } from '../domain/letta-messages.js';
 import { messageRow, type ContentPart } from '../domain/messages.js';
 import {
@@ -127,6 +127,15 @@ export class GroupChatService {
     if (!(await this.stores.groups.findById(groupId))) throw missing('Group', groupId);
     const rows = await this.stores.messages.listForGroup(groupId, { ...page, order: page.order ?? 'desc' });
     return toLettaMessageList(rows, { agentType: 'letta_v1_agent' });
+  }
+
+  /**
+   * `PATCH /groups/{id}/messages/{message_id}`: refused like the agent's message edit. Letta's archived route calls
+   * a message-manager method that no longer exists (every call a 500); the agent route's 405 is what it meant.
+   */
+  async edit(groupId: string): Promise<never> {
+    if (!(await this.stores.groups.findById(groupId))) throw missing('Group', groupId);
+    throw messageEditRetired();
   }
 
   /** `PATCH /groups/{id}/reset-messages`: deletes the group chat's messages from every agent's history. */

@@ -10,6 +10,7 @@ import type { PageQuery } from '../schemas/common.js';
 import type { Stores } from '../store/index.js';
 import type { GroupWithMembers } from '../store/group.store.js';
 import type { MessageRecord } from '../store/message.store.js';
+import type { BlockService } from './block.service.js';
 
 /** Letta's `Group` as the API returns it. */
 export function toGroup(g: GroupWithMembers) {
@@ -34,6 +35,11 @@ export function toGroup(g: GroupWithMembers) {
     hidden: g.hidden ? true : null,
   };
 }
+
+/** Every agent a group's shared blocks belong to: its participants and its manager. */
+const membersOf = (group: GroupWithMembers): string[] => [
+  ...new Set([...group.agent_ids, ...(group.manager_agent_id ? [group.manager_agent_id] : [])]),
+];
 
 /** How many messages of the primary's history one sleeptime run reads at most. */
 const TRANSCRIPT_LIMIT = 200;
@@ -70,6 +76,7 @@ export class GroupService {
     private readonly stores: Stores,
     private readonly turns: TurnService,
     private readonly logger: Logger,
+    private readonly blocks: BlockService,
   ) {
     turns.onTurnEnd((ended) => {
       void this.afterTurn(ended).catch((error: unknown) =>
@@ -180,6 +187,27 @@ export class GroupService {
     await this.stores.transaction(async (tx) => {
       await this.require(groupId, tx);
       await tx.groups.delete(groupId);
+    });
+  }
+
+  /**
+   * `PATCH /groups/{id}/blocks/attach/{block_id}`: the block becomes one of the group's shared blocks and is
+   * attached to every agent of the group, its manager included, as Letta does for `shared_block_ids` on create.
+   */
+  async attachBlock(groupId: string, blockId: string): Promise<void> {
+    await this.stores.transaction(async (tx) => {
+      const group = await this.require(groupId, tx);
+      await this.blocks.attachToAgents(tx, membersOf(group), blockId);
+      await tx.groups.addBlock(groupId, blockId);
+    });
+  }
+
+  /** `PATCH /groups/{id}/blocks/detach/{block_id}`: the reverse, from the group and every one of its agents. */
+  async detachBlock(groupId: string, blockId: string): Promise<void> {
+    await this.stores.transaction(async (tx) => {
+      const group = await this.require(groupId, tx);
+      await this.blocks.detachFromAgents(tx, membersOf(group), blockId);
+      await tx.groups.removeBlock(groupId, blockId);
     });
   }
 

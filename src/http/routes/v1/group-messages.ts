@@ -1,5 +1,5 @@
 import { writeSse } from '../../sse.js';
-import { pageQuery } from '../../../schemas/common.js';
+import { idOf, pageQuery } from '../../../schemas/common.js';
 import { groupIdParams } from '../../../schemas/group.js';
 import { sendMessageSchema } from '../../../schemas/message.js';
 import type { RouteModule } from '../types.js';
@@ -37,6 +37,11 @@ export const groupMessageRoutes: RouteModule = async (app) => {
     '/groups/:group_id/messages',
     { schema: { tags, params: groupIdParams, querystring: pageQuery(10) } },
     async (request) => groupChats.list(request.params.group_id, request.query),
+  );
+  app.patch(
+    '/groups/:group_id/messages/:message_id',
+    { schema: { tags, params: groupIdParams.extend({ message_id: idOf('message') }) } },
+    async (request) => groupChats.edit(request.params.group_id),
   );
   app.patch('/groups/:group_id/reset-messages', { schema: { tags, params: groupIdParams } }, async (request) => {
     await groupChats.reset(request.params.group_id);

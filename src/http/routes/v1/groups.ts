@@ -38,6 +38,16 @@ export const groupRoutes: RouteModule = async (app) => {
     await groups.delete(request.params.group_id);
     return null;
   });
+  const blockParams = groupIdParams.extend({ block_id: z.string() });
+  // Letta answers both with an empty (null) body.
+  app.patch('/groups/:group_id/blocks/attach/:block_id', { schema: { tags, params: blockParams } }, async (request) => {
+    await groups.attachBlock(request.params.group_id, request.params.block_id);
+    return null;
+  });
+  app.patch('/groups/:group_id/blocks/detach/:block_id', { schema: { tags, params: blockParams } }, async (request) => {
+    await groups.detachBlock(request.params.group_id, request.params.block_id);
+    return null;
+  });
   app.get(
     '/agents/:agent_id/groups',
     {

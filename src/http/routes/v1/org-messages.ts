@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CairnError } from '../../../lib/errors.js';
+import { messageEditRetired } from '../../../domain/errors.js';
 import { agentIdParams } from '../../../schemas/agent.js';
 import { idOf, pageQuery, queryArray, queryString } from '../../../schemas/common.js';
 import { MESSAGE_TYPES, lettaMessageSchema } from '../../../schemas/message.js';
@@ -27,15 +27,11 @@ export const orgMessageRoutes: RouteModule = async (app) => {
     async (request) => messages.listAll(request.query),
   );
 
-  // Letta retired message edits: a message may be shared by forked conversations, so it never changes.
   app.patch(
     '/agents/:agent_id/messages/:message_id',
     { schema: { tags, params: agentIdParams.extend({ message_id: idOf('message') }) } },
     async () => {
-      throw new CairnError(
-        405,
-        'Message editing is no longer supported. Messages are immutable as they may be shared across multiple conversations via forking.',
-      );
+      throw messageEditRetired();
     },
   );
 
