@@ -11,7 +11,7 @@ import {
   QUOTE,
 } from '../lib/json-depth.js';
 import { IMPORT_WORKER_MODULE, workerModule } from '../lib/worker-modules.js';
-import type { AgentFile } from '../schemas/agent-file.js';
+import type { AgentFile, AgentFileMessage } from '../schemas/agent-file.js';
 
 /** Messages per reply from the worker: each is deserialized on the event loop, so each must stay small. */
 const MESSAGE_BATCH = 1000;
@@ -19,8 +19,8 @@ const MESSAGE_BATCH = 1000;
 /**
  * The worker: it gauges each chunk's nesting as it arrives, parses and validates the whole text at the end (zod
  * over 40,000 messages holds a thread for seconds), and sends the validated file back as a skeleton plus the agents'
- * messages in batches, so that no single structured-clone deserialization (the event loop's share of the work)
- * costs more than one batch does.
+ * messages in batches, each only when the event loop asks for the next: a port delivers every message already
+ * queued in one go, so batches sent unasked would be deserialized back to back, one long stall again.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -42,28 +42,37 @@ parentPort.on('message', async (m) => {
     }
     return;
   }
-  uploads.delete(m.id);
+  if (m.type === 'next') {
+    const next = upload.batches.shift();
+    if (next) parentPort.postMessage({ id: m.id, type: 'messages', agent: next[0], batch: next[1] });
+    else {
+      uploads.delete(m.id);
+      parentPort.postMessage({ id: m.id, type: 'done' });
+    }
+    return;
+  }
   let doc;
   try {
     doc = JSON.parse(Buffer.concat(upload.chunks).toString('utf8'));
   } catch {
+    uploads.delete(m.id);
     return void parentPort.postMessage({ id: m.id, type: 'corrupt' });
   }
+  upload.chunks = [];
   const verdict = (await validation).checkAgentFile(doc);
-  if (!verdict.ok) return void parentPort.postMessage({ id: m.id, type: 'invalid', problem: verdict.problem });
+  if (uploads.get(m.id) !== upload) return;
+  if (!verdict.ok) {
+    uploads.delete(m.id);
+    return void parentPort.postMessage({ id: m.id, type: 'invalid', problem: verdict.problem });
+  }
   doc = verdict.file;
-  const held = [];
+  upload.batches = [];
   doc.agents.forEach((agent, index) => {
-    if (agent.messages.length > 0) {
-      held.push([index, agent.messages]);
-      agent.messages = [];
-    }
+    for (let start = 0; start < agent.messages.length; start += ${MESSAGE_BATCH})
+      upload.batches.push([index, agent.messages.slice(start, start + ${MESSAGE_BATCH})]);
+    agent.messages = [];
   });
   parentPort.postMessage({ id: m.id, type: 'skeleton', doc });
-  for (const [index, messages] of held)
-    for (let start = 0; start < messages.length; start += ${MESSAGE_BATCH})
-      parentPort.postMessage({ id: m.id, type: 'messages', agent: index, batch: messages.slice(start, start + ${MESSAGE_BATCH}) });
-  parentPort.postMessage({ id: m.id, type: 'done' });
 });
 `;
 
@@ -129,11 +138,12 @@ export class AgentFileJsonParser {
           } else if (message.type === 'invalid') {
             settle();
             reject(badRequest(message.problem));
-          } else if (message.type === 'skeleton') pending.doc = message.doc;
-          else if (message.type === 'messages') {
-            pending.doc!.agents[message.agent]!.messages.push(
-              ...(message.batch as AgentFile['agents'][number]['messages']),
-            );
+          } else if (message.type === 'skeleton' || message.type === 'messages') {
+            if (message.type === 'skeleton') pending.doc = message.doc;
+            else pending.doc!.agents[message.agent]!.messages.push(...(message.batch as AgentFileMessage[]));
+            setImmediate(() => {
+              if (this.pending.get(id) === pending) worker.postMessage({ id, type: 'next' });
+            });
           } else {
             settle();
             resolve(pending.doc!);
