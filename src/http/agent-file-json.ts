@@ -10,22 +10,26 @@ import {
   OPEN_BRACKET,
   QUOTE,
 } from '../lib/json-depth.js';
+import { IMPORT_WORKER_MODULE, workerModule } from '../lib/worker-modules.js';
+import type { AgentFile, AgentFileMessage } from '../schemas/agent-file.js';
 
 /** Messages per reply from the worker: each is deserialized on the event loop, so each must stay small. */
 const MESSAGE_BATCH = 1000;
 
 /**
- * The worker: it gauges each chunk's nesting as it arrives, parses the whole text at the end, and sends the result
- * back as a skeleton plus the agents' messages in batches, so that no single structured-clone deserialization (the
- * event loop's share of the work) costs more than one batch does.
+ * The worker: it gauges each chunk's nesting as it arrives, parses and validates the whole text at the end (zod
+ * over 40,000 messages holds a thread for seconds), and sends the validated file back as a skeleton plus the agents'
+ * messages in batches, each only when the event loop asks for the next: a port delivers every message already
+ * queued in one go, so batches sent unasked would be deserialized back to back, one long stall again.
  */
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
+const validation = (${IMPORT_WORKER_MODULE})(workerData.validation);
 const QUOTE = ${QUOTE}, BACKSLASH = ${BACKSLASH}, OPEN_BRACE = ${OPEN_BRACE}, OPEN_BRACKET = ${OPEN_BRACKET};
 const CLOSE_BRACE = ${CLOSE_BRACE}, CLOSE_BRACKET = ${CLOSE_BRACKET};
 const JsonDepthGauge = ${JsonDepthGauge.toString()};
 const uploads = new Map();
-parentPort.on('message', (m) => {
+parentPort.on('message', async (m) => {
   if (m.type === 'start') return void uploads.set(m.id, { gauge: new JsonDepthGauge(m.maxDepth), chunks: [] });
   const upload = uploads.get(m.id);
   if (!upload) return;
@@ -38,36 +42,48 @@ parentPort.on('message', (m) => {
     }
     return;
   }
-  uploads.delete(m.id);
+  if (m.type === 'next') {
+    const next = upload.batches.shift();
+    if (next) parentPort.postMessage({ id: m.id, type: 'messages', agent: next[0], batch: next[1] });
+    else {
+      uploads.delete(m.id);
+      parentPort.postMessage({ id: m.id, type: 'done' });
+    }
+    return;
+  }
   let doc;
   try {
     doc = JSON.parse(Buffer.concat(upload.chunks).toString('utf8'));
   } catch {
+    uploads.delete(m.id);
     return void parentPort.postMessage({ id: m.id, type: 'corrupt' });
   }
-  const held = [];
-  if (doc && typeof doc === 'object' && Array.isArray(doc.agents))
-    doc.agents.forEach((agent, index) => {
-      if (agent && typeof agent === 'object' && Array.isArray(agent.messages) && agent.messages.length > 0) {
-        held.push([index, agent.messages]);
-        agent.messages = [];
-      }
-    });
+  upload.chunks = [];
+  const verdict = (await validation).checkAgentFile(doc);
+  if (uploads.get(m.id) !== upload) return;
+  if (!verdict.ok) {
+    uploads.delete(m.id);
+    return void parentPort.postMessage({ id: m.id, type: 'invalid', problem: verdict.problem });
+  }
+  doc = verdict.file;
+  upload.batches = [];
+  doc.agents.forEach((agent, index) => {
+    for (let start = 0; start < agent.messages.length; start += ${MESSAGE_BATCH})
+      upload.batches.push([index, agent.messages.slice(start, start + ${MESSAGE_BATCH})]);
+    agent.messages = [];
+  });
   parentPort.postMessage({ id: m.id, type: 'skeleton', doc });
-  for (const [index, messages] of held)
-    for (let start = 0; start < messages.length; start += ${MESSAGE_BATCH})
-      parentPort.postMessage({ id: m.id, type: 'messages', agent: index, batch: messages.slice(start, start + ${MESSAGE_BATCH}) });
-  parentPort.postMessage({ id: m.id, type: 'done' });
 });
 `;
 
 type Reply =
   | { id: number; type: 'too-deep' | 'corrupt' | 'done' }
-  | { id: number; type: 'skeleton'; doc: unknown }
+  | { id: number; type: 'invalid'; problem: string }
+  | { id: number; type: 'skeleton'; doc: AgentFile }
   | { id: number; type: 'messages'; agent: number; batch: unknown[] };
 
 interface Pending {
-  doc?: unknown;
+  doc?: AgentFile;
   reply(message: Reply): void;
   fail(error: Error): void;
 }
@@ -92,13 +108,13 @@ export class AgentFileJsonParser {
   private nextId = 0;
 
   /**
-   * The upload's JSON. Refuses at the chunk that crosses a limit and destroys the stream, so the rest of the upload
+   * The upload, parsed and validated as an AgentFile (a 400 with zod's first problems when it is not). Refuses at the chunk that crosses a limit and destroys the stream, so the rest of the upload
    * is never read: past `maxBytes` a 413 (busboy's `limit` event), past `maxDepth` a 400.
    */
-  parse(stream: Readable, limits: JsonUploadLimits): Promise<unknown> {
+  parse(stream: Readable, limits: JsonUploadLimits): Promise<AgentFile> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
-    return new Promise<unknown>((resolve, reject) => {
+    return new Promise<AgentFile>((resolve, reject) => {
       const settle = () => {
         this.pending.delete(id);
         if (this.pending.size === 0) worker.unref();
@@ -119,13 +135,18 @@ export class AgentFileJsonParser {
           else if (message.type === 'corrupt') {
             settle();
             reject(badRequest('Corrupted agent file format.'));
-          } else if (message.type === 'skeleton') pending.doc = message.doc;
-          else if (message.type === 'messages') {
-            const agents = (pending.doc as { agents: { messages: unknown[] }[] }).agents;
-            agents[message.agent]!.messages.push(...message.batch);
+          } else if (message.type === 'invalid') {
+            settle();
+            reject(badRequest(message.problem));
+          } else if (message.type === 'skeleton' || message.type === 'messages') {
+            if (message.type === 'skeleton') pending.doc = message.doc;
+            else pending.doc!.agents[message.agent]!.messages.push(...(message.batch as AgentFileMessage[]));
+            setImmediate(() => {
+              if (this.pending.get(id) === pending) worker.postMessage({ id, type: 'next' });
+            });
           } else {
             settle();
-            resolve(pending.doc);
+            resolve(pending.doc!);
           }
         },
       };
@@ -151,7 +172,10 @@ export class AgentFileJsonParser {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { validation: workerModule('../schemas/agent-file-check.js', import.meta.url) },
+    });
     worker.on('message', (message: Reply) => this.pending.get(message.id)?.reply(message));
     worker.on('error', (error) => this.failAll(error));
     worker.on('exit', () => {

@@ -1,11 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import { badRequest, CairnError, invalidField } from '../lib/errors.js';
 import type { AgentFileJsonParser } from './agent-file-json.js';
+import type { AgentFile } from '../schemas/agent-file.js';
 import type { AgentFileLimits } from '../services/agent-file.service.js';
 
 export interface AgentFileUpload {
-  /** The parsed file. */
-  document: unknown;
+  /** The parsed and validated file. */
+  document: AgentFile;
   /** The form fields beside it, as sent. */
   fields: Map<string, string>;
 }
@@ -23,7 +24,7 @@ export async function readAgentFileUpload(
   if (!request.isMultipart())
     throw invalidField(['body', 'file'], 'Field required: send the agent file as multipart/form-data');
   const fields = new Map<string, string>();
-  let document: { value: unknown } | undefined;
+  let document: { value: AgentFile } | undefined;
   const parts = request.parts({
     limits: { fileSize: limits.maxBytes, files: 1, fields: 32, fieldSize: 1024 * 1024, parts: 40 },
   });

@@ -6,7 +6,6 @@ import { newId } from '../lib/ids.js';
 import { nowIso, toIso } from '../lib/time.js';
 import { inContextIds, type SystemPrompts } from '../runtime/system-prompt.js';
 import {
-  agentFileSchema,
   type AgentFile,
   type AgentFileAgent,
   type AgentFileMessage,
@@ -72,6 +71,8 @@ class FileIds {
 
 /** Rows per message INSERT; ~25 columns each stays far below SQLite's and PostgreSQL's parameter limits. */
 const MESSAGE_BATCH = 500;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const isCoreTool = (toolType: string | null | undefined) =>
   typeof toolType === 'string' && toolType.startsWith('letta_');
@@ -230,9 +231,13 @@ export class AgentFileService {
     };
   }
 
-  /** `document`: the parsed upload. Returns the new agents' ids in the file's order. */
-  async import(document: unknown, options: ImportOptions): Promise<string[]> {
-    const file = parseAgentFile(document);
+  /**
+   * `file`: the upload, validated (in the upload parser's worker). Returns the new agents' ids in the file's order.
+   * The transaction yields to the event loop between batches of rows (better-sqlite3 writes synchronously, so a
+   * 40,000-message file would otherwise hold the loop for seconds); the store's connection stays the import's until
+   * it commits, so no other request's statement joins the transaction meanwhile.
+   */
+  async import(file: AgentFile, options: ImportOptions): Promise<string[]> {
     validateAgentFileReferences(file);
     const toolSchemas = new Map(file.tools.map((tool) => [tool.id, checkedToolSchema(tool)]));
     const creates = file.agents.map((agent, index) => ({ agent, index, input: agentCreateInput(agent, options) }));
@@ -283,7 +288,10 @@ export class AgentFileService {
         await restoreFileViews(tx, this.folders, created.id, agent, imported);
         if (!options.stripMessages) await this.importMessages(tx, created.id, created.message_ids, agent);
         // Queued for embedding with the agent's (possibly overridden) model once the transaction commits.
-        for (const passage of agent.passages) await this.archival.insert(created.id, passage, tx);
+        for (const [n, passage] of agent.passages.entries()) {
+          if (n % MESSAGE_BATCH === 0) await yieldToEventLoop();
+          await this.archival.insert(created.id, passage, tx);
+        }
         agentIds.push(created.id);
       }
       await importGroups(tx, file.groups, realIds);
@@ -325,6 +333,7 @@ export class AgentFileService {
     const rows = agent.messages.map((m) => importMessage(m, agentId, newIds));
     // One statement per batch: a long history in one INSERT would pass the drivers' bound-parameter limits.
     for (let start = 0; start < rows.length; start += MESSAGE_BATCH) {
+      await yieldToEventLoop();
       await tx.messages.insertMany(rows.slice(start, start + MESSAGE_BATCH));
     }
     const inContext = agent.in_context_message_ids.map((id) => newIds.get(id)!);
@@ -357,34 +366,6 @@ async function exportPassages(tx: Stores, agentId: string): Promise<Record<strin
     metadata: parseJson(row.metadata, {}),
     created_at: row.created_at,
   }));
-}
-
-function parseAgentFile(document: unknown): AgentFile {
-  // Letta accepts a file whose JSON is itself a JSON string (some published examples are stored so).
-  let value = document;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      throw badRequest('Corrupted agent file format.');
-    }
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw badRequest('Corrupted agent file format: expected a JSON object.');
-  }
-  if (!('agents' in value) || !Array.isArray(value.agents)) {
-    throw badRequest(
-      "Legacy AgentSchema format is deprecated. Please use the new AgentFileSchema format with 'agents' field.",
-    );
-  }
-  const parsed = agentFileSchema.safeParse(value);
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .slice(0, 10)
-      .map((issue) => `${issue.path.join('.') || '(file)'}: ${issue.message}`);
-    throw badRequest(`Invalid agent file: ${problems.join('; ')}`);
-  }
-  return parsed.data;
 }
 
 /**

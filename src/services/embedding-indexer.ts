@@ -99,6 +99,9 @@ export class EmbeddingIndexer {
 
   private async drainQueue(queue: AnyQueue): Promise<void> {
     for (;;) {
+      // An embedder that fails at once (no API key) never lets a batch wait on I/O: without this, a backlog of
+      // 40,000 imported messages would be claimed and failed in one stretch of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
       if (this.stopped) return;
       const now = Date.now();
       const claims = await queue.claimDue(

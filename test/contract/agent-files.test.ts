@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished, 
 import { openAgentSecrets } from '../../src/domain/agent-secrets.js';
 import { loadSecretBox } from '../../src/lib/secrets.js';
 import { MessageStore } from '../../src/store/message.store.js';
+import { checkAgentFile } from '../../src/schemas/agent-file-check.js';
 import { comparableAgent } from '../support/agent-files.js';
 import { startCairn, testDialects, type TestCairn } from '../support/cairn.js';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
@@ -575,7 +576,9 @@ describe.each(testDialects())('agent files [%s]', (dialect) => {
       const before = await rowCounts();
       const huge = withFolder();
       huge.files[0].content = 'x'.repeat(50 * 1024 * 1024 + 1);
-      const importing = server.cairn.services.agentFiles.import(huge, {
+      const checked = checkAgentFile(huge);
+      if (!checked.ok) throw new Error(checked.problem);
+      const importing = server.cairn.services.agentFiles.import(checked.file, {
         appendCopySuffix: false,
         overrideExistingTools: false,
         stripMessages: false,
