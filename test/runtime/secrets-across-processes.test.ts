@@ -4,49 +4,29 @@
  * secrets; a process with neither warns once at start-up, answers routes that need a secret with 503 naming the
  * variables to set, and gives an agent's tool call an error result instead of failing the turn.
  */
-import { rmSync } from 'node:fs';
-import { Letta } from '@letta-ai/letta-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, testDialects } from '../support/cairn.js';
-import { freePort, removeCli, spawnCli, tempDir, waitForHealth, type CliProcess } from '../support/cli.js';
+import { removeCli } from '../support/cli.js';
 import { startFakeLlm, type FakeLlm } from '../support/fake-llm.js';
 import { http } from '../support/http.js';
 import { EVERYTHING_SERVER } from '../support/mcp-fixtures.js';
+import { ServeProcesses, type ServeProcess } from '../support/serve-processes.js';
 
 const SECRET_VALUE = 'sk-shared-7d1f0c';
 const PASSPHRASE = 'one key for every cairn process';
 const PG_WARNING = /PostgreSQL without CAIRN_SECRET_KEY \(or LETTA_ENCRYPTION_KEY\)/g;
 
-interface Process {
-  cli: CliProcess;
-  url: string;
-  client: Letta;
-}
-
 describe.each(testDialects().filter((d) => d === 'postgres'))('secrets across Cairn processes [%s]', () => {
   let llm: FakeLlm;
   let drop: () => Promise<void>;
-  const dirs: string[] = [];
-  const running: Process[] = [];
+  const processes = new ServeProcesses('cairn-secrets-proc-');
 
-  const start = async (pgUri: string, keyEnv: Record<string, string>): Promise<Process> => {
-    const port = await freePort();
-    const dir = tempDir('cairn-secrets-proc-');
-    dirs.push(dir);
-    const cli = await spawnCli(
-      ['serve', '--port', String(port), '--data-dir', dir],
-      llm.env({ LETTA_PG_URI: pgUri, MCP_DISABLE_STDIO: 'false', ...keyEnv }),
-    );
-    await waitForHealth(port, cli, 60_000);
-    const url = `http://127.0.0.1:${port}`;
-    const started = { cli, url, client: new Letta({ baseURL: url, maxRetries: 0 }) };
-    running.push(started);
-    return started;
-  };
+  const start = (pgUri: string, keyEnv: Record<string, string>): Promise<ServeProcess> =>
+    processes.start(llm.env({ LETTA_PG_URI: pgUri, MCP_DISABLE_STDIO: 'false', ...keyEnv }));
 
-  let lettaKeyed: Process;
-  let cairnKeyed: Process;
-  let unkeyed: Process;
+  let lettaKeyed: ServeProcess;
+  let cairnKeyed: ServeProcess;
+  let unkeyed: ServeProcess;
   let serverId: string;
   let getEnvId: string;
 
@@ -71,13 +51,9 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('secrets across Ca
     getEnvId = (await lettaKeyed.client.mcpServers.tools.list(serverId)).find((t) => t.name === 'get-env')!.id!;
   }, 120_000);
   afterAll(async () => {
-    for (const { cli } of running) {
-      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL');
-      await cli.exited;
-    }
+    await processes.stopAll();
     await drop?.();
     await llm?.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await removeCli();
   });
 
@@ -121,7 +97,7 @@ describe.each(testDialects().filter((d) => d === 'postgres'))('secrets across Ca
     }
     // Routes that need no secret still work there.
     expect((await http('GET', `${unkeyed.url}/v1/tools/${getEnvId}`)).status).toBe(200);
-    for (const { cli } of running) expect(cli.stderr()).not.toContain(SECRET_VALUE);
+    for (const { cli } of processes.started) expect(cli.stderr()).not.toContain(SECRET_VALUE);
   });
 
   it("an agent's MCP tool call on that process gets an error result naming the fix, and the turn completes", async () => {
